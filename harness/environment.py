@@ -1,0 +1,98 @@
+"""The environment fingerprint: what this run stood on, and a digest identifying it.
+
+The fingerprint records facts a reviewer needs (CPU, microcode, kernel, libc, the
+probe's build); the identity digest covers only the facts that define the
+platform-environment pair, so two runs on one unchanged machine share it while a
+firmware, kernel, libc or probe-build change gives a new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import sys
+from typing import Any
+
+import psutil
+import rfc8785
+
+#: Environment variables that can change what consensus code computes or how.
+RELEVANT_VARIABLES = (
+    "LC_ALL",
+    "LANG",
+    "TZ",
+    "GLIBC_TUNABLES",
+    "MALLOC_PERTURB_",
+    "LD_PRELOAD",
+    "LD_LIBRARY_PATH",
+    "OMP_NUM_THREADS",
+)
+
+#: Fingerprint fields that make up the identity digest (see docs/report-format.md).
+IDENTITY_FIELDS = (
+    "arch",
+    "cpu_model",
+    "cpu_flags_digest",
+    "microcode",
+    "kernel",
+    "libc",
+    "probe_compiler",
+    "probe_cflags",
+    "probe_digest",
+)
+
+
+def _cpuinfo() -> dict[str, str]:
+    info: dict[str, str] = {}
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if not line.strip():
+                    break  # the first processor is enough: the fields are per model
+                key, _, value = line.partition(":")
+                info[key.strip()] = value.strip()
+    except OSError:
+        pass
+    return info
+
+
+def _libc() -> str:
+    try:
+        return os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (ValueError, OSError, AttributeError):
+        name, version = platform.libc_ver()
+        return f"{name} {version}".strip()
+
+
+def fingerprint(probe_description: dict[str, Any], probe_digest: str) -> dict[str, Any]:
+    """Facts about this machine and the probe build; no floats (reports carry none)."""
+    cpu = _cpuinfo()
+    flags = cpu.get("flags") or cpu.get("Features") or cpu.get("isa") or ""
+    uname = platform.uname()
+    vm = psutil.virtual_memory()
+    return {
+        "arch": uname.machine,
+        "cpu_model": cpu.get("model name") or cpu.get("uarch") or cpu.get("CPU part") or uname.processor,
+        "cpu_flags": flags.split(),
+        "cpu_flags_digest": hashlib.sha256(" ".join(sorted(flags.split())).encode()).hexdigest(),
+        "microcode": cpu.get("microcode", ""),
+        "cores_logical": psutil.cpu_count(logical=True) or 0,
+        "cores_physical": psutil.cpu_count(logical=False) or 0,
+        "memory_bytes": str(vm.total),
+        "kernel": f"{uname.system} {uname.release}",
+        "kernel_version": uname.version,
+        "libc": _libc(),
+        "python": sys.version.split()[0],
+        "hostname_digest": hashlib.sha256(uname.node.encode()).hexdigest(),
+        "variables": {k: os.environ[k] for k in RELEVANT_VARIABLES if k in os.environ},
+        "probe_compiler": str(probe_description.get("compiler", "")),
+        "probe_cflags": str(probe_description.get("cflags", "")),
+        "probe_digest": probe_digest,
+    }
+
+
+def identity_digest(fp: dict[str, Any]) -> str:
+    """SHA-256 of the RFC 8785 form of the identity fields of ``fp``."""
+    ident = {k: fp.get(k, "") for k in IDENTITY_FIELDS}
+    return hashlib.sha256(rfc8785.dumps(ident)).hexdigest()

@@ -1,0 +1,43 @@
+"""The errors teecert raises, under a single root.
+
+Only the command line turns these into exit codes: ``NotAuthentic`` and
+``MalformedInput`` and ``UsageError`` give 2; ``Rejected`` gives 1.  Every message
+is one line that names the file and the field where it can.
+"""
+
+from __future__ import annotations
+
+
+class TeecertError(Exception):
+    """Root of every error teecert raises on purpose."""
+
+    exit_code = 2
+
+
+class UsageError(TeecertError, ValueError):
+    """The command line or an API call was given options that do not fit together."""
+
+
+class MalformedInput(TeecertError, ValueError):
+    """A file (vector set, profile, report, key, evidence) is not of the expected form.
+
+    The message names the file and the field and says what was expected.
+    """
+
+
+class NotAuthentic(TeecertError):
+    """A signature, digest or chain does not verify: the input cannot be trusted."""
+
+
+class Rejected(TeecertError):
+    """The input is authentic but does not meet the policy (e.g. NOT_CERTIFIED)."""
+
+    exit_code = 1
+
+
+class ProbeError(TeecertError):
+    """The probe could not be loaded, lies about its ABI, or failed during a call."""
+
+
+class BuildError(TeecertError):
+    """A native build (reference probe, accelerator) could not be done."""

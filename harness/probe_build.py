@@ -1,0 +1,281 @@
+"""Build probe libraries: the reference probe, variants of it, and the broken probes
+of the test zoo, all from the C sources under ``native/``.
+
+The reference probe is compiled at install time into the package
+(``teecert/libteecert_probe.so``); :func:`reference_probe_path` returns it, or
+builds it on demand into a cache directory when it is missing or older than the
+sources next to it (an editable install whose C changed).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from .errors import BuildError
+
+#: Flags of the reference probe.  The C is correct *because* of them: no
+#: contraction into FMA, no constant folding across rounding-mode changes, no
+#: fast-math licence, and only the ABI functions exported.
+REFERENCE_CFLAGS: tuple[str, ...] = (
+    "-std=c99",
+    "-O2",
+    "-fPIC",
+    "-shared",
+    "-ffp-contract=off",
+    "-frounding-math",
+    "-fno-fast-math",
+    "-fvisibility=hidden",
+)
+
+#: Added to REFERENCE_CFLAGS where the compiler accepts them (clang does not know
+#: -fexcess-precision=standard; GCC implies it in ISO C mode, but says it anyway).
+OPTIONAL_CFLAGS: tuple[str, ...] = ("-fexcess-precision=standard",)
+
+#: Libraries every probe links: libm for fma/fmaf/sqrt.
+LDLIBS: tuple[str, ...] = ("-lm",)
+
+#: File name of the reference probe inside the package, and of its stamp: the
+#: build key of the sources it was built from (see :func:`reference_build_key`).
+PROBE_LIB_NAME = "libteecert_probe.so"
+PROBE_STAMP_NAME = "libteecert_probe.key"
+
+_COMPILER_CANDIDATES = ("cc", "gcc", "clang")
+
+
+def native_dir() -> Path:
+    """The directory holding ``teecert_probe.h`` and the probe sources: the installed
+    ``teecert.native`` package, or ``native/`` of a source tree."""
+    candidates: list[Path] = []
+    try:
+        native_pkg = importlib.import_module(".native", __package__)
+        candidates.extend(Path(p) for p in native_pkg.__path__)
+    except ImportError:  # a source tree put on sys.path (teecert -> harness/)
+        pass
+    candidates.append(Path(__file__).resolve().parent.parent / "native")
+    for cand in candidates:
+        if (cand / "teecert_probe.h").is_file() and (cand / "probe" / "probe.c").is_file():
+            return cand
+    raise BuildError(
+        "the probe sources are not installed (looked for teecert_probe.h and probe/probe.c in "
+        + ", ".join(str(c) for c in candidates)
+        + ")"
+    )
+
+
+def reference_source() -> Path:
+    """``native/probe/probe.c``: the reference probe."""
+    return native_dir() / "probe" / "probe.c"
+
+
+def support_sources() -> tuple[Path, ...]:
+    """Sources compiled into every probe next to the main one (the portable SHA-256
+    the transcript needs), so a variant can simply ``#include "probe.c"``."""
+    return (native_dir() / "probe" / "sha256.c",)
+
+
+def _inputs_of_reference() -> list[Path]:
+    nd = native_dir()
+    return [nd / "teecert_probe.h", nd / "probe" / "probe.c", nd / "probe" / "sha256.c",
+            nd / "probe" / "sha256.h"]
+
+
+def find_compiler(cc: str | None = None) -> list[str]:
+    """The C compiler command as argv words: ``cc`` if given, else ``$CC``, cc, gcc,
+    clang, the first found on PATH."""
+    if cc:
+        words = shlex.split(cc)
+        if words and shutil.which(words[0]):
+            return words
+        raise BuildError(f"C compiler {cc!r} not found on PATH")
+    env_cc = os.environ.get("CC", "").strip()
+    tried = []
+    if env_cc:
+        words = shlex.split(env_cc)
+        if words and shutil.which(words[0]):
+            return words
+        tried.append(f"$CC={env_cc}")
+    else:
+        tried.append("$CC")
+    for name in _COMPILER_CANDIDATES:
+        if shutil.which(name):
+            return [name]
+        tried.append(name)
+    raise BuildError(f"no C compiler found (tried {', '.join(tried)}): install gcc")
+
+
+@functools.cache
+def _accepts(compiler: tuple[str, ...], flag: str) -> bool:
+    try:
+        proc = subprocess.run(
+            [*compiler, "-Werror", flag, "-x", "c", "-c", "-o", os.devnull, "-"],
+            input="int teecert_flag_probe;\n", capture_output=True, text=True, timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return proc.returncode == 0
+
+
+def reference_cflags(compiler: Sequence[str]) -> tuple[str, ...]:
+    """REFERENCE_CFLAGS plus the OPTIONAL_CFLAGS this compiler accepts."""
+    extra = tuple(f for f in OPTIONAL_CFLAGS if _accepts(tuple(compiler), f))
+    return REFERENCE_CFLAGS + extra
+
+
+def _c_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# "file.c:3:5: error: ...", "gcc: fatal error: ...", linker failures; not "In function".
+_ERROR_LINE = re.compile(r"\b(?:fatal )?error:|undefined reference|cannot find|No such file")
+
+
+def _first_error_line(stderr: str, returncode: int) -> str:
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    for ln in lines:
+        if _ERROR_LINE.search(ln):
+            return ln
+    return lines[0] if lines else f"exit status {returncode}"
+
+
+def build_probe(
+    out_path: str | os.PathLike[str],
+    source: str | os.PathLike[str] | None = None,
+    cc: str | None = None,
+    cflags: Sequence[str] | None = None,
+    extra_cflags: Sequence[str] = (),
+    defines: Mapping[str, str | None] | None = None,
+) -> Path:
+    """Compile a probe shared library and return its path.
+
+    ``source`` is the main C file (default: the reference probe); it is compiled
+    with :func:`support_sources` and ``-I native -I native/probe``, so a variant can
+    ``#define`` the seams of ``probe.c`` and then ``#include "probe.c"``.  ``cflags``
+    replaces the reference flags entirely (keep ``-shared -fPIC``); ``extra_cflags``
+    is appended after them, so it wins where flags conflict (``-ffp-contract=fast``
+    after ``-ffp-contract=off``).  ``defines`` maps macro names to values (``None``:
+    defined without a value).  ``TEECERT_CFLAGS``, which the probe reports in its
+    self-description, is set to the flags used unless ``defines`` sets it.
+
+    The library is written to a temporary file and renamed, so a concurrent reader
+    sees either the old library or the new one.  Raises :class:`BuildError` with one
+    line: the missing compiler or source, or the compiler's first error line.
+    """
+    out = Path(out_path)
+    nd = native_dir()
+    src = Path(source) if source is not None else nd / "probe" / "probe.c"
+    if not src.is_file():
+        raise BuildError(f"probe source {src} not found")
+    compiler = find_compiler(cc)
+    flags = list(cflags) if cflags is not None else list(reference_cflags(compiler))
+    flags.extend(extra_cflags)
+    defs = dict(defines or {})
+    def_args = [f"-D{k}" if v is None else f"-D{k}={v}" for k, v in defs.items()]
+    if "TEECERT_CFLAGS" not in defs:
+        def_args.append("-DTEECERT_CFLAGS=" + _c_string(" ".join(flags + def_args)))
+    includes = ["-I", str(nd), "-I", str(nd / "probe")]
+    sources = [str(src), *(str(s) for s in support_sources() if s.resolve() != src.resolve())]
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    cmd = [*compiler, *flags, *includes, *def_args, *sources, "-o", str(tmp), *LDLIBS]
+    try:
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+        except OSError as exc:
+            raise BuildError(f"{compiler[0]}: cannot run: {exc.strerror or exc}") from None
+        except subprocess.TimeoutExpired:
+            raise BuildError(f"{compiler[0]}: building {out.name} timed out") from None
+        if proc.returncode != 0:
+            line = _first_error_line(proc.stderr, proc.returncode)
+            raise BuildError(f"{compiler[0]} failed to build {out.name}: {line}")
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return out
+
+
+def reference_build_key() -> str:
+    """SHA-256 over the reference probe's sources and REFERENCE_CFLAGS: equal keys
+    mean the same probe source, so a library built from them can be reused."""
+    h = hashlib.sha256(b"teecert-probe-build-v1\0")
+    h.update("\0".join(REFERENCE_CFLAGS + OPTIONAL_CFLAGS + LDLIBS).encode() + b"\0")
+    for path in _inputs_of_reference():
+        data = path.read_bytes()
+        h.update(path.name.encode() + b"\0" + len(data).to_bytes(8, "little") + data)
+    return h.hexdigest()
+
+
+def install_reference_probe(dest_dir: str | os.PathLike[str], cc: str | None = None) -> list[Path]:
+    """Build the reference probe into ``dest_dir`` with its stamp (used by
+    ``setup.py`` at install time); returns the files written."""
+    dest = Path(dest_dir)
+    lib = build_probe(dest / PROBE_LIB_NAME, cc=cc)
+    stamp = dest / PROBE_STAMP_NAME
+    _write_atomic(stamp, reference_build_key() + "\n")
+    return [lib, stamp]
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/teecert``, or ``~/.cache/teecert``."""
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
+    return base / "teecert"
+
+
+def reference_probe_path() -> Path:
+    """The reference probe library: the one installed with the package when it was
+    built from the sources installed next to it, else one built on demand into
+    :func:`cache_dir` (keyed by :func:`reference_build_key`, written atomically, so
+    concurrent workers may race safely)."""
+    installed = Path(__file__).resolve().parent / PROBE_LIB_NAME
+    try:
+        key: str | None = reference_build_key()
+    except (BuildError, OSError):
+        key = None  # sources not installed: trust the installed library as it is
+    if installed.is_file():
+        if key is None:
+            return installed
+        stamp = installed.with_name(PROBE_STAMP_NAME)
+        try:
+            if stamp.read_text(encoding="utf-8").strip() == key:
+                return installed
+        except OSError:
+            pass
+    if key is None:
+        raise BuildError(
+            f"no reference probe: {installed} is missing and the probe sources are not installed"
+        )
+    target = cache_dir() / f"libteecert_probe-{key[:24]}.so"
+    if target.is_file():
+        return target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BuildError(f"cannot create the probe cache {target.parent}: {exc.strerror or exc}") from None
+    return build_probe(target)

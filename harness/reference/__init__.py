@@ -1,0 +1,1 @@
+"""Independent references that compute golden values."""

@@ -1,0 +1,122 @@
+"""``teecert run``: certify a probe on this machine and write a signed report.
+
+Checks everything a user can get wrong before pytest starts (probe, profile, vector
+set, key), so that those errors are one clear line and no report is written; then
+drives the certification suites through pytest with the teecert plugin.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import canonical, keys
+from .errors import MalformedInput, TeecertError, UsageError
+from .probe import load_probe
+from .probe_build import reference_probe_path
+from .profiles import Profile, load_profile
+from .vectors import VectorSet, load_set
+
+DEFAULT_OUT = Path("teecert-reports")
+
+
+@dataclass
+class RunOutcome:
+    exit_code: int
+    report_path: Path | None
+    verdict: str | None
+    reasons: list[dict[str, Any]]
+
+
+def check_pinned_vectors(profile: Profile, vs: VectorSet) -> None:
+    """A run under a profile uses exactly the vector set the profile pins."""
+    if vs.name != profile.vector_set_name or vs.digest != profile.vector_digest:
+        raise UsageError(
+            f"vector set {vs.name} ({vs.path}, digest {vs.digest[:16]}...) is not the one profile "
+            f"{profile.id} pins ({profile.vector_set_name}, digest {profile.vector_digest[:16]}...)"
+        )
+
+
+def suites_path() -> Path:
+    return Path(str(resources.files("teecert.suites")))
+
+
+def run(
+    *,
+    probe: Path | None,
+    profile: str,
+    out: Path,
+    key: Path | None,
+    workers: str | None,
+    vectors: Path | None,
+    seed: int | None,
+    pytest_args: list[str],
+    argv: list[str],
+) -> RunOutcome:
+    probe_path = probe.resolve() if probe else reference_probe_path()
+    load_probe(probe_path)  # fails here, with one line, for a bad probe
+    prof = load_profile(profile)
+    vs = load_set(vectors)
+    check_pinned_vectors(prof, vs)
+    key_path = key or keys.default_key_path()
+    if key is not None:
+        keys.load_private(key)
+    else:
+        keys.load_or_create_default()
+    out.mkdir(parents=True, exist_ok=True)
+    run_id = str(uuid.uuid4())
+    suites = suites_path()
+    args = [
+        str(suites),
+        "--rootdir",
+        str(suites),
+        "-c",
+        str(suites / "pytest.ini"),
+        "-q",
+        "--teecert-probe",
+        str(probe_path),
+        "--teecert-profile",
+        profile,
+        "--teecert-report-dir",
+        str(out),
+        "--teecert-key",
+        str(key_path),
+        "--teecert-run-id",
+        run_id,
+        "--teecert-nonce",
+        secrets.token_hex(32),
+        "--teecert-command",
+        "\x1f".join(argv),
+    ]
+    if vectors is not None:
+        args += ["--teecert-vectors", str(vectors)]
+    if seed is not None:
+        args += ["--teecert-seed", str(seed)]
+    if workers:
+        args += ["-n", workers]
+    args += pytest_args
+    code = pytest.main(args)
+    report_path = out / f"teecert-report-{run_id}.json"
+    if not report_path.exists():
+        raise TeecertError(f"no report was written (pytest exit code {int(code)}); see the output above")
+    statement = _statement_of(report_path)
+    verdict = statement["predicate"]["verdict"]
+    return RunOutcome(0 if verdict["result"] == "CERTIFIED" else 1, report_path, verdict["result"], verdict["reasons"])
+
+
+def _statement_of(path: Path) -> dict[str, Any]:
+    import base64
+
+    env = canonical.loads(path.read_bytes(), str(path))
+    if not isinstance(env, dict) or not isinstance(env.get("payload"), str):
+        raise MalformedInput(f"{path}: not a DSSE envelope")
+    stmt = canonical.loads(base64.b64decode(env["payload"]), str(path) + ": payload")
+    if not isinstance(stmt, dict):
+        raise MalformedInput(f"{path}: payload is not an object")
+    return stmt

@@ -1,0 +1,141 @@
+"""Evaluate streams on a probe: the harness's hot loop.
+
+A stream ``(op, seed, count)`` is cut into chunks of ``chunk_size`` vectors.  For
+each chunk the C generator (``teecert._accel``) writes the inputs into a reused
+native buffer, the probe runs the op over the whole chunk in one call, and the
+chunk's output bytes are hashed into a Merkle leaf (``merkle.leaf_hash``).  No
+Python object is created per vector, which is what keeps the loop at tens of
+millions of vectors per second (``benchmarks/bench_stream.py``).
+
+Without the accelerator the pure-Python generator (the specification) is used,
+with a warning: correct, but about a thousand times slower.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from . import generator
+from .errors import UsageError
+from .ops import Op
+from .probe import Probe
+from .probe import ffi as _probe_ffi
+
+_accel: Any
+try:
+    from . import _accel  # type: ignore[attr-defined, no-redef]
+except ImportError:  # not built (source tree without `pip install -e .`)
+    _accel = None
+
+_warned = False
+
+#: ``on_chunk(index, n, leaf)``: chunk ``index`` of ``n`` vectors has this leaf.
+ChunkCallback = Callable[[int, int, bytes], object]
+
+
+def have_accelerator() -> bool:
+    """Whether the C generator is built."""
+    return _accel is not None
+
+
+def _warn_slow() -> None:
+    global _warned
+    if not _warned:
+        _warned = True
+        warnings.warn(
+            "teecert._accel is not built: generating stream inputs in pure Python, "
+            "about a thousand times slower (reinstall teecert with a C compiler present)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
+def _check_span(op: Op, count: int, chunk_size: int) -> None:
+    if count < 0:
+        raise UsageError(f"stream {op.id}: negative vector count {count}")
+    if chunk_size <= 0:
+        raise UsageError(f"stream {op.id}: chunk size must be positive, not {chunk_size}")
+
+
+def evaluate_stream(
+    probe: Probe,
+    op: Op,
+    seed: int,
+    count: int,
+    chunk_size: int,
+    on_chunk: ChunkCallback | None = None,
+) -> list[bytes]:
+    """Merkle leaves of the first ``count`` vectors of the stream ``(op, seed)`` as
+    ``probe`` computes them, one leaf per chunk of ``chunk_size`` vectors (the last
+    one may be shorter).  One probe call per chunk; ``on_chunk`` is told of each."""
+    _check_span(op, count, chunk_size)
+    if _accel is None:
+        _warn_slow()
+        return _evaluate_python(probe, op, seed, count, chunk_size, on_chunk)
+
+    s0 = generator.initial_state(op.id, seed)
+    size = min(chunk_size, count)
+    inbuf = probe.new_buffer(size * op.in_bytes)
+    outbuf = probe.new_buffer(size * op.out_bytes)
+    out_view = memoryview(_probe_ffi.buffer(outbuf))
+    gen = _accel.lib.teecert_gen
+    run_into = probe.run_into
+    arity, width, out_bytes = op.arity, op.fmt.width, op.out_bytes
+    sha256 = hashlib.sha256
+    leaves: list[bytes] = []
+    for index, start in enumerate(range(0, count, chunk_size)):
+        n = min(chunk_size, count - start)
+        gen(s0, start, n, arity, width, inbuf)
+        run_into(op, inbuf, outbuf, n)
+        h = sha256(b"\x00")
+        h.update(out_view[: n * out_bytes])
+        leaf = h.digest()
+        leaves.append(leaf)
+        if on_chunk is not None:
+            on_chunk(index, n, leaf)
+    return leaves
+
+
+def _evaluate_python(probe: Probe, op: Op, seed: int, count: int, chunk_size: int,
+                     on_chunk: ChunkCallback | None) -> list[bytes]:
+    leaves: list[bytes] = []
+    for index, start in enumerate(range(0, count, chunk_size)):
+        n = min(chunk_size, count - start)
+        packed = generator.pack_inputs(op, generator.vectors(op, seed, start, n))
+        out = probe.run(op, packed, n)
+        leaf = hashlib.sha256(b"\x00" + out).digest()
+        leaves.append(leaf)
+        if on_chunk is not None:
+            on_chunk(index, n, leaf)
+    return leaves
+
+
+def chunk_inputs(op: Op, seed: int, start: int, n: int) -> bytes:
+    """The packed probe-ABI inputs of vectors ``start .. start+n-1`` of a stream."""
+    if n < 0 or start < 0:
+        raise UsageError(f"stream {op.id}: bad chunk span start={start} n={n}")
+    if _accel is None:
+        _warn_slow()
+        return generator.pack_inputs(op, generator.vectors(op, seed, start, n))
+    buf = _accel.ffi.new("unsigned char[]", n * op.in_bytes)
+    _accel.lib.teecert_gen(generator.initial_state(op.id, seed), start, n, op.arity,
+                           op.fmt.width, buf)
+    return bytes(_accel.ffi.buffer(buf))
+
+
+def chunk_outputs(probe: Probe, op: Op, seed: int, start: int,
+                  n: int) -> tuple[list[tuple[int, ...]], list[int]]:
+    """Re-run one chunk (vectors ``start .. start+n-1``) and keep every input and
+    output, to expand a divergent Merkle leaf into the exact vector.  One probe call."""
+    packed = chunk_inputs(op, seed, start, n)
+    out = probe.run(op, packed, n)
+    code = "Q" if op.fmt.width == 64 else "I"
+    flat = struct.unpack(f"<{n * op.arity}{code}", packed)
+    a = op.arity
+    inputs = [tuple(flat[i : i + a]) for i in range(0, len(flat), a)]
+    outputs = list(struct.unpack(f"<{n}{code}", out))
+    return inputs, outputs

@@ -1,0 +1,176 @@
+"""``teecert vectors generate`` and ``teecert vectors check``.
+
+Generation computes every golden value with both references (``reference.golden``
+raises if they disagree) and writes the set deterministically, so that running it
+again reproduces every file byte for byte.  Stream chunks are independent (the
+generator is counter based), so they are spread over worker processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import random
+import struct
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import generator, merkle, ops, vector_design, vectors
+from .atomic import write_atomic
+from .errors import MalformedInput
+
+
+def chunk_inputs(op: ops.Op, seed: int, start: int, n: int) -> list[tuple[int, ...]]:
+    """Inputs of one stream chunk: through the C generator when it is built (the two
+    are tested equal), else the pure-Python one."""
+    try:
+        from . import _accel  # type: ignore[attr-defined]
+    except ImportError:
+        return generator.vectors(op, seed, start, n)
+    s0 = generator.initial_state(op.id, seed)
+    count = n * op.arity
+    ctype = "uint64_t[]" if op.fmt.width == 64 else "uint32_t[]"
+    buf = _accel.ffi.new(ctype, count)
+    _accel.lib.teecert_gen(s0, start, n, op.arity, op.fmt.width, buf)
+    flat = struct.unpack("<%d%s" % (count, "Q" if op.fmt.width == 64 else "I"), _accel.ffi.buffer(buf))
+    a = op.arity
+    return [tuple(flat[i : i + a]) for i in range(0, count, a)]
+
+
+def pack_outputs(op: ops.Op, outs: list[int]) -> bytes:
+    return struct.pack("<%d%s" % (len(outs), "Q" if op.fmt.width == 64 else "I"), *outs)
+
+
+def golden_chunk(op_id: str, seed: int, start: int, n: int) -> bytes:
+    """Merkle leaf of the golden outputs of one chunk, both references agreeing."""
+    from .reference import golden
+
+    op = ops.get(op_id)
+    outs = golden.evaluate_many(op_id, chunk_inputs(op, seed, start, n))
+    return merkle.leaf_hash(pack_outputs(op, outs))
+
+
+def _golden_chunk_task(args: tuple[str, int, int, int]) -> tuple[str, int, bytes]:
+    op_id, seed, start, n = args
+    return op_id, start, golden_chunk(op_id, seed, start, n)
+
+
+def explicit_file(op: ops.Op) -> str:
+    from .reference import golden
+
+    groups = vector_design.groups_for(op)
+    rendered = []
+    for g in groups:
+        expected = golden.evaluate_many(op.id, [c[0] for c in g.cases])
+        cases = [(inp, exp, flags, cm) for (inp, flags, cm), exp in zip(g.cases, expected, strict=True)]
+        rendered.append((g.name, g.comment, cases))
+    return vectors.explicit_text(op, rendered)
+
+
+def generate(
+    out: Path,
+    *,
+    jobs: int = 0,
+    op_ids: list[str] | None = None,
+    chunks: int = vectors.STREAM_CHUNKS,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, str]:
+    """Write the whole vector set into ``out`` and return the manifest's file map."""
+    say = progress or (lambda _m: None)
+    selected = [ops.get(o) for o in op_ids] if op_ids else list(vectors.iter_ops())
+    (out / "explicit").mkdir(parents=True, exist_ok=True)
+    files: dict[str, str] = {}
+    for op in selected:
+        text = explicit_file(op).encode()
+        write_atomic(out / "explicit" / f"{op.id}.json", text)
+        files[f"explicit/{op.id}.json"] = hashlib.sha256(text).hexdigest()
+    say(f"explicit vectors: {len(selected)} files")
+
+    tasks = [
+        (op.id, vectors.STREAM_SEED, c * vectors.CHUNK_SIZE, vectors.CHUNK_SIZE)
+        for op in selected
+        for c in range(chunks)
+    ]
+    leaves: dict[str, dict[int, bytes]] = {op.id: {} for op in selected}
+    jobs = jobs or os.cpu_count() or 1
+    ctx = multiprocessing.get_context("fork")
+    done = 0
+    with ctx.Pool(jobs) as pool:
+        for op_id, start, leaf in pool.imap_unordered(_golden_chunk_task, tasks, chunksize=1):
+            leaves[op_id][start] = leaf
+            done += 1
+            if done % 16 == 0 or done == len(tasks):
+                say(f"stream chunks: {done}/{len(tasks)}")
+    streams: list[dict[str, Any]] = []
+    for op in selected:
+        lv = [leaves[op.id][k] for k in sorted(leaves[op.id])]
+        streams.append(
+            {
+                "op": op.id,
+                "seed": vectors.STREAM_SEED,
+                "count": chunks * vectors.CHUNK_SIZE,
+                "root": merkle.root(lv).hex(),
+                "leaves": [x.hex() for x in lv],
+            }
+        )
+    text = vectors.streams_text(streams).encode()
+    write_atomic(out / vectors.STREAMS, text)
+    files[vectors.STREAMS] = hashlib.sha256(text).hexdigest()
+    write_atomic(out / vectors.MANIFEST, vectors.manifest_text(files).encode())
+    return files
+
+
+def check(
+    path: Path | None = None,
+    *,
+    explicit_sample: int = 2000,
+    stream_chunks: int = 2,
+    seed: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Re-verify the manifest and recompute a random sample of goldens with both
+    references.  Raises ``MalformedInput`` naming the file on any mismatch."""
+    say = progress or (lambda _m: None)
+    vs = vectors.load_set(path)
+    say(f"manifest: {len(vs.files)} files match, set digest {vs.digest}")
+    seed = seed if seed is not None else random.SystemRandom().randrange(1 << 63)
+    rng = random.Random(seed)
+    from .reference import golden
+
+    all_vectors: list[tuple[str, vectors.ExplicitVector]] = []
+    for op_id in vs.explicit_ops():
+        all_vectors.extend((op_id, v) for v in vs.explicit(op_id))
+    sample = rng.sample(all_vectors, min(explicit_sample, len(all_vectors)))
+    for op_id, v in sample:
+        got = golden.evaluate(op_id, v.inputs)
+        if got != v.expected:
+            fmt = ops.get(op_id).fmt
+            raise MalformedInput(
+                f"{vs.path / 'explicit' / (op_id + '.json')}: tcId {v.tc_id} expects "
+                f"{fmt.hex(v.expected)}, both references give {fmt.hex(got)}"
+            )
+    say(f"explicit: {len(sample)} of {len(all_vectors)} vectors recomputed, all agree")
+    streams = vs.streams()
+    picked = rng.sample(sorted(streams), min(stream_chunks, len(streams)))
+    for op_id in picked:
+        st = streams[op_id]
+        idx = rng.randrange(st.chunks)
+        start, n = st.chunk_span(idx)
+        leaf = golden_chunk(op_id, st.seed, start, n)
+        if leaf != st.leaves[idx]:
+            raise MalformedInput(f"{vs.path / vectors.STREAMS}: stream {op_id} chunk {idx} leaf does not match the references")
+        say(f"stream {op_id}: chunk {idx} ({n} vectors) recomputed, leaf matches")
+    return {
+        "digest": vs.digest,
+        "files": len(vs.files),
+        "explicit_checked": len(sample),
+        "stream_chunks_checked": len(picked),
+        "seed": seed,
+    }
+
+
+def main_progress(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)

@@ -1,0 +1,29 @@
+/*
+ * teecert stream accelerator: the generator teecert-mix-v1 of harness/generator.py
+ * (the specification) in C, for the stream loop.  The two must agree bit for bit;
+ * tests/test_accel.py checks it.
+ */
+#ifndef TEECERT_ACCEL_H
+#define TEECERT_ACCEL_H
+
+#include <stdint.h>
+
+/*
+ * Inputs of vectors start .. start+n-1 of the stream whose state is s0 (the
+ * generator's initial_state(op, seed)), for an op of `arity` operands in a format
+ * of `width` bits (32 or 64).  Writes n*arity values in probe-ABI layout (vector i
+ * at out[i*arity .. i*arity+arity-1], native byte order): uint32_t for width 32,
+ * uint64_t for width 64.  Any other width writes nothing.
+ */
+void teecert_gen(uint64_t s0, uint64_t start, uint64_t n, uint32_t arity, uint32_t width, void *out);
+
+/* The same, always with the portable scalar code (tests compare the two). */
+void teecert_gen_scalar(uint64_t s0, uint64_t start, uint64_t n, uint32_t arity, uint32_t width,
+                        void *out);
+
+/* Which code teecert_gen uses on this CPU: "avx512" or "scalar".  The AVX-512 path
+   is chosen at run time (cpuid) unless TEECERT_ACCEL_SCALAR is set in the
+   environment when the first chunk is generated. */
+const char *teecert_gen_impl(void);
+
+#endif /* TEECERT_ACCEL_H */

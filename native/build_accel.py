@@ -1,0 +1,50 @@
+"""cffi build script of ``teecert._accel``: the stream generator in C (API mode).
+
+Used by ``setup.py`` (``cffi_modules``), so ``pip install`` compiles it into the
+package.  It is an accelerator only: ``teecert.stream_eval`` falls back to the
+pure-Python generator, with a warning, when it is missing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cffi import FFI
+
+HERE = Path(__file__).resolve().parent
+ACCEL = HERE / "accel"
+
+
+def _rel(path: Path) -> str:
+    # setuptools wants source paths relative to the project directory (where
+    # setup.py runs); absolute ones would put objects under build/temp/<abs path>.
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive (Windows): absolute is all there is
+        return str(path)
+
+
+ffibuilder = FFI()
+ffibuilder.cdef(
+    """
+    void teecert_gen(uint64_t s0, uint64_t start, uint64_t n, uint32_t arity, uint32_t width,
+                     void *out);
+    void teecert_gen_scalar(uint64_t s0, uint64_t start, uint64_t n, uint32_t arity,
+                            uint32_t width, void *out);
+    const char *teecert_gen_impl(void);
+    """
+)
+ffibuilder.set_source(
+    "teecert._accel",
+    '#include "accel.h"',
+    sources=[_rel(ACCEL / "accel.c")],
+    include_dirs=[_rel(ACCEL)],
+    # -O2 whatever the interpreter was built with.  No -march: the AVX-512 path is
+    # compiled with a target attribute and chosen at run time, so the module runs on
+    # any CPU of the architecture.
+    extra_compile_args=["-O2"],
+)
+
+if __name__ == "__main__":
+    ffibuilder.compile(verbose=True)

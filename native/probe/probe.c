@@ -1,0 +1,669 @@
+/*
+ * teecert reference probe: portable C99 implementing native/teecert_probe.h (ABI v1)
+ * for the 56 float ops of docs/ops.md with consensus semantics.
+ *
+ * Build it only with the flags of teecert.probe_build.REFERENCE_CFLAGS
+ * (-std=c99 -O2 -ffp-contract=off -frounding-math -fno-fast-math
+ * -fexcess-precision=standard ...): the C below is correct *because* of them.  The
+ * broken probes of tests/probes/ are this same file built with other flags, or with
+ * one of the seams below redefined, and the suites must tell each of them apart.
+ *
+ * Fault-injection seams (define before including this file; defaults in brackets):
+ *   TEECERT_ENTER_FPENV(saved, rounding)  [save the caller's env, install FE_DFL_ENV,
+ *                                          clear FTZ/DAZ, set the rounding direction;
+ *                                          evaluates to 0 on success]
+ *   TEECERT_LEAVE_FPENV(saved)            [fesetenv(saved)]
+ *   TEECERT_CANONICALIZE                  [1: every NaN result becomes the canonical NaN]
+ *   TEECERT_RESULT_HOOK_F32(op, bits)     [(bits): a uint32_t result about to be stored]
+ *   TEECERT_RESULT_HOOK_F64(op, bits)     [(bits): a uint64_t result about to be stored]
+ *   TEECERT_ABI_REPORTED                  [TEECERT_PROBE_ABI_VERSION]
+ *   TEECERT_PROBE_NAME, TEECERT_PROBE_VERSION, TEECERT_CFLAGS (string literals)
+ * The hooks receive `op`, a `const struct teecert_op_desc *` (width, kind, rnd below).
+ */
+
+#include <fenv.h>
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Only the ABI functions are exported; the build adds -fvisibility=hidden too. */
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility push(default)
+#endif
+#include "teecert_probe.h"
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility pop
+#endif
+
+#include "sha256.h"
+
+/* GCC ignores this pragma (and warns); it relies on -frounding-math instead. */
+#if defined(__clang__)
+#pragma STDC FENV_ACCESS ON
+#endif
+
+#if !defined(FE_TONEAREST) || !defined(FE_TOWARDZERO) || !defined(FE_UPWARD) || !defined(FE_DOWNWARD)
+#error "a consensus probe needs all four IEEE 754 rounding directions in <fenv.h>"
+#endif
+
+#ifndef TEECERT_PROBE_NAME
+#define TEECERT_PROBE_NAME "teecert-reference-probe"
+#endif
+#ifndef TEECERT_PROBE_VERSION
+#define TEECERT_PROBE_VERSION "0.1.0"
+#endif
+#ifndef TEECERT_CFLAGS
+#define TEECERT_CFLAGS "unknown"
+#endif
+#ifndef TEECERT_ABI_REPORTED
+#define TEECERT_ABI_REPORTED TEECERT_PROBE_ABI_VERSION
+#endif
+#ifndef TEECERT_CANONICALIZE
+#define TEECERT_CANONICALIZE 1
+#endif
+#ifndef TEECERT_RESULT_HOOK_F32
+#define TEECERT_RESULT_HOOK_F32(op, bits) (bits)
+#endif
+#ifndef TEECERT_RESULT_HOOK_F64
+#define TEECERT_RESULT_HOOK_F64(op, bits) (bits)
+#endif
+
+#define TEECERT_CANONICAL_NAN_F32 UINT32_C(0x7fc00000)
+#define TEECERT_CANONICAL_NAN_F64 UINT64_C(0x7ff8000000000000)
+
+/* ---------------------------------------------------------------- the op table */
+
+enum teecert_op_kind {
+    TEECERT_OP_ADD,
+    TEECERT_OP_SUB,
+    TEECERT_OP_MUL,
+    TEECERT_OP_DIV,
+    TEECERT_OP_SQRT,
+    TEECERT_OP_FMA,
+    TEECERT_OP_MUL_ADD_UNFUSED
+};
+
+enum teecert_rounding { TEECERT_RND_RNE, TEECERT_RND_RTZ, TEECERT_RND_RUP, TEECERT_RND_RDN };
+
+struct teecert_op_desc;
+typedef void (*teecert_kernel)(const struct teecert_op_desc *op, const unsigned char *in,
+                               unsigned char *out, size_t n);
+
+struct teecert_op_desc {
+    const char *id;
+    unsigned width; /* 32 or 64 */
+    enum teecert_op_kind kind;
+    enum teecert_rounding rnd;
+    unsigned arity;
+    teecert_kernel kernel; /* null: declared unsupported */
+};
+
+static const int teecert_fe_rounding[4] = {FE_TONEAREST, FE_TOWARDZERO, FE_UPWARD, FE_DOWNWARD};
+
+/* ------------------------------------------------------- FP environment access */
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define TEECERT_FPENV_ARCH "x86_64"
+#define TEECERT_MXCSR_FTZ 0x8000u
+#define TEECERT_MXCSR_DAZ 0x0040u
+
+static unsigned int teecert_get_mxcsr(void)
+{
+    unsigned int v;
+    __asm__ __volatile__("stmxcsr %0" : "=m"(v));
+    return v;
+}
+
+static void teecert_set_mxcsr(unsigned int v)
+{
+    __asm__ __volatile__("ldmxcsr %0" : : "m"(v));
+}
+
+static uint64_t teecert_fpenv_raw(void)
+{
+    unsigned short cw;
+    __asm__ __volatile__("fnstcw %0" : "=m"(cw));
+    return ((uint64_t)cw << 32) | teecert_get_mxcsr();
+}
+
+/* glibc's FE_DFL_ENV clears FTZ/DAZ, but not every libc (enclave SDK libcs
+   included) documents that it does: clear them explicitly. */
+static void teecert_clear_flush_modes(void)
+{
+    teecert_set_mxcsr(teecert_get_mxcsr() & ~(TEECERT_MXCSR_FTZ | TEECERT_MXCSR_DAZ));
+}
+
+static int teecert_set_flush_modes(void)
+{
+    /* Every x86-64 CPU has DAZ (it predates AMD64), so MXCSR accepts both bits. */
+    teecert_set_mxcsr(teecert_get_mxcsr() | TEECERT_MXCSR_FTZ | TEECERT_MXCSR_DAZ);
+    return 1;
+}
+
+#elif defined(__aarch64__) && (defined(__GNUC__) || defined(__clang__))
+#define TEECERT_FPENV_ARCH "aarch64"
+#define TEECERT_FPCR_FZ (UINT64_C(1) << 24)
+
+static uint64_t teecert_get_fpcr(void)
+{
+    uint64_t v;
+    __asm__ __volatile__("mrs %0, fpcr" : "=r"(v));
+    return v;
+}
+
+static void teecert_set_fpcr(uint64_t v)
+{
+    __asm__ __volatile__("msr fpcr, %0" : : "r"(v));
+}
+
+static uint64_t teecert_fpenv_raw(void)
+{
+    return teecert_get_fpcr();
+}
+
+static void teecert_clear_flush_modes(void)
+{
+    teecert_set_fpcr(teecert_get_fpcr() & ~TEECERT_FPCR_FZ);
+}
+
+/* FPCR.FZ flushes subnormal inputs and results alike (FTZ and DAZ in one bit). */
+static int teecert_set_flush_modes(void)
+{
+    teecert_set_fpcr(teecert_get_fpcr() | TEECERT_FPCR_FZ);
+    return 1;
+}
+
+#elif defined(__riscv) && (defined(__GNUC__) || defined(__clang__)) && defined(__riscv_flen)
+#define TEECERT_FPENV_ARCH "riscv64"
+
+static uint64_t teecert_fpenv_raw(void)
+{
+    unsigned long v;
+    __asm__ __volatile__("frcsr %0" : "=r"(v));
+    return (uint64_t)v;
+}
+
+/* RISC-V F/D have no flush-to-zero mode: subnormals are always gradual. */
+static void teecert_clear_flush_modes(void) {}
+static int teecert_set_flush_modes(void) { return 0; }
+
+#else
+#define TEECERT_FPENV_ARCH "generic"
+
+/* Without a known control register, report what C99 can see: the rounding mode. */
+static uint64_t teecert_fpenv_raw(void)
+{
+    return (uint64_t)(unsigned int)fegetround();
+}
+
+static void teecert_clear_flush_modes(void) {}
+static int teecert_set_flush_modes(void) { return 0; }
+#endif
+
+#ifndef TEECERT_ENTER_FPENV
+/* The consensus entry: whatever the caller left set (rounding mode, FTZ/DAZ, trap
+   masks, sticky flags), compute in the default environment with the op's own
+   rounding direction.  The caller's environment is saved first and restored on the
+   way out (TEECERT_LEAVE_FPENV), so the probe is invisible to its caller. */
+static int teecert_enter_fpenv_default(fenv_t *saved, int rounding)
+{
+    if (fegetenv(saved) != 0)
+        return -1;
+    if (fesetenv(FE_DFL_ENV) != 0)
+        return -1;
+    teecert_clear_flush_modes();
+    if (fesetround(rounding) != 0) {
+        fesetenv(saved);
+        return -1;
+    }
+    return 0;
+}
+#define TEECERT_ENTER_FPENV(saved, rounding) teecert_enter_fpenv_default((saved), (rounding))
+#endif
+#ifndef TEECERT_LEAVE_FPENV
+#define TEECERT_LEAVE_FPENV(saved) fesetenv(saved)
+#endif
+
+/* ------------------------------------------------------------------- kernels */
+
+static float teecert_ld_f32(const unsigned char *p)
+{
+    float x;
+    memcpy(&x, p, sizeof x);
+    return x;
+}
+
+static double teecert_ld_f64(const unsigned char *p)
+{
+    double x;
+    memcpy(&x, p, sizeof x);
+    return x;
+}
+
+/*
+ * NaN canonicalization uses isnan() on the result, the way consensus code would be
+ * written.  That is deliberate: -ffast-math (-ffinite-math-only) lets the compiler
+ * fold isnan() to false, so a fast-math build silently returns the hardware's NaN
+ * (x86: fff8000000000000).  That is exactly the kind of build hazard the suites
+ * must catch, and the zoo's fast-math probe shows they do.
+ */
+static void teecert_st_f32(const struct teecert_op_desc *op, unsigned char *p, float r)
+{
+    uint32_t bits;
+    memcpy(&bits, &r, sizeof bits);
+#if TEECERT_CANONICALIZE
+    if (isnan(r))
+        bits = TEECERT_CANONICAL_NAN_F32;
+#endif
+    bits = TEECERT_RESULT_HOOK_F32(op, bits);
+    (void)op;
+    memcpy(p, &bits, sizeof bits);
+}
+
+static void teecert_st_f64(const struct teecert_op_desc *op, unsigned char *p, double r)
+{
+    uint64_t bits;
+    memcpy(&bits, &r, sizeof bits);
+#if TEECERT_CANONICALIZE
+    if (isnan(r))
+        bits = TEECERT_CANONICAL_NAN_F64;
+#endif
+    bits = TEECERT_RESULT_HOOK_F64(op, bits);
+    (void)op;
+    memcpy(p, &bits, sizeof bits);
+}
+
+#define TEECERT_KERNEL1(NAME, T, SFX, EXPR)                                                \
+    static void NAME(const struct teecert_op_desc *op, const unsigned char *in,           \
+                     unsigned char *out, size_t n)                                        \
+    {                                                                                     \
+        size_t i;                                                                         \
+        for (i = 0; i < n; i++) {                                                         \
+            T a = teecert_ld_##SFX(in + i * sizeof(T));                                   \
+            T r = (EXPR);                                                                 \
+            teecert_st_##SFX(op, out + i * sizeof(T), r);                                 \
+        }                                                                                 \
+    }
+
+#define TEECERT_KERNEL2(NAME, T, SFX, EXPR)                                                \
+    static void NAME(const struct teecert_op_desc *op, const unsigned char *in,           \
+                     unsigned char *out, size_t n)                                        \
+    {                                                                                     \
+        size_t i;                                                                         \
+        for (i = 0; i < n; i++) {                                                         \
+            const unsigned char *v = in + i * 2 * sizeof(T);                              \
+            T a = teecert_ld_##SFX(v);                                                    \
+            T b = teecert_ld_##SFX(v + sizeof(T));                                        \
+            T r = (EXPR);                                                                 \
+            teecert_st_##SFX(op, out + i * sizeof(T), r);                                 \
+        }                                                                                 \
+    }
+
+#define TEECERT_KERNEL3(NAME, T, SFX, EXPR)                                                \
+    static void NAME(const struct teecert_op_desc *op, const unsigned char *in,           \
+                     unsigned char *out, size_t n)                                        \
+    {                                                                                     \
+        size_t i;                                                                         \
+        for (i = 0; i < n; i++) {                                                         \
+            const unsigned char *v = in + i * 3 * sizeof(T);                              \
+            T a = teecert_ld_##SFX(v);                                                    \
+            T b = teecert_ld_##SFX(v + sizeof(T));                                        \
+            T c = teecert_ld_##SFX(v + 2 * sizeof(T));                                    \
+            T r = (EXPR);                                                                 \
+            teecert_st_##SFX(op, out + i * sizeof(T), r);                                 \
+        }                                                                                 \
+    }
+
+TEECERT_KERNEL2(teecert_add_f32, float, f32, a + b)
+TEECERT_KERNEL2(teecert_sub_f32, float, f32, a - b)
+TEECERT_KERNEL2(teecert_mul_f32, float, f32, a * b)
+TEECERT_KERNEL2(teecert_div_f32, float, f32, a / b)
+TEECERT_KERNEL1(teecert_sqrt_f32, float, f32, sqrtf(a))
+/* glibc's fmaf/fma are correctly rounded in every rounding direction. */
+TEECERT_KERNEL3(teecert_fma_f32, float, f32, fmaf(a, b, c))
+/* Two roundings, written as plainly as consensus code would write it.  Correct only
+   because the build says -ffp-contract=off (no fusion into an FMA) and evaluates in
+   SSE/NEON registers of the operand's format (FLT_EVAL_METHOD 0, no x87 excess
+   precision): the zoo's contraction and x87 probes are this line built otherwise. */
+TEECERT_KERNEL3(teecert_mul_add_unfused_f32, float, f32, a * b + c)
+
+TEECERT_KERNEL2(teecert_add_f64, double, f64, a + b)
+TEECERT_KERNEL2(teecert_sub_f64, double, f64, a - b)
+TEECERT_KERNEL2(teecert_mul_f64, double, f64, a * b)
+TEECERT_KERNEL2(teecert_div_f64, double, f64, a / b)
+TEECERT_KERNEL1(teecert_sqrt_f64, double, f64, sqrt(a))
+TEECERT_KERNEL3(teecert_fma_f64, double, f64, fma(a, b, c))
+/* See the f32 kernel above: correct only with -ffp-contract=off and SSE math. */
+TEECERT_KERNEL3(teecert_mul_add_unfused_f64, double, f64, a * b + c)
+
+#define TEECERT_OP4(FMT, W, NAME, KIND, ARITY, KERNEL)                           \
+    {FMT "." NAME ".rne", W, KIND, TEECERT_RND_RNE, ARITY, KERNEL},             \
+    {FMT "." NAME ".rtz", W, KIND, TEECERT_RND_RTZ, ARITY, KERNEL},             \
+    {FMT "." NAME ".rup", W, KIND, TEECERT_RND_RUP, ARITY, KERNEL},             \
+    {FMT "." NAME ".rdn", W, KIND, TEECERT_RND_RDN, ARITY, KERNEL}
+
+/* In the order of teecert.ops.CATALOGUE. */
+static const struct teecert_op_desc teecert_ops[] = {
+    TEECERT_OP4("f32", 32, "add", TEECERT_OP_ADD, 2, teecert_add_f32),
+    TEECERT_OP4("f32", 32, "sub", TEECERT_OP_SUB, 2, teecert_sub_f32),
+    TEECERT_OP4("f32", 32, "mul", TEECERT_OP_MUL, 2, teecert_mul_f32),
+    TEECERT_OP4("f32", 32, "div", TEECERT_OP_DIV, 2, teecert_div_f32),
+    TEECERT_OP4("f32", 32, "sqrt", TEECERT_OP_SQRT, 1, teecert_sqrt_f32),
+    TEECERT_OP4("f32", 32, "fma", TEECERT_OP_FMA, 3, teecert_fma_f32),
+    TEECERT_OP4("f32", 32, "mul_add_unfused", TEECERT_OP_MUL_ADD_UNFUSED, 3, teecert_mul_add_unfused_f32),
+    TEECERT_OP4("f64", 64, "add", TEECERT_OP_ADD, 2, teecert_add_f64),
+    TEECERT_OP4("f64", 64, "sub", TEECERT_OP_SUB, 2, teecert_sub_f64),
+    TEECERT_OP4("f64", 64, "mul", TEECERT_OP_MUL, 2, teecert_mul_f64),
+    TEECERT_OP4("f64", 64, "div", TEECERT_OP_DIV, 2, teecert_div_f64),
+    TEECERT_OP4("f64", 64, "sqrt", TEECERT_OP_SQRT, 1, teecert_sqrt_f64),
+    TEECERT_OP4("f64", 64, "fma", TEECERT_OP_FMA, 3, teecert_fma_f64),
+    TEECERT_OP4("f64", 64, "mul_add_unfused", TEECERT_OP_MUL_ADD_UNFUSED, 3, teecert_mul_add_unfused_f64),
+};
+
+#define TEECERT_NOPS (sizeof teecert_ops / sizeof teecert_ops[0])
+
+static const struct teecert_op_desc *teecert_find_op(const char *id)
+{
+    size_t i;
+    for (i = 0; i < TEECERT_NOPS; i++)
+        if (strcmp(teecert_ops[i].id, id) == 0)
+            return &teecert_ops[i];
+    return 0;
+}
+
+/* ---------------------------------------------------------------- transcript */
+
+static uint8_t teecert_transcript_hash[32];
+static uint64_t teecert_transcript_calls;
+static int teecert_transcript_ready;
+
+static void teecert_transcript_start(void)
+{
+    static const char label[] = "teecert-transcript-v1";
+    teecert_sha256(label, sizeof label - 1, teecert_transcript_hash);
+    teecert_transcript_calls = 0;
+    teecert_transcript_ready = 1;
+}
+
+/* T = SHA-256(T || u32le(len(op)) || op || u64le(n) || SHA-256(0x00 || out)) */
+static void teecert_transcript_fold(const char *op, size_t n, const void *out, size_t out_bytes)
+{
+    static const uint8_t leaf_prefix = 0x00;
+    teecert_sha256_ctx ctx;
+    uint8_t leaf[32], len_le[4], n_le[8];
+    uint32_t op_len = (uint32_t)strlen(op);
+    uint64_t n64 = (uint64_t)n;
+    int i;
+
+    if (!teecert_transcript_ready)
+        teecert_transcript_start();
+    teecert_sha256_init(&ctx);
+    teecert_sha256_update(&ctx, &leaf_prefix, 1);
+    teecert_sha256_update(&ctx, out, out_bytes);
+    teecert_sha256_final(&ctx, leaf);
+
+    for (i = 0; i < 4; i++)
+        len_le[i] = (uint8_t)(op_len >> (8 * i));
+    for (i = 0; i < 8; i++)
+        n_le[i] = (uint8_t)(n64 >> (8 * i));
+    teecert_sha256_init(&ctx);
+    teecert_sha256_update(&ctx, teecert_transcript_hash, 32);
+    teecert_sha256_update(&ctx, len_le, 4);
+    teecert_sha256_update(&ctx, op, op_len);
+    teecert_sha256_update(&ctx, n_le, 8);
+    teecert_sha256_update(&ctx, leaf, 32);
+    teecert_sha256_final(&ctx, teecert_transcript_hash);
+    teecert_transcript_calls++;
+}
+
+void teecert_probe_transcript(uint8_t out[32], uint64_t *calls)
+{
+    if (!teecert_transcript_ready)
+        teecert_transcript_start();
+    if (out)
+        memcpy(out, teecert_transcript_hash, 32);
+    if (calls)
+        *calls = teecert_transcript_calls;
+}
+
+void teecert_probe_transcript_reset(void)
+{
+    teecert_transcript_start();
+}
+
+/* ------------------------------------------------------------------ ABI calls */
+
+uint32_t teecert_probe_abi_version(void)
+{
+    return TEECERT_ABI_REPORTED;
+}
+
+int32_t teecert_probe_run(const char *op_id, const void *in, size_t in_bytes, void *out,
+                          size_t out_bytes, size_t n)
+{
+    const struct teecert_op_desc *op;
+    fenv_t saved;
+    size_t width, per_vector;
+
+    if (op_id == 0)
+        return TEECERT_E_ARGS;
+    op = teecert_find_op(op_id);
+    if (op == 0)
+        return TEECERT_E_ARGS;
+    if (op->kernel == 0)
+        return TEECERT_E_UNSUPPORTED;
+    width = op->width / 8;
+    per_vector = width * op->arity;
+    /* The buffers must be exactly n vectors long: a size that does not match is a
+       caller bug (or a different op than the caller thinks), never truncated. */
+    if (n > SIZE_MAX / per_vector || in_bytes != n * per_vector || out_bytes != n * width)
+        return TEECERT_E_ARGS;
+    if (n > 0 && (in == 0 || out == 0))
+        return TEECERT_E_ARGS;
+
+    if (TEECERT_ENTER_FPENV(&saved, teecert_fe_rounding[op->rnd]) != 0)
+        return TEECERT_E_INTERNAL;
+    if (n > 0)
+        op->kernel(op, (const unsigned char *)in, (unsigned char *)out, n);
+    if (TEECERT_LEAVE_FPENV(&saved) != 0)
+        return TEECERT_E_INTERNAL;
+
+    teecert_transcript_fold(op->id, n, out, out_bytes);
+    return TEECERT_OK;
+}
+
+uint64_t teecert_probe_fpenv_read(char *arch)
+{
+    if (arch) {
+        memcpy(arch, TEECERT_FPENV_ARCH, sizeof TEECERT_FPENV_ARCH);
+    }
+    return teecert_fpenv_raw();
+}
+
+uint32_t teecert_probe_fpenv_poison(uint32_t what)
+{
+    uint32_t applied = 0;
+    /* One rounding direction can be in force: toward zero wins if both are asked. */
+    if (what & TEECERT_POISON_ROUND_ZERO) {
+        if (fesetround(FE_TOWARDZERO) == 0)
+            applied |= TEECERT_POISON_ROUND_ZERO;
+    } else if (what & TEECERT_POISON_ROUND_UP) {
+        if (fesetround(FE_UPWARD) == 0)
+            applied |= TEECERT_POISON_ROUND_UP;
+    }
+    if ((what & TEECERT_POISON_FTZ_DAZ) && teecert_set_flush_modes())
+        applied |= TEECERT_POISON_FTZ_DAZ;
+    /* TEECERT_POISON_TRAPS is reserved: unmasking traps would turn the suites'
+       invalid-operation vectors into SIGFPE, so nothing is applied. */
+    return applied;
+}
+
+void teecert_probe_fpenv_reset(void)
+{
+    fesetenv(FE_DFL_ENV);
+    teecert_clear_flush_modes();
+}
+
+int32_t teecert_probe_attest(const uint8_t report_data[64], uint8_t *evidence, size_t cap,
+                             size_t *len, char *format)
+{
+    (void)evidence;
+    (void)cap;
+    if (report_data == 0 || len == 0 || format == 0)
+        return TEECERT_E_ARGS;
+    /* Attestation collection (configfs-tsm, /dev/nsm, simulated) comes later. */
+    *len = 0;
+    format[0] = '\0';
+    return TEECERT_E_UNSUPPORTED;
+}
+
+/* ------------------------------------------------------------ self-description */
+
+struct teecert_json {
+    char *buf;
+    size_t cap, len;
+    int overflow;
+};
+
+static void teecert_json_raw(struct teecert_json *j, const char *s)
+{
+    size_t k = strlen(s);
+    if (j->len + k + 1 > j->cap) {
+        j->overflow = 1;
+        return;
+    }
+    memcpy(j->buf + j->len, s, k + 1);
+    j->len += k;
+}
+
+static void teecert_json_str(struct teecert_json *j, const char *s)
+{
+    char tmp[8];
+    teecert_json_raw(j, "\"");
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') {
+            tmp[0] = '\\';
+            tmp[1] = (char)ch;
+            tmp[2] = '\0';
+        } else if (ch < 0x20) {
+            snprintf(tmp, sizeof tmp, "\\u%04x", ch);
+        } else {
+            tmp[0] = (char)ch;
+            tmp[1] = '\0';
+        }
+        teecert_json_raw(j, tmp);
+    }
+    teecert_json_raw(j, "\"");
+}
+
+static void teecert_json_key(struct teecert_json *j, const char *key)
+{
+    teecert_json_raw(j, j->len > 1 ? ", " : "");
+    teecert_json_str(j, key);
+    teecert_json_raw(j, ": ");
+}
+
+static void teecert_json_int(struct teecert_json *j, long v)
+{
+    char tmp[32];
+    snprintf(tmp, sizeof tmp, "%ld", v);
+    teecert_json_raw(j, tmp);
+}
+
+static const char *teecert_arch_name(void)
+{
+#if defined(__x86_64__)
+    return "x86_64";
+#elif defined(__i386__)
+    return "i386";
+#elif defined(__aarch64__)
+    return "aarch64";
+#elif defined(__arm__)
+    return "arm";
+#elif defined(__riscv) && defined(__riscv_xlen) && __riscv_xlen == 64
+    return "riscv64";
+#elif defined(__riscv)
+    return "riscv32";
+#elif defined(__powerpc64__)
+    return "ppc64";
+#elif defined(__s390x__)
+    return "s390x";
+#else
+    return "unknown";
+#endif
+}
+
+static int teecert_little_endian(void)
+{
+    const uint32_t one = 1;
+    unsigned char first;
+    memcpy(&first, &one, 1);
+    return first == 1;
+}
+
+static char teecert_description[8192];
+
+/* Rebuilt on every call so that fpenv_at_entry is the caller's environment now;
+   the pointer stays valid while the library is loaded. */
+const char *teecert_probe_describe(void)
+{
+    struct teecert_json j;
+    char hex[24];
+    size_t i;
+    int first = 1;
+
+    j.buf = teecert_description;
+    j.cap = sizeof teecert_description;
+    j.len = 0;
+    j.overflow = 0;
+    snprintf(hex, sizeof hex, "%016llx", (unsigned long long)teecert_fpenv_raw());
+
+    teecert_json_raw(&j, "{");
+    teecert_json_key(&j, "name");
+    teecert_json_str(&j, TEECERT_PROBE_NAME);
+    teecert_json_key(&j, "version");
+    teecert_json_str(&j, TEECERT_PROBE_VERSION);
+    teecert_json_key(&j, "abi");
+    teecert_json_int(&j, (long)TEECERT_ABI_REPORTED);
+    teecert_json_key(&j, "compiler");
+#if defined(__VERSION__)
+    teecert_json_str(&j, __VERSION__);
+#else
+    teecert_json_str(&j, "unknown");
+#endif
+    teecert_json_key(&j, "cflags");
+    teecert_json_str(&j, TEECERT_CFLAGS);
+    teecert_json_key(&j, "flt_eval_method");
+    teecert_json_int(&j, (long)FLT_EVAL_METHOD);
+    teecert_json_key(&j, "ldbl_mant_dig");
+    teecert_json_int(&j, (long)LDBL_MANT_DIG);
+    teecert_json_key(&j, "char_signed");
+    teecert_json_raw(&j, CHAR_MIN < 0 ? "true" : "false");
+    teecert_json_key(&j, "byte_order");
+    teecert_json_str(&j, teecert_little_endian() ? "little" : "big");
+    teecert_json_key(&j, "arch");
+    teecert_json_str(&j, teecert_arch_name());
+    teecert_json_key(&j, "fpenv_at_entry");
+    teecert_json_str(&j, hex);
+    teecert_json_key(&j, "ops");
+    teecert_json_raw(&j, "[");
+    for (i = 0; i < TEECERT_NOPS; i++) {
+        if (teecert_ops[i].kernel == 0)
+            continue; /* declared, not faked: an op without a kernel is not listed */
+        teecert_json_raw(&j, first ? "" : ", ");
+        teecert_json_str(&j, teecert_ops[i].id);
+        first = 0;
+    }
+    teecert_json_raw(&j, "]");
+    teecert_json_key(&j, "attestation");
+    teecert_json_str(&j, "none");
+    teecert_json_key(&j, "transcript_sha256");
+    teecert_json_str(&j, teecert_sha256_impl());
+    teecert_json_raw(&j, "}");
+    if (j.overflow)
+        return "{\"error\": \"self-description does not fit its buffer\"}";
+    return teecert_description;
+}

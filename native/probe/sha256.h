@@ -1,0 +1,42 @@
+/*
+ * SHA-256 (FIPS 180-4) for the teecert reference probe.
+ *
+ * Hand-written on purpose: the probe must be self-contained C99 that also builds
+ * inside enclave SDKs and minimal guests, where OpenSSL or any other crypto library
+ * is not available.  A portable implementation is always present; on x86-64 a
+ * SHA-NI implementation is selected at run time (cpuid) because the probe hashes
+ * every output it returns for its transcript, and at tens of millions of results
+ * per second the portable code would dominate the stream loop.  Both give the same
+ * digest; tests compare them with each other and with hashlib.
+ *
+ * Define TEECERT_NO_SHA_NI to build the portable implementation only.
+ */
+#ifndef TEECERT_SHA256_H
+#define TEECERT_SHA256_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Internal to the probe: never exported from the shared library. */
+#if defined(__GNUC__) || defined(__clang__)
+#define TEECERT_INTERNAL __attribute__((visibility("hidden")))
+#else
+#define TEECERT_INTERNAL
+#endif
+
+typedef struct {
+    uint32_t h[8];
+    uint64_t total;     /* bytes hashed so far */
+    uint8_t buf[64];    /* pending partial block */
+    size_t fill;        /* bytes used in buf */
+} teecert_sha256_ctx;
+
+TEECERT_INTERNAL void teecert_sha256_init(teecert_sha256_ctx *ctx);
+TEECERT_INTERNAL void teecert_sha256_update(teecert_sha256_ctx *ctx, const void *data, size_t len);
+TEECERT_INTERNAL void teecert_sha256_final(teecert_sha256_ctx *ctx, uint8_t out[32]);
+TEECERT_INTERNAL void teecert_sha256(const void *data, size_t len, uint8_t out[32]);
+
+/* "sha-ni" or "portable": the block function in use (chosen on first use). */
+TEECERT_INTERNAL const char *teecert_sha256_impl(void);
+
+#endif /* TEECERT_SHA256_H */

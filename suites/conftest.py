@@ -1,0 +1,49 @@
+"""Shared fixtures of the certification suites (the plugin provides the session)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from teecert import ops
+from teecert.session import Session, TrackedProbe
+
+
+@pytest.fixture(scope="session")
+def probe(teecert_session: Session) -> TrackedProbe:
+    return teecert_session.probe
+
+
+@pytest.fixture
+def require_op(probe: TrackedProbe, teecert_record: Callable[..., None]) -> Callable[[str], ops.Op]:
+    """Return the op, or end the test as *unsupported* when the probe does not declare
+    it (the profile decides whether that fails the run)."""
+
+    def need(op_id: str) -> ops.Op:
+        op = ops.get(op_id)
+        if op_id not in probe.declared:
+            teecert_record(op=op_id, unsupported=True, message=f"probe does not declare {op_id}")
+            pytest.skip(f"probe does not declare {op_id}")
+        return op
+
+    return need
+
+
+def pytest_generate_tests(metafunc: Any) -> None:
+    """Parametrize ``vector_op`` over the ops of this run's vector set."""
+    if "vector_op" not in metafunc.fixturenames:
+        return
+    from teecert.plugin import SESSION
+
+    sess = metafunc.config.stash.get(SESSION, None)
+    if sess is None:
+        metafunc.parametrize("vector_op", [])
+        return
+    kind = getattr(metafunc.function, "teecert_ops", "explicit")
+    if kind == "explicit":
+        ids = sess.vector_set.explicit_ops()
+    else:
+        ids = sorted(sess.streams)
+    metafunc.parametrize("vector_op", ids)

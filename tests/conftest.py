@@ -1,0 +1,68 @@
+"""Shared fixtures of teecert's own tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--runslow", action="store_true", default=False, help="also run tests marked slow")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--runslow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --runslow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+def teecert_cli(args: Sequence[str], cwd: Path | None = None, env: dict[str, str] | None = None,
+                timeout: float = 600) -> CliResult:
+    """Run the ``teecert`` command as a user would, in a child process."""
+    full_env = {**os.environ, **(env or {})}
+    p = subprocess.run([sys.executable, "-m", "teecert", *args], capture_output=True, text=True,
+                       cwd=cwd, env=full_env, timeout=timeout, check=False)
+    return CliResult(p.returncode, p.stdout, p.stderr)
+
+
+@pytest.fixture(scope="session")
+def key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from teecert import keys
+
+    path = tmp_path_factory.mktemp("keys") / "run-key.pem"
+    keys.generate(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def quick_profile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The development profile with one chunk of each stream, for fast end-to-end runs."""
+    from teecert.profiles import load_profile
+
+    doc = dict(load_profile("development").data)
+    doc["id"] = "test-quick"
+    doc["stream_scale"] = 6  # 1 of 16 chunks: 65,536 vectors per op
+    path = tmp_path_factory.mktemp("profiles") / "quick.json"
+    path.write_text(json.dumps(doc, indent=1))
+    return path
+
+
+def no_traceback(text: str) -> bool:
+    return "Traceback (most recent call last)" not in text

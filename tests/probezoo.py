@@ -1,0 +1,90 @@
+"""The zoo of deliberately broken probes, built on demand for teecert's own tests.
+
+Each entry is the reference probe with one thing wrong: a build flag (FMA
+contraction, fast-math, x87 math) or a seam of ``native/probe/probe.c`` redefined by
+a source in ``tests/probes/`` (FTZ/DAZ at load, raw NaNs, a one-ULP error, a wrong
+ABI version).  ``build_zoo_probe(name)`` compiles one (about 0.3 s) into a cache
+directory keyed by the sources and flags, so every test and every xdist worker
+reuses the same library; builds are atomic (``teecert.probe_build.build_probe``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from teecert import probe_build
+
+PROBES_DIR = Path(__file__).resolve().parent / "probes"
+
+IS_X86_64 = platform.machine().lower() in ("x86_64", "amd64")
+
+
+@dataclass(frozen=True)
+class ZooProbe:
+    """How to build one zoo probe and what it gets wrong."""
+
+    name: str
+    what: str
+    source: str | None = None  # file in tests/probes/, None: the reference source
+    extra_cflags: tuple[str, ...] = ()
+    defines: dict[str, str | None] = field(default_factory=dict)
+    x86_only: bool = False
+
+
+def _named(name: str) -> dict[str, str | None]:
+    return {"TEECERT_PROBE_NAME": f'"teecert-zoo-{name}"'}
+
+
+ZOO: dict[str, ZooProbe] = {
+    z.name: z
+    for z in (
+        ZooProbe("reference", "nothing: the reference probe, built like the zoo"),
+        ZooProbe("contraction", "a*b+c contracted into an FMA (-ffp-contract=fast -mfma)",
+                 extra_cflags=("-ffp-contract=fast", "-mfma"), defines=_named("contraction"),
+                 x86_only=True),
+        ZooProbe("fast_math", "built with -ffast-math: isnan() folded away, no canonical NaNs",
+                 extra_cflags=("-ffast-math",), defines=_named("fast-math")),
+        ZooProbe("x87", "evaluated in x87 80-bit registers (-mfpmath=387)",
+                 extra_cflags=("-mfpmath=387",), defines=_named("x87"), x86_only=True),
+        ZooProbe("ftz_at_load", "FTZ/DAZ set by a constructor, never reset at entry",
+                 source="ftz_at_load.c"),
+        ZooProbe("raw_nan", "no NaN canonicalization", source="raw_nan.c"),
+        ZooProbe("one_ulp", "f64.div.rne one ULP too large on subnormal quotients",
+                 source="one_ulp.c"),
+        ZooProbe("wrong_abi", "reports ABI version 2", source="wrong_abi.c"),
+    )
+}
+
+
+def zoo_dir() -> Path:
+    """Where zoo probes are cached: ``$TEECERT_ZOO_DIR``, or a per-user temp dir."""
+    env = os.environ.get("TEECERT_ZOO_DIR")
+    if env:
+        return Path(env)
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return Path(tempfile.gettempdir()) / f"teecert-zoo-{uid}"
+
+
+def _key(z: ZooProbe) -> str:
+    h = hashlib.sha256(b"teecert-zoo-v1\0")
+    h.update(probe_build.reference_build_key().encode() + b"\0")
+    if z.source:
+        h.update((PROBES_DIR / z.source).read_bytes() + b"\0")
+    h.update(repr((z.extra_cflags, sorted(z.defines.items()))).encode())
+    return h.hexdigest()[:20]
+
+
+def build_zoo_probe(name: str) -> Path:
+    """The library of zoo probe ``name`` (see ``ZOO``), built if not cached."""
+    z = ZOO[name]
+    out = zoo_dir() / f"{name}-{_key(z)}.so"
+    if out.is_file():
+        return out
+    source = PROBES_DIR / z.source if z.source else None
+    return probe_build.build_probe(out, source=source, extra_cflags=z.extra_cflags,
+                                   defines=z.defines)

@@ -1,0 +1,117 @@
+"""End to end: `teecert run` -> signed report -> `teecert verify`, as a user types it.
+
+The reference probe must be CERTIFIED (also under pytest-xdist, with one report);
+every probe of the zoo must end NOT_CERTIFIED for the reason it is broken, and the
+report must say which test, op and vector.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import CliResult, no_traceback, teecert_cli
+from probezoo import IS_X86_64, build_zoo_probe
+
+
+def _report(out: Path) -> tuple[Path, dict[str, Any]]:
+    files = sorted(out.glob("teecert-report-*.json"))
+    assert len(files) == 1, f"expected exactly one report in {out}, found {files}"
+    env = json.loads(files[0].read_text())
+    return files[0], json.loads(base64.b64decode(env["payload"]))
+
+
+def certify(tmp_path: Path, key: Path, profile: Path | str, probe: Path | None = None,
+            *extra: str) -> tuple[CliResult, Path, dict[str, Any]]:
+    out = tmp_path / "out"
+    args = ["run", "--out", str(out), "--key", str(key), "--profile", str(profile), *extra]
+    if probe is not None:
+        args[1:1] = ["--probe", str(probe)]
+    res = teecert_cli(args)
+    assert no_traceback(res.err + res.out), res.err[-3000:]
+    path, stmt = _report(out)
+    return res, path, stmt
+
+
+def failing(stmt: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["id"]: r for r in stmt["predicate"]["results"] if r["outcome"] in ("failed", "error")}
+
+
+def test_reference_probe_is_certified_and_verifies(tmp_path: Path, key_file: Path, quick_profile: Path) -> None:
+    res, path, stmt = certify(tmp_path, key_file, quick_profile)
+    assert res.code == 0, res.out[-3000:] + res.err[-3000:]
+    pred = stmt["predicate"]
+    assert pred["verdict"] == {"result": "CERTIFIED", "reasons": []}
+    kinds = {(r["suite"], r["kind"]) for r in pred["results"]}
+    assert {("ieee754", "explicit"), ("ieee754", "stream"), ("contraction", "explicit"),
+            ("fpenv", "explicit"), ("probe", "check")} <= kinds
+    streams = [r for r in pred["results"] if r["kind"] == "stream"]
+    assert len(streams) == 56 and all(r["root"] == r["expected_root"] for r in streams)
+    assert pred["probe"]["transcripts"] and pred["results"]
+    ver = teecert_cli(["verify", str(path), "--profile", str(quick_profile), "--json"])
+    assert ver.code == 0, ver.out + ver.err
+    assert json.loads(ver.out)["exit_code"] == 0
+
+
+def test_default_run_is_the_full_stream_set(tmp_path: Path, key_file: Path) -> None:
+    """The README's run: development profile, every stream at full length."""
+    res, path, stmt = certify(tmp_path, key_file, "development")
+    assert res.code == 0, res.out[-3000:]
+    streams = [r for r in stmt["predicate"]["results"] if r["kind"] == "stream"]
+    assert sum(r["vectors"] for r in streams) == 56 * 1048576
+    assert teecert_cli(["verify", str(path)]).code == 0
+
+
+def test_xdist_writes_one_report_with_every_worker_transcript(tmp_path: Path, key_file: Path,
+                                                             quick_profile: Path) -> None:
+    res, path, stmt = certify(tmp_path, key_file, quick_profile, None, "-n", "2")
+    assert res.code == 0, res.out[-3000:]
+    pred = stmt["predicate"]
+    assert pred["run"]["workers"] == 2
+    assert sorted(t["worker"] for t in pred["probe"]["transcripts"]) == ["gw0", "gw1"]
+    assert {r["id"] for r in pred["results"]} >= {"transcript::gw0", "transcript::gw1"}
+
+
+# zoo probe -> (a test id fragment that must fail, a fragment of its message)
+ZOO_EXPECT: dict[str, list[tuple[str, str]]] = {
+    "contraction": [("test_contraction_vector[f64.mul_add_unfused.rne", "fused into an FMA"),
+                    ("test_explicit[f64.mul_add_unfused.rne]", "contraction")],
+    "fast_math": [("test_explicit[f64.add.rne]", "nan")],
+    "x87": [("test_contraction_vector[f64.mul_add_unfused.rne", "x87 80-bit")],
+    "ftz_at_load": [("test_explicit[f64.mul.rne]", "subnormal")],
+    "raw_nan": [("test_explicit[f64.add.rne]", "nan"), ("test_stream[f32.add.rne]", "chunks diverge")],
+    "one_ulp": [("test_explicit[f64.div.rne]", "1 ulp"), ("test_stream[f64.div.rne]", "1 ulp")],
+}
+
+
+@pytest.mark.parametrize("name", sorted(ZOO_EXPECT))
+def test_broken_probe_is_not_certified_for_its_fault(name: str, tmp_path: Path, key_file: Path,
+                                                     quick_profile: Path) -> None:
+    if name in ("contraction", "x87") and not IS_X86_64:
+        pytest.skip("x86-64 build flags")
+    probe = build_zoo_probe(name)
+    res, path, stmt = certify(tmp_path, key_file, quick_profile, probe)
+    assert res.code == 1, res.out[-3000:]
+    pred = stmt["predicate"]
+    assert pred["verdict"]["result"] == "NOT_CERTIFIED"
+    bad = failing(stmt)
+    reasons = {r.get("test") for r in pred["verdict"]["reasons"]}
+    for fragment, text in ZOO_EXPECT[name]:
+        hits = [r for tid, r in bad.items() if fragment in tid]
+        assert hits, f"{name}: no failing test matches {fragment!r}; failing: {sorted(bad)[:20]}"
+        assert any(text.lower() in r["message"].lower() for r in hits), [r["message"] for r in hits]
+        assert any(fragment in (t or "") for t in reasons)
+    if name == "one_ulp":
+        # exactly one op is wrong: nothing else may fail
+        assert {r["op"] for r in bad.values()} == {"f64.div.rne"}, sorted(bad)
+        div = [r for r in bad.values() if r["kind"] == "stream"]
+        if div:
+            d = div[0]["divergence"]
+            assert d["ulp"] == "1" and int(d["got"], 16) == int(d["expected"], 16) + 1
+    ver = teecert_cli(["verify", str(path), "--profile", str(quick_profile)])
+    assert ver.code == 1, ver.out + ver.err
+    assert ver.out.splitlines()[0].startswith(str(path) + ": NOT_CERTIFIED")
