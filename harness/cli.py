@@ -15,6 +15,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+
 from . import __version__
 from .errors import TeecertError, UsageError
 

@@ -120,5 +120,4 @@ def vectors(op: Op, seed: int, start: int, count: int) -> list[tuple[int, ...]]:
 
 def pack_inputs(op: Op, vecs: list[tuple[int, ...]]) -> bytes:
     """The probe-ABI input buffer for these vectors: values little-endian, in order."""
-    code = "<%d%s" % (len(vecs) * op.arity, "Q" if op.fmt.width == 64 else "I")
-    return struct.pack(code, *(v for vec in vecs for v in vec))
+    return struct.pack(op.fmt.struct_code(len(vecs) * op.arity), *(v for vec in vecs for v in vec))

@@ -79,7 +79,11 @@ class FloatFormat:
         return (bits & self.exp_mask) == self.exp_mask and (bits & self.frac_mask) != 0
 
     def hex(self, bits: int) -> str:
-        return format(bits, "0%dx" % (self.width // 4))
+        return format(bits, f"0{self.width // 4}x")
+
+    def struct_code(self, count: int) -> str:
+        """The ``struct`` format of ``count`` values, little-endian."""
+        return f"<{count}{'Q' if self.width == 64 else 'I'}"
 
 
 F32 = FloatFormat("f32", 32, 8, 23)

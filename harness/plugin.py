@@ -201,6 +201,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     props = dict(report.user_properties).get(RESULT_PROPERTY, {})
     if not isinstance(props, dict):
         props = {}
+    outcome: str
     if report.when == "call":
         outcome = report.outcome
     elif report.when == "setup" and report.outcome != "passed":

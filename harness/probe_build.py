@@ -85,7 +85,7 @@ def support_sources() -> tuple[Path, ...]:
 
 def _inputs_of_reference() -> list[Path]:
     nd = native_dir()
-    return [nd / "teecert_probe.h", nd / "probe" / "probe.c", nd / "probe" / "sha256.c",
+    return [nd / "teecert_probe.h", nd / "fpenv.h", nd / "probe" / "probe.c", nd / "probe" / "sha256.c",
             nd / "probe" / "sha256.h"]
 
 

@@ -8,13 +8,13 @@ drives the certification suites through pytest with the teecert plugin.
 from __future__ import annotations
 
 import secrets
+import subprocess
+import sys
 import uuid
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from . import canonical, keys
 from .errors import MalformedInput, TeecertError, UsageError
@@ -101,10 +101,12 @@ def run(
     if workers:
         args += ["-n", workers]
     args += pytest_args
-    code = pytest.main(args)
+    # pytest runs in a child process: a probe that crashes the process or changes
+    # its FP state when loaded cannot take the CLI (and its diagnosis) with it.
+    code = subprocess.run([sys.executable, "-m", "pytest", *args], check=False).returncode
     report_path = out / f"teecert-report-{run_id}.json"
     if not report_path.exists():
-        raise TeecertError(f"no report was written (pytest exit code {int(code)}); see the output above")
+        raise TeecertError(f"no report was written (pytest exit code {code}); see the output above")
     statement = _statement_of(report_path)
     verdict = statement["predicate"]["verdict"]
     return RunOutcome(0 if verdict["result"] == "CERTIFIED" else 1, report_path, verdict["result"], verdict["reasons"])

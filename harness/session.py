@@ -70,6 +70,18 @@ class TrackedProbe:
         )
 
 
+def process_fpenv() -> tuple[str, int] | None:
+    """The calling thread's raw FP control state, read without any probe (through the
+    accelerator); None when the accelerator is not built."""
+    try:
+        from . import _accel  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    arch = _accel.ffi.new("char[16]")
+    value = int(_accel.lib.teecert_accel_fpenv(arch))
+    return _accel.ffi.string(arch).decode(), value
+
+
 @dataclass
 class Session:
     """Everything a suite needs, opened once per process."""
@@ -80,11 +92,15 @@ class Session:
     seed: int
     _probe: TrackedProbe | None = None
     _streams: dict[str, Stream] | None = None
+    #: the FP control state just before and just after the probe was loaded
+    load_fpenv: tuple[tuple[str, int] | None, tuple[str, int] | None] = (None, None)
 
     @property
     def probe(self) -> TrackedProbe:
         if self._probe is None:
+            before = process_fpenv()
             self._probe = TrackedProbe(load_probe(self.probe_path))
+            self.load_fpenv = (before, process_fpenv())
         return self._probe
 
     @property

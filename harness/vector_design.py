@@ -200,8 +200,8 @@ def groups_for(op: Op) -> list[Group]:
             "fma": [((zero, inf, fmt.canonical_nan), "fma(0, inf, NaN)"), ((inf, one, ninf), "fma(inf, 1, -inf)")],
             "mul_add_unfused": [((inf, zero, one), "inf * 0 + 1"), ((inf, one, ninf), "inf * 1 + -inf")],
         }
-        for args, cm in invalid[op.name]:
-            g.add(args, ("NaN", "Invalid"), cm)
+        for inv_args, cm in invalid[op.name]:
+            g.add(inv_args, ("NaN", "Invalid"), cm)
     if op.name == "sqrt":
         g.add((pow2(fmt, 0, 1),), ("NaN", "Invalid"), "sqrt(-1)")
         g.add((fmt.sign_bit | 1,), ("NaN", "Invalid"), "sqrt(-min subnormal)")

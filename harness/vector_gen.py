@@ -18,30 +18,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import generator, merkle, ops, vector_design, vectors
+from . import merkle, ops, vector_design, vectors
 from .atomic import write_atomic
 from .errors import MalformedInput
 
 
 def chunk_inputs(op: ops.Op, seed: int, start: int, n: int) -> list[tuple[int, ...]]:
-    """Inputs of one stream chunk: through the C generator when it is built (the two
-    are tested equal), else the pure-Python one."""
-    try:
-        from . import _accel  # type: ignore[attr-defined]
-    except ImportError:
-        return generator.vectors(op, seed, start, n)
-    s0 = generator.initial_state(op.id, seed)
-    count = n * op.arity
-    ctype = "uint64_t[]" if op.fmt.width == 64 else "uint32_t[]"
-    buf = _accel.ffi.new(ctype, count)
-    _accel.lib.teecert_gen(s0, start, n, op.arity, op.fmt.width, buf)
-    flat = struct.unpack("<%d%s" % (count, "Q" if op.fmt.width == 64 else "I"), _accel.ffi.buffer(buf))
+    """Inputs of one stream chunk (the C generator when built; it is tested equal to
+    the Python specification)."""
+    from .stream_eval import chunk_inputs as packed_inputs
+
+    flat = struct.unpack(op.fmt.struct_code(n * op.arity), packed_inputs(op, seed, start, n))
     a = op.arity
-    return [tuple(flat[i : i + a]) for i in range(0, count, a)]
+    return [tuple(flat[i : i + a]) for i in range(0, len(flat), a)]
 
 
 def pack_outputs(op: ops.Op, outs: list[int]) -> bytes:
-    return struct.pack("<%d%s" % (len(outs), "Q" if op.fmt.width == 64 else "I"), *outs)
+    return struct.pack(op.fmt.struct_code(len(outs)), *outs)
 
 
 def golden_chunk(op_id: str, seed: int, start: int, n: int) -> bytes:

@@ -33,13 +33,14 @@ ffibuilder.cdef(
     void teecert_gen_scalar(uint64_t s0, uint64_t start, uint64_t n, uint32_t arity,
                             uint32_t width, void *out);
     const char *teecert_gen_impl(void);
+    uint64_t teecert_accel_fpenv(char *arch);
     """
 )
 ffibuilder.set_source(
     "teecert._accel",
     '#include "accel.h"',
     sources=[_rel(ACCEL / "accel.c")],
-    include_dirs=[_rel(ACCEL)],
+    include_dirs=[_rel(ACCEL), _rel(HERE)],
     # -O2 whatever the interpreter was built with.  No -march: the AVX-512 path is
     # compiled with a target attribute and chosen at run time, so the module runs on
     # any CPU of the architecture.

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-
 from teecert import checks
 from teecert.session import TrackedProbe
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-
 from teecert import merkle, ops
 from teecert.probe import transcript_step
 from teecert.session import Session
 from teecert.vector_gen import pack_outputs
+
+#: Status (sticky flag) bits of each architecture's raw FP state (native/fpenv.h):
+#: x86-64 MXCSR bits 0-5; RISC-V fcsr fflags bits 0-4; AArch64 FPCR has none.
+STATUS_FLAG_MASKS = {"x86_64": 0x3F, "riscv64": 0x1F, "aarch64": 0}
 
 REQUIRED_KEYS = {
     "name": str,
@@ -69,3 +72,24 @@ def test_transcript_step(teecert_session: Session, teecert_record: Callable[...,
     teecert_record(message=msg)
     assert calls_after == calls + 1, "the transcript's call count did not advance by one"
     assert after == want, f"the transcript does not follow its definition ({msg}, expected {want.hex()[:16]})"
+
+
+def test_loading_keeps_fp_environment(teecert_session: Session, teecert_record: Callable[..., None]) -> None:
+    """Loading the probe must not change the process's FP control state: a library
+    built with -ffast-math (crtfastmath.o) or with a constructor that sets FTZ/DAZ
+    changes every computation of the process that loads it, not only its own."""
+    teecert_session.probe  # noqa: B018 - loads the probe if no test has yet
+    before, after = teecert_session.load_fpenv
+    if before is None or after is None:
+        pytest.skip("the FP environment cannot be read: teecert._accel is not built")
+    arch = before[0]
+    # Only control bits count: the sticky exception flags change whenever Python
+    # computes with floats between the two reads.
+    mask = STATUS_FLAG_MASKS.get(arch, 0)
+    b, a = before[1] & ~mask, after[1] & ~mask
+    msg = f"{arch} FP control state {b:#x} before loading the probe, {a:#x} after"
+    if b != a:
+        msg = f"loading the probe changed the process FP environment: {msg}"
+        teecert_record(message=msg)
+        pytest.fail(msg, pytrace=False)
+    teecert_record(message=msg)

@@ -9,6 +9,7 @@
  * is the largest cost of the stream loop after hashing, which is why both exist.
  */
 #include "accel.h"
+#include "fpenv.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -353,4 +354,11 @@ const char *teecert_gen_impl(void)
 void teecert_gen(uint64_t s0, uint64_t start, uint64_t n, uint32_t arity, uint32_t width, void *out)
 {
     teecert_pick()(teecert_first_state(s0, start, arity), n * arity, width, out);
+}
+
+uint64_t teecert_accel_fpenv(char *arch)
+{
+    if (arch)
+        memcpy(arch, TEECERT_FPENV_ARCH, sizeof TEECERT_FPENV_ARCH);
+    return teecert_fpenv_raw();
 }

@@ -26,4 +26,9 @@ void teecert_gen_scalar(uint64_t s0, uint64_t start, uint64_t n, uint32_t arity,
    environment when the first chunk is generated. */
 const char *teecert_gen_impl(void);
 
+/* The calling thread's raw FP control state (see native/fpenv.h); `arch` receives
+   the architecture name, at most 16 bytes with the NUL.  The harness reads it
+   before and after loading a probe: loading must not change it. */
+uint64_t teecert_accel_fpenv(char *arch);
+
 #endif /* TEECERT_ACCEL_H */
