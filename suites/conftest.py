@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from teecert import ops
 from teecert.session import Session, TrackedProbe
 

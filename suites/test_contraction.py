@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+
 from teecert import checks
 from teecert.session import TrackedProbe
 

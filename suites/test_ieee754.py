@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+
 from teecert import checks
 from teecert.session import Session
 

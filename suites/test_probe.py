@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+
 from teecert import merkle, ops
 from teecert.probe import transcript_step
 from teecert.session import Session

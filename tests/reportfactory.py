@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from teecert import canonical, dsse, report
 from teecert.profiles import Profile, load_profile
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from teecert import generator, ops
 
 _accel = pytest.importorskip("teecert._accel", reason="teecert._accel is not built (pip install -e .)")

@@ -11,6 +11,7 @@ import pytest
 import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from teecert import canonical
 from teecert.errors import MalformedInput
 

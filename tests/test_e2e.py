@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from conftest import CliResult, no_traceback, teecert_cli
 from probezoo import IS_X86_64, build_zoo_probe
 

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     PublicFormat,
 )
+
 from teecert import atomic, keys
 from teecert.errors import MalformedInput, UsageError
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from probezoo import IS_X86_64, PROBES_DIR, build_zoo_probe
+
 from teecert import merkle, ops, probe_build
 from teecert.errors import BuildError, ProbeError, UsageError
 from teecert.probe import (
@@ -32,6 +32,8 @@ from teecert.probe import (
     load_probe,
     transcript_step,
 )
+
+from probezoo import IS_X86_64, PROBES_DIR, build_zoo_probe
 
 x86_only = pytest.mark.skipif(not IS_X86_64, reason="needs x86-64 (MXCSR, -mfma, -mfpmath=387)")
 

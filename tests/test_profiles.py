@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from teecert import canonical, profiles
 from teecert.errors import MalformedInput, UsageError
 

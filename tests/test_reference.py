@@ -28,6 +28,7 @@ from fractions import Fraction
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from teecert import generator, ops
 from teecert.errors import MalformedInput, TeecertError
 from teecert.ops import F32, F64, FloatFormat

@@ -16,13 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import reportfactory as rf
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from teecert import canonical, dsse, keys, profiles, report, verdict
 from teecert.errors import MalformedInput, NotAuthentic, UsageError
 from teecert.verify import VerifyOutcome, error_to_json, outcome_to_json, verify_report
+
+import reportfactory as rf
 
 AT = rf.NOW + dt.timedelta(days=1)
 

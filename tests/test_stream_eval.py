@@ -12,10 +12,12 @@ import struct
 from pathlib import Path
 
 import pytest
-from probezoo import build_zoo_probe
+
 from teecert import generator, merkle, ops, stream_eval
 from teecert.errors import UsageError
 from teecert.probe import TRANSCRIPT_T0, Probe, load_probe, transcript_step
+
+from probezoo import build_zoo_probe
 
 F64_QNAN = 0x7FF8000000000000
 

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reportfactory import make_results, result
+
 from teecert import verdict
 from teecert.profiles import Profile, load_profile
+
+from reportfactory import make_results, result
 
 ALL = ("probe", "ieee754", "contraction", "fpenv")
 

@@ -1,0 +1,165 @@
+"""The shipped vector set: its shape, its integrity, and that it is reproducible.
+
+Golden values here come from outside the code under test: DESIGN.md's contraction
+vector, and the machine's own binary64 arithmetic for round-to-nearest add, mul and
+div (Python floats are IEEE binary64 on every platform teecert supports).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import shutil
+import struct
+from pathlib import Path
+
+import pytest
+
+from teecert import merkle, ops, vector_gen, vectors
+from teecert.errors import MalformedInput
+from teecert.profiles import load_profile
+
+
+@pytest.fixture(scope="module")
+def shipped() -> vectors.VectorSet:
+    return vectors.load_set()
+
+
+def _copy(tmp_path: Path) -> Path:
+    dst = tmp_path / "v"
+    shutil.copytree(vectors.default_path(), dst, ignore=shutil.ignore_patterns("__init__.py", "__pycache__"))
+    return dst
+
+
+def _redigest(root: Path) -> None:
+    """Rewrite the manifest so it matches the files as they are now."""
+    doc = json.loads((root / "manifest.json").read_text())
+    files = {name: hashlib.sha256((root / name).read_bytes()).hexdigest() for name in doc["files"]}
+    (root / "manifest.json").write_text(vectors.manifest_text(files))
+
+
+def test_shape_every_op_has_explicit_vectors_and_a_million_vector_stream(shipped: vectors.VectorSet) -> None:
+    assert shipped.name == "teecert-core"
+    assert shipped.explicit_ops() == sorted(ops.CATALOGUE)
+    streams = shipped.streams()
+    assert sorted(streams) == sorted(ops.CATALOGUE)
+    for st in streams.values():
+        assert st.count >= 1_000_000 and st.chunk_size == vectors.CHUNK_SIZE
+        assert merkle.root(st.leaves) == st.root
+    groups = {v.group for v in shipped.explicit("f64.fma.rne")}
+    assert {"specials", "nan", "subnormal", "halfway", "range", "cancellation", "contraction", "random"} <= groups
+
+
+def test_profiles_pin_the_shipped_set(shipped: vectors.VectorSet) -> None:
+    for name in ("development", "strict"):
+        p = load_profile(name)
+        assert (p.vector_set_name, p.vector_digest) == (shipped.name, shipped.digest)
+
+
+def test_contraction_vector_has_the_design_values(shipped: vectors.VectorSet) -> None:
+    vec = (0x3FF0000000000001, 0x3FEFFFFFFFFFFFFF, 0xBFF0000000000000)
+    unfused = {v.inputs: v.expected for v in shipped.explicit("f64.mul_add_unfused.rne")}
+    fused = {v.inputs: v.expected for v in shipped.explicit("f64.fma.rne")}
+    assert unfused[vec] == 0
+    assert fused.get(vec, 0x3C9FFFFFFFFFFFFE) == 0x3C9FFFFFFFFFFFFE
+
+
+def _f(bits: int) -> float:
+    return float(struct.unpack("<d", struct.pack("<Q", bits))[0])
+
+
+def _bits(x: float) -> int:
+    return int(struct.unpack("<Q", struct.pack("<d", x))[0])
+
+
+@pytest.mark.parametrize(("op_id", "fn"), [
+    ("f64.add.rne", lambda a, b: a + b),
+    ("f64.mul.rne", lambda a, b: a * b),
+    ("f64.div.rne", lambda a, b: a / b),
+])
+def test_round_to_nearest_goldens_match_the_hardware(shipped: vectors.VectorSet, op_id: str, fn) -> None:  # type: ignore[no-untyped-def]
+    fmt = ops.F64
+    checked = 0
+    for v in shipped.explicit(op_id):
+        a, b = (_f(x) for x in v.inputs)
+        try:
+            r = fn(a, b)
+        except ZeroDivisionError:
+            continue
+        want = fmt.canonical_nan if r != r else _bits(r)
+        assert v.expected == want, (v.tc_id, v.comment)
+        checked += 1
+    assert checked > 500
+
+
+def test_generate_reproduces_files_byte_for_byte(tmp_path: Path, shipped: vectors.VectorSet) -> None:
+    chosen = ["f32.sqrt.rtz", "f64.mul_add_unfused.rne", "f64.div.rup"]
+    for op_id in chosen:
+        text = vector_gen.explicit_file(ops.get(op_id)).encode()
+        assert text == (shipped.path / "explicit" / f"{op_id}.json").read_bytes(), op_id
+    streams = shipped.streams()
+    rng = random.Random(5)
+    for op_id in chosen:
+        st = streams[op_id]
+        i = rng.randrange(st.chunks)
+        start, n = st.chunk_span(i)
+        assert vector_gen.golden_chunk(op_id, st.seed, start, n) == st.leaves[i], (op_id, i)
+
+
+def test_check_recomputes_a_sample(shipped: vectors.VectorSet) -> None:
+    res = vector_gen.check(explicit_sample=300, stream_chunks=1, seed=3)
+    assert res["digest"] == shipped.digest and res["explicit_checked"] == 300
+
+
+def test_edited_file_is_refused_naming_it(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    f = root / "explicit" / "f64.add.rne.json"
+    f.write_bytes(f.read_bytes().replace(b'"expected":"3ff0000000000000"', b'"expected":"3ff0000000000001"', 1))
+    with pytest.raises(MalformedInput, match=r"f64\.add\.rne\.json: SHA-256"):
+        vectors.load_set(root)
+
+
+def test_wrong_golden_with_a_consistent_manifest_is_caught_by_check(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    f = root / "explicit" / "f32.add.rne.json"
+    lines = f.read_text().splitlines(keepends=True)
+    i = next(k for k, line in enumerate(lines) if '"expected":"3f800000"' in line)
+    lines[i] = lines[i].replace('"expected":"3f800000"', '"expected":"3f800001"')
+    f.write_text("".join(lines))
+    _redigest(root)
+    vs = vectors.load_set(root)  # authentic to its own manifest...
+    assert vs.digest != vectors.load_set().digest  # ...but not the pinned set
+    with pytest.raises(MalformedInput, match=r"f32\.add\.rne\.json: tcId \d+ expects 3f800001"):
+        vector_gen.check(root, explicit_sample=10**6, stream_chunks=0, seed=1)
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ('"tcId":2,', '"tcId":1,', "duplicate tcId"),
+    ('"inputs":["0000000000000000","8000000000000000"]', '"inputs":["0000000000000000"]', "takes 2"),
+    ('"expected":"7ff0000000000000"', '"expected":"7FF0000000000000"', "lower-case hex"),
+    ('"numberOfTests":', '"numberOfTests":1,"x":', "numberOfTests"),
+    ('"op":"f64.add.rne"', '"op":"f64.add.rne","op":"f64.add.rne"', "duplicate key"),
+])
+def test_malformed_explicit_file_names_the_field(tmp_path: Path, old: str, new: str, message: str) -> None:
+    root = _copy(tmp_path)
+    f = root / "explicit" / "f64.add.rne.json"
+    text = f.read_text()
+    assert old in text
+    f.write_text(text.replace(old, new, 1))
+    _redigest(root)
+    vs = vectors.load_set(root)
+    with pytest.raises(MalformedInput, match=message) as e:
+        vs.explicit("f64.add.rne")
+    assert "f64.add.rne.json" in str(e.value)
+
+
+def test_stream_root_must_match_its_leaves(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    f = root / "streams.json"
+    doc = f.read_text()
+    first_root = json.loads(doc)["streams"][0]["root"]
+    f.write_text(doc.replace(first_root, "0" * 64, 1))
+    _redigest(root)
+    with pytest.raises(MalformedInput, match="not the Merkle root"):
+        vectors.load_set(root).streams()
