@@ -19,7 +19,7 @@ from typing import Any
 
 import rfc8785
 
-from . import merkle, ops
+from . import canonical, merkle, ops
 from .errors import MalformedInput
 
 FORMAT = "teecert-vectors/1"
@@ -93,26 +93,6 @@ def set_digest(name: str, version: str, files: dict[str, str]) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def _strict_json(data: bytes, where: str) -> Any:
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for k, v in items:
-            if k in out:
-                raise MalformedInput(f"{where}: duplicate key {k!r}")
-            out[k] = v
-        return out
-
-    def no_constant(name: str) -> Any:
-        raise MalformedInput(f"{where}: {name} is not allowed")
-
-    try:
-        return json.loads(data.decode("utf-8"), object_pairs_hook=pairs, parse_constant=no_constant)
-    except UnicodeDecodeError as e:
-        raise MalformedInput(f"{where}: not UTF-8 ({e.reason} at byte {e.start})") from None
-    except json.JSONDecodeError as e:
-        raise MalformedInput(f"{where}: not JSON ({e.msg} at line {e.lineno} column {e.colno})") from None
-
-
 def _field(obj: Any, key: str, typ: type | tuple[type, ...], where: str) -> Any:
     if not isinstance(obj, dict) or key not in obj:
         raise MalformedInput(f"{where}: missing field {key!r}")
@@ -143,7 +123,7 @@ def load_set(path: Path | None = None) -> VectorSet:
         raw = mpath.read_bytes()
     except OSError as e:
         raise MalformedInput(f"{where}: cannot read manifest ({e.strerror})") from None
-    doc = _strict_json(raw, where)
+    doc = canonical.loads(raw, where)
     if _field(doc, "format", str, where) != FORMAT:
         raise MalformedInput(f"{where}: field 'format' must be {FORMAT!r}")
     name = _field(doc, "name", str, where)
@@ -173,7 +153,7 @@ def _read_listed(vs: VectorSet, fname: str) -> Any:
     data = fpath.read_bytes()
     if hashlib.sha256(data).hexdigest() != vs.files.get(fname):
         raise MalformedInput(f"{fpath}: changed since the manifest was checked")
-    return _strict_json(data, str(fpath))
+    return canonical.loads(data, str(fpath))
 
 
 def load_explicit(vs: VectorSet, op_id: str) -> list[ExplicitVector]:

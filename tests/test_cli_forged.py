@@ -1,0 +1,276 @@
+"""Forged reports, refused by `teecert verify` as a user types it (DESIGN.md, Security).
+
+One real report is made per module (`teecert run` under the quick profile, CERTIFIED)
+and then forged the ways an attacker could: bytes flipped without re-signing, another
+signer, a verdict its results do not support, another vector set, an expired or
+non-canonical report, a swapped payload type or signer key, a replay under another
+profile.  Forgeries that keep a valid signature are re-signed with the library, the
+way a forger holding the key would, and verified with the original key pinned
+(`--trust`), so that what refuses them is the check named in the test, not the trust
+list.  Every refusal must be exit 2 (1 for an honest NOT_CERTIFIED) with a one-line
+reason naming the report.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import no_traceback, teecert_cli
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from teecert import canonical, dsse, keys, report, verdict
+from teecert.profiles import load_profile
+
+
+@dataclass(frozen=True)
+class Real:
+    """The module's one real report and what made it."""
+
+    path: Path
+    envelope: dict[str, Any]
+    statement: dict[str, Any]
+    key: Ed25519PrivateKey
+    pub: Path  # the signer's public key, for --trust
+    profile: Path  # the quick profile file it was made under
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory: pytest.TempPathFactory, quick_profile: Path) -> Real:
+    d = tmp_path_factory.mktemp("real")
+    key = d / "run-key.pem"
+    gen = teecert_cli(["keys", "generate", str(key)])
+    assert gen.code == 0, gen.err
+    out = d / "out"
+    res = teecert_cli(["run", "--profile", str(quick_profile), "--key", str(key), "--out", str(out)])
+    assert no_traceback(res.out + res.err), res.err[-3000:]
+    assert res.code == 0, res.out[-3000:] + res.err[-3000:]
+    assert "teecert run: CERTIFIED" in res.out
+    files = sorted(out.glob("teecert-report-*.json"))
+    assert len(files) == 1, files
+    env = json.loads(files[0].read_bytes())
+    stmt = json.loads(base64.b64decode(env["payload"]))
+    assert stmt["predicate"]["verdict"]["result"] == "CERTIFIED"
+    return Real(files[0], env, stmt, keys.load_private(key), Path(str(key) + ".pub"), quick_profile)
+
+
+# -- helpers ------------------------------------------------------------------------
+
+
+def write_envelope(path: Path, env: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(env, indent=2) + "\n")
+    return path
+
+
+def sign_payload(payload: bytes, key: Ed25519PrivateKey, payload_type: str = report.PAYLOAD_TYPE) -> dict[str, Any]:
+    return dsse.sign(payload_type, payload, [key])
+
+
+def resigned(real: Real, edit: Callable[[dict[str, Any]], None], key: Ed25519PrivateKey | None = None) -> dict[str, Any]:
+    """The real statement with ``edit`` applied, canonical and validly signed (by the
+    original key unless another is given): no checks, as a forger would do it."""
+    st = copy.deepcopy(real.statement)
+    edit(st)
+    return sign_payload(canonical.dumps(st), key or real.key)
+
+
+def new_pub(tmp_path: Path, key: Ed25519PrivateKey, name: str) -> Path:
+    return keys.write_public(tmp_path / name, key.public_key())
+
+
+def set_signer(st: dict[str, Any], key: Ed25519PrivateKey) -> None:
+    pub = key.public_key()
+    st["predicate"]["signer"] = {"keyid": keys.keyid(pub), "public_key": keys.public_raw_b64(pub)}
+
+
+def verify(real: Real, path: Path, *extra: str, profile: str | None = None) -> Any:
+    res = teecert_cli(["verify", str(path), "--profile", profile or str(real.profile), *extra])
+    assert no_traceback(res.out + res.err), res.err
+    return res
+
+
+def refused(real: Real, path: Path, *extra: str, profile: str | None = None) -> str:
+    """Exit 2, nothing on stdout, and exactly one line on stderr naming the report;
+    returns that line."""
+    res = verify(real, path, *extra, profile=profile)
+    assert res.code == 2, (res.code, res.out, res.err)
+    assert res.out == ""
+    lines = res.err.splitlines()
+    assert len(lines) == 1, res.err
+    assert lines[0].startswith(f"teecert verify: {path}: "), lines[0]
+    return lines[0]
+
+
+# -- the positive control --------------------------------------------------------------
+
+
+def test_unmodified_report_verifies_with_its_signer_pinned(real: Real) -> None:
+    res = verify(real, real.path, "--trust", str(real.pub), "--json")
+    assert res.code == 0, res.out + res.err
+    doc = json.loads(res.out)
+    keyid = keys.keyid(real.key.public_key())
+    assert doc["authentic"] is True and doc["exit_code"] == 0
+    assert doc["verdict"]["result"] == "CERTIFIED"
+    assert doc["signers"] == [keyid] and doc["signer_pinned"] is True
+    assert doc["profile"]["pinned"] is True and doc["profile"]["id"] == "test-quick"
+    text = verify(real, real.path, "--trust", str(real.pub))
+    assert text.code == 0 and text.out.splitlines()[0] == f"{real.path}: CERTIFIED", text.out
+
+
+# -- not re-signed: the signature no longer verifies -------------------------------------
+
+
+@pytest.mark.parametrize("pinned", [True, False], ids=["trust", "no-trust"])
+def test_flipped_payload_byte_is_refused(real: Real, tmp_path: Path, pinned: bool) -> None:
+    payload = bytearray(base64.b64decode(real.envelope["payload"]))
+    at = payload.index(b'"nonce":"') + len(b'"nonce":"')
+    payload[at] ^= 0x01  # one hex digit of the nonce: still valid, canonical JSON
+    env = {**real.envelope, "payload": base64.b64encode(bytes(payload)).decode()}
+    path = write_envelope(tmp_path / "flipped-payload.json", env)
+    line = refused(real, path, *(["--trust", str(real.pub)] if pinned else []))
+    assert "no valid signature" in line
+
+
+@pytest.mark.parametrize("pinned", [True, False], ids=["trust", "no-trust"])
+def test_flipped_signature_byte_is_refused(real: Real, tmp_path: Path, pinned: bool) -> None:
+    sig = bytearray(base64.b64decode(real.envelope["signatures"][0]["sig"]))
+    sig[10] ^= 0x80
+    env = copy.deepcopy(real.envelope)
+    env["signatures"][0]["sig"] = base64.b64encode(bytes(sig)).decode()
+    path = write_envelope(tmp_path / "flipped-sig.json", env)
+    line = refused(real, path, *(["--trust", str(real.pub)] if pinned else []))
+    assert "no valid signature" in line
+
+
+def test_changed_payload_type_without_resigning_is_refused(real: Real, tmp_path: Path) -> None:
+    env = {**real.envelope, "payloadType": "application/json"}
+    path = write_envelope(tmp_path / "type.json", env)
+    assert "no valid signature" in refused(real, path, "--trust", str(real.pub))
+
+
+# -- signers: who signed, and who is trusted ---------------------------------------------
+
+
+def test_report_resigned_by_another_key_is_refused_under_the_original_trust(real: Real, tmp_path: Path) -> None:
+    other = Ed25519PrivateKey.generate()
+    env = resigned(real, lambda st: set_signer(st, other), key=other)  # a consistent report by "other"
+    path = write_envelope(tmp_path / "other-signer.json", env)
+    line = refused(real, path, "--trust", str(real.pub))
+    assert "no valid signature by a trusted key" in line
+    # ... and it is a well-formed report: trusting "other" accepts it, so the refusal above
+    # is the trust list at work.
+    ok = verify(real, path, "--trust", str(new_pub(tmp_path, other, "other.pub")))
+    assert ok.code == 0, ok.out + ok.err
+
+
+def test_trusting_another_key_refuses_the_original_report(real: Real, tmp_path: Path) -> None:
+    other_pub = new_pub(tmp_path, Ed25519PrivateKey.generate(), "other.pub")
+    line = refused(real, real.path, "--trust", str(other_pub))
+    assert "no valid signature by a trusted key" in line
+
+
+def test_swapped_signer_public_key_is_refused(real: Real, tmp_path: Path) -> None:
+    """The report names another signer (key and key id) but the original key signed it."""
+    env = resigned(real, lambda st: set_signer(st, Ed25519PrivateKey.generate()))
+    path = write_envelope(tmp_path / "swapped-signer.json", env)
+    # Unpinned, the signature is checked against the key the report names: it fails.
+    assert "no valid signature" in refused(real, path)
+    # Pinned to the real signer, the signature holds but the named signer is not it.
+    line = refused(real, path, "--trust", str(real.pub))
+    assert "names signer" in line and "signed by" in line
+
+
+def test_swapped_signer_public_key_alone_is_refused(real: Real, tmp_path: Path) -> None:
+    other = Ed25519PrivateKey.generate()
+
+    def edit(st: dict[str, Any]) -> None:
+        st["predicate"]["signer"]["public_key"] = keys.public_raw_b64(other.public_key())
+
+    path = write_envelope(tmp_path / "swapped-key.json", resigned(real, edit))
+    line = refused(real, path, "--trust", str(real.pub))
+    assert "predicate.signer.keyid is not the key id of predicate.signer.public_key" in line
+
+
+# -- validly signed by the original key, but lying ---------------------------------------
+
+
+def _fail_one(st: dict[str, Any]) -> dict[str, Any]:
+    pred = st["predicate"]
+    row = next(r for r in pred["results"] if r["suite"] == "ieee754" and r["kind"] == "explicit")
+    row["outcome"] = "failed"
+    row["failures"] = 1
+    row["message"] = "forged failure"
+    pred["summary"] = verdict.summarize(pred["results"])  # only the verdict is left to lie
+    return row
+
+
+def test_certified_verdict_over_a_failing_result_is_refused(real: Real, tmp_path: Path) -> None:
+    failed: list[dict[str, Any]] = []
+    env = resigned(real, lambda st: failed.append(_fail_one(st)))
+    path = write_envelope(tmp_path / "lying-verdict.json", env)
+    line = refused(real, path, "--trust", str(real.pub))
+    assert "claims CERTIFIED but its results give NOT_CERTIFIED" in line
+    assert failed[0]["id"] in line
+
+
+def test_honest_not_certified_report_is_authentic_and_rejected(real: Real, tmp_path: Path) -> None:
+    failed: list[dict[str, Any]] = []
+
+    def edit(st: dict[str, Any]) -> None:
+        failed.append(_fail_one(st))
+        pred = st["predicate"]
+        pred["verdict"] = verdict.compute(pred["results"], load_profile(real.profile))
+
+    env = resigned(real, edit)
+    path = write_envelope(tmp_path / "honest.json", env)
+    res = verify(real, path, "--trust", str(real.pub))
+    assert res.code == 1, res.out + res.err
+    assert res.out.splitlines()[0] == f"{path}: NOT_CERTIFIED: TEST_FAILED {failed[0]['id']}"
+    js = verify(real, path, "--trust", str(real.pub), "--json")
+    doc = json.loads(js.out)
+    assert js.code == 1 and doc["exit_code"] == 1 and doc["authentic"] is True
+    assert doc["verdict"]["result"] == "NOT_CERTIFIED"
+
+
+def test_changed_vector_set_digest_is_refused(real: Real, tmp_path: Path) -> None:
+    def edit(st: dict[str, Any]) -> None:
+        st["predicate"]["vector_set"]["digest"] = "0" * 64
+
+    path = write_envelope(tmp_path / "vectors.json", resigned(real, edit))
+    line = refused(real, path, "--trust", str(real.pub))
+    assert "vector set teecert-core (0000000000000000) is not the one profile test-quick pins" in line
+
+
+def test_verification_after_the_validity_period_is_refused(real: Real) -> None:
+    not_after = report.parse_time(real.statement["predicate"]["validity"]["not_after"], "test")
+    late = report.format_time(not_after + dt.timedelta(seconds=1))
+    line = refused(real, real.path, "--trust", str(real.pub), "--at", late)
+    assert f"expired at {report.format_time(not_after)}" in line
+    # the last second of the period is still good
+    ok = verify(real, real.path, "--trust", str(real.pub), "--at", report.format_time(not_after))
+    assert ok.code == 0, ok.out + ok.err
+
+
+def test_non_canonical_payload_is_refused(real: Real, tmp_path: Path) -> None:
+    payload = json.dumps(real.statement, indent=2, sort_keys=True).encode()
+    path = write_envelope(tmp_path / "indented.json", sign_payload(payload, real.key))
+    line = refused(real, path, "--trust", str(real.pub))
+    assert "payload is not in RFC 8785 canonical form" in line
+
+
+def test_changed_payload_type_resigned_is_refused(real: Real, tmp_path: Path) -> None:
+    env = sign_payload(canonical.dumps(real.statement), real.key, "application/json")
+    path = write_envelope(tmp_path / "type-resigned.json", env)
+    line = refused(real, path, "--trust", str(real.pub))
+    assert "payloadType is 'application/json'" in line
+
+
+def test_report_replayed_under_another_profile_is_refused(real: Real) -> None:
+    line = refused(real, real.path, "--trust", str(real.pub), profile="strict")
+    assert "made under profile test-quick" in line and "not the required strict" in line
