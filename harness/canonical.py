@@ -166,6 +166,8 @@ def loads(data: bytes | str, where: str) -> Any:
             raise MalformedInput(f"{where}: not UTF-8 (invalid byte at offset {e.start})") from None
     else:
         text = data
+    if not text.strip():
+        raise MalformedInput(f"{where}: empty file, expected JSON")
     if text.startswith("\ufeff"):
         raise MalformedInput(f"{where}: starts with a byte order mark; JSON must not")
     bad = False

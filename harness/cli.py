@@ -234,9 +234,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except TeecertError as e:
         if getattr(args, "json", False):
-            from .verify import error_to_json
+            if args.cmd == "verify":
+                from .verify import error_to_json
 
-            print(json.dumps(error_to_json(e, getattr(args, "report", "") or ""), indent=2))
+                doc = error_to_json(e, args.report)
+            else:
+                doc = {"error": type(e).__name__, "message": str(e), "exit_code": e.exit_code}
+            print(json.dumps(doc, indent=2))
         print(f"teecert {args.cmd}: {e}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:

@@ -13,7 +13,6 @@ import multiprocessing
 import os
 import random
 import struct
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -166,4 +165,5 @@ def check(
 
 
 def main_progress(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
+    """Progress goes to standard output: standard error is for the one-line reason."""
+    print(msg, flush=True)

@@ -142,7 +142,7 @@ def test_loads_accepts_the_largest_safe_integer() -> None:
         (b"\xef\xbb\xbf{}", "byte order mark"),
         (b'{"a": "\\ud800"}', r"lone UTF-16 surrogate in a string at \$\.a"),
         (b'{"a": 1', "not valid JSON"),
-        (b"", "not valid JSON"),
+        (b"", "empty file"),
         (b"{} {}", "not valid JSON: Extra data"),
         (b"[" * 100000 + b"]" * 100000, "nested too deeply"),
     ],

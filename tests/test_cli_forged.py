@@ -23,10 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import no_traceback, teecert_cli
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from teecert import canonical, dsse, keys, report, verdict
 from teecert.profiles import load_profile
+
+from conftest import no_traceback, teecert_cli
 
 
 @dataclass(frozen=True)
