@@ -104,14 +104,14 @@ def flatten(value: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def _reason_text(r: Mapping[str, Any]) -> str:
+def _reason_view(r: Mapping[str, Any]) -> dict[str, Any]:
+    """A verdict reason as ``subject`` (the test, or the suite) and a ``detail`` line."""
     code = r["code"]
     if code == "SUITE_MISSING":
-        return f"suite {r['suite']} has no results"
+        return {**r, "subject": f"suite {r['suite']}", "detail": "has no results"}
     if code == "OP_UNSUPPORTED":
-        return f"{r.get('test', '')}: op {r.get('op')} is not supported by the probe"
-    msg = r.get("message") or ""
-    return f"{r.get('test', '')}: {msg}" if msg else str(r.get("test", ""))
+        return {**r, "subject": r.get("test", ""), "detail": f"op {r.get('op')} is not supported by the probe"}
+    return {**r, "subject": r.get("test", ""), "detail": r.get("message") or ""}
 
 
 def verify_command(outcome: VerifyOutcome, at: _dt.datetime | None) -> str:
@@ -155,7 +155,7 @@ def view(outcome: VerifyOutcome, at: _dt.datetime | None = None) -> dict[str, An
         "payload_sha256": canonical.sha256_hex(st),
         "verdict": verdict["result"],
         "certified": verdict["result"] == "CERTIFIED",
-        "reasons": [{**r, "text": _reason_text(r)} for r in verdict["reasons"]],
+        "reasons": [_reason_view(r) for r in verdict["reasons"]],
         "notes": list(outcome.reasons),
         "identity": {
             "environment_digest": pred["environment"]["digest"],

@@ -1,0 +1,112 @@
+"""Benchmark: `teecert compare` over a fleet of signed reports.
+
+Generates N distinct signed reports (``tests/reportfactory.py``, 200 results each by
+default: one per platform, each with its own environment digest and host), a few
+of which diverge on one stream and a few of which lack one result, then times
+reading + verifying them and, separately, comparing them and producing the text,
+JSON and HTML outputs.  The target (DESIGN.md, Qualities) is a compare of 1,000
+reports in under 5 s on one core beyond the verify time.
+
+    python benchmarks/bench_compare.py [--reports 1000] [--results 200] [--worst-case]
+
+``--worst-case`` also times a fleet where every report disagrees with every other
+(one class per report), the slowest input for the class grouping.
+Prints figures; asserts nothing (figures go in the issue notes, not in tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from teecert import compare, render
+
+import reportfactory as rf
+
+
+def fleet(out: Path, n: int, per: int, *, diverging: int, missing: int, worst: bool) -> list[Path]:
+    """``n`` signed reports in ``out``; the last ``diverging`` give another root for one stream,
+    the first ``missing`` lack one result; with ``worst`` each report has its own root."""
+    key = Ed25519PrivateKey.generate()
+    paths = []
+    base = rf.make_results(per)
+    streams = [i for i, r in enumerate(base) if r["kind"] == "stream"]
+    for k in range(n):
+        rows: list[dict[str, Any]] = [dict(r) for r in base]
+        if worst:
+            j = streams[k % len(streams)]
+            rows[j]["root"] = rows[j]["expected_root"] = rf._hex(f"platform {k}")
+        elif k >= n - diverging:
+            j = streams[0]
+            rows[j].update(outcome="failed", failures=1, root="ab" * 32, message="1 of 16 chunks diverge",
+                           divergence={"index": 1181, "inputs": ["3ff0000000000001", "3fefffffffffffff"],
+                                       "expected": "000b6e6b8c0f1c3a", "got": "000b6e6b8c0f1c3b", "ulp": "1"})
+        if k < missing:
+            del rows[streams[-1]]
+
+        def host(st: dict[str, Any], k: int = k) -> None:
+            st["predicate"]["environment"]["fingerprint"]["hostname_digest"] = rf._hex(f"host {k}")
+
+        r = rf.make_signed_report(out, key=key, results=rows, environment_digest=rf._hex(f"env {k}"),
+                                  mutate=host)
+        paths.append(r.path)
+    return paths
+
+
+def measure(paths: list[Path], at: Any) -> dict[str, float]:
+    t0 = time.perf_counter()
+    outcomes = [render.load_outcome(p, trusted=None, profile=None, at=at) for p in paths]
+    t1 = time.perf_counter()
+    cmp = compare.compare(outcomes)
+    t2 = time.perf_counter()
+    lines = compare.comparison_lines(cmp)
+    t3 = time.perf_counter()
+    text = json.dumps(compare.comparison_to_json(cmp), indent=2, sort_keys=True)
+    t4 = time.perf_counter()
+    page = compare.render_compare_html(cmp, at)
+    t5 = time.perf_counter()
+    print(f"  {lines[0]}")
+    print(f"  JSON {len(text) / 1e6:.2f} MB, HTML {len(page) / 1e6:.2f} MB")
+    return {"verify": t1 - t0, "compare": t2 - t1, "text": t3 - t2, "json": t4 - t3, "html": t5 - t4}
+
+
+def report(name: str, n: int, figures: dict[str, float]) -> None:
+    beyond = figures["compare"] + figures["text"] + figures["json"] + figures["html"]
+    print(f"{name}: {n} reports")
+    print(f"  read + verify     {figures['verify']:7.2f} s  ({1000 * figures['verify'] / n:.2f} ms per report)")
+    print(f"  compare           {figures['compare']:7.3f} s")
+    print(f"  text output       {figures['text']:7.3f} s")
+    print(f"  JSON output       {figures['json']:7.3f} s")
+    print(f"  HTML output       {figures['html']:7.3f} s")
+    print(f"  beyond verify     {beyond:7.3f} s  (target < 5 s)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reports", type=int, default=1000)
+    ap.add_argument("--results", type=int, default=200)
+    ap.add_argument("--diverging", type=int, default=20, help="reports that diverge on one stream")
+    ap.add_argument("--missing", type=int, default=50, help="reports that lack one result")
+    ap.add_argument("--worst-case", action="store_true", help="also time one class per report")
+    a = ap.parse_args()
+    scenarios = [("fleet", False)] + ([("worst case", True)] if a.worst_case else [])
+    for name, worst in scenarios:
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            paths = fleet(Path(tmp), a.reports, a.results, diverging=a.diverging, missing=a.missing, worst=worst)
+            print(f"{name}: generated {len(paths)} signed reports of {a.results} results "
+                  f"in {time.perf_counter() - t0:.1f} s")
+            report(name, len(paths), measure(paths, rf.NOW))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,278 @@
+"""`teecert compare`: agreement classes over consensus roots, divergences, drift.
+
+Reports come from ``reportfactory``; a "diverging platform" is one whose report gives
+another root (and a first differing vector) for one stream.  The command is driven
+through its own ``add_parser`` with the error handling the CLI applies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_render import assert_self_contained
+
+from teecert import compare, keys
+from teecert.errors import TeecertError
+from teecert.verify import VerifyOutcome, verify_report
+
+import reportfactory as rf
+
+AT = "2026-11-22T00:00:00Z"
+STREAM = "test_ieee754.py::test_stream[f64.mul.rtz#1]"
+DIVERGENCE = {"index": 1181, "inputs": ["3ff0000000000001", "3fefffffffffffff"],
+              "expected": "000b6e6b8c0f1c3a", "got": "000b6e6b8c0f1c3b", "ulp": "1"}
+
+
+def invoke(argv: Sequence[str]) -> int:
+    """Parse ``argv`` with compare's own parser and run it as ``teecert.cli.main`` does."""
+    parser = argparse.ArgumentParser(prog="teecert")
+    compare.add_parser(parser.add_subparsers(dest="cmd", required=True))
+    args = parser.parse_args(list(argv))
+    try:
+        code: int = args.func(args)
+    except TeecertError as e:
+        print(f"teecert {args.cmd}: {e}")
+        return e.exit_code
+    return code
+
+
+def rows(*, diverge: str | None = None, extra: bool = False) -> list[dict[str, Any]]:
+    """Eight passing results; with ``diverge``, that stream gives another root and fails."""
+    out = rf.make_results(8)
+    for r in out:
+        if r["id"] == diverge:
+            r.update(outcome="failed", failures=1, root="ab" * 32, divergence=dict(DIVERGENCE),
+                     message="1 of 16 chunks diverge")
+    if extra:
+        out.append(rf.result("test_ieee754.py::test_stream[f64.add.rne#99]", "ieee754", op="f64.add.rne",
+                             kind="stream", vectors=65536))
+    return out
+
+
+def host(name: str, **fields: Any) -> Callable[[dict[str, Any]], None]:
+    def edit(stmt: dict[str, Any]) -> None:
+        fp = stmt["predicate"]["environment"]["fingerprint"]
+        fp["hostname_digest"] = rf._hex(name)
+        fp.update(fields)
+    return edit
+
+
+@pytest.fixture
+def key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+def make(tmp_path: Path, key: Ed25519PrivateKey, **kwargs: Any) -> rf.SignedReport:
+    return rf.make_signed_report(tmp_path, key=key, **kwargs)
+
+
+def outcomes(reports: Sequence[rf.SignedReport]) -> list[VerifyOutcome]:
+    return [verify_report(r.data, str(r.path), trusted=r.trusted, profile=None, at=rf.NOW) for r in reports]
+
+
+@pytest.fixture
+def three(tmp_path: Path, key: Ed25519PrivateKey) -> list[rf.SignedReport]:
+    """a and b agree; c gives another root for one stream."""
+    return [make(tmp_path, key, results=rows(), mutate=host("a")),
+            make(tmp_path, key, results=rows(), mutate=host("b")),
+            make(tmp_path, key, results=rows(diverge=STREAM), mutate=host("c", cpu_model="Intel Xeon 8480+"))]
+
+
+def test_one_diverging_platform(three: list[rf.SignedReport]) -> None:
+    cmp = compare.compare(outcomes(three))
+    assert cmp.exit_code == 1 and not cmp.agree
+    assert cmp.classes == [[0, 1], [2]]
+    assert [r.id for r in cmp.diverging] == [STREAM]
+    res = cmp.diverging[0]
+    assert [g.platforms for g in res.groups] == [[0, 1], [2]]  # majority root first
+    assert res.groups[1].root == "ab" * 32 and res.groups[1].divergences == {2: DIVERGENCE}
+    assert cmp.platforms[2].label == f"{three[2].statement['predicate']['environment']['digest'][:12]} " \
+                                     f"Intel Xeon 8480+ ({three[2].path.name})"
+    assert len(cmp.results) == 6  # the probe checks carry no root: not consensus results
+    assert not cmp.partial and not cmp.drift
+
+
+def test_command_names_the_diverging_result(three: list[rf.SignedReport], tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    pem = keys.write_public(tmp_path / "signer.pem", three[0].key.public_key())
+    html = tmp_path / "cmp.html"
+    code = invoke(["compare", *(str(r.path) for r in three), "--trust", str(pem), "--at", AT, "--html", str(html)])
+    assert code == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "reports diverge: 1 of 6 consensus results differ; 3 reports in 2 agreement classes"
+    diverging = [line for line in lines if line.startswith("DIVERGES ")]
+    assert len(diverging) == 1 and diverging[0].startswith(f"DIVERGES {STREAM}: ")
+    assert three[2].path.name in diverging[0]
+    assert "vector 1181: inputs 3ff0000000000001 3fefffffffffffff, expected 000b6e6b8c0f1c3a, " \
+           "got 000b6e6b8c0f1c3b (1 ulp)" in diverging[0]
+    assert [line.split(":")[0] for line in lines if line.startswith("class ")] == ["class A", "class B"]
+    page = html.read_text()
+    assert ">DIVERGE<" in page and STREAM in page and "000b6e6b8c0f1c3b" in page
+    assert_self_contained(page)
+
+
+def test_all_agree(tmp_path: Path, key: Ed25519PrivateKey, capsys: pytest.CaptureFixture[str]) -> None:
+    reports = [make(tmp_path, key, mutate=host(name)) for name in "abc"]
+    cmp = compare.compare(outcomes(reports))
+    assert cmp.exit_code == 0 and cmp.classes == [[0, 1, 2]] and not cmp.diverging
+    assert invoke(["compare", *(str(r.path) for r in reports), "--at", AT]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "reports agree: 3 reports, 6 consensus results, 1 agreement class"
+    assert not any(line.startswith("DIVERGES") for line in out)
+
+
+def test_invalid_report_exits_2_naming_it(three: list[rf.SignedReport], tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    def claim_certified(stmt: dict[str, Any]) -> None:
+        stmt["predicate"]["verdict"] = {"result": "CERTIFIED", "reasons": []}
+
+    forged = tmp_path / "forged.json"
+    forged.write_bytes(rf.forged(three[2], claim_certified))
+    html = tmp_path / "cmp.html"
+    code = invoke(["compare", str(three[0].path), str(forged), "--at", AT, "--html", str(html), "--json"])
+    assert code == 2
+    out = capsys.readouterr().out
+    assert out.startswith(f"teecert compare: {forged}: report claims CERTIFIED")
+    assert not html.exists()
+    # a report that is not a report at all
+    junk = tmp_path / "junk.json"
+    junk.write_text("{}")
+    assert invoke(["compare", str(three[0].path), str(junk), "--at", AT]) == 2
+    assert str(junk) in capsys.readouterr().out
+    # expired at the verification time
+    assert invoke(["compare", str(three[0].path), "--at", "2027-06-01T00:00:00Z"]) == 2
+
+
+def test_json_structure(three: list[rf.SignedReport], capsys: pytest.CaptureFixture[str]) -> None:
+    assert invoke(["compare", *(str(r.path) for r in three), "--at", AT, "--json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert list(doc) == sorted(doc)
+    assert set(doc) == {"agree", "classes", "counts", "diverging", "drift", "exit_code", "missing", "notes",
+                        "reports"}
+    paths = [str(r.path) for r in three]
+    assert doc["agree"] is False and doc["exit_code"] == 1
+    assert doc["counts"] == {"classes": 2, "consensus_results": 6, "diverging": 1, "missing_from_some": 0,
+                             "reports": 3}
+    assert doc["classes"] == [{"name": "A", "reports": paths[:2]}, {"name": "B", "reports": paths[2:]}]
+    assert [r["class"] for r in doc["reports"]] == ["A", "A", "B"]
+    assert set(doc["reports"][0]) == {"class", "cpu_model", "environment_digest", "label", "probe_digest",
+                                      "profile", "report", "vector_set_digest", "verdict"}
+    assert [r["verdict"] for r in doc["reports"]] == ["CERTIFIED", "CERTIFIED", "NOT_CERTIFIED"]
+    (div,) = doc["diverging"]
+    assert div["id"] == STREAM and div["op"] == "f64.mul.rtz" and div["kind"] == "stream"
+    assert [g["reports"] for g in div["roots"]] == [paths[:2], paths[2:]]
+    assert div["roots"][1]["divergences"] == [{"report": paths[2], **DIVERGENCE}]
+    assert div["missing"] == [] and doc["missing"] == [] and doc["drift"] == []
+    # the library gives the same document
+    assert compare.comparison_to_json(compare.compare(outcomes(three))) == doc
+
+
+def test_missing_results_are_listed_not_divergent(tmp_path: Path, key: Ed25519PrivateKey) -> None:
+    reports = [make(tmp_path, key, results=rows(extra=True)), make(tmp_path, key, results=rows())]
+    cmp = compare.compare(outcomes(reports))
+    assert cmp.exit_code == 0 and cmp.classes == [[0, 1]]
+    assert [(r.id, r.missing) for r in cmp.partial] == [("test_ieee754.py::test_stream[f64.add.rne#99]", [1])]
+    lines = compare.comparison_lines(cmp)
+    assert any(line.startswith("MISSING test_ieee754.py::test_stream[f64.add.rne#99]: in 1 of 2 reports")
+               for line in lines)
+
+
+def test_classes_respect_pairwise_agreement(tmp_path: Path, key: Ed25519PrivateKey) -> None:
+    # b lacks the extra stream; a and c disagree on it: a and c cannot share a class,
+    # while b agrees with both on everything it carries.
+    extra = "test_ieee754.py::test_stream[f64.add.rne#99]"
+
+    def other_root(rs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for r in rs:
+            if r["id"] == extra:
+                r["root"] = r["expected_root"] = "cd" * 32
+        return rs
+
+    reports = [make(tmp_path, key, results=rows(extra=True)), make(tmp_path, key, results=rows()),
+               make(tmp_path, key, results=other_root(rows(extra=True)))]
+    cmp = compare.compare(outcomes(reports))
+    assert cmp.exit_code == 1
+    assert cmp.classes == [[0, 1], [2]]
+    (res,) = cmp.diverging
+    assert res.id == extra and res.missing == [1]
+
+
+def _naive_classes(signatures: list[dict[str, str]]) -> list[list[int]]:
+    """The grouping rule stated plainly: distinct signatures in report order, each into
+    the first class whose merged roots it does not contradict."""
+    distinct: dict[tuple[tuple[str, str], ...], list[int]] = {}
+    for i, sig in enumerate(signatures):
+        distinct.setdefault(tuple(sorted(sig.items())), []).append(i)
+    classes: list[tuple[dict[str, str], list[int]]] = []
+    for key, members in distinct.items():
+        sig = dict(key)
+        for merged, cls in classes:
+            if all(merged.get(k, v) == v for k, v in sig.items()):
+                merged.update(sig)
+                cls.extend(members)
+                break
+        else:
+            classes.append((sig, list(members)))
+    return sorted((sorted(c) for _, c in classes), key=lambda c: (-len(c), c[0]))
+
+
+@given(st.lists(st.dictionaries(st.sampled_from("abcd"), st.sampled_from("xyz"), min_size=0, max_size=4),
+                min_size=1, max_size=12))
+@settings(max_examples=400, deadline=None)
+def test_class_grouping_rule(signatures: list[dict[str, str]]) -> None:
+    classes = compare._classes(signatures)
+    assert classes == _naive_classes(signatures)
+    assert sorted(i for c in classes for i in c) == list(range(len(signatures)))
+    for c in classes:  # within a class, every two reports agree on every result both carry
+        for i in c:
+            for j in c:
+                assert all(signatures[j].get(k, v) == v for k, v in signatures[i].items())
+
+
+def test_environment_drift_between_reports_of_one_machine(tmp_path: Path, key: Ed25519PrivateKey) -> None:
+    reports = [make(tmp_path, key, mutate=host("m1")),
+               make(tmp_path, key, mutate=host("m1", kernel="Linux 6.9.2", microcode="0xa0011d5",
+                                               variables={"TZ": "UTC"})),
+               make(tmp_path, key, mutate=host("m2", kernel="Linux 5.15.0"))]
+    cmp = compare.compare(outcomes(reports))
+    (drift,) = cmp.drift
+    assert drift.kind == "machine" and drift.digest == rf._hex("m1") and drift.platforms == [0, 1]
+    assert drift.fields == {"kernel": ["Linux 6.8.0", "Linux 6.9.2"], "microcode": ["0xa0011d1", "0xa0011d5"],
+                            "variables.TZ": [None, "UTC"]}
+    assert any(line.startswith("drift on machine ") and "kernel, microcode, variables.TZ" in line
+               for line in compare.comparison_lines(cmp))
+    doc = compare.comparison_to_json(cmp)
+    assert doc["drift"][0]["fields"][0] == {
+        "field": "kernel", "values": [{"report": str(reports[0].path), "value": "Linux 6.8.0"},
+                                      {"report": str(reports[1].path), "value": "Linux 6.9.2"}]}
+
+
+def test_same_run_twice_is_noted(tmp_path: Path, key: Ed25519PrivateKey) -> None:
+    r = make(tmp_path, key)
+    cmp = compare.compare(outcomes([r, r]))
+    assert cmp.exit_code == 0 and any("same run" in n for n in cmp.notes)
+
+
+def test_hostile_strings_are_escaped_in_html(tmp_path: Path, key: Ed25519PrivateKey) -> None:
+    reports = [make(tmp_path, key, mutate=host("a", cpu_model="<script>alert(1)</script>")),
+               make(tmp_path, key, results=rows(diverge=STREAM), mutate=host("a"))]
+    page = compare.render_compare_html(compare.compare(outcomes(reports)), rf.NOW)
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert_self_contained(page)
+
+
+def test_no_reports_is_a_usage_error() -> None:
+    with pytest.raises(TeecertError):
+        compare.compare([])
+
+
+def test_class_names() -> None:
+    assert [compare.class_name(n) for n in (0, 1, 25, 26, 27, 701, 702)] == ["A", "B", "Z", "AA", "AB", "ZZ", "AAA"]
