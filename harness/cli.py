@@ -22,11 +22,11 @@ from .errors import TeecertError, UsageError
 
 def _parse_time(text: str) -> _dt.datetime:
     """RFC 3339 (``2025-06-01T00:00:00Z``) or a plain date, always UTC-aware."""
-    try:
-        t = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"--at: {text!r} is not an RFC 3339 time such as 2025-06-01T00:00:00Z") from None
-    return t if t.tzinfo else t.replace(tzinfo=_dt.UTC)
+    from .render import parse_at
+
+    t = parse_at(text)
+    assert t is not None
+    return t
 
 
 def _cmd_run(a: argparse.Namespace) -> int:
@@ -223,6 +223,12 @@ def build_parser() -> argparse.ArgumentParser:
     ps = pfsub.add_parser("show", help="print a profile and its digest")
     ps.add_argument("profile", metavar="NAME|FILE")
     pf.set_defaults(func=_cmd_profile)
+
+    from . import attest_cli, compare, render
+
+    render.add_parser(sub)
+    compare.add_parser(sub)
+    attest_cli.add_parsers(sub, _parse_time)
     return p
 
 
@@ -234,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except TeecertError as e:
         if getattr(args, "json", False):
-            if args.cmd == "verify":
+            if args.cmd == "verify" and getattr(args, "report", None):
                 from .verify import error_to_json
 
                 doc = error_to_json(e, args.report)

@@ -14,7 +14,7 @@ class Verified:
 
     format: str  # "snp" | "tdx" | "sgx" | "nitro" | "sim"
     time: _dt.datetime  # the verification time that was used (UTC-aware)
-    report_data: bytes  # the 64 (Nitro: up to 64 of user_data/nonce) bytes bound by the evidence
+    report_data: bytes  # the bytes the evidence binds: SNP/DCAP 64 bytes; Nitro user_data, else nonce, full length
     debug: bool  # the technology's debug indication (SNP policy bit 19, SGX/TDX DEBUG attribute, Nitro all-zero PCRs)
     measurements: dict[str, str] = field(default_factory=dict)  # e.g. {"MEASUREMENT": hex}, {"MRTD": hex, "RTMR0": hex}, {"PCR0": hex}
     tcb: dict[str, int] = field(default_factory=dict)  # per component, e.g. {"bootloader": 3, "tee": 0, "snp": 8, "microcode": 115}

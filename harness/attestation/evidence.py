@@ -1,0 +1,123 @@
+"""Evidence of any supported format: recognize it, verify it, then validate it.
+
+``teecert attest verify`` and the report verifier go through here, so that every
+caller gets the same two separate outcomes: authenticity (``verify``: an exception
+when the evidence is not authentic at the given time) and policy (``validate``: the
+list of rules the authentic evidence does not meet).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography import x509
+
+from ..errors import MalformedInput, UsageError
+from .model import Verified
+
+FORMATS = ("snp", "tdx", "sgx", "nitro")
+
+SNP_REPORT_LEN = 0x4A0  # 1184 bytes, every report version
+
+
+def _maybe_base64(data: bytes) -> bytes | None:
+    text = data.strip()
+    if not text or any(c not in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n" for c in text):
+        return None
+    try:
+        return base64.b64decode(text, validate=False)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def detect(data: bytes, where: str) -> str:
+    """The evidence format by its own structure (never by file name)."""
+    if len(data) >= 6 and data[0] in (0x84, 0xD2):  # COSE_Sign1, untagged or tag 18
+        return "nitro"
+    if len(data) >= 48:
+        version = int.from_bytes(data[0:2], "little")
+        key_type = int.from_bytes(data[2:4], "little")
+        tee = int.from_bytes(data[4:8], "little")
+        if version in (3, 4, 5) and key_type == 2 and tee in (0, 0x81):
+            return "tdx" if tee == 0x81 else "sgx"
+    if len(data) >= SNP_REPORT_LEN and int.from_bytes(data[0:4], "little") in (2, 3, 4, 5):
+        return "snp"
+    decoded = _maybe_base64(data)
+    if decoded is not None and decoded[:1] in (b"\x84", b"\xd2"):
+        return "nitro"
+    raise MalformedInput(f"{where}: not a recognized evidence format (SEV-SNP report, DCAP quote, Nitro document); "
+                         "pass --format")
+
+
+@dataclass
+class Outcome:
+    """The result of verify + validate."""
+
+    verified: Verified
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> bool:
+        return not self.failures
+
+
+def verify(
+    data: bytes,
+    where: str,
+    *,
+    fmt: str = "auto",
+    certs: list[bytes] | None = None,
+    collateral: bytes | None = None,
+    roots: list[x509.Certificate] | None = None,
+    at: _dt.datetime | None,
+) -> Verified:
+    """Authenticity only.  ``at`` None means "the evidence's own time" and is
+    accepted only for formats that carry one (Nitro); the others need a time."""
+    if fmt == "auto":
+        fmt = detect(data, where)
+    if fmt not in FORMATS:
+        raise UsageError(f"--format {fmt}: expected auto or one of {', '.join(FORMATS)}")
+    if fmt == "nitro":
+        from . import nitro
+
+        return nitro.verify(data, roots=roots, at=at, where=where)
+    if at is None:
+        raise UsageError(f"{where}: {fmt} evidence carries no time of its own: pass --at (verification time)")
+    if fmt == "snp":
+        from . import snp
+
+        if not certs:
+            raise UsageError(f"{where}: SEV-SNP evidence needs the VCEK or VLEK certificate: pass --cert")
+        return snp.verify(data, cert=certs[0], roots=roots, at=at, where=where)
+    from . import dcap
+
+    return dcap.verify(data, collateral=collateral, roots=roots, at=at, where=where)
+
+
+def verify_and_validate(data: bytes, where: str, *, policy: Any, **kw: Any) -> Outcome:
+    from .policy import validate
+
+    verified = verify(data, where, **kw)
+    return Outcome(verified, validate(verified, policy))
+
+
+def verified_to_json(v: Verified) -> dict[str, Any]:
+    return {
+        "format": v.format,
+        "time": v.time.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "signer": v.signer,
+        "chain": list(v.chain),
+        "debug": v.debug,
+        "report_data": v.report_data.hex(),
+        "measurements": dict(v.measurements),
+        "tcb": dict(v.tcb),
+        "tcb_status": v.tcb_status,
+        "advisories": list(v.advisories),
+        "vmpl": v.vmpl,
+        "collateral": v.collateral,
+        "notes": list(v.notes),
+    }
