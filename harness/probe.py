@@ -81,6 +81,11 @@ MAX_DESCRIPTION = 1 << 20
 #: Largest attestation evidence accepted from a probe.
 MAX_EVIDENCE = 1 << 24
 
+#: Evidence buffer of the first attestation call: room for an SEV-SNP report with
+#: its certificate table, a TDX quote with its PCK chain, or a Nitro document, so
+#: the size protocol's retry is rarely needed.
+ATTEST_FIRST_CAP = 1 << 16
+
 #: Digest of each library file when this process first loaded it, by resolved path.
 #: The dynamic loader hands back the already-loaded library for a path it knows,
 #: even when the file was replaced since, so a second load of a changed file would
@@ -260,27 +265,66 @@ class Probe:
     # ------------------------------------------------------------ attestation
 
     def attest(self, report_data: bytes) -> tuple[str, bytes]:
-        """``(format, evidence)`` over 64 bytes of report data; :class:`UnsupportedOp`
-        when the probe reaches no attestation technology."""
-        if len(report_data) != 64:
-            raise UsageError(f"attestation report data must be 64 bytes, not {len(report_data)}")
-        rd = ffi.new("uint8_t[64]", report_data)
+        """``(format, evidence)`` over exactly 64 bytes of report data.
+
+        The format is the probe's short name (``snp``, ``tdx``, ``nitro``, ``sim``);
+        the evidence containers of the reference probe are in docs/probe-abi.md.
+        Follows the ABI's size protocol: a first call with a buffer of
+        :data:`ATTEST_FIRST_CAP` bytes, and when the probe answers ``E_ARGS`` with a
+        larger size, one retry with exactly that size (the probe keeps the evidence
+        it generated for the retry).  Raises :class:`UsageError` for report data of
+        another length, :class:`UnsupportedOp` when the probe reaches no attestation
+        technology, and :class:`ProbeError` with one line when it fails.
+        """
+        if not isinstance(report_data, (bytes, bytearray, memoryview)):
+            raise UsageError(f"attestation report data must be bytes, not {type(report_data).__name__}")
+        data = bytes(report_data)
+        if len(data) != 64:
+            raise UsageError(f"attestation report data must be 64 bytes, not {len(data)}")
+        where = self._where()
+        rd = ffi.new("uint8_t[64]", data)
         fmt = ffi.new("char[16]")
         length = ffi.new("size_t *")
-        cap = 0
-        evidence = ffi.NULL
-        for _ in range(3):
-            status = self._lib.teecert_probe_attest(rd, evidence, cap, length, fmt)
+        cap = ATTEST_FIRST_CAP
+        evidence = ffi.new("uint8_t[]", cap)
+        retried = False
+        while True:
+            length[0] = 0
+            status = int(self._lib.teecert_probe_attest(rd, evidence, cap, length, fmt))
+            needed = int(length[0])
             if status == OK:
-                return ffi.string(fmt, 16).decode("ascii", "replace"), bytes(ffi.buffer(evidence, length[0]))
+                if needed > cap:
+                    raise ProbeError(f"{where}: attestation claims {needed} bytes of evidence "
+                                     f"in a {cap}-byte buffer")
+                if needed == 0:
+                    raise ProbeError(f"{where}: attestation returned no evidence")
+                raw_fmt = bytes(ffi.buffer(fmt, 16)).split(b"\0", 1)
+                if len(raw_fmt) < 2 or not raw_fmt[0]:
+                    raise ProbeError(f"{where}: attestation format name is empty or not "
+                                     "NUL-terminated within 16 bytes")
+                name = raw_fmt[0].decode("ascii", "replace")
+                return name, bytes(ffi.buffer(evidence, needed))
             if status == E_UNSUPPORTED:
-                raise UnsupportedOp(f"{self._where()}: reaches no attestation technology")
-            if status == E_ARGS and length[0] > cap and length[0] <= MAX_EVIDENCE:
-                cap = int(length[0])
+                raise UnsupportedOp(f"{where}: reaches no attestation technology")
+            if status == E_INTERNAL:
+                raise ProbeError(f"{where}: attestation evidence collection failed inside the probe "
+                                 "(TEECERT_E_INTERNAL: the TEE interface refused or returned "
+                                 "unusable evidence)")
+            if status == E_ARGS:
+                if needed <= cap:
+                    raise ProbeError(f"{where}: rejected the attestation arguments "
+                                     f"(buffer {cap} bytes, needed {needed})")
+                if needed > MAX_EVIDENCE:
+                    raise ProbeError(f"{where}: attestation evidence of {needed} bytes exceeds "
+                                     f"the {MAX_EVIDENCE}-byte limit")
+                if retried:
+                    raise ProbeError(f"{where}: attestation asked for a larger buffer twice "
+                                     f"({cap}, then {needed} bytes)")
+                retried = True
+                cap = needed
                 evidence = ffi.new("uint8_t[]", cap)
                 continue
-            break
-        raise ProbeError(f"{self._where()}: attestation failed (status {status}, needed {length[0]} bytes)")
+            raise ProbeError(f"{where}: attestation returned unknown status {status}")
 
 
 def _describe(lib: Any, where: str) -> dict[str, Any]:

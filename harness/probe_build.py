@@ -79,14 +79,16 @@ def reference_source() -> Path:
 
 def support_sources() -> tuple[Path, ...]:
     """Sources compiled into every probe next to the main one (the portable SHA-256
-    the transcript needs), so a variant can simply ``#include "probe.c"``."""
-    return (native_dir() / "probe" / "sha256.c",)
+    the transcript needs, the attestation evidence collection), so a variant can
+    simply ``#include "probe.c"``."""
+    nd = native_dir()
+    return (nd / "probe" / "sha256.c", nd / "probe" / "attest.c")
 
 
 def _inputs_of_reference() -> list[Path]:
     nd = native_dir()
     return [nd / "teecert_probe.h", nd / "fpenv.h", nd / "probe" / "probe.c", nd / "probe" / "sha256.c",
-            nd / "probe" / "sha256.h"]
+            nd / "probe" / "sha256.h", nd / "probe" / "attest.c", nd / "probe" / "attest.h"]
 
 
 def find_compiler(cc: str | None = None) -> list[str]:

@@ -66,3 +66,9 @@ def quick_profile(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def no_traceback(text: str) -> bool:
     return "Traceback (most recent call last)" not in text
+
+
+#: Real attestation evidence captured on real hardware (../shared/realworld/attestation,
+#: see its SOURCES.md); tests that use it skip cleanly where it is absent.
+REALWORLD = Path(os.environ.get("TEECERT_REALWORLD",
+                                Path(__file__).resolve().parents[2] / "shared" / "realworld" / "attestation"))

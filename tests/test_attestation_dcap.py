@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import re
 import struct
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +20,7 @@ from teecert.attestation import dcap
 from teecert.attestation.x509chain import load_certificates
 from teecert.errors import MalformedInput, NotAuthentic, UsageError
 
-REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld" / "attestation"
+from conftest import REALWORLD
 
 pytestmark = pytest.mark.skipif(not REALWORLD.is_dir(), reason=f"real-world attestation samples absent ({REALWORLD})")
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import os
 import random
 from pathlib import Path
 
@@ -21,7 +20,8 @@ from teecert.attestation import nitro, policy, roots
 from teecert.errors import MalformedInput, NotAuthentic, TeecertError, UsageError
 
 REPO = Path(__file__).resolve().parent.parent
-RW = Path(os.environ.get("TEECERT_REALWORLD", REPO.parent / "shared" / "realworld" / "attestation"))
+from conftest import REALWORLD as RW  # noqa: E402
+
 NITRO = RW / "nitro"
 pytestmark = pytest.mark.skipif(not NITRO.is_dir(), reason=f"real-world Nitro samples not present ({NITRO})")
 

@@ -5,7 +5,6 @@ truncation are refused.  Also the pinned roots and the shared X.509 chain helper
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,8 @@ from teecert.attestation.model import Verified
 from teecert.errors import MalformedInput, NotAuthentic, TeecertError, UsageError
 
 REPO = Path(__file__).resolve().parent.parent
-RW = Path(os.environ.get("TEECERT_REALWORLD", REPO.parent / "shared" / "realworld" / "attestation"))
+from conftest import REALWORLD as RW  # noqa: E402
+
 SNP = RW / "snp"
 pytestmark = pytest.mark.skipif(not SNP.is_dir(), reason=f"real-world SEV-SNP samples not present ({SNP})")
 

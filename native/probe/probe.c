@@ -37,6 +37,7 @@
 #pragma GCC visibility pop
 #endif
 
+#include "attest.h"
 #include "sha256.h"
 
 /* GCC ignores this pragma (and warns); it relies on -frounding-math instead. */
@@ -413,14 +414,16 @@ void teecert_probe_fpenv_reset(void)
 int32_t teecert_probe_attest(const uint8_t report_data[64], uint8_t *evidence, size_t cap,
                              size_t *len, char *format)
 {
-    (void)evidence;
-    (void)cap;
     if (report_data == 0 || len == 0 || format == 0)
         return TEECERT_E_ARGS;
-    /* Attestation collection (configfs-tsm, /dev/nsm, simulated) comes later. */
-    *len = 0;
-    format[0] = '\0';
-    return TEECERT_E_UNSUPPORTED;
+    if (evidence == 0 && cap > 0) {
+        *len = 0;
+        format[0] = '\0';
+        return TEECERT_E_ARGS;
+    }
+    /* configfs-tsm (TDX, SEV-SNP), then /dev/nsm (Nitro), else unsupported: the
+       simulated platform is the harness's own.  Evidence formats: attest.h. */
+    return teecert_attest_collect(report_data, evidence, cap, len, format);
 }
 
 /* ------------------------------------------------------------ self-description */
@@ -563,7 +566,7 @@ const char *teecert_probe_describe(void)
     }
     teecert_json_raw(&j, "]");
     teecert_json_key(&j, "attestation");
-    teecert_json_str(&j, "none");
+    teecert_json_str(&j, teecert_attest_technology()); /* "configfs-tsm", "nsm", "none" */
     teecert_json_key(&j, "transcript_sha256");
     teecert_json_str(&j, teecert_sha256_impl());
     teecert_json_raw(&j, "}");
