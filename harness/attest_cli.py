@@ -109,7 +109,7 @@ def add_parsers(sub: Any, parse_time: Any) -> None:
     asub = at.add_subparsers(dest="attest_cmd", required=True)
     v = asub.add_parser("verify", help="verify (authenticity) then validate (policy) one piece of evidence")
     v.add_argument("evidence", metavar="EVIDENCE")
-    v.add_argument("--format", default="auto", choices=["auto", "snp", "tdx", "sgx", "nitro"])
+    v.add_argument("--format", default="auto", choices=["auto", "snp", "tdx", "sgx", "nitro", "sim"])
     v.add_argument("--cert", action="append", metavar="FILE", help="VCEK/VLEK certificate (SEV-SNP)")
     v.add_argument("--collateral", metavar="FILE", help="DCAP collateral bundle (JSON, docs/attestation.md)")
     v.add_argument("--roots", metavar="FILE|DIR", help="vendor roots (each must be pinned; default: bundled)")

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from . import __version__, environment, keys, report
+from .attestation import run_evidence
 from .errors import TeecertError
 from .profiles import Profile, load_profile
 from .session import Session
@@ -381,6 +382,15 @@ def _write_report(config: pytest.Config, state: RunState) -> None:
     fp = environment.fingerprint(description, probe.digest)
     config.hook.pytest_teecert_environment(config=config, fingerprint=fp)
     key = keys.load_private(state.key_path) if state.key_path else keys.load_or_create_default()
+    transcripts = sorted(state.transcripts, key=lambda t: t["worker"])
+    # Attestation comes last: its report data binds the final results and transcripts.
+    attestation, att_row = run_evidence.collect(
+        probe=probe, profile_data=state.profile.data, nonce=state.nonce,
+        results=list(state.results.values()), signer_public_key=keys.public_raw_b64(key.public_key()),
+        transcripts=transcripts, now=_dt.datetime.now(_dt.UTC).replace(microsecond=0),
+        measurement=bytes.fromhex(probe.digest),
+    )
+    state.results[att_row["id"]] = att_row
     results = [state.results[k] for k in sorted(state.results)]
     statement = report.build_statement(
         harness={"name": "teecert", "version": __version__, "source_digest": report.source_digest()},
@@ -401,11 +411,12 @@ def _write_report(config: pytest.Config, state: RunState) -> None:
             "digest": probe.digest,
             "abi_version": probe.abi_version,
             "description": description,
-            "transcripts": sorted(state.transcripts, key=lambda t: t["worker"]),
+            "transcripts": transcripts,
         },
         environment={"fingerprint": fp, "digest": environment.identity_digest(fp)},
         results=results,
         signer_pub=key.public_key(),
+        attestation=attestation,
     )
     envelope = report.sign_statement(statement, key)
     assert state.report_dir is not None

@@ -273,6 +273,7 @@ def build_statement(
     signer_pub: Ed25519PublicKey,
     validity_days: int | None = None,
     now: _dt.datetime | None = None,
+    attestation: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The in-toto Statement of one run; summary, verdict and validity are computed here.
 
@@ -302,6 +303,8 @@ def build_statement(
         },
         "signer": {"keyid": keys.keyid(signer_pub), "public_key": keys.public_raw_b64(signer_pub)},
     }
+    if attestation is not None:
+        predicate["attestation"] = copy.deepcopy(dict(attestation))
     return {
         "_type": STATEMENT_TYPE,
         "subject": [

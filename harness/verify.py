@@ -164,6 +164,11 @@ def verify_report(
         raise NotAuthentic(f"{where}: the verdict's reasons differ from those its results give")
     if verdict.summarize(pred["results"]) != pred["summary"]:
         raise NotAuthentic(f"{where}: the summary does not count the report's results")
+    # 8. Attestation: the binding is recomputed and the embedded evidence re-verified
+    #    and re-validated under the profile's policy; the recorded outcome must hold.
+    from .attestation.run_evidence import check_report
+
+    notes.extend(check_report(pred, prof.data, where))
     return VerifyOutcome(
         where=where,
         authentic=True,

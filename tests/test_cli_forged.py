@@ -161,7 +161,12 @@ def test_changed_payload_type_without_resigning_is_refused(real: Real, tmp_path:
 
 def test_report_resigned_by_another_key_is_refused_under_the_original_trust(real: Real, tmp_path: Path) -> None:
     other = Ed25519PrivateKey.generate()
-    env = resigned(real, lambda st: set_signer(st, other), key=other)  # a consistent report by "other"
+    def edit(st: dict[str, Any]) -> None:  # a consistent, unattested report by "other"
+        set_signer(st, other)
+        _strip_attestation(st["predicate"])
+        _recount(st["predicate"], real.profile)
+
+    env = resigned(real, edit, key=other)
     path = write_envelope(tmp_path / "other-signer.json", env)
     line = refused(real, path, "--trust", str(real.pub))
     assert "no valid signature by a trusted key" in line
@@ -221,13 +226,25 @@ def test_certified_verdict_over_a_failing_result_is_refused(real: Real, tmp_path
     assert failed[0]["id"] in line
 
 
+def _strip_attestation(pred: dict[str, Any]) -> None:
+    """A report without attestation (the quick profile's attestation suite is advisory)."""
+    pred.pop("attestation", None)
+    pred["results"] = [r for r in pred["results"] if r["suite"] != "attestation"]
+
+
+def _recount(pred: dict[str, Any], profile: Path) -> None:
+    pred["summary"] = verdict.summarize(pred["results"])
+    pred["verdict"] = verdict.compute(pred["results"], load_profile(profile))
+
+
 def test_honest_not_certified_report_is_authentic_and_rejected(real: Real, tmp_path: Path) -> None:
     failed: list[dict[str, Any]] = []
 
     def edit(st: dict[str, Any]) -> None:
-        failed.append(_fail_one(st))
         pred = st["predicate"]
-        pred["verdict"] = verdict.compute(pred["results"], load_profile(real.profile))
+        _strip_attestation(pred)  # editing attested results breaks the binding (tested below)
+        failed.append(_fail_one(st))
+        _recount(pred, real.profile)
 
     env = resigned(real, edit)
     path = write_envelope(tmp_path / "honest.json", env)
@@ -276,3 +293,44 @@ def test_changed_payload_type_resigned_is_refused(real: Real, tmp_path: Path) ->
 def test_report_replayed_under_another_profile_is_refused(real: Real) -> None:
     line = refused(real, real.path, "--trust", str(real.pub), profile="strict")
     assert "made under profile test-quick" in line and "not the required strict" in line
+
+
+# -- attestation binding: results, signer and evidence are tied together ----------------
+
+
+def test_attested_results_edited_after_the_fact_are_refused(real: Real, tmp_path: Path) -> None:
+    assert real.statement["predicate"]["attestation"]["source"] in ("probe", "simulated")
+
+    def edit(st: dict[str, Any]) -> None:
+        _fail_one(st)
+        _recount(st["predicate"], real.profile)
+
+    path = write_envelope(tmp_path / "edited.json", resigned(real, edit))
+    assert "attestation binding does not match" in refused(real, path, "--trust", str(real.pub))
+
+
+def test_attested_report_re_signed_by_another_key_is_refused(real: Real, tmp_path: Path) -> None:
+    other = Ed25519PrivateKey.generate()
+    path = write_envelope(tmp_path / "other.json", resigned(real, lambda st: set_signer(st, other), other))
+    assert "attestation binding does not match" in refused(real, path, "--trust", str(new_pub(tmp_path, other, "o.pub")))
+
+
+def test_evidence_replayed_from_another_run_is_refused(real: Real, tmp_path: Path, quick_profile: Path) -> None:
+    out = tmp_path / "second"
+    res = teecert_cli(["run", "--profile", str(quick_profile), "--key", str(real.pub).removesuffix(".pub"),
+                       "--out", str(out)])
+    assert res.code == 0, res.out[-2000:]
+    (second,) = out.glob("teecert-report-*.json")
+    other = json.loads(base64.b64decode(json.loads(second.read_bytes())["payload"]))["predicate"]["attestation"]
+
+    def replay_all(st: dict[str, Any]) -> None:
+        st["predicate"]["attestation"] = copy.deepcopy(other)
+
+    def replay_evidence(st: dict[str, Any]) -> None:  # keep this run's report data, swap the evidence
+        st["predicate"]["attestation"]["evidence"] = other["evidence"]
+
+    p1 = write_envelope(tmp_path / "replay1.json", resigned(real, replay_all))
+    assert "attestation binding does not match" in refused(real, p1, "--trust", str(real.pub))
+    p2 = write_envelope(tmp_path / "replay2.json", resigned(real, replay_evidence))
+    line = refused(real, p2, "--trust", str(real.pub))
+    assert "another run" in line, line

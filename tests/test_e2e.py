@@ -116,3 +116,27 @@ def test_broken_probe_is_not_certified_for_its_fault(name: str, tmp_path: Path, 
     ver = teecert_cli(["verify", str(path), "--profile", str(quick_profile)])
     assert ver.code == 1, ver.out + ver.err
     assert ver.out.splitlines()[0].startswith(str(path) + ": NOT_CERTIFIED")
+
+
+def test_strict_profile_needs_real_attestation(tmp_path: Path, key_file: Path) -> None:
+    """Strict accepts no simulated evidence: with no TEE here, the run is NOT_CERTIFIED
+    for the missing evidence and for nothing else."""
+    res, path, stmt = certify(tmp_path, key_file, "strict")
+    pred = stmt["predicate"]
+    if pred["attestation"]["source"] == "probe":
+        pytest.skip("this machine has a real TEE")
+    assert res.code == 1, res.out[-3000:]
+    assert pred["attestation"]["source"] == "none" and pred["attestation"]["evidence"] is None
+    assert [(r["code"], r["test"]) for r in pred["verdict"]["reasons"]] == [("TEST_SKIPPED", "attestation::evidence")]
+    assert teecert_cli(["verify", str(path), "--profile", "strict"]).code == 1
+
+
+def test_development_run_is_bound_to_simulated_evidence(tmp_path: Path, key_file: Path, quick_profile: Path) -> None:
+    res, _path, stmt = certify(tmp_path, key_file, quick_profile)
+    att = stmt["predicate"]["attestation"]
+    if att["source"] == "probe":
+        pytest.skip("this machine has a real TEE")
+    assert res.code == 0 and att["source"] == "simulated" and att["format"] == "sim"
+    row = next(r for r in stmt["predicate"]["results"] if r["id"] == "attestation::evidence")
+    assert row["outcome"] == "passed" and "simulated" in row["message"]
+    assert att["verified"]["report_data"] == att["report_data"]

@@ -19,7 +19,7 @@ from cryptography import x509
 from ..errors import MalformedInput, UsageError
 from .model import Verified
 
-FORMATS = ("snp", "tdx", "sgx", "nitro")
+FORMATS = ("snp", "tdx", "sgx", "nitro", "sim")
 
 SNP_REPORT_LEN = 0x4A0  # 1184 bytes, every report version
 
@@ -36,6 +36,10 @@ def _maybe_base64(data: bytes) -> bytes | None:
 
 def detect(data: bytes, where: str) -> str:
     """The evidence format by its own structure (never by file name)."""
+    from .sim import is_sim
+
+    if is_sim(data):
+        return "sim"
     if len(data) >= 6 and data[0] in (0x84, 0xD2):  # COSE_Sign1, untagged or tag 18
         return "nitro"
     if len(data) >= 48:
@@ -87,6 +91,10 @@ def verify(
         return nitro.verify(data, roots=roots, at=at, where=where)
     if at is None:
         raise UsageError(f"{where}: {fmt} evidence carries no time of its own: pass --at (verification time)")
+    if fmt == "sim":
+        from . import sim
+
+        return sim.verify(data, at=at, where=where)
     if fmt == "snp":
         from . import snp
 
