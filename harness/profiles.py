@@ -144,6 +144,11 @@ def from_document(doc: Any, where: str, *, builtin: bool = False) -> Profile:
     err = schema_error(list(_validator().iter_errors(doc)), where)
     if err is not None:
         raise err
+    pol = (doc.get("attestation") or {}).get("policy")
+    if pol is not None:  # checked now, so a bad policy is refused with the profile's name
+        from .attestation.policy import from_document as policy_from_document
+
+        policy_from_document(pol, f"{where}: attestation.policy")
     return Profile(data=doc, digest=canonical.sha256_hex(doc), source=where, builtin=builtin)
 
 
