@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import write_atomic
-from .errors import MalformedInput
+from .errors import MalformedInput, UsageError
 
 
 def trust_dir() -> Path:
@@ -81,6 +81,21 @@ def _cmd_attest_verify(a: argparse.Namespace, parse_time: Any) -> int:
     return code
 
 
+def _cmd_attest_simulate(a: argparse.Namespace) -> int:
+    from .attestation import sim
+
+    try:
+        rd = bytes.fromhex(a.report_data)
+    except ValueError:
+        rd = b""
+    if len(rd) != 64:
+        raise UsageError("--report-data: expected 128 hex digits (the 64 bytes `teecert run --print-report-data` states)")
+    now = _dt.datetime.now(_dt.UTC).replace(microsecond=0)
+    write_atomic(Path(a.out), sim.make(rd, measurement=bytes(48), now=now))
+    print(f"{a.out}: simulated evidence (development only) for report data {a.report_data[:16]}...")
+    return 0
+
+
 def _cmd_trust(a: argparse.Namespace) -> int:
     from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -116,7 +131,10 @@ def add_parsers(sub: Any, parse_time: Any) -> None:
     v.add_argument("--at", metavar="TIME", help="verification time, RFC 3339 (Nitro default: the document's own)")
     v.add_argument("--policy", metavar="FILE", help="attestation policy JSON (default: the strict default policy)")
     v.add_argument("--json", action="store_true")
-    at.set_defaults(func=lambda a: _cmd_attest_verify(a, parse_time))
+    sm = asub.add_parser("simulate", help="make simulated evidence (development profiles only) for report data")
+    sm.add_argument("--report-data", required=True, metavar="HEX", help="128 hex digits")
+    sm.add_argument("--out", required=True, metavar="FILE")
+    at.set_defaults(func=lambda a: _cmd_attest_simulate(a) if a.attest_cmd == "simulate" else _cmd_attest_verify(a, parse_time))
 
     t = sub.add_parser("trust", help="install or list trusted vendor roots (pinned by SHA-256)")
     tsub = t.add_subparsers(dest="trust_cmd", required=True)

@@ -30,7 +30,18 @@ def _parse_time(text: str) -> _dt.datetime:
 
 
 def _cmd_run(a: argparse.Namespace) -> int:
-    from .run import run
+    from .run import finish, run
+
+    if a.evidence or a.pending:
+        if not (a.evidence and a.pending):
+            raise UsageError("--evidence and --pending go together: the evidence finishes that pending run")
+        done = finish(pending_path=Path(a.pending), evidence=Path(a.evidence), fmt=a.evidence_format,
+                      certs=[Path(c) for c in a.evidence_cert or []],
+                      collateral=Path(a.evidence_collateral) if a.evidence_collateral else None,
+                      key=Path(a.key) if a.key else None, out=Path(a.out))
+        print(f"teecert run: {done.verdict}")
+        print(f"report: {done.report_path}")
+        return done.exit_code
 
     extra = list(a.pytest_args or [])
     if extra and extra[0] == "--":
@@ -45,7 +56,14 @@ def _cmd_run(a: argparse.Namespace) -> int:
         seed=a.seed,
         pytest_args=extra,
         argv=["teecert", *sys.argv[1:]],
+        print_report_data=a.print_report_data,
     )
+    if outcome.pending_path is not None:
+        print(f"teecert run: waiting for attestation evidence of report data {outcome.report_data}")
+        print(f"pending run: {outcome.pending_path}")
+        print(f"then: teecert run --evidence EVIDENCE --pending {outcome.pending_path} --out {a.out}"
+              + (f" --key {a.key}" if a.key else ""))
+        return 0
     line = f"teecert run: {outcome.verdict}"
     if outcome.reasons:
         first = outcome.reasons[0]
@@ -174,6 +192,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-n", dest="workers", metavar="WORKERS", help="pytest-xdist workers (a number or 'auto')")
     r.add_argument("--vectors", metavar="DIR", help="vector set folder (default: built in)")
     r.add_argument("--seed", type=int, help="seed of the run's random choices (recorded in the report)")
+    r.add_argument("--print-report-data", action="store_true",
+                   help="write a pending run and print the 64 bytes of report data to attest out of band")
+    r.add_argument("--evidence", metavar="FILE", help="evidence obtained out of band (finishes --pending)")
+    r.add_argument("--pending", metavar="FILE", help="the pending run that --print-report-data wrote")
+    r.add_argument("--evidence-format", default="auto", choices=["auto", "snp", "tdx", "sgx", "nitro", "sim"])
+    r.add_argument("--evidence-cert", action="append", metavar="FILE", help="VCEK/VLEK certificate (SEV-SNP)")
+    r.add_argument("--evidence-collateral", metavar="FILE", help="DCAP collateral bundle")
     r.add_argument("pytest_args", nargs=argparse.REMAINDER, help="-- then arguments for pytest")
     r.set_defaults(func=_cmd_run)
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from . import __version__, environment, keys, report
+from . import __version__, environment, keys, pending, report
 from .attestation import run_evidence
 from .errors import TeecertError
 from .profiles import Profile, load_profile
@@ -49,6 +49,9 @@ class RunState:
     workers: int = 0
     report_path: Path | None = None
     statement: dict[str, Any] | None = None
+    pending: bool = False
+    pending_path: Path | None = None
+    report_data: bytes | None = None
 
 
 STATE = pytest.StashKey[RunState]()
@@ -70,6 +73,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--teecert-nonce", default=None, help=_SET_BY_RUN)
     g.addoption("--teecert-seed", default=None, type=int, help="seed for the run's random choices")
     g.addoption("--teecert-command", default=None, help=_SET_BY_RUN)
+    g.addoption("--teecert-print-report-data", action="store_true", default=False,
+                help="do not attest through the probe: write a pending run and print the report data to attest")
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -120,6 +125,7 @@ def pytest_configure(config: pytest.Config) -> None:
         report_dir=Path(rdir) if rdir else None,
         key_path=Path(key) if key else None,
         command=cmd.split("\x1f") if cmd else ["pytest", *sys.argv[1:]],
+        pending=bool(config.getoption("teecert_print_report_data")),
     )
 
 
@@ -383,18 +389,9 @@ def _write_report(config: pytest.Config, state: RunState) -> None:
     config.hook.pytest_teecert_environment(config=config, fingerprint=fp)
     key = keys.load_private(state.key_path) if state.key_path else keys.load_or_create_default()
     transcripts = sorted(state.transcripts, key=lambda t: t["worker"])
-    # Attestation comes last: its report data binds the final results and transcripts.
-    attestation, att_row = run_evidence.collect(
-        probe=probe, profile_data=state.profile.data, nonce=state.nonce,
-        results=list(state.results.values()), signer_public_key=keys.public_raw_b64(key.public_key()),
-        transcripts=transcripts, now=_dt.datetime.now(_dt.UTC).replace(microsecond=0),
-        measurement=bytes.fromhex(probe.digest),
-    )
-    state.results[att_row["id"]] = att_row
-    results = [state.results[k] for k in sorted(state.results)]
-    statement = report.build_statement(
-        harness={"name": "teecert", "version": __version__, "source_digest": report.source_digest()},
-        run={
+    parts: dict[str, Any] = {
+        "harness": {"name": "teecert", "version": __version__, "source_digest": report.source_digest()},
+        "run": {
             "id": state.run_id,
             "nonce": state.nonce,
             "seed": str(state.seed),
@@ -404,22 +401,38 @@ def _write_report(config: pytest.Config, state: RunState) -> None:
             "workers": max(state.workers, 1),
             "command": state.command,
         },
-        profile=state.profile,
-        vector_set={"name": state.vector_set.name, "version": state.vector_set.version, "digest": state.vector_set.digest},
-        probe={
+        "vector_set": {"name": state.vector_set.name, "version": state.vector_set.version,
+                       "digest": state.vector_set.digest},
+        "probe": {
             "path": str(state.probe_path),
             "digest": probe.digest,
             "abi_version": probe.abi_version,
             "description": description,
             "transcripts": transcripts,
         },
-        environment={"fingerprint": fp, "digest": environment.identity_digest(fp)},
-        results=results,
+        "environment": {"fingerprint": fp, "digest": environment.identity_digest(fp)},
+        "results": [state.results[k] for k in sorted(state.results)],
+    }
+    pub_b64 = keys.public_raw_b64(key.public_key())
+    assert state.report_dir is not None
+    if state.pending:
+        state.pending_path, state.report_data = pending.write(
+            state.report_dir, parts=parts, profile_doc=state.profile.data, signer_public_key=pub_b64)
+        return
+    # Attestation comes last: its report data binds the final results and transcripts.
+    attestation, att_row = run_evidence.collect(
+        probe=probe, profile_data=state.profile.data, nonce=state.nonce, results=parts["results"],
+        signer_public_key=pub_b64, transcripts=transcripts,
+        now=_dt.datetime.now(_dt.UTC).replace(microsecond=0), measurement=bytes.fromhex(probe.digest),
+    )
+    state.results[att_row["id"]] = att_row
+    statement = report.build_statement(
+        **{**parts, "results": [state.results[k] for k in sorted(state.results)]},
+        profile=state.profile,
         signer_pub=key.public_key(),
         attestation=attestation,
     )
     envelope = report.sign_statement(statement, key)
-    assert state.report_dir is not None
     state.report_path = report.write_report(state.report_dir, envelope, statement)
     state.statement = statement
     config.hook.pytest_teecert_report(config=config, statement=statement)
@@ -433,6 +446,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     err = config.stash.get(REPORT_ERROR, None)
     if err:
         tr.write_line(f"teecert: no report written: {err}", red=True)
+        return
+    if state.pending_path is not None and state.report_data is not None:
+        tr.write_sep("=", "teecert: waiting for attestation evidence")
+        tr.write_line(f"report data: {state.report_data.hex()}")
+        tr.write_line(f"pending run: {state.pending_path}")
         return
     if state.statement is None:
         return

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import canonical, keys
+from . import canonical, keys, pending
 from .errors import MalformedInput, TeecertError, UsageError
 from .probe import load_probe
 from .probe_build import reference_probe_path
@@ -32,6 +32,28 @@ class RunOutcome:
     report_path: Path | None
     verdict: str | None
     reasons: list[dict[str, Any]]
+    pending_path: Path | None = None
+    report_data: str | None = None
+
+
+def finish(*, pending_path: Path, evidence: Path, fmt: str, certs: list[Path], collateral: Path | None,
+           key: Path | None, out: Path) -> RunOutcome:
+    """``teecert run --evidence FILE --pending PENDING``: complete a pending run."""
+
+    def read(p: Path, what: str) -> bytes:
+        try:
+            return p.read_bytes()
+        except OSError as e:
+            raise UsageError(f"{p}: cannot read {what} ({e.strerror})") from None
+
+    private = keys.load_private(key) if key else keys.load_or_create_default()
+    path, statement = pending.finish(
+        pending_path, key=private, data=read(evidence, "evidence"), fmt=fmt,
+        certs=[read(c, "certificate") for c in certs], collateral=read(collateral, "collateral") if collateral else None,
+        out_dir=out,
+    )
+    verdict = statement["predicate"]["verdict"]
+    return RunOutcome(0 if verdict["result"] == "CERTIFIED" else 1, path, verdict["result"], verdict["reasons"])
 
 
 def check_pinned_vectors(profile: Profile, vs: VectorSet) -> None:
@@ -67,6 +89,7 @@ def run(
     seed: int | None,
     pytest_args: list[str],
     argv: list[str],
+    print_report_data: bool = False,
 ) -> RunOutcome:
     probe_path = probe.resolve() if probe else reference_probe_path()
     load_probe(probe_path)  # fails here, with one line, for a bad probe
@@ -110,10 +133,16 @@ def run(
         args += ["--teecert-seed", str(seed)]
     if workers:
         args += ["-n", workers]
+    if print_report_data:
+        args.append("--teecert-print-report-data")
     args += pytest_args
     # pytest runs in a child process: a probe that crashes the process or changes
     # its FP state when loaded cannot take the CLI (and its diagnosis) with it.
     code = subprocess.run([sys.executable, "-m", "pytest", *args], check=False).returncode
+    pending_path = out / f"teecert-pending-{run_id}.json"
+    if print_report_data and pending_path.exists():
+        doc = pending.load(pending_path)
+        return RunOutcome(0, None, "PENDING", [], pending_path=pending_path, report_data=doc["report_data"])
     report_path = out / f"teecert-report-{run_id}.json"
     if not report_path.exists():
         raise TeecertError(f"no report was written (pytest exit code {code}); see the output above")

@@ -3,7 +3,8 @@
 Every case starts from a real sample (``../shared/realworld/attestation``, see its
 SOURCES.md) and mutates it (truncation at any length, 1-32 bit flips, 1-32 byte
 replacements, insertions/deletions/extensions of random length, corruption of the known
-length fields, or fully random bytes of 0-10 KiB), then calls ``evidence.detect``,
+length fields, or fully random bytes of 0-10 KiB; for the collateral JSON also field-level corruption,
+and for the JSON and the CBOR deeply nested containers), then calls ``evidence.detect``,
 ``evidence.verify`` (with the right certificate/collateral and a time inside the validity
 window) and, when the evidence still verifies, ``policy.validate`` under two policies.
 
@@ -68,7 +69,7 @@ UTC = dt.UTC
 DEADLINE_MS = 2000
 HARD_TIMEOUT_S = 20.0
 RANDOM_MAX = 10 * 1024
-KINDS = ("truncate", "bitflip", "replace", "insdel", "lenfield", "random")
+KINDS = ("truncate", "bitflip", "replace", "insdel", "lenfield", "random", "jsonfield", "nesting")
 
 
 class Hang(BaseException):
@@ -408,6 +409,31 @@ def _json_field(data: bytes) -> st.SearchStrategy[bytes]:
                      st.integers(0, 2**32)).map(apply)
 
 
+def _nesting(data: bytes, fmt: str, fields: list[Field]) -> st.SearchStrategy[bytes]:
+    """Deeply nested containers (recursion limits of the JSON and CBOR decoders)."""
+    if fmt == "json":
+        doc = json.loads(data)
+        keys = sorted(doc)
+
+        def apply_json(args: tuple[int, str, bool, str]) -> bytes:
+            depth, opener, closed, key = args
+            closer = "]" if opener == "[" else "}"
+            deep = opener * depth + ("0" + closer * depth if closed else "")
+            if key == "":
+                return deep.encode()
+            text = json.dumps({**doc, key: None})
+            return text.replace(f'"{key}": null', f'"{key}": {deep}').encode()
+        return st.tuples(st.integers(1, 100_000), st.sampled_from(["[", '{"a":']), st.booleans(),
+                         st.sampled_from(["", *keys])).map(apply_json)
+
+    def apply_cbor(args: tuple[int, int, int]) -> bytes:
+        depth, idx, opener = args
+        off = fields[idx][0] if fields else 0
+        return data[:off] + bytes([opener]) * depth + data[off:]
+    return st.tuples(st.integers(1, 60_000), st.integers(0, max(0, len(fields) - 1)),
+                     st.sampled_from([0x81, 0x9F, 0xA1, 0xBF, 0xC1, 0xD2])).map(apply_cbor)
+
+
 def _random_bytes() -> st.SearchStrategy[bytes]:
     # A seed, not st.binary: keeps hypothesis' own bookkeeping small over 100,000 cases.
     prefix = st.sampled_from([b"", b"\x84", b"\xd2", b"\x03\x00\x02\x00", b"\x04\x00\x02\x00\x81\x00\x00\x00",
@@ -427,7 +453,9 @@ def case_strategy(target: Target) -> st.SearchStrategy[tuple[str, int, bytes]]:
         if s.fields:
             kinds.append(("lenfield", _lenfield(s.data, s.fields)))
         if target.name == "dcap_coll":
-            kinds.append(("jsonfield", _json_field(s.data)))
+            kinds += [("jsonfield", _json_field(s.data)), ("nesting", _nesting(s.data, "json", []))]
+        if target.name == "nitro":
+            kinds.append(("nesting", _nesting(s.data, "cbor", s.fields)))
         for kind, strat in kinds:
             per_seed.append(strat.map(lambda b, k=kind, i=i: (k, i, b)))
     return st.one_of(per_seed)
@@ -498,7 +526,7 @@ class Result:
     seconds: float
 
     def line(self) -> str:
-        kinds = " ".join(f"{k}={self.counts[k]}" for k in (*KINDS, "jsonfield") if self.counts[k])
+        kinds = " ".join(f"{k}={self.counts[k]}" for k in KINDS if self.counts[k])
         outs = " ".join(f"{k}={v}" for k, v in sorted(self.counts.items()) if k.startswith("out:"))
         return (f"{self.target:12s} cases={self.cases} failures={len(self.failures)} "
                 f"rss+={self.rss_growth_mb:.1f}MB time={self.seconds:.0f}s | {kinds} | {outs}")

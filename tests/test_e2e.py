@@ -142,3 +142,58 @@ def test_development_run_is_bound_to_simulated_evidence(tmp_path: Path, key_file
     row = next(r for r in stmt["predicate"]["results"] if r["id"] == "attestation::evidence")
     assert row["outcome"] == "passed" and "simulated" in row["message"]
     assert att["verified"]["report_data"] == att["report_data"]
+
+
+@pytest.fixture(scope="module")
+def attested_profile(tmp_path_factory: pytest.TempPathFactory, quick_profile: Path) -> Path:
+    """The quick profile with the attestation suite required (simulated evidence allowed)."""
+    doc = json.loads(quick_profile.read_text())
+    doc["id"] = "test-quick-attested"
+    doc["suites"]["attestation"] = "required"
+    path = tmp_path_factory.mktemp("profiles") / "attested.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_evidence_obtained_out_of_band(tmp_path: Path, key_file: Path, attested_profile: Path) -> None:
+    out = tmp_path / "out"
+    first = teecert_cli(["run", "--profile", str(attested_profile), "--key", str(key_file), "--out", str(out),
+                         "--print-report-data"])
+    assert first.code == 0, first.out[-2000:] + first.err[-2000:]
+    assert not list(out.glob("teecert-report-*.json"))
+    (pending,) = out.glob("teecert-pending-*.json")
+    assert pending.stat().st_mode & 0o777 == 0o600
+    rd = json.loads(pending.read_text())["report_data"]
+    assert f"report data {rd}" in first.out
+
+    # evidence for other report data (another run's) is refused by the binding
+    wrong = tmp_path / "wrong.bin"
+    assert teecert_cli(["attest", "simulate", "--report-data", "ab" * 64, "--out", str(wrong)]).code == 0
+    saved = pending.read_bytes()
+    copy = tmp_path / "pending-copy.json"
+    copy.write_bytes(saved)
+    bad = teecert_cli(["run", "--evidence", str(wrong), "--pending", str(copy), "--key", str(key_file),
+                       "--out", str(tmp_path / "bad")])
+    assert bad.code == 1, bad.out + bad.err
+    (bad_report,) = (tmp_path / "bad").glob("teecert-report-*.json")
+    stmt = json.loads(base64.b64decode(json.loads(bad_report.read_text())["payload"]))
+    row = next(r for r in stmt["predicate"]["results"] if r["id"] == "attestation::evidence")
+    assert row["outcome"] == "failed" and "another run" in row["message"]
+
+    good = tmp_path / "good.bin"
+    assert teecert_cli(["attest", "simulate", "--report-data", rd, "--out", str(good)]).code == 0
+    done = teecert_cli(["run", "--evidence", str(good), "--pending", str(pending), "--key", str(key_file),
+                        "--out", str(out)])
+    assert done.code == 0, done.out + done.err
+    assert not pending.exists()
+    (report_path,) = out.glob("teecert-report-*.json")
+    stmt = json.loads(base64.b64decode(json.loads(report_path.read_text())["payload"]))
+    assert stmt["predicate"]["attestation"]["source"] == "file"
+    assert teecert_cli(["verify", str(report_path), "--profile", str(attested_profile)]).code == 0
+    # the key must be the one the pending run was bound to
+    other = tmp_path / "other.pem"
+    assert teecert_cli(["keys", "generate", str(other)]).code == 0
+    copy.write_bytes(saved)
+    again = teecert_cli(["run", "--evidence", str(good), "--pending", str(copy), "--key", str(other),
+                         "--out", str(tmp_path / "o")])
+    assert again.code == 2 and "another signing key" in again.err

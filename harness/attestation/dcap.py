@@ -462,7 +462,7 @@ def _load_collateral(collateral: dict[str, Any] | bytes | str, where: str) -> di
     if isinstance(collateral, bytes | bytearray | str):
         try:
             doc = json.loads(collateral)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nesting too deep
             raise MalformedInput(f"{where}: collateral is not JSON ({exc})") from None
     else:
         doc = collateral
@@ -528,7 +528,7 @@ def _signed_json(doc: dict[str, Any], name: str, signer_cn: str, roots: Sequence
     _verify_raw_sig(path[0].public_key(), sig, doc[name].encode("utf-8"), where, f"collateral.{name} signature")
     try:
         body = json.loads(doc[name])
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise MalformedInput(f"{where}: collateral.{name} is not JSON ({exc})") from None
     if not isinstance(body, dict):
         raise MalformedInput(f"{where}: collateral.{name} is not a JSON object")

@@ -111,6 +111,27 @@ def collect(*, probe: Any, profile_data: Mapping[str, Any], nonce: str, results:
                        evidence=_b64(sim.make(rd, measurement=hashlib.sha384(measurement).digest(), now=now)))
     except (ProbeError, TeecertError) as e:
         att["error"] = str(e)[:500]
+    return _conclude(att, rd, pol, now)
+
+
+def from_evidence(*, profile_data: Mapping[str, Any], report_data: bytes, data: bytes, fmt: str,
+                  certs: Sequence[bytes], collateral: bytes | None, now: _dt.datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(attestation section, result row) for evidence obtained out of band
+    (``teecert run --evidence``) for the report data ``--print-report-data`` stated."""
+    pol = profile_policy(profile_data, "profile")
+    if fmt == "auto":
+        fmt = evidence.detect(data, "evidence")
+    cert_list = list(certs)
+    if fmt == "snp" and len(data) > evidence.SNP_REPORT_LEN and not cert_list:
+        data, cert_list = split_snp(data, "evidence")
+    att: dict[str, Any] = {"binding": binding.BINDING, "report_data": report_data.hex(), "source": "file",
+                           "format": fmt, "evidence": _b64(data), "certs": [_b64(c) for c in cert_list],
+                           "collateral": _b64(collateral), "verified": None, "failures": [], "error": None}
+    return _conclude(att, report_data, pol, now)
+
+
+def _conclude(att: dict[str, Any], rd: bytes, pol: policy.Policy,
+              now: _dt.datetime) -> tuple[dict[str, Any], dict[str, Any]]:
     outcome, message, record, failures = evaluate(att, rd, pol, now, "attestation evidence")
     att.update(verified=record, failures=failures)
     row = {"id": RESULT_ID, "suite": binding.ATTESTATION_SUITE, "op": None, "kind": "check", "outcome": outcome,
