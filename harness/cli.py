@@ -57,6 +57,8 @@ def _cmd_run(a: argparse.Namespace) -> int:
         pytest_args=extra,
         argv=["teecert", *sys.argv[1:]],
         print_report_data=a.print_report_data,
+        governance=Path(a.governance) if a.governance else None,
+        revocations=Path(a.revocations) if a.revocations else None,
     )
     if outcome.pending_path is not None:
         print(f"teecert run: waiting for attestation evidence of report data {outcome.report_data}")
@@ -83,10 +85,16 @@ def _cmd_verify(a: argparse.Namespace) -> int:
         data = path.read_bytes()
     except OSError as e:
         raise UsageError(f"{path}: cannot read ({e.strerror})") from None
+    from . import governance_cli
+
+    decided = governance_cli.verify_decision_file(a, data, path, _parse_time)  # a decision, by payloadType
+    if decided is not None:
+        return decided
     trusted = keys.load_trusted(Path(a.trust)) if a.trust else None
     profile = load_profile(a.profile) if a.profile else None
     at = _parse_time(a.at) if a.at else None
-    outcome = verify_report(data, str(path), trusted=trusted, profile=profile, at=at)
+    outcome = verify_report(data, str(path), trusted=trusted, profile=profile, at=at,
+                            revocations=governance_cli.revocations_option(a))
     verdict = outcome.verdict["result"]
     code = 0 if verdict == "CERTIFIED" else 1
     if a.json:
@@ -171,14 +179,6 @@ def _cmd_keys(a: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_profile(a: argparse.Namespace) -> int:
-    from .profiles import load_profile
-
-    prof = load_profile(a.profile)
-    print(json.dumps({"id": prof.id, "version": prof.version, "digest": prof.digest, "document": prof.data}, indent=2))
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="teecert", description="Certify consensus TEEs: run, verify, inspect.")
     p.add_argument("--version", action="version", version=f"teecert {__version__}")
@@ -192,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("-n", dest="workers", metavar="WORKERS", help="pytest-xdist workers (a number or 'auto')")
     r.add_argument("--vectors", metavar="DIR", help="vector set folder (default: built in)")
     r.add_argument("--seed", type=int, help="seed of the run's random choices (recorded in the report)")
+    r.add_argument("--governance", metavar="GOV.json",
+                   help="governance trust file: the profile must carry its threshold of signatures")
+    r.add_argument("--revocations", metavar="FILE", help="signed revocation list (superseded profiles)")
     r.add_argument("--print-report-data", action="store_true",
                    help="write a pending run and print the 64 bytes of report data to attest out of band")
     r.add_argument("--evidence", metavar="FILE", help="evidence obtained out of band (finishes --pending)")
@@ -208,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--profile", metavar="NAME|FILE", help="the profile the report must have been made under")
     v.add_argument("--at", metavar="TIME", help="verification time, RFC 3339 (default: now)")
     v.add_argument("--json", action="store_true", help="machine-readable result")
+    from .governance_cli import add_verify_options
+
+    add_verify_options(v)
     v.set_defaults(func=_cmd_verify)
 
     vec = sub.add_parser("vectors", help="generate or check the golden vector set")
@@ -243,13 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
     kg.add_argument("file", metavar="FILE")
     k.set_defaults(func=_cmd_keys)
 
-    pf = sub.add_parser("profile", help="inspect certification profiles")
-    pfsub = pf.add_subparsers(dest="profile_cmd", required=True)
-    ps = pfsub.add_parser("show", help="print a profile and its digest")
-    ps.add_argument("profile", metavar="NAME|FILE")
-    pf.set_defaults(func=_cmd_profile)
+    from . import attest_cli, compare, governance_cli, render
 
-    from . import attest_cli, compare, render
+    governance_cli.add_parsers(sub, _parse_time)
 
     render.add_parser(sub)
     compare.add_parser(sub)

@@ -296,7 +296,7 @@ def build_statement(
         "environment": dict(environment),
         "results": rows,
         "summary": verdict.summarize(rows),
-        "verdict": verdict.compute(rows, profile),
+        "verdict": verdict.compute(rows, profile, at=start),
         "validity": {
             "not_before": format_time(start),
             "not_after": format_time(start + _dt.timedelta(days=days)),
@@ -326,7 +326,8 @@ def sign_statement(statement: Mapping[str, Any], private_key: Ed25519PrivateKey)
     if pred["signer"]["keyid"] != keys.keyid(private_key.public_key()):
         raise UsageError("run report: predicate.signer names another key than the one signing")
     prof = embedded_profile(statement, where)
-    if verdict.compute(pred["results"], prof) != pred["verdict"]:
+    run_time = parse_time(pred["validity"]["not_before"], where)
+    if verdict.compute(pred["results"], prof, at=run_time) != pred["verdict"]:
         raise UsageError("run report: predicate.verdict is not the verdict of its results under its profile")
     if verdict.summarize(pred["results"]) != pred["summary"]:
         raise UsageError("run report: predicate.summary does not count its results")

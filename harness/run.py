@@ -20,7 +20,7 @@ from . import canonical, keys, pending
 from .errors import MalformedInput, TeecertError, UsageError
 from .probe import load_probe
 from .probe_build import reference_probe_path
-from .profiles import Profile, load_profile
+from .profiles import Profile, load_governed
 from .vectors import VectorSet, load_set
 
 DEFAULT_OUT = Path("teecert-reports")
@@ -90,10 +90,14 @@ def run(
     pytest_args: list[str],
     argv: list[str],
     print_report_data: bool = False,
+    governance: Path | None = None,
+    revocations: Path | None = None,
 ) -> RunOutcome:
     probe_path = probe.resolve() if probe else reference_probe_path()
     load_probe(probe_path)  # fails here, with one line, for a bad probe
-    prof = load_profile(profile)
+    # With a governance file, a certification profile must be signed by the threshold
+    # of governance keys, in force, and not superseded (docs/profile-format.md).
+    prof = load_governed(profile, governance, revocations=revocations)
     vs = load_set(vectors)
     check_pinned_vectors(prof, vs)
     check_vector_contents(vs)

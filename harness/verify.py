@@ -21,7 +21,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from . import canonical, dsse, keys, profiles, report, verdict
+from . import canonical, dsse, governance, keys, profiles, report, verdict
 from .errors import MalformedInput, NotAuthentic, TeecertError
 from .profiles import Profile
 
@@ -88,8 +88,12 @@ def verify_report(
     trusted: Mapping[str, Ed25519PublicKey] | None,
     profile: Profile | None,
     at: _dt.datetime | None = None,
+    revocations: governance.Revocations | None = None,
 ) -> VerifyOutcome:
-    """Verify the report ``data`` (read from ``where``); see the module docstring."""
+    """Verify the report ``data`` (read from ``where``); see the module docstring.
+
+    ``revocations`` is a verified revocation list (``governance.load_revocations``).
+    """
     notes: list[str] = []
     # 1. The envelope, strictly; 2. the signature, before the payload is parsed.
     payload_type, payload, sigs = dsse.parse_envelope(data, where)
@@ -151,8 +155,14 @@ def verify_report(
     if when < nb:
         raise NotAuthentic(f"{where}: not valid before {pred['validity']['not_before']} "
                            f"(verification time {report.format_time(when)})")
-    # 7. The verdict and summary are recomputed, never believed.
-    computed = verdict.compute(pred["results"], prof)
+    # --- governance (harness/governance.py): the profile's activation window, and
+    #     what a revocation list withdraws at the verification time.
+    governance.check_report(pred, signers, prof.data, when, where, revocations)
+    # --- end governance
+    # 7. The verdict and summary are recomputed, never believed.  Waivers are judged
+    #    at the run's time (what the signer could know); see below for the
+    #    verification time.
+    computed = verdict.compute(pred["results"], prof, at=nb)
     claimed = pred["verdict"]
     if computed != claimed:
         if computed["result"] != claimed["result"]:
@@ -164,6 +174,11 @@ def verify_report(
         raise NotAuthentic(f"{where}: the verdict's reasons differ from those its results give")
     if verdict.summarize(pred["results"]) != pred["summary"]:
         raise NotAuthentic(f"{where}: the summary does not count the report's results")
+    if prof.waivers:  # a waiver expired by the verification time no longer covers anything
+        now_verdict = verdict.compute(pred["results"], prof, at=when)
+        if now_verdict != computed:
+            notes.append("a waiver the report's verdict relied on has expired by the verification time")
+            computed = now_verdict
     # 8. Attestation: the binding is recomputed and the embedded evidence re-verified
     #    and re-validated under the profile's policy; the recorded outcome must hold.
     from .attestation.run_evidence import check_report

@@ -19,12 +19,17 @@ def test_builtins_have_the_documented_policy() -> None:
     dev, strict = profiles.load_profile("development"), profiles.load_profile("strict")
     assert (dev.id, dev.tier, dev.validity_days, dev.unsupported_ops_fail) == ("development", "development", 30, False)
     assert (strict.id, strict.tier, strict.validity_days, strict.unsupported_ops_fail) == ("strict", "strict", 90, True)
+    assert set(dev.required_suites()) == SUITES and dev.advisory_suites() == ["attestation"]
+    assert set(strict.required_suites()) == SUITES | {"attestation"} and strict.advisory_suites() == []
+    # development accepts simulated evidence; strict only real, non-debug, up-to-date TEEs
+    assert dev.data["attestation"]["required"] is False and "sim" in dev.data["attestation"]["policy"]["formats"]
+    spol = strict.data["attestation"]["policy"]
+    assert strict.data["attestation"]["required"] is True and "sim" not in spol["formats"]
+    assert spol["debug_allowed"] is False and spol["accepted_tcb_statuses"] == ["UpToDate"]
     for p in (dev, strict):
         assert p.builtin and p.version >= 1
-        assert set(p.required_suites()) == SUITES and p.advisory_suites() == []
         assert p.stream_scale == 100
         assert p.vector_set_name == "teecert-core"
-        assert p.data["attestation"] == {"required": False}
         assert p.digest == canonical.sha256_hex(p.data)
         assert p.identity() == {"id": p.id, "version": p.version, "digest": p.digest}
 
@@ -105,7 +110,7 @@ def test_update_pinned_vector_digest(tmp_path: Path) -> None:
     before = {n: profiles.load_profile(tmp_path / f"{n}.json") for n in profiles.BUILTIN}
     digest = "ab" * 32
     written = profiles.update_pinned_vector_digest(tmp_path, digest)
-    assert sorted(p.name for p in written) == ["development.json", "strict.json"]
+    assert sorted(p.name for p in written) == ["bootstrap.json", "development.json", "strict.json"]
     for name in profiles.BUILTIN:
         after = profiles.load_profile(tmp_path / f"{name}.json")
         assert after.vector_digest == digest
@@ -115,7 +120,7 @@ def test_update_pinned_vector_digest(tmp_path: Path) -> None:
         assert list(after.data) == list(before[name].data) and after.data == expected
         assert (tmp_path / f"{name}.json").read_text().endswith("}\n")
     assert profiles.update_pinned_vector_digest(tmp_path, digest) == []  # already pinned
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["development.json", "strict.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bootstrap.json", "development.json", "strict.json"]
 
 
 def test_update_pinned_vector_digest_refuses_bad_input(tmp_path: Path) -> None:

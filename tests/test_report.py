@@ -271,8 +271,9 @@ def test_profile_document_weakened_under_a_builtin_name(tmp_path: Path) -> None:
     weak = dict(profiles.load_profile("strict").data, unsupported_ops="allow")
     path = tmp_path / "weak.json"
     path.write_text(json.dumps(weak))
+    attested = rf.result("test_attestation.py::test_probe_evidence_for_a_fresh_nonce", "attestation", "passed")
     r = rf.make_signed_report(tmp_path, profile=profiles.load_profile(path),
-                              results=rf.make_results(8, n_unsupported=2))
+                              results=[*rf.make_results(8, n_unsupported=2), attested])
     assert r.statement["predicate"]["verdict"]["result"] == "CERTIFIED"
     with pytest.raises(NotAuthentic, match="not the required strict"):
         check(r.data, trusted=r.trusted, profile=profiles.load_profile("strict"))
@@ -478,9 +479,10 @@ def test_schema_pins_every_object() -> None:
     schema = report.schema()
     walk(schema, "$")
     pred = schema["$defs"]["predicate"]
-    assert set(pred["required"]) == set(pred["properties"]) == {
+    assert set(pred["required"]) == set(pred["properties"]) - {"attestation"} == {
         "harness", "run", "profile", "vector_set", "probe", "environment", "results", "summary", "verdict",
         "validity", "signer"}
+    assert pred["properties"]["attestation"]["additionalProperties"] is False
 
 
 # Rows for the agreement tests: valid rows, and valid rows with one field replaced by

@@ -61,9 +61,13 @@ def test_skipped_required_test_fails(dev: Profile) -> None:
         "code": "TEST_SKIPPED", "test": "test_fpenv.py::test_ftz", "suite": "fpenv", "message": "no x86"}]
 
 
+#: strict requires the attestation suite: a passing row of it
+ATTESTED = result("test_attestation.py::test_probe_evidence_for_a_fresh_nonce", "attestation", "passed")
+
+
 def test_unsupported_op_depends_on_the_profile(dev: Profile, strict: Profile) -> None:
-    rows = [*passing(), result("test_ieee754.py::test_explicit[f32.sqrt.rdn]", "ieee754", "unsupported",
-                               op="f32.sqrt.rdn", kind="explicit")]
+    rows = [*passing(), ATTESTED, result("test_ieee754.py::test_explicit[f32.sqrt.rdn]", "ieee754", "unsupported",
+                                         op="f32.sqrt.rdn", kind="explicit")]
     assert verdict.compute(rows, dev) == {"result": "CERTIFIED", "reasons": []}
     assert verdict.compute(rows, strict)["reasons"] == [{
         "code": "OP_UNSUPPORTED", "test": "test_ieee754.py::test_explicit[f32.sqrt.rdn]", "suite": "ieee754",
@@ -85,7 +89,7 @@ def test_advisory_and_unknown_suites_never_fail(tmp_path: Path, dev: Profile) ->
 
 
 def test_reasons_are_sorted_and_deterministic(strict: Profile) -> None:
-    rows = make_results(6, 5, n_skip=3, n_unsupported=3, n_error=2)
+    rows = [*make_results(6, 5, n_skip=3, n_unsupported=3, n_error=2), ATTESTED]
     v = verdict.compute(rows, strict)
     assert v == verdict.compute(list(reversed(rows)), strict)
     keys = [(r["suite"], r.get("test", ""), r["code"]) for r in v["reasons"]]
