@@ -126,7 +126,7 @@ def add_parsers(sub: Any, parse_time: Any) -> None:
     v.add_argument("evidence", metavar="EVIDENCE")
     v.add_argument("--format", default="auto", choices=["auto", "snp", "tdx", "sgx", "nitro", "sim"])
     v.add_argument("--cert", action="append", metavar="FILE", help="VCEK/VLEK certificate (SEV-SNP)")
-    v.add_argument("--collateral", metavar="FILE", help="DCAP collateral bundle (JSON, docs/attestation.md)")
+    v.add_argument("--collateral", metavar="FILE", help="DCAP collateral bundle (JSON) or, for SEV-SNP, the AMD CRL (DER/PEM); docs/attestation.md")
     v.add_argument("--roots", metavar="FILE|DIR", help="vendor roots (each must be pinned; default: bundled)")
     v.add_argument("--at", metavar="TIME", help="verification time, RFC 3339 (Nitro default: the document's own)")
     v.add_argument("--policy", metavar="FILE", help="attestation policy JSON (default: the strict default policy)")

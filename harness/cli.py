@@ -58,6 +58,10 @@ def _cmd_run(a: argparse.Namespace) -> int:
         argv=["teecert", *sys.argv[1:]],
         print_report_data=a.print_report_data,
         governance=Path(a.governance) if a.governance else None,
+        # Transport wiring (issue 3).
+        probe_cmd=a.probe_cmd_line,
+        probe_url=a.probe_url,
+        probe_timeout=a.probe_timeout,
         revocations=Path(a.revocations) if a.revocations else None,
     )
     if outcome.pending_path is not None:
@@ -146,6 +150,13 @@ def _cmd_probe(a: argparse.Namespace) -> int:
     if a.probe_cmd == "build":
         if a.target and a.target not in _native_targets():
             raise UsageError(f"--target {a.target}: cross builds are not supported yet; the native target is {_native_targets()[0]}")
+        if a.host:  # issue 3: the probe host
+            from .probe_build import HOST_NAME, build_host
+
+            if a.source or a.cflags:
+                raise UsageError("--host builds the probe host: --source and --cflags do not apply")
+            print(build_host(Path(a.out) if a.out else Path(HOST_NAME), cc=a.cc).resolve())
+            return 0
         out = Path(a.out) if a.out else Path("libteecert_probe.so")
         built = build_probe(
             out,
@@ -186,6 +197,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="certify a probe on this machine and write a signed report")
     r.add_argument("--probe", metavar="PATH", help="probe library (default: the reference probe)")
+    # Transport wiring (issue 3): the probe behind the probe host (docs/wire-protocol.md).
+    r.add_argument("--probe-cmd", dest="probe_cmd_line", metavar="CMD",
+                   help="probe host command serving the probe on its stdio, e.g. "
+                        "'teecert-probe-host --probe LIB.so' (a child process)")
+    r.add_argument("--probe-url", metavar="URL",
+                   help="listening probe host: tcp://HOST:PORT, unix:PATH or vsock://CID:PORT")
+    r.add_argument("--probe-timeout", type=float, metavar="SECONDS",
+                   help="deadline of each call to a probe host (default 30)")
     r.add_argument("--profile", default="development", metavar="NAME|FILE", help="certification profile (default: development)")
     r.add_argument("--out", default=str(Path("teecert-reports")), metavar="DIR", help="where the signed report goes")
     r.add_argument("--key", metavar="FILE", help="Ed25519 signing key (default: created on first use, 0600)")
@@ -239,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", metavar="PATH", help="output library (default: ./libteecert_probe.so)")
     b.add_argument("--source", metavar="FILE", help="C source instead of the reference probe")
     b.add_argument("--cflags", metavar="FLAGS", help="extra compiler flags, e.g. '-ffast-math'")
+    # Issue 3: the probe host executable (native/host/probe_host.c).
+    b.add_argument("--host", action="store_true",
+                   help="build the probe host (default output ./teecert-probe-host) instead of a probe")
     d = psub.add_parser("describe", help="print a probe's self-description")
     d.add_argument("--probe", metavar="PATH")
     pr.set_defaults(func=_cmd_probe)

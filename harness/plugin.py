@@ -34,7 +34,7 @@ _SET_BY_RUN = "(set by teecert run)"
 class RunState:
     """Controller-side state of one certification run."""
 
-    probe_path: Path
+    probe_path: Path | None
     profile: Profile
     vector_set: VectorSet
     run_id: str
@@ -52,6 +52,10 @@ class RunState:
     pending: bool = False
     pending_path: Path | None = None
     report_data: bytes | None = None
+    # Transport wiring (issue 3): the probe host command or URL, when not in process.
+    probe_cmd: str | None = None
+    probe_url: str | None = None
+    probe_timeout: float = 30.0
 
 
 STATE = pytest.StashKey[RunState]()
@@ -75,6 +79,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--teecert-command", default=None, help=_SET_BY_RUN)
     g.addoption("--teecert-print-report-data", action="store_true", default=False,
                 help="do not attest through the probe: write a pending run and print the report data to attest")
+    # Transport wiring (issue 3): reach the probe through the probe host instead.
+    g.addoption("--teecert-probe-cmd", metavar="CMD", default=None,
+                help="probe host command serving the probe on its stdio (enables the plugin)")
+    g.addoption("--teecert-probe-url", metavar="URL", default=None,
+                help="listening probe host: tcp://HOST:PORT, unix:PATH, vsock://CID:PORT (enables the plugin)")
+    g.addoption("--teecert-probe-timeout", metavar="SECONDS", type=float, default=30.0,
+                help="deadline of each call to a probe host (default 30)")
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -84,7 +95,8 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 
 def _active(config: pytest.Config) -> bool:
-    return bool(config.getoption("teecert_probe", None))
+    return bool(config.getoption("teecert_probe", None) or config.getoption("teecert_probe_cmd", None)
+                or config.getoption("teecert_probe_url", None))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -107,8 +119,13 @@ def pytest_configure(config: pytest.Config) -> None:
         seed = config.getoption("teecert_seed")
         if seed is None:
             seed = secrets.randbits(63)
-    probe_path = Path(config.getoption("teecert_probe")).resolve()
-    config.stash[SESSION] = Session(probe_path, profile, vs, seed)
+    given = config.getoption("teecert_probe")
+    probe_path = Path(given).resolve() if given else None
+    # Transport wiring (issue 3): a host command or URL replaces the in-process probe.
+    remote = {"probe_cmd": config.getoption("teecert_probe_cmd"),
+              "probe_url": config.getoption("teecert_probe_url"),
+              "probe_timeout": float(config.getoption("teecert_probe_timeout"))}
+    config.stash[SESSION] = Session(probe_path, profile, vs, seed, **remote)
     if winput is not None:
         return
     rdir = config.getoption("teecert_report_dir")
@@ -126,6 +143,7 @@ def pytest_configure(config: pytest.Config) -> None:
         key_path=Path(key) if key else None,
         command=cmd.split("\x1f") if cmd else ["pytest", *sys.argv[1:]],
         pending=bool(config.getoption("teecert_print_report_data")),
+        **remote,
     )
 
 
@@ -142,7 +160,7 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
         return None
     st = config.stash[STATE]
     return [
-        f"teecert {__version__}: probe {st.probe_path}",
+        f"teecert {__version__}: probe {st.probe_cmd or st.probe_url or st.probe_path}",
         f"profile {st.profile.id} v{st.profile.version} ({st.profile.digest[:16]}), "
         f"vectors {st.vector_set.name} ({st.vector_set.digest[:16]}), seed {st.seed}, run {st.run_id}",
     ]
@@ -381,9 +399,20 @@ REPORT_ERROR = pytest.StashKey[str]()
 
 
 def _write_report(config: pytest.Config, state: RunState) -> None:
-    from .probe import load_probe
+    # Transport wiring (issue 3): the report's probe is reached as the tests reached it.
+    from .transport import open_probe
 
-    probe = load_probe(state.probe_path)
+    probe = open_probe(path=state.probe_path, cmd=state.probe_cmd, url=state.probe_url,
+                       timeout=state.probe_timeout)
+    try:
+        _write_report_with(config, state, probe)
+    finally:
+        close = getattr(probe, "close", None)
+        if close is not None:
+            close()
+
+
+def _write_report_with(config: pytest.Config, state: RunState, probe: Any) -> None:
     description = probe.description
     fp = environment.fingerprint(description, probe.digest)
     config.hook.pytest_teecert_environment(config=config, fingerprint=fp)
@@ -397,14 +426,14 @@ def _write_report(config: pytest.Config, state: RunState) -> None:
             "seed": str(state.seed),
             "started": state.started,
             "finished": _now(),
-            "transport": "in-process",
+            "transport": getattr(probe, "transport", "in-process"),
             "workers": max(state.workers, 1),
             "command": state.command,
         },
         "vector_set": {"name": state.vector_set.name, "version": state.vector_set.version,
                        "digest": state.vector_set.digest},
         "probe": {
-            "path": str(state.probe_path),
+            "path": str(probe.path),
             "digest": probe.digest,
             "abi_version": probe.abi_version,
             "description": description,

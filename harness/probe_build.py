@@ -281,3 +281,101 @@ def reference_probe_path() -> Path:
     except OSError as exc:
         raise BuildError(f"cannot create the probe cache {target.parent}: {exc.strerror or exc}") from None
     return build_probe(target)
+
+
+# ------------------------------------------------------------------ probe host
+
+#: File name of the probe host (native/host/probe_host.c) inside the package, next
+#: to the reference probe it loads by default, and of its stamp.
+HOST_NAME = "teecert-probe-host"
+HOST_STAMP_NAME = "teecert-probe-host.key"
+
+#: Flags of the probe host: an ordinary warning-clean C99 program.
+HOST_CFLAGS: tuple[str, ...] = ("-std=c99", "-O2", "-Wall", "-Wextra")
+
+#: The host dlopen()s probes (older glibc keeps dlopen in libdl).
+HOST_LDLIBS: tuple[str, ...] = ("-ldl",)
+
+
+def host_sources() -> tuple[Path, ...]:
+    """The probe host and the SHA-256 it hashes the loaded library with."""
+    nd = native_dir()
+    return (nd / "host" / "probe_host.c", nd / "probe" / "sha256.c")
+
+
+def host_build_key() -> str:
+    """SHA-256 over the host's sources and flags (see :func:`reference_build_key`)."""
+    nd = native_dir()
+    h = hashlib.sha256(b"teecert-host-build-v1\0")
+    h.update("\0".join(HOST_CFLAGS + HOST_LDLIBS).encode() + b"\0")
+    for path in (*host_sources(), nd / "probe" / "sha256.h", nd / "teecert_probe.h"):
+        data = path.read_bytes()
+        h.update(path.name.encode() + b"\0" + len(data).to_bytes(8, "little") + data)
+    return h.hexdigest()
+
+
+def build_host(out_path: str | os.PathLike[str], cc: str | None = None) -> Path:
+    """Compile the probe host executable (``teecert probe build --host``), atomically.
+    Raises :class:`BuildError` with the compiler's first error line."""
+    out = Path(out_path)
+    nd = native_dir()
+    for src in host_sources():
+        if not src.is_file():
+            raise BuildError(f"probe host source {src} not found")
+    compiler = find_compiler(cc)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    cmd = [*compiler, *HOST_CFLAGS, "-I", str(nd), "-I", str(nd / "probe"),
+           *(str(s) for s in host_sources()), "-o", str(tmp), *HOST_LDLIBS]
+    try:
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+        except OSError as exc:
+            raise BuildError(f"{compiler[0]}: cannot run: {exc.strerror or exc}") from None
+        except subprocess.TimeoutExpired:
+            raise BuildError(f"{compiler[0]}: building {out.name} timed out") from None
+        if proc.returncode != 0:
+            line = _first_error_line(proc.stderr, proc.returncode)
+            raise BuildError(f"{compiler[0]} failed to build {out.name}: {line}")
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return out
+
+
+def install_host(dest_dir: str | os.PathLike[str], cc: str | None = None) -> list[Path]:
+    """Build the probe host into ``dest_dir`` with its stamp (``setup.py``)."""
+    dest = Path(dest_dir)
+    exe = build_host(dest / HOST_NAME, cc=cc)
+    stamp = dest / HOST_STAMP_NAME
+    _write_atomic(stamp, host_build_key() + "\n")
+    return [exe, stamp]
+
+
+def host_path() -> Path:
+    """The probe host executable: the one installed with the package when it was
+    built from the sources installed next to it, else one built on demand into
+    :func:`cache_dir` (keyed by :func:`host_build_key`)."""
+    installed = Path(__file__).resolve().parent / HOST_NAME
+    try:
+        key: str | None = host_build_key()
+    except (BuildError, OSError):
+        key = None
+    if installed.is_file():
+        if key is None:
+            return installed
+        try:
+            if installed.with_name(HOST_STAMP_NAME).read_text(encoding="utf-8").strip() == key:
+                return installed
+        except OSError:
+            pass
+    if key is None:
+        raise BuildError(f"no probe host: {installed} is missing and its sources are not installed")
+    target = cache_dir() / f"{HOST_NAME}-{key[:24]}"
+    if target.is_file():
+        return target
+    return build_host(target)

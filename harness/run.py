@@ -92,9 +92,25 @@ def run(
     print_report_data: bool = False,
     governance: Path | None = None,
     revocations: Path | None = None,
+    probe_cmd: str | None = None,
+    probe_url: str | None = None,
+    probe_timeout: float | None = None,
 ) -> RunOutcome:
-    probe_path = probe.resolve() if probe else reference_probe_path()
-    load_probe(probe_path)  # fails here, with one line, for a bad probe
+    # Transport wiring (issue 3): --probe-cmd / --probe-url reach the probe through
+    # the probe host; the handshake is checked here, with one line, like a library.
+    if sum(x is not None for x in (probe, probe_cmd, probe_url)) > 1:
+        raise UsageError("give one of --probe, --probe-cmd and --probe-url")
+    if probe_timeout is not None and not probe_timeout > 0:
+        raise UsageError(f"--probe-timeout must be positive, not {probe_timeout}")
+    probe_path: Path | None = None
+    if probe_cmd or probe_url:
+        from .transport import open_probe
+
+        open_probe(cmd=probe_cmd, url=probe_url,
+                   timeout=probe_timeout or 30.0).close()
+    else:
+        probe_path = probe.resolve() if probe else reference_probe_path()
+        load_probe(probe_path)  # fails here, with one line, for a bad probe
     # With a governance file, a certification profile must be signed by the threshold
     # of governance keys, in force, and not superseded (docs/profile-format.md).
     prof = load_governed(profile, governance, revocations=revocations)
@@ -116,8 +132,6 @@ def run(
         "-c",
         str(suites / "pytest.ini"),
         "-q",
-        "--teecert-probe",
-        str(probe_path),
         "--teecert-profile",
         profile,
         "--teecert-report-dir",
@@ -131,6 +145,14 @@ def run(
         "--teecert-command",
         "\x1f".join(argv),
     ]
+    if probe_cmd:
+        args += ["--teecert-probe-cmd", probe_cmd]
+    elif probe_url:
+        args += ["--teecert-probe-url", probe_url]
+    else:
+        args += ["--teecert-probe", str(probe_path)]
+    if probe_timeout is not None:
+        args += ["--teecert-probe-timeout", str(probe_timeout)]
     if vectors is not None:
         args += ["--teecert-vectors", str(vectors)]
     if seed is not None:

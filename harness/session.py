@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import merkle, ops
-from .probe import TRANSCRIPT_T0, Probe, load_probe, transcript_step
+from .probe import TRANSCRIPT_T0, Probe, transcript_step
 from .profiles import Profile
 from .stream_eval import chunk_outputs, evaluate_stream
+from .transport import DEFAULT_TIMEOUT, RemoteProbe, open_probe
 from .vector_gen import pack_outputs
 from .vectors import Stream, VectorSet
 
@@ -24,7 +25,7 @@ from .vectors import Stream, VectorSet
 class TrackedProbe:
     """A probe plus the harness's own running transcript of what it returned."""
 
-    probe: Probe
+    probe: Probe | RemoteProbe
     transcript: bytes = TRANSCRIPT_T0
     calls: int = 0
     ops_run: dict[str, int] = field(default_factory=dict)
@@ -86,10 +87,15 @@ def process_fpenv() -> tuple[str, int] | None:
 class Session:
     """Everything a suite needs, opened once per process."""
 
-    probe_path: Path
+    probe_path: Path | None
     profile: Profile
     vector_set: VectorSet
     seed: int
+    # Transport wiring (issue 3): a probe host command (child process) or URL
+    # (socket) instead of the in-process library at probe_path.
+    probe_cmd: str | None = None
+    probe_url: str | None = None
+    probe_timeout: float = DEFAULT_TIMEOUT
     _probe: TrackedProbe | None = None
     _streams: dict[str, Stream] | None = None
     #: the FP control state just before and just after the probe was loaded
@@ -99,7 +105,8 @@ class Session:
     def probe(self) -> TrackedProbe:
         if self._probe is None:
             before = process_fpenv()
-            self._probe = TrackedProbe(load_probe(self.probe_path))
+            self._probe = TrackedProbe(open_probe(path=self.probe_path, cmd=self.probe_cmd,
+                                                  url=self.probe_url, timeout=self.probe_timeout))
             self.load_fpenv = (before, process_fpenv())
         return self._probe
 

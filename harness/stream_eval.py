@@ -24,6 +24,7 @@ from .errors import UsageError
 from .ops import Op
 from .probe import Probe
 from .probe import ffi as _probe_ffi
+from .transport import RemoteProbe
 
 _accel: Any
 try:
@@ -61,8 +62,13 @@ def _check_span(op: Op, count: int, chunk_size: int) -> None:
         raise UsageError(f"stream {op.id}: chunk size must be positive, not {chunk_size}")
 
 
+#: A remote probe gets several chunks per request, up to this many input bytes, so
+#: small chunks do not pay one round trip each (benchmarks/bench_transport.py).
+REMOTE_BATCH_BYTES = 4 << 20
+
+
 def evaluate_stream(
-    probe: Probe,
+    probe: Probe | RemoteProbe,
     op: Op,
     seed: int,
     count: int,
@@ -79,6 +85,8 @@ def evaluate_stream(
 
     s0 = generator.initial_state(op.id, seed)
     size = min(chunk_size, count)
+    if isinstance(probe, RemoteProbe) and size * op.in_bytes < REMOTE_BATCH_BYTES:
+        return _evaluate_remote(probe, op, s0, count, chunk_size, on_chunk)
     inbuf = probe.new_buffer(size * op.in_bytes)
     outbuf = probe.new_buffer(size * op.out_bytes)
     out_view = memoryview(_probe_ffi.buffer(outbuf))
@@ -100,7 +108,38 @@ def evaluate_stream(
     return leaves
 
 
-def _evaluate_python(probe: Probe, op: Op, seed: int, count: int, chunk_size: int,
+def _evaluate_remote(probe: RemoteProbe, op: Op, s0: Any, count: int, chunk_size: int,
+                     on_chunk: ChunkCallback | None) -> list[bytes]:
+    """The hot loop for a probe behind the wire protocol: several chunks per RUN
+    request (one frame, one round trip), each still its own probe call and leaf."""
+    size = min(chunk_size, count)
+    per = max(1, min(4096, REMOTE_BATCH_BYTES // max(1, size * op.in_bytes)))
+    bufs = [(probe.new_buffer(size * op.in_bytes), probe.new_buffer(size * op.out_bytes))
+            for _ in range(min(per, -(-count // chunk_size)))]
+    views = [memoryview(_probe_ffi.buffer(o)) for _i, o in bufs]
+    gen = _accel.lib.teecert_gen
+    arity, width, out_bytes = op.arity, op.fmt.width, op.out_bytes
+    leaves: list[bytes] = []
+    starts = list(range(0, count, chunk_size))
+    for first in range(0, len(starts), per):
+        group = starts[first : first + per]
+        items = []
+        for (inbuf, outbuf), start in zip(bufs, group, strict=False):
+            n = min(chunk_size, count - start)
+            gen(s0, start, n, arity, width, inbuf)
+            items.append((inbuf, outbuf, n))
+        probe.run_batch(op, items)
+        for j, (_i, _o, n) in enumerate(items):
+            h = hashlib.sha256(b"\x00")
+            h.update(views[j][: n * out_bytes])
+            leaf = h.digest()
+            leaves.append(leaf)
+            if on_chunk is not None:
+                on_chunk(first + j, n, leaf)
+    return leaves
+
+
+def _evaluate_python(probe: Probe | RemoteProbe, op: Op, seed: int, count: int, chunk_size: int,
                      on_chunk: ChunkCallback | None) -> list[bytes]:
     leaves: list[bytes] = []
     for index, start in enumerate(range(0, count, chunk_size)):
@@ -127,7 +166,7 @@ def chunk_inputs(op: Op, seed: int, start: int, n: int) -> bytes:
     return bytes(_accel.ffi.buffer(buf))
 
 
-def chunk_outputs(probe: Probe, op: Op, seed: int, start: int,
+def chunk_outputs(probe: Probe | RemoteProbe, op: Op, seed: int, start: int,
                   n: int) -> tuple[list[tuple[int, ...]], list[int]]:
     """Re-run one chunk (vectors ``start .. start+n-1``) and keep every input and
     output, to expand a divergent Merkle leaf into the exact vector.  One probe call."""

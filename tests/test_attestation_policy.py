@@ -62,7 +62,8 @@ def test_load_full_policy_file(tmp_path: Path) -> None:
     p = policy.load(f)
     assert p.source == str(f) and p.formats == ("snp",) and p.vmpl == 0 and p.report_data == b"\x01\x02"
     assert p.allowed_measurements == ({"MEASUREMENT": MEAS},)
-    assert policy.validate(_snp(), p) == []
+    assert policy.validate(_snp(collateral=True), p) == []  # verified with an AMD CRL
+    assert [f.split(":")[0] for f in policy.validate(_snp(), p)] == ["require_collateral"]
 
 
 @pytest.mark.parametrize("doc, field", [
@@ -200,8 +201,9 @@ def test_require_collateral() -> None:
     assert policy.validate(_tdx()) == []
     sgx = dataclasses.replace(bare, format="sgx")
     assert len(policy.validate(sgx)) == 1
-    # formats without collateral are not affected
-    assert policy.validate(_snp(), {"require_collateral": True}) == []
+    # SEV-SNP's collateral is AMD's CRL: required only when asked; Nitro has none
+    assert policy.validate(_snp()) == []
+    assert len(policy.validate(_snp(), {"require_collateral": True})) == 1
     assert policy.validate(_nitro(), {"require_collateral": True}) == []
 
 

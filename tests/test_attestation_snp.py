@@ -137,7 +137,9 @@ def test_vcek_report_policy_knobs_on_real_evidence() -> None:
                                                                     "the minimum is 116"]
     assert policy.validate(v, {"report_data": v.report_data[:32].hex()}) == []
     assert policy.validate(v, {"report_data": "ec6c52d7"})[0].startswith("report_data:")
-    assert policy.validate(v, {"vmpl": 0, "require_collateral": True}) == []  # SNP has no collateral to require
+    assert policy.validate(v, {"vmpl": 0}) == []  # an AMD CRL is not required by default...
+    assert policy.validate(v, {"vmpl": 0, "require_collateral": True}) == [  # ...but can be
+        "require_collateral: no AMD CRL was supplied and checked (ASK/VCEK revocation unknown)"]
 
 
 def test_vcek_not_yet_valid_before_issue() -> None:

@@ -100,7 +100,8 @@ def verify(
 
         if not certs:
             raise UsageError(f"{where}: SEV-SNP evidence needs the VCEK or VLEK certificate: pass --cert")
-        return snp.verify(data, cert=certs[0], roots=roots, at=at, where=where)
+        # SEV-SNP collateral is AMD's CRL (KDS vcek/v1/{product}/crl or vlek/v1/{product}/crl)
+        return snp.verify(data, cert=certs[0], roots=roots, at=at, where=where, crl=collateral)
     from . import dcap
 
     return dcap.verify(data, collateral=collateral, roots=roots, at=at, where=where)

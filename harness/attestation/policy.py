@@ -188,11 +188,14 @@ def validate(verified: Verified, policy: Policy | Mapping[str, Any] | None = Non
             fails.append(f"report_data: evidence report data {_short(got.hex()) or '(empty)'} is not the expected "
                          f"{_short(want.hex())} (followed by zeros)")
 
-    if v.format in COLLATERAL_FORMATS:
-        required = True if pol.require_collateral is None else pol.require_collateral
+    if v.format in COLLATERAL_FORMATS or v.format == "snp":
+        # Default: required where the format's authenticity depends on it (Intel TCB
+        # status); for SEV-SNP the collateral is AMD's CRL, required only on request.
+        required = (v.format in COLLATERAL_FORMATS) if pol.require_collateral is None else pol.require_collateral
         if required and not v.collateral:
-            fails.append(f"require_collateral: no collateral was supplied and checked for this {v.format} evidence "
-                         "(TCB status unknown)")
+            why = ("no AMD CRL was supplied and checked (ASK/VCEK revocation unknown)" if v.format == "snp"
+                   else f"no collateral was supplied and checked for this {v.format} evidence (TCB status unknown)")
+            fails.append(f"require_collateral: {why}")
     return fails
 
 

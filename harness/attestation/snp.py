@@ -5,7 +5,7 @@
     of the SEV-SNP firmware ABI specification (all integers little-endian).
     ``MalformedInput`` names the field and its offset.
 
-``verify(report, *, cert, roots=None, at, where) -> Verified``
+``verify(report, *, cert, roots=None, at, where, crl=None) -> Verified``
     Authenticity only (policy is ``policy.validate``):
 
     1. the report parses; SIGNATURE_ALGO is 1 (ECDSA P-384 with SHA-384); the report
@@ -24,27 +24,36 @@
        tee 2, snp 3, microcode 7), equals the certificate's TCB extensions
        1.3.6.1.4.1.3704.1.3.{1 bl, 2 tee, 3 snp, 8 ucode, 9 fmc};
     6. for a VCEK, the hwID extension 1.3.6.1.4.1.3704.1.4 equals CHIP_ID (Turin: the
-       first 8 bytes); a VLEK carries no hwID.
+       first 8 bytes); a VLEK carries no hwID;
+    7. when ``crl`` is given (DER or PEM; AMD's KDS ``vcek/v1/{product}/crl``, or
+       ``vlek/v1/{product}/crl`` for a VLEK): its issuer is the ARK the chain reached,
+       its signature verifies under the ARK's key (RSASSA-PSS, SHA-384, MGF1-SHA-384,
+       48-byte salt), ``at`` lies within [thisUpdate, nextUpdate], and neither the
+       ASK/ASVK nor the VCEK/VLEK serial number is listed.
 
-    Failures are ``NotAuthentic`` (one line naming ``where``).  The ``Verified``
-    record carries REPORTED_TCB as ``tcb``, MEASUREMENT (and HOST_DATA, ID/AUTHOR key
-    digests, FAMILY_ID, IMAGE_ID) as ``measurements``, POLICY bit 19 as ``debug``,
-    VMPL and every parsed field in ``claims``.  AMD CRLs are not checked
-    (``collateral`` is False).
+    A ``crl`` that does not decode is ``MalformedInput`` (checked before anything
+    else).  Other failures are ``NotAuthentic`` (one line naming ``where``), e.g.
+    ``revoked: <subject> serial <hex> since <date>``.  The ``Verified`` record carries
+    REPORTED_TCB as ``tcb``, MEASUREMENT (and HOST_DATA, ID/AUTHOR key digests,
+    FAMILY_ID, IMAGE_ID) as ``measurements``, POLICY bit 19 as ``debug``, VMPL and
+    every parsed field in ``claims``; ``collateral`` is True exactly when a CRL was
+    checked (otherwise a note says AMD revocation was not checked).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import struct
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.x509.oid import SignatureAlgorithmOID
 
 from ..errors import MalformedInput, NotAuthentic
 from . import roots as _roots
@@ -321,11 +330,86 @@ def _claims(r: Report, product: str, product_name: str) -> dict[str, Any]:
     return c
 
 
+# ---- AMD certificate revocation lists (KDS vcek/v1/{product}/crl, vlek/v1/{product}/crl) ----
+
+# AMD signs its CRLs like its certificates: RSASSA-PSS, SHA-384, MGF1-SHA-384, 48-byte salt.
+CRL_PADDING = padding.PSS(mgf=padding.MGF1(hashes.SHA384()), salt_length=48)
+
+
+def _iso(t: _dt.datetime) -> str:
+    return t.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def load_crl(data: bytes, where: str) -> x509.CertificateRevocationList:
+    """An AMD CRL (DER, or PEM ``X509 CRL``), fully decoded; ``MalformedInput`` if not."""
+    what = f"{where}: AMD CRL (collateral)"
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise MalformedInput(f"{what} must be bytes")
+    b = bytes(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            crl = x509.load_pem_x509_crl(b) if b"-----BEGIN X509 CRL-----" in b else x509.load_der_x509_crl(b)
+            # decode now what cryptography decodes lazily
+            crl.issuer.rfc4514_string()
+            _ = crl.last_update_utc, crl.next_update_utc, crl.signature, crl.tbs_certlist_bytes
+            _ = crl.signature_algorithm_oid
+            for ext in crl.extensions:
+                _ = ext.value
+            for entry in crl:
+                _ = entry.serial_number, entry.revocation_date_utc
+                for ext in entry.extensions:
+                    _ = ext.value
+        except Exception as exc:  # untrusted DER: ValueError and friends
+            text = (str(exc).splitlines() or [type(exc).__name__])[0][:120]
+            raise MalformedInput(f"{what}: not a well-formed DER or PEM X.509 CRL ({text})") from None
+    return crl
+
+
+def check_crl(crl: x509.CertificateRevocationList, path: list[x509.Certificate], at: _dt.datetime,
+              where: str) -> str:
+    """Check ``crl`` against the verified ``path`` (leaf, ASK/ASVK, ARK) at ``at``;
+    return a note describing the CRL.  ``NotAuthentic`` on any failure."""
+    ark = path[-1]
+    if crl.issuer != ark.subject:
+        raise NotAuthentic(f"{where}: AMD CRL issuer {crl.issuer.rfc4514_string()} is not the ARK the chain "
+                           f"reached ({subject(ark)})")
+    key = ark.public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise NotAuthentic(f"{where}: ARK {subject(ark)} key is not RSA: cannot check the AMD CRL signature")
+    if crl.signature_algorithm_oid != SignatureAlgorithmOID.RSASSA_PSS:
+        raise NotAuthentic(f"{where}: AMD CRL is not signed with RSASSA-PSS "
+                           f"(signature algorithm {crl.signature_algorithm_oid.dotted_string})")
+    try:
+        key.verify(crl.signature, crl.tbs_certlist_bytes, CRL_PADDING, hashes.SHA384())
+    except InvalidSignature:
+        raise NotAuthentic(f"{where}: AMD CRL signature does not verify under {subject(ark)} "
+                           "(RSASSA-PSS SHA-384)") from None
+    this_update, next_update = crl.last_update_utc, crl.next_update_utc
+    if at < this_update:
+        raise NotAuthentic(f"{where}: AMD CRL not yet valid at {_iso(at)} (thisUpdate {_iso(this_update)})")
+    if next_update is None:
+        raise NotAuthentic(f"{where}: AMD CRL has no nextUpdate: its freshness cannot be judged")
+    if at > next_update:
+        raise NotAuthentic(f"{where}: AMD CRL expired (nextUpdate {_iso(next_update)}, "
+                           f"verification time {_iso(at)})")
+    for cert in (path[1], path[0]):
+        entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
+        if entry is not None:
+            raise NotAuthentic(f"{where}: revoked: {subject(cert)} serial {cert.serial_number:x} "
+                               f"since {_iso(entry.revocation_date_utc)} (AMD CRL of {subject(ark)})")
+    n = sum(1 for _ in crl)
+    return (f"AMD CRL of {_cn(ark)} checked: {n} revoked serial(s), none in the chain "
+            f"(thisUpdate {_iso(this_update)}, nextUpdate {_iso(next_update)})")
+
+
 def verify(report: bytes, *, cert: bytes, roots: list[x509.Certificate] | None = None,
-           at: _dt.datetime, where: str) -> Verified:
-    """Verify an SEV-SNP report signed by the VCEK/VLEK ``cert`` at time ``at``."""
+           at: _dt.datetime, where: str, crl: bytes | None = None) -> Verified:
+    """Verify an SEV-SNP report signed by the VCEK/VLEK ``cert`` at time ``at``,
+    and, when ``crl`` is given, that AMD has not revoked the chain."""
     at = require_utc(at, where)
     r = parse_report(report, where)
+    revocations = None if crl is None else load_crl(crl, where)
     certs = load_certificates(cert, f"{where}: certificate")
     leaf, extra = certs[0], certs[1:]
     notes: list[str] = []
@@ -429,7 +513,11 @@ def verify(report: bytes, *, cert: bytes, roots: list[x509.Certificate] | None =
         "FAMILY_ID": _hex(r.family_id),
         "IMAGE_ID": _hex(r.image_id),
     }
-    notes.append("AMD CRLs (ARK/ASK revocation) are not checked")
+    # 7. Revocation (AMD CRL signed by the ARK).
+    if revocations is None:
+        notes.append("AMD CRLs (ARK/ASK revocation) are not checked")
+    else:
+        notes.append(check_crl(revocations, path, at, where))
     return Verified(
         format="snp",
         time=at,
@@ -441,7 +529,7 @@ def verify(report: bytes, *, cert: bytes, roots: list[x509.Certificate] | None =
         vmpl=r.vmpl,
         signer=signer,
         chain=[subject(c) for c in path],
-        collateral=False,
+        collateral=revocations is not None,
         claims=claims,
         notes=notes,
     )

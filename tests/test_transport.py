@@ -1,0 +1,483 @@
+"""The probe host and its transports (docs/wire-protocol.md, harness/transport.py).
+
+The reference probe gives the same stream leaves through every transport as in
+process; a probe that crashes, hangs, aborts, raises SIGFPE or exits under the host
+fails the tests that reach the op, with a one-line reason naming it, and the run
+goes on to a NOT_CERTIFIED report; malformed frames in either direction are a clear
+error, never a hang.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+import socket
+import struct
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from teecert import ops, probe_build, transport
+from teecert.errors import ProbeError
+from teecert.probe import load_probe
+from teecert.run import _statement_of
+from teecert.stream_eval import evaluate_stream
+
+from conftest import no_traceback, teecert_cli
+from probezoo import PROBES_DIR, build_zoo_probe, zoo_dir
+
+MISBEHAVIOURS = {"segv": 1, "hang": 2, "abort": 3, "sigfpe": 4, "exit": 5}
+DIV = ops.get("f64.div.rne")
+ADD = ops.get("f64.add.rne")
+ONE = 0x3FF0000000000000
+
+
+@pytest.fixture(scope="module")
+def host() -> str:
+    return str(probe_build.host_path())
+
+
+@pytest.fixture(scope="module")
+def reference() -> Path:
+    return probe_build.reference_probe_path()
+
+
+def misbehaving_probe(kind: str) -> Path:
+    """tests/probes/misbehave.c built for ``kind`` (cached next to the zoo)."""
+    src = PROBES_DIR / "misbehave.c"
+    key = hashlib.sha256(src.read_bytes() + probe_build.reference_build_key().encode()).hexdigest()[:16]
+    out = zoo_dir() / f"misbehave-{kind}-{key}.so"
+    if out.is_file():
+        return out
+    return probe_build.build_probe(out, source=src,
+                                   defines={"TEECERT_ZOO_MISBEHAVE": str(MISBEHAVIOURS[kind])})
+
+
+class ListeningHost:
+    """``teecert-probe-host --listen SPEC`` in the background; ``url`` to reach it."""
+
+    def __init__(self, host: str, lib: Path, spec: str) -> None:
+        self.proc = subprocess.Popen([host, "--probe", str(lib), "--listen", spec],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().split()
+        assert line and line[0] == "listening", self.proc.stderr.read() if self.proc.stderr else ""
+        shown = line[1]
+        self.url = "tcp://" + shown[4:] if shown.startswith("tcp:") else shown
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+        for f in (self.proc.stdout, self.proc.stderr):
+            if f is not None:
+                f.close()
+
+
+@pytest.fixture
+def listening(host: str, tmp_path: Path) -> Iterator[Callable[[Path, str], ListeningHost]]:
+    started: list[ListeningHost] = []
+
+    def start(lib: Path, kind: str) -> ListeningHost:
+        spec = "tcp:127.0.0.1:0" if kind == "tcp" else f"unix:{tmp_path / 'host.sock'}"
+        h = ListeningHost(host, lib, spec)
+        started.append(h)
+        return h
+
+    yield start
+    for h in started:
+        h.stop()
+
+
+# --------------------------------------------------------------- same results
+
+
+def test_reference_probe_gives_the_same_leaves_over_every_transport(
+        host: str, reference: Path, listening: Callable[[Path, str], ListeningHost]) -> None:
+    local = load_probe(reference)
+    remotes = [
+        transport.spawn([host, "--probe", str(reference)]),
+        transport.connect(listening(reference, "tcp").url),
+        transport.connect(listening(reference, "unix").url),
+    ]
+    try:
+        assert [r.transport for r in remotes] == ["child-process", "tcp", "unix"]
+        for r in remotes:
+            assert r.digest == local.digest  # the host hashes the library file it loaded
+            assert r.abi_version == 1 and r.ops == local.ops and r.path == local.path
+        for op_id, chunk in (("f64.div.rne", 65536), ("f32.fma.rtz", 4096), ("f64.sqrt.rup", 1000),
+                             ("f32.mul_add_unfused.rdn", 65536)):
+            op = ops.get(op_id)
+            want = evaluate_stream(local, op, 11, 3 * chunk + 17, chunk)
+            for r in remotes:
+                assert evaluate_stream(r, op, 11, 3 * chunk + 17, chunk) == want, (op_id, r.transport)
+        for r in remotes:
+            t, calls = r.transcript()
+            assert calls > 0 and len(t) == 32
+            assert r.fpenv_read()[0] == local.fpenv_read()[0]
+            assert r.run_values(ADD, [(ONE, ONE)]) == local.run_values(ADD, [(ONE, ONE)])
+    finally:
+        for r in remotes:
+            r.close()
+
+
+def test_run_through_the_child_process_host_is_certified(
+        host: str, reference: Path, tmp_path: Path, key_file: Path, quick_profile: Path) -> None:
+    cmd = shlex.join([host, "--probe", str(reference)])
+    res = teecert_cli(["run", "--probe-cmd", cmd, "--profile", str(quick_profile), "--key", str(key_file),
+                       "--out", str(tmp_path)], timeout=120)
+    assert res.code == 0, res.out[-2000:] + res.err[-2000:]
+    assert "CERTIFIED" in res.out
+    [report] = tmp_path.glob("teecert-report-*.json")
+    pred = _statement_of(report)["predicate"]
+    assert pred["run"]["transport"] == "child-process"
+    assert pred["probe"]["digest"] == load_probe(reference).digest
+
+
+# ------------------------------------------------------------------ isolation
+
+
+@pytest.mark.parametrize("kind", ["child", "tcp"])
+@pytest.mark.parametrize("misbehaviour,reason", [
+    ("segv", "probe crashed with SIGSEGV"),
+    ("abort", "probe crashed with SIGABRT"),
+    ("sigfpe", "probe crashed with SIGFPE"),
+    ("hang", "probe timed out after 1 s"),
+    ("exit", ""),
+])
+def test_a_misbehaving_probe_fails_the_call_naming_op_and_batch_and_restarts(
+        host: str, kind: str, misbehaviour: str, reason: str,
+        listening: Callable[[Path, str], ListeningHost]) -> None:
+    lib = misbehaving_probe(misbehaviour)
+    rp = (transport.spawn([host, "--probe", str(lib)], timeout=1.0) if kind == "child"
+          else transport.connect(listening(lib, "tcp").url, timeout=1.0))
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(ProbeError) as err:
+            evaluate_stream(rp, DIV, 1, 65536, 65536)
+        assert time.monotonic() - t0 < 5
+        msg = str(err.value)
+        assert "\n" not in msg
+        assert msg.startswith(reason)
+        assert "during f64.div.rne (batch of 65536)" in msg
+        if misbehaviour == "exit":
+            assert "exited with status 0" in msg or "closed the stream" in msg
+        # The next call gets a fresh host; other ops still work.
+        assert rp.run_values(ADD, [(ONE, ONE)]) == [0x4000000000000000]
+        assert rp.restarts == 1
+    finally:
+        rp.close()
+
+
+@pytest.mark.parametrize("kind", ["child", "tcp"])
+@pytest.mark.parametrize("misbehaviour", ["segv", "hang"])
+def test_a_run_with_a_misbehaving_probe_ends_not_certified_naming_the_op(
+        host: str, kind: str, misbehaviour: str, tmp_path: Path, key_file: Path, quick_profile: Path,
+        listening: Callable[[Path, str], ListeningHost]) -> None:
+    lib = misbehaving_probe(misbehaviour)
+    where = (["--probe-cmd", shlex.join([host, "--probe", str(lib)])] if kind == "child"
+             else ["--probe-url", listening(lib, "tcp").url])
+    t0 = time.monotonic()
+    res = teecert_cli(["run", *where, "--probe-timeout", "1", "--profile", str(quick_profile),
+                       "--key", str(key_file), "--out", str(tmp_path)], timeout=120)
+    assert time.monotonic() - t0 < 60
+    assert res.code == 1, res.out[-2000:] + res.err[-2000:]
+    assert no_traceback(res.err)
+    [report] = tmp_path.glob("teecert-report-*.json")
+    pred = _statement_of(report)["predicate"]
+    assert pred["verdict"]["result"] == "NOT_CERTIFIED"
+    assert pred["run"]["transport"] == ("child-process" if kind == "child" else "tcp")
+    failed = {r["id"]: r["message"] for r in pred["results"] if r["outcome"] in ("failed", "error")}
+    stream = [m for i, m in failed.items() if i.endswith("test_stream[f64.div.rne]")]
+    assert stream, failed
+    want = "probe crashed with SIGSEGV" if misbehaviour == "segv" else "probe timed out after 1 s"
+    assert want in stream[0] and "during f64.div.rne (batch of" in stream[0]
+    # Only the op that misbehaves (and the transcript, reset by the restart) fail.
+    assert all("f64.div.rne" in i or i.startswith("transcript::") for i in failed), failed
+    passed = [r for r in pred["results"] if r["outcome"] == "passed"]
+    assert len(passed) > 100
+
+
+def test_wrong_abi_through_the_host_is_refused_naming_the_version(
+        host: str, tmp_path: Path, key_file: Path, quick_profile: Path) -> None:
+    lib = build_zoo_probe("wrong_abi")
+    with pytest.raises(ProbeError, match="exports ABI version 2, this teecert speaks 1"):
+        transport.spawn([host, "--probe", str(lib)], timeout=5)
+    res = teecert_cli(["run", "--probe-cmd", shlex.join([host, "--probe", str(lib)]), "--profile",
+                       str(quick_profile), "--key", str(key_file), "--out", str(tmp_path)], timeout=60)
+    assert res.code == 2 and "ABI version 2" in res.err.splitlines()[0]
+    assert not list(tmp_path.glob("teecert-report-*.json"))
+
+
+def test_a_host_that_cannot_load_its_probe_is_one_line(host: str, tmp_path: Path) -> None:
+    with pytest.raises(ProbeError, match=r"probe host exited with status 3 .*no-such\.so"):
+        transport.spawn([host, "--probe", str(tmp_path / "no-such.so")], timeout=5)
+    with pytest.raises(ProbeError, match="cannot start"):
+        transport.spawn([str(tmp_path / "no-such-host")], timeout=5)
+
+
+def test_bad_urls_are_usage_errors() -> None:
+    from teecert.errors import UsageError
+
+    for url in ("http://x", "tcp://nohost", "vsock://a:b", "unix:"):
+        with pytest.raises(UsageError):
+            transport.connect(url)
+
+
+def test_vsock_listen_is_served_or_a_clear_error(host: str, reference: Path) -> None:
+    p = subprocess.run([host, "--probe", str(reference), "--listen", "vsock:1:notaport"],
+                       capture_output=True, text=True, timeout=10, check=False)
+    assert p.returncode != 0 and "vsock:1:notaport" in p.stderr
+
+
+def test_probe_build_host(tmp_path: Path) -> None:
+    out = tmp_path / "host"
+    res = teecert_cli(["probe", "build", "--host", "--out", str(out)], timeout=120)
+    assert res.code == 0, res.err
+    v = subprocess.run([str(out), "--version"], capture_output=True, text=True, timeout=10, check=True)
+    assert "wire protocol 1" in v.stdout
+
+
+# ---------------------------------------------------- fuzz: client -> host
+
+
+def frame(mtype: int, payload: bytes = b"") -> bytes:
+    return struct.pack("<IH", len(payload) + 2, mtype) + payload
+
+
+HELLO_REQ = frame(transport.HELLO, struct.pack("<II", 1, 0))
+
+
+def run_item(op: str, n: int, data: bytes, out_bytes: int, in_bytes: int | None = None) -> bytes:
+    opb = op.encode()
+    return (struct.pack("<IIQQQ", len(opb), 0, n, len(data) if in_bytes is None else in_bytes, out_bytes)
+            + opb + b"\0" * (-len(opb) % 8) + data + b"\0" * (-len(data) % 8))
+
+
+def talk(host: str, lib: Path, data: bytes, close: bool = True) -> tuple[list[tuple[int, bytes]], int]:
+    """Send ``data`` to a stdio host, close its stdin; the frames it answered and its
+    exit status (within 10 s, or the test fails)."""
+    p = subprocess.Popen([host, "--probe", str(lib)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    out, _err = p.communicate(data, timeout=10)
+    frames = []
+    while len(out) >= 6:
+        length, mtype = struct.unpack_from("<IH", out, 0)
+        frames.append((mtype, out[6 : 4 + length]))
+        out = out[4 + length :]
+    assert out == b""
+    return frames, p.returncode
+
+
+def error_of(fr: tuple[int, bytes]) -> tuple[int, str]:
+    assert fr[0] == transport.ERROR, fr
+    return struct.unpack_from("<I", fr[1])[0], fr[1][4:].decode()
+
+
+@pytest.mark.parametrize("data,code,words,continues", [
+    (frame(transport.RUN, b"\0" * 8), 5, "expected HELLO first", False),
+    (HELLO_REQ + struct.pack("<IH", 1, 0), 1, "shorter than its type field", False),
+    (HELLO_REQ + struct.pack("<IH", 0xFFFFFFFF, 2), 3, "exceeds the 67108864-byte limit", False),
+    (HELLO_REQ + frame(0x1234), 2, "unknown message type 0x1234", True),
+    (HELLO_REQ + frame(transport.RUN, struct.pack("<II", 0, 0)), 1, "RUN with 0 items", True),
+    (HELLO_REQ + frame(transport.RUN, struct.pack("<II", 1, 0) + b"\0" * 10), 1, "header runs past", True),
+    (HELLO_REQ + frame(transport.RUN, struct.pack("<II", 1, 0) + run_item("f64.add.rne", 1, b"\0" * 16, 8,
+                                                                        in_bytes=1 << 40)),
+     1, "input bytes run past the frame", True),
+    (HELLO_REQ + frame(transport.RUN, struct.pack("<II", 1, 0) + run_item("f64.add.rne", 1, b"\0" * 16, 1 << 30)),
+     3, "exceed the 67108864-byte frame limit", True),
+    (HELLO_REQ + frame(transport.FPENV_POISON, b"\1"), 1, "FPENV_POISON payload of 1 bytes", True),
+    (HELLO_REQ + frame(transport.ATTEST, b"\0" * 3), 1, "ATTEST payload of 3 bytes", True),
+    (frame(transport.HELLO, struct.pack("<II", 9, 0)), 4, "the client asked for 9", False),
+])
+def test_malformed_frames_get_a_clear_error_and_no_hang(
+        host: str, reference: Path, data: bytes, code: int, words: str, continues: bool) -> None:
+    frames, status = talk(host, reference, data + frame(transport.TRANSCRIPT))
+    errors = [f for f in frames if f[0] == transport.ERROR]
+    assert len(errors) == 1, frames
+    got_code, message = error_of(errors[0])
+    assert (got_code, words in message) == (code, True), message
+    # Framing intact: the host answers the next request; otherwise it has closed.
+    assert (frames[-1][0] == transport.TRANSCRIPT | transport.REPLY) == continues
+    assert status in (0, 1)
+
+
+def test_unknown_op_and_wrong_sizes_are_statuses_not_errors(host: str, reference: Path) -> None:
+    body = struct.pack("<II", 2, 0) + run_item("f64.nope.rne", 1, b"\0" * 16, 8) + \
+        run_item("f64.add.rne", 1, b"\0" * 16, 16)
+    frames, status = talk(host, reference, HELLO_REQ + frame(transport.RUN, body))
+    assert status == 0 and frames[-1][0] == transport.RUN | transport.REPLY
+    reply = frames[-1][1]
+    assert struct.unpack_from("<II", reply, 0)[0] == 2
+    assert struct.unpack_from("<iIQ", reply, 8) == (2, 0, 0)
+    assert struct.unpack_from("<iIQ", reply, 24) == (2, 0, 0)
+
+
+@pytest.mark.parametrize("cut", [2, 5, 6 + 3])
+def test_a_peer_that_disconnects_mid_frame_ends_the_host(host: str, reference: Path, cut: int) -> None:
+    req = frame(transport.FPENV_POISON, struct.pack("<I", 1))
+    frames, status = talk(host, reference, HELLO_REQ + req[:cut])
+    assert [f[0] for f in frames] == [transport.HELLO | transport.REPLY]
+    assert status == 1
+
+
+def test_a_socket_peer_that_stalls_is_dropped_when_it_leaves(
+        reference: Path, listening: Callable[[Path, str], ListeningHost]) -> None:
+    h = listening(reference, "tcp")
+    host_port = h.url[len("tcp://"):].rsplit(":", 1)
+    with socket.create_connection((host_port[0], int(host_port[1])), timeout=5) as s:
+        s.sendall(HELLO_REQ + struct.pack("<IH", 1000, transport.RUN) + b"\0" * 10)
+        s.settimeout(5)
+        head = s.recv(6)
+        assert struct.unpack("<IH", head)[1] == transport.HELLO | transport.REPLY
+    # The server is still there for the next client.
+    rp = transport.connect(h.url, timeout=5)
+    assert rp.run_values(ADD, [(ONE, ONE)]) == [0x4000000000000000]
+    rp.close()
+
+
+# ---------------------------------------------------- fuzz: host -> client
+
+
+def hello_reply(proto: int = 1, abi: int = 1, desc: bytes | None = None, flags: int = 1) -> bytes:
+    d = desc if desc is not None else json.dumps({"name": "fake", "abi": 1, "ops": ["f64.add.rne"]}).encode()
+    path = b"/fake/lib.so"
+    return frame(transport.HELLO | transport.REPLY,
+                 struct.pack("<IIII", proto, abi, 1 << 26, flags) + b"\x11" * 32
+                 + struct.pack("<II", len(d), len(path)) + d + path)
+
+
+def fake_host(script: Callable[[socket.socket], None], timeout: float = 1.0) -> transport.RemoteProbe:
+    """A RemoteProbe talking to ``script`` over a socketpair."""
+    a, b = socket.socketpair()
+
+    def serve() -> None:
+        try:
+            script(b)
+        except OSError:
+            pass
+        finally:
+            b.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    used: list[bool] = []
+
+    def opener() -> transport._Channel:
+        if used:
+            raise ProbeError("fake host: no restart")
+        used.append(True)
+        return transport._SocketChannel(a, "unix")
+
+    return transport.RemoteProbe(opener, "fake", "unix", timeout)
+
+
+def read_frame(s: socket.socket) -> tuple[int, bytes]:
+    head = b""
+    while len(head) < 6:
+        chunk = s.recv(6 - len(head))
+        if not chunk:
+            raise OSError("closed")
+        head += chunk
+    length, mtype = struct.unpack("<IH", head)
+    body = b""
+    while len(body) < length - 2:
+        chunk = s.recv(length - 2 - len(body))
+        if not chunk:
+            raise OSError("closed")
+        body += chunk
+    return mtype, body
+
+
+def then_on_run(reply: bytes | None, close: bool = True) -> Callable[[socket.socket], None]:
+    def script(s: socket.socket) -> None:
+        read_frame(s)
+        s.sendall(hello_reply())
+        read_frame(s)
+        if reply is not None:
+            s.sendall(reply)
+        if close:
+            s.shutdown(socket.SHUT_WR)
+        else:
+            time.sleep(3)
+
+    return script
+
+
+def run_reply(status: int, out: bytes, out_len: int | None = None) -> bytes:
+    n = len(out) if out_len is None else out_len
+    return frame(transport.RUN | transport.REPLY,
+                 struct.pack("<II", 1, 0) + struct.pack("<iIQ", status, 0, n) + out + b"\0" * (-len(out) % 8))
+
+
+@pytest.mark.parametrize("reply,close,words", [
+    (run_reply(0, b"\0" * 4, out_len=4), True, "short output: 4 bytes, expected 8"),
+    (run_reply(0, b"\0" * 16), True, "oversized output: 16 bytes, expected 8"),
+    (struct.pack("<IH", 0xFFFFFFF0, transport.RUN | transport.REPLY), True, "frame of 4294967280 bytes"),
+    (struct.pack("<IH", 1, 0), True, "frame of 1 bytes"),
+    (frame(transport.FPENV_READ | transport.REPLY, b"\0" * 24), True, "answered RUN with message type 0x8003"),
+    (run_reply(0, b"\0" * 8)[:20], True, "probe closed the stream"),
+    (None, True, "probe closed the stream"),
+    (None, False, "probe timed out after 1 s"),
+    (frame(transport.RUN | transport.REPLY, struct.pack("<II", 3, 0)), True, "RUN reply for 3 calls"),
+    (frame(transport.ERROR, struct.pack("<I", 6) + b"probe crashed with SIGBUS"), True,
+     "probe crashed with SIGBUS during f64.add.rne (batch of 1)"),
+])
+def test_a_lying_host_is_a_clear_probe_error(reply: bytes | None, close: bool, words: str) -> None:
+    rp = fake_host(then_on_run(reply, close))
+    t0 = time.monotonic()
+    with pytest.raises(ProbeError) as err:
+        rp.run_values(ADD, [(ONE, ONE)])
+    assert time.monotonic() - t0 < 3
+    assert words in str(err.value) and "f64.add.rne" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("hello,words", [
+    (hello_reply(proto=2), "speaks wire protocol 2"),
+    (hello_reply(abi=7), "exports ABI version 7"),
+    (hello_reply(desc=b"[1]"), "self-description is a JSON list"),
+    (hello_reply()[:30], "probe closed the stream during handshake"),
+    (frame(transport.HELLO | transport.REPLY, b"\0" * 10), "HELLO reply of 10 bytes"),
+])
+def test_a_bad_handshake_is_a_clear_probe_error(hello: bytes, words: str) -> None:
+    def script(s: socket.socket) -> None:
+        read_frame(s)
+        s.sendall(hello)
+        s.shutdown(socket.SHUT_WR)
+
+    with pytest.raises(ProbeError, match=words):
+        fake_host(script)
+
+
+def test_digest_without_a_library_digest_is_of_the_description() -> None:
+    desc = json.dumps({"name": "fake", "abi": 1, "ops": []}).encode()
+
+    def script(s: socket.socket) -> None:
+        read_frame(s)
+        s.sendall(hello_reply(desc=desc, flags=0))
+        time.sleep(0.2)
+
+    rp = fake_host(script)
+    assert rp.digest == hashlib.sha256(desc).hexdigest()
+    assert rp.library_digest is None
+
+
+def test_no_stray_hosts_are_left(host: str) -> None:
+    """Every child spawned above was reaped (the kernel shows no zombies of ours)."""
+    mine = os.getpid()
+    zombies = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if fields[0] == "Z" and int(fields[1]) == mine:
+                zombies.append(d.name)
+    assert not zombies
