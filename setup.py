@@ -6,7 +6,9 @@ alike:
 * ``teecert._accel``, the stream generator in C (cffi API mode, native/build_accel.py);
 * the reference probe, ``teecert/libteecert_probe.so`` (with its stamp, the build key
   of the sources it came from), built by ``teecert.probe_build`` with exactly the
-  flags the harness would use on demand.  Editable installs get it in ``harness/``.
+  flags the harness would use on demand.  Editable installs get it in ``harness/``;
+* the probe host, ``teecert/teecert-probe-host`` (native/host/probe_host.c, with its
+  stamp), next to the reference probe it serves by default.
 
 Without a C compiler the install stops with one line saying so.
 """
@@ -78,6 +80,9 @@ class BuildExtWithProbe(build_ext):
         regular, inplace = self._probe_dirs()
         try:
             files = pb.install_reference_probe(regular, cc=shlex.join(compiler))
+            # The probe host (native/host/probe_host.c) goes next to the reference
+            # probe, which it loads when given no --probe.
+            files += pb.install_host(regular, cc=shlex.join(compiler))
         except pb.BuildError as exc:
             raise CompileError(str(exc)) from None
         if inplace is not None:
@@ -87,7 +92,8 @@ class BuildExtWithProbe(build_ext):
 
     def _probe_files(self, base: Path) -> list[str]:
         pb = _load_probe_build()
-        return [str(base / pb.PROBE_LIB_NAME), str(base / pb.PROBE_STAMP_NAME)]
+        return [str(base / pb.PROBE_LIB_NAME), str(base / pb.PROBE_STAMP_NAME),
+                str(base / pb.HOST_NAME), str(base / pb.HOST_STAMP_NAME)]
 
     def get_outputs(self) -> list[str]:
         regular, _ = self._probe_dirs()

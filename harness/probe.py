@@ -145,6 +145,9 @@ def _dlopen_message(exc: BaseException) -> str:
 class Probe:
     """A loaded probe library.  Create it with :func:`load_probe`."""
 
+    #: how the harness reaches this probe (remote transports: teecert.transport)
+    transport = "in-process"
+
     def __init__(self, path: Path, lib: Any, digest: str, abi_version: int,
                  description: dict[str, Any]) -> None:
         self.path = path
