@@ -17,7 +17,7 @@ import hashlib
 import json
 import os
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +142,24 @@ def _dlopen_message(exc: BaseException) -> str:
     return msg.splitlines()[0] if msg else type(exc).__name__
 
 
+def run_values_with(run: Callable[[Op, bytes, int], bytes], op: Op,
+                    vecs: Sequence[tuple[int, ...]]) -> list[int]:
+    """Pack input tuples into a probe-ABI buffer, ``run`` them, unpack the outputs
+    (shared by the in-process and the remote probe)."""
+    code = "Q" if op.fmt.width == 64 else "I"
+    flat: list[int] = []
+    for i, vec in enumerate(vecs):
+        if len(vec) != op.arity:
+            raise UsageError(f"{op.id}: vector {i} has {len(vec)} operands, the op takes {op.arity}")
+        flat.extend(vec)
+    try:
+        packed = struct.pack(f"<{len(flat)}{code}", *flat)
+    except struct.error:
+        raise UsageError(f"{op.id}: an operand is not a {op.fmt.width}-bit pattern") from None
+    out = run(op, packed, len(vecs))
+    return list(struct.unpack(f"<{len(vecs)}{code}", out))
+
+
 class Probe:
     """A loaded probe library.  Create it with :func:`load_probe`."""
 
@@ -224,18 +242,7 @@ class Probe:
 
     def run_values(self, op: Op, vecs: Sequence[tuple[int, ...]]) -> list[int]:
         """Run ``op`` over input tuples of bit patterns; return the output bit patterns."""
-        code = "Q" if op.fmt.width == 64 else "I"
-        flat: list[int] = []
-        for i, vec in enumerate(vecs):
-            if len(vec) != op.arity:
-                raise UsageError(f"{op.id}: vector {i} has {len(vec)} operands, the op takes {op.arity}")
-            flat.extend(vec)
-        try:
-            packed = struct.pack(f"<{len(flat)}{code}", *flat)
-        except struct.error:
-            raise UsageError(f"{op.id}: an operand is not a {op.fmt.width}-bit pattern") from None
-        out = self.run(op, packed, len(vecs))
-        return list(struct.unpack(f"<{len(vecs)}{code}", out))
+        return run_values_with(self.run, op, vecs)
 
     # ------------------------------------------------------- FP environment
 

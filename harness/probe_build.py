@@ -189,26 +189,7 @@ def build_probe(
     sources = [str(src), *(str(s) for s in support_sources() if s.resolve() != src.resolve())]
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    cmd = [*compiler, *flags, *includes, *def_args, *sources, "-o", str(tmp), *LDLIBS]
-    try:
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
-        except OSError as exc:
-            raise BuildError(f"{compiler[0]}: cannot run: {exc.strerror or exc}") from None
-        except subprocess.TimeoutExpired:
-            raise BuildError(f"{compiler[0]}: building {out.name} timed out") from None
-        if proc.returncode != 0:
-            line = _first_error_line(proc.stderr, proc.returncode)
-            raise BuildError(f"{compiler[0]} failed to build {out.name}: {line}")
-        os.chmod(tmp, 0o755)
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return out
+    return _compile(compiler, [*flags, *includes, *def_args, *sources], LDLIBS, out)
 
 
 def reference_build_key() -> str:
@@ -324,11 +305,17 @@ def build_host(out_path: str | os.PathLike[str], cc: str | None = None) -> Path:
             raise BuildError(f"probe host source {src} not found")
     compiler = find_compiler(cc)
     out.parent.mkdir(parents=True, exist_ok=True)
+    args = [*HOST_CFLAGS, "-I", str(nd), "-I", str(nd / "probe"), *(str(s) for s in host_sources())]
+    return _compile(compiler, args, HOST_LDLIBS, out)
+
+
+def _compile(compiler: list[str], args: Sequence[str], libs: Sequence[str], out: Path) -> Path:
+    """Run the compiler into a temporary file beside ``out`` and rename it into place,
+    so a failed or interrupted build never leaves a half-written library or program."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(fd)
     tmp = Path(tmp_name)
-    cmd = [*compiler, *HOST_CFLAGS, "-I", str(nd), "-I", str(nd / "probe"),
-           *(str(s) for s in host_sources()), "-o", str(tmp), *HOST_LDLIBS]
+    cmd = [*compiler, *args, "-o", str(tmp), *libs]
     try:
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)

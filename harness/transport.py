@@ -44,6 +44,7 @@ from .probe import (
     UnsupportedOp,
     ffi,
     parse_description,
+    run_values_with,
 )
 
 #: The wire protocol version this teecert speaks.
@@ -578,18 +579,7 @@ class RemoteProbe:
 
     def run_values(self, op: Op, vecs: Sequence[tuple[int, ...]]) -> list[int]:
         """Run ``op`` over input tuples of bit patterns; return the output bit patterns."""
-        code = "Q" if op.fmt.width == 64 else "I"
-        flat: list[int] = []
-        for i, vec in enumerate(vecs):
-            if len(vec) != op.arity:
-                raise UsageError(f"{op.id}: vector {i} has {len(vec)} operands, the op takes {op.arity}")
-            flat.extend(vec)
-        try:
-            packed = struct.pack(f"<{len(flat)}{code}", *flat)
-        except struct.error:
-            raise UsageError(f"{op.id}: an operand is not a {op.fmt.width}-bit pattern") from None
-        out = self.run(op, packed, len(vecs))
-        return list(struct.unpack(f"<{len(vecs)}{code}", out))
+        return run_values_with(self.run, op, vecs)
 
     # ------------------------------------------------------- FP environment
 
