@@ -27,9 +27,9 @@ def teecert(*args: str, ok: tuple[int, ...] = (0,)) -> None:
 
 def main() -> None:
     sys.path.insert(0, str(REPO / "tests"))
-    from probezoo import build_zoo_probe
-
     from teecert import keys
+
+    from probezoo import build_zoo_probe
 
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
