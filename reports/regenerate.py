@@ -1,14 +1,24 @@
-"""Regenerate the example reports in this folder: ``python reports/regenerate.py``.
+"""Regenerate the example reports in ``reports/``: ``python reports/regenerate.py``.
 
-Makes a throwaway Ed25519 key (its public key is kept as ``example-signer.pub`` so
-readers can pin it with ``--trust``; the private key is discarded), certifies the
-reference probe (CERTIFIED) and the zoo probe ``one_ulp`` (one ULP off on subnormal
-f64.div.rne quotients: NOT_CERTIFIED with real failures), and renders both reports
-and their comparison as HTML and Markdown.
+Two real runs of ``teecert run`` under the built-in development profile, signed by a
+throwaway key made for this regeneration (its private half is deleted at the end, its
+public half is kept as ``reports/example-signer.pub`` so that readers can ``--trust`` it):
+
+- the reference probe, which must be CERTIFIED (exit 0);
+- the zoo probe ``one_ulp`` from ``tests/probes/one_ulp.c`` (the reference probe with
+  ``f64.div.rne`` one ULP too large on subnormal quotients), which must be
+  NOT_CERTIFIED (exit 1) with real failures naming that op.
+
+Each report is then verified and rendered to HTML and Markdown, and the two are
+compared (``reports/example-compare.html``).  Any unexpected exit code stops the script
+with exit 2 and leaves the previous examples in place.  Needs a checkout (it builds the
+zoo probe from ``tests/``), an installed teecert and gcc; takes a few minutes.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import shutil
 import subprocess
 import sys
@@ -16,43 +26,119 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
+ROOT = HERE.parent
+PROFILE = "development"
+#: example name -> (zoo probe or None for the reference probe, expected exit code)
+RUNS: dict[str, tuple[str | None, int]] = {
+    "certified": (None, 0),
+    "not-certified": ("one_ulp", 1),
+}
 
 
-def teecert(*args: str, ok: tuple[int, ...] = (0,)) -> None:
-    code = subprocess.run([sys.executable, "-m", "teecert", *args], check=False).returncode
-    if code not in ok:
-        sys.exit(f"teecert {args[0]} exited {code}")
+def teecert(*args: str, cwd: Path, expect: int) -> str:
+    """Run ``teecert ARGS`` in ``cwd``; stop unless it exits ``expect``."""
+    print("$ teecert " + " ".join(args), flush=True)
+    p = subprocess.run([sys.executable, "-m", "teecert", *args], cwd=cwd, text=True,
+                       capture_output=True, check=False)
+    sys.stdout.write(p.stdout[-2000:])
+    if p.returncode != expect:
+        sys.stderr.write(p.stderr[-4000:])
+        sys.exit(f"regenerate: `teecert {' '.join(args)}` exited {p.returncode}, expected {expect}")
+    return p.stdout
 
 
-def main() -> None:
-    sys.path.insert(0, str(REPO / "tests"))
-    from teecert import keys
+def finished(report: Path) -> str:
+    """``run.finished`` of a signed report (read, not verified: verify does that)."""
+    env = json.loads(report.read_text())
+    return str(json.loads(base64.b64decode(env["payload"]))["predicate"]["run"]["finished"])
 
+
+def main() -> int:
+    sys.path.insert(0, str(ROOT / "tests"))
     from probezoo import build_zoo_probe
 
-    with tempfile.TemporaryDirectory() as tmp:
-        t = Path(tmp)
-        key = t / "example-key.pem"
-        keys.generate(key)
-        keys.write_public(HERE / "example-signer.pub", keys.load_private(key).public_key())
-        runs = {"certified": None, "not-certified": build_zoo_probe("one_ulp")}
-        for name, probe in runs.items():
-            out = t / name
-            args = ["run", "--key", str(key), "--out", str(out)]
-            if probe is not None:
-                args += ["--probe", str(probe)]
-            teecert(*args, ok=(0, 1))
-            (report,) = out.glob("teecert-report-*.json")
+    with tempfile.TemporaryDirectory(prefix="teecert-examples-") as tmp:
+        work = Path(tmp)
+        # Relative paths only: the run command is recorded in the signed report.
+        teecert("keys", "generate", "example-key.pem", cwd=work, expect=0)
+        staged: dict[str, Path] = {}
+        for name, (zoo, code) in RUNS.items():
+            args = ["run", "--profile", PROFILE, "--key", "example-key.pem", "--out", name]
+            if zoo is not None:
+                probe = work / f"libteecert-zoo-{zoo}.so"
+                shutil.copyfile(build_zoo_probe(zoo), probe)
+                args[1:1] = ["--probe", probe.name]
+            teecert(*args, cwd=work, expect=code)
+            (report,) = sorted((work / name).glob("teecert-report-*.json"))
+            staged[name] = report
+
+        # Replace the examples only once both runs gave the expected verdicts.
+        shutil.copyfile(work / "example-key.pem.pub", HERE / "example-signer.pub")
+        for name, report in staged.items():
             shutil.copyfile(report, HERE / f"example-{name}.json")
-            teecert("render", str(HERE / f"example-{name}.json"), "--trust", str(HERE / "example-signer.pub"),
-                    "--html", str(HERE / f"example-{name}.html"), "--md", str(HERE / f"example-{name}.md"),
-                    ok=(0, 1))
-        teecert("compare", str(HERE / "example-certified.json"), str(HERE / "example-not-certified.json"),
-                "--trust", str(HERE / "example-signer.pub"), "--html", str(HERE / "example-compare.html"),
-                ok=(0, 1))
-    print(f"examples written to {HERE}")
+    # ``work`` and the private key are gone; everything below reads the kept files.
+    trust = ["--trust", "reports/example-signer.pub", "--profile", PROFILE]
+    times = {}
+    for name, (_zoo, code) in RUNS.items():
+        rel = f"reports/example-{name}.json"
+        times[name] = at = finished(ROOT / rel)
+        teecert("verify", rel, *trust, "--at", at, cwd=ROOT, expect=code)
+        teecert("render", rel, *trust, "--at", at, "--html", f"reports/example-{name}.html",
+                "--md", f"reports/example-{name}.md", cwd=ROOT, expect=code)
+    # Both reports are valid at the later finish time (validity: 30 days).
+    teecert("compare", "reports/example-certified.json", "reports/example-not-certified.json", *trust,
+            "--at", max(times.values()), "--html", "reports/example-compare.html", cwd=ROOT, expect=1)
+    write_readme(times)
+    print("regenerated:", ", ".join(sorted(p.name for p in HERE.glob("example-*"))), "and README.md")
+    return 0
+
+
+README = """\
+# Example reports
+
+Made by `python reports/regenerate.py` (from a checkout, with teecert installed and gcc):
+two real runs of `teecert run` on one machine under the built-in **development** profile,
+signed by a throwaway Ed25519 key made for the occasion. Its private half was deleted;
+its public half is `example-signer.pub`, so you can check that these files are exactly
+what that key signed. Regenerating replaces every file here (new key, new runs).
+
+| file | what |
+| --- | --- |
+| `example-certified.json` | the reference probe: **CERTIFIED** (exit 0) |
+| `example-not-certified.json` | the zoo probe `one_ulp` (`tests/probes/one_ulp.c`: `f64.div.rne` one ULP too large on subnormal quotients): **NOT_CERTIFIED** (exit 1), each failing test with its first differing vector |
+| `example-certified.html`, `.md`; `example-not-certified.html`, `.md` | `teecert render` of each report (a view; the signed JSON is authoritative) |
+| `example-compare.html` | `teecert compare` of the two: they diverge on the `f64.div.rne` results only |
+| `example-signer.pub` | the public key that signed both; pin it with `--trust` |
+
+## Verify them
+
+A report is valid for a limited period after its run: 30 days under the development
+profile (`predicate.validity`). `teecert verify` checks validity at the verification
+time, which is now unless you give `--at`; once the period is over, verifying these
+examples without `--at` exits 2 (expired). Give a time inside the period, such as each
+run's own finish time (`predicate.run.finished`):
+
+```sh
+teecert verify reports/example-certified.json --trust reports/example-signer.pub --profile development --at {certified}      # exit 0: CERTIFIED
+teecert verify reports/example-not-certified.json --trust reports/example-signer.pub --profile development --at {not_certified}  # exit 1: NOT_CERTIFIED
+teecert compare reports/example-certified.json reports/example-not-certified.json --trust reports/example-signer.pub --at {latest}  # exit 1: diverge
+```
+
+Runs: certified finished {certified}, not-certified finished {not_certified}; both are
+valid for 30 days from their start. `--profile development` also refuses the examples once
+the built-in development profile or its pinned vector set changes (a downgrade check):
+then run `python reports/regenerate.py` again.
+
+Your own reports go to `teecert run --out DIR` (the README uses `reports/local/`, which
+git ignores).
+"""
+
+
+def write_readme(times: dict[str, str]) -> None:
+    text = README.format(certified=times["certified"], not_certified=times["not-certified"],
+                         latest=max(times.values()))
+    (HERE / "README.md").write_text(text)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -19,15 +19,31 @@ def _finished(report: Path) -> str:
     return str(json.loads(base64.b64decode(json.loads(report.read_text())["payload"]))["predicate"]["run"]["finished"])
 
 
+REGENERATE = "stale examples: run `python reports/regenerate.py` (and commit reports/)"
+
+
 def test_examples_verify_with_the_shipped_key() -> None:
     pub = str(REPORTS / "example-signer.pub")
     for name, code in (("example-certified.json", 0), ("example-not-certified.json", 1)):
         report = REPORTS / name
-        res = teecert_cli(["verify", str(report), "--trust", pub, "--at", _finished(report)])
-        assert res.code == code, res.out + res.err
+        at = _finished(report)
+        res = teecert_cli(["verify", str(report), "--trust", pub, "--profile", "development", "--at", at])
+        assert res.code == code, f"{REGENERATE}\n{res.out}{res.err}"
+        first = res.out.splitlines()[0]
+        assert first.endswith(": CERTIFIED") if code == 0 else "NOT_CERTIFIED" in first and "f64.div.rne" in first
+        # reports expire (development profile: 30 days): past that, verify refuses them (2)
+        expired = teecert_cli(["verify", str(report), "--trust", pub, "--at", "2999-01-01T00:00:00Z"])
+        assert expired.code == 2 and "expired" in expired.err, expired.out + expired.err
+        # the README tells readers the exact --at of each example
+        assert at in (REPORTS / "README.md").read_text(), REGENERATE
     for name in ("example-certified.html", "example-not-certified.html", "example-certified.md",
                  "example-not-certified.md", "example-compare.html"):
-        assert (REPORTS / name).stat().st_size > 1000
+        text = (REPORTS / name).read_text()
+        assert len(text) > 1000
+        # paths in the views are relative to the repository, not to the machine that made them
+        assert "/tmp/" not in text and str(REPORTS.parent) not in text, name
+    assert "NOT_CERTIFIED" in (REPORTS / "example-not-certified.html").read_text()
+    assert "DIVERGE" in (REPORTS / "example-compare.html").read_text()
 
 
 def test_junit_xml_for_ci_systems(tmp_path: Path, key_file: Path, quick_profile: Path) -> None:
