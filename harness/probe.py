@@ -142,6 +142,20 @@ def _dlopen_message(exc: BaseException) -> str:
     return msg.splitlines()[0] if msg else type(exc).__name__
 
 
+def status_error(where: str, status: int, op: Op, n: int, in_bytes: int, out_bytes: int) -> ProbeError:
+    """The error for a non-OK status of a run call (shared by in-process and remote probes)."""
+    if status == E_UNSUPPORTED:
+        return UnsupportedOp(f"{where}: does not implement {op.id}")
+    if status == E_ARGS:
+        return ProbeError(
+            f"{where}: rejected the arguments of {op.id} (n={n}, in_bytes={in_bytes}, "
+            f"out_bytes={out_bytes}; expected {n * op.in_bytes} and {n * op.out_bytes})"
+        )
+    if status == E_INTERNAL:
+        return ProbeError(f"{where}: internal failure in {op.id} (n={n})")
+    return ProbeError(f"{where}: {op.id} returned unknown status {status}")
+
+
 def run_values_with(run: Callable[[Op, bytes, int], bytes], op: Op,
                     vecs: Sequence[tuple[int, ...]]) -> list[int]:
     """Pack input tuples into a probe-ABI buffer, ``run`` them, unpack the outputs
@@ -193,17 +207,7 @@ class Probe:
         return b
 
     def _raise_status(self, status: int, op: Op, n: int, in_bytes: int, out_bytes: int) -> None:
-        where = self._where()
-        if status == E_UNSUPPORTED:
-            raise UnsupportedOp(f"{where}: does not implement {op.id}")
-        if status == E_ARGS:
-            raise ProbeError(
-                f"{where}: rejected the arguments of {op.id} (n={n}, in_bytes={in_bytes}, "
-                f"out_bytes={out_bytes}; expected {n * op.in_bytes} and {n * op.out_bytes})"
-            )
-        if status == E_INTERNAL:
-            raise ProbeError(f"{where}: internal failure in {op.id} (n={n})")
-        raise ProbeError(f"{where}: {op.id} returned unknown status {status}")
+        raise status_error(self._where(), status, op, n, in_bytes, out_bytes)
 
     # ------------------------------------------------------------------ ops
 

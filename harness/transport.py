@@ -45,6 +45,7 @@ from .probe import (
     ffi,
     parse_description,
     run_values_with,
+    status_error,
 )
 
 #: The wire protocol version this teecert speaks.
@@ -478,16 +479,7 @@ class RemoteProbe:
         return ffi.new("unsigned char[]", nbytes)
 
     def _raise_status(self, status: int, op: Op, n: int, in_bytes: int, out_bytes: int) -> None:
-        where = self._where()
-        if status == E_UNSUPPORTED:
-            raise UnsupportedOp(f"{where}: does not implement {op.id}")
-        if status == E_ARGS:
-            raise ProbeError(
-                f"{where}: rejected the arguments of {op.id} (n={n}, in_bytes={in_bytes}, "
-                f"out_bytes={out_bytes}; expected {n * op.in_bytes} and {n * op.out_bytes})")
-        if status == E_INTERNAL:
-            raise ProbeError(f"{where}: internal failure in {op.id} (n={n})")
-        raise ProbeError(f"{where}: {op.id} returned unknown status {status}")
+        raise status_error(self._where(), status, op, n, in_bytes, out_bytes)
 
     def run_batch(self, op: Op, items: Sequence[tuple[Any, Any, int]]) -> None:
         """Several calls of ``op`` in one frame: each ``(inbuf, outbuf, n)`` as for

@@ -6,9 +6,10 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,3 +73,21 @@ def no_traceback(text: str) -> bool:
 #: see its SOURCES.md); tests that use it skip cleanly where it is absent.
 REALWORLD = Path(os.environ.get("TEECERT_REALWORLD",
                                 Path(__file__).resolve().parents[2] / "shared" / "realworld" / "attestation"))
+
+
+def invoke_subcommand(add_parser: Callable[[Any], None], argv: Sequence[str]) -> int:
+    """Parse ``argv`` with one module's own subcommand parser (``render.add_parser``,
+    ``compare.add_parser``) and run it in process, as ``teecert.cli.main`` does."""
+    import argparse
+
+    from teecert.errors import TeecertError
+
+    parser = argparse.ArgumentParser(prog="teecert")
+    add_parser(parser.add_subparsers(dest="cmd", required=True))
+    args = parser.parse_args(list(argv))
+    try:
+        code: int = args.func(args)
+    except TeecertError as e:
+        print(f"teecert {args.cmd}: {e}")
+        return e.exit_code
+    return code

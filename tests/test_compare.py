@@ -7,7 +7,6 @@ through its own ``add_parser`` with the error handling the CLI applies.
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,6 +23,7 @@ from teecert.errors import TeecertError
 from teecert.verify import VerifyOutcome, verify_report
 
 import reportfactory as rf
+from conftest import invoke_subcommand
 
 AT = "2026-11-22T00:00:00Z"
 STREAM = "test_ieee754.py::test_stream[f64.mul.rtz#1]"
@@ -32,16 +32,7 @@ DIVERGENCE = {"index": 1181, "inputs": ["3ff0000000000001", "3fefffffffffffff"],
 
 
 def invoke(argv: Sequence[str]) -> int:
-    """Parse ``argv`` with compare's own parser and run it as ``teecert.cli.main`` does."""
-    parser = argparse.ArgumentParser(prog="teecert")
-    compare.add_parser(parser.add_subparsers(dest="cmd", required=True))
-    args = parser.parse_args(list(argv))
-    try:
-        code: int = args.func(args)
-    except TeecertError as e:
-        print(f"teecert {args.cmd}: {e}")
-        return e.exit_code
-    return code
+    return invoke_subcommand(compare.add_parser, argv)
 
 
 def rows(*, diverge: str | None = None, extra: bool = False) -> list[dict[str, Any]]:

@@ -19,10 +19,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from teecert import keys, render, report
-from teecert.errors import NotAuthentic, TeecertError
+from teecert.errors import NotAuthentic
 from teecert.verify import VerifyOutcome, verify_report
 
 import reportfactory as rf
+from conftest import invoke_subcommand
 
 AT = "2026-11-22T00:00:00Z"
 HOSTILE = "<script>alert('x')</script> & | `tick` **bold** [link](javascript:alert(1))"
@@ -37,16 +38,7 @@ MD_ORDER = ("The signed JSON report is authoritative", "## Verdict", "## Identit
 
 
 def invoke(argv: Sequence[str]) -> int:
-    """Parse ``argv`` with render's own parser and run it as ``teecert.cli.main`` does."""
-    parser = argparse.ArgumentParser(prog="teecert")
-    render.add_parser(parser.add_subparsers(dest="cmd", required=True))
-    args = parser.parse_args(list(argv))
-    try:
-        code: int = args.func(args)
-    except TeecertError as e:
-        print(f"teecert {args.cmd}: {e}")
-        return e.exit_code
-    return code
+    return invoke_subcommand(render.add_parser, argv)
 
 
 def outcome_of(r: rf.SignedReport) -> VerifyOutcome:
