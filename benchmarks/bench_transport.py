@@ -13,7 +13,12 @@ It prints vectors per second and states the smallest batch size at which one rou
 trip per chunk reaches at least half the in-process throughput.  Asserts nothing
 but that every transport computed the same leaves.
 
+``--cross`` instead builds the reference probe and host for AArch64 and RISC-V
+(``teecert probe build --target``) and measures the child-process transport under
+qemu-user beside the native host, at chunks of 65,536 vectors, for a few ops.
+
     python benchmarks/bench_transport.py [--op f64.add.rne] [--count 4194304] [--repeat 3]
+    python benchmarks/bench_transport.py --cross [--count 1048576]
 """
 
 from __future__ import annotations
@@ -41,12 +46,53 @@ def best(fn: Callable[[], list[bytes]], repeat: int) -> tuple[float, str]:
     return min(times), digest
 
 
+CROSS_TARGETS = ("aarch64-linux-gnu", "riscv64-linux-gnu")
+CROSS_OPS = ("f64.add.rne", "f64.div.rne", "f64.fma.rne", "f32.sqrt.rtz")
+
+
+def cross(count: int, repeat: int) -> None:
+    import shlex
+    import tempfile
+
+    hosts: dict[str, list[str]] = {"native": transport.default_host_cmd()}
+    with tempfile.TemporaryDirectory() as tmp:
+        for target in CROSS_TARGETS:
+            try:
+                built = probe_build.build_for_target(target, f"{tmp}/{target}")
+            except Exception as exc:
+                print(f"{target}: not built: {exc}")
+                continue
+            if built.missing:
+                print(f"{target}: {built.missing}")
+                continue
+            hosts[target] = built.probe_cmd
+        print(f"child-process transport, {count} vectors per op in chunks of 65536, best of "
+              f"{repeat}; million vectors per second")
+        print(f"{'op':<14}" + "".join(f"{name:>20}" for name in hosts))
+        for op_id in CROSS_OPS:
+            op = ops.get(op_id)
+            rates, digests = [], set()
+            for cmd in hosts.values():
+                with transport.spawn(cmd, timeout=600) as rp:
+                    t, d = best(partial(stream_eval.evaluate_stream, rp, op, 1, count, 65536), repeat)
+                rates.append(count / t / 1e6)
+                digests.add(d)
+            assert len(digests) == 1, f"{op_id}: architectures disagree"
+            print(f"{op_id:<14}" + "".join(f"{r:>20.2f}" for r in rates))
+        for name, cmd in hosts.items():
+            print(f"  {name}: {shlex.join(cmd)}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--op", default="f64.add.rne")
     ap.add_argument("--count", type=int, default=1 << 22)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--cross", action="store_true", help="AArch64 and RISC-V under qemu-user")
     a = ap.parse_args()
+    if a.cross:
+        cross(a.count if a.count != 1 << 22 else 1 << 20, a.repeat)
+        return
     op = ops.get(a.op)
     lib = probe_build.reference_probe_path()
     local = load_probe(lib)

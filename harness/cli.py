@@ -11,6 +11,7 @@ import argparse
 import datetime as _dt
 import json
 import os
+import shlex
 import sys
 import traceback
 from collections.abc import Sequence
@@ -62,6 +63,7 @@ def _cmd_run(a: argparse.Namespace) -> int:
         probe_cmd=a.probe_cmd_line,
         probe_url=a.probe_url,
         probe_timeout=a.probe_timeout,
+        in_process=a.in_process,
         revocations=Path(a.revocations) if a.revocations else None,
     )
     if outcome.pending_path is not None:
@@ -148,8 +150,21 @@ def _cmd_probe(a: argparse.Namespace) -> int:
     from .probe_build import build_probe, reference_probe_path
 
     if a.probe_cmd == "build":
-        if a.target and a.target not in _native_targets():
-            raise UsageError(f"--target {a.target}: cross builds are not supported yet; the native target is {_native_targets()[0]}")
+        if a.target:
+            # Issue 3: the reference probe and its host for a target triple, with the
+            # target's gcc; the last line is the --probe-cmd that runs them.
+            from .probe_build import build_for_target
+
+            if a.source or a.cflags or a.host:
+                raise UsageError("--target builds the reference probe and its host: "
+                                 "--source, --cflags and --host do not apply")
+            tb = build_for_target(a.target, Path(a.out or f"teecert-probe-{a.target}"), cc=a.cc)
+            print(f"probe: {tb.probe.resolve()}")
+            print(f"host: {tb.host.resolve()}")
+            if tb.missing:
+                print(f"teecert probe build: note: {tb.missing}", file=sys.stderr)
+            print(shlex.join(tb.probe_cmd))
+            return 0
         if a.host:  # issue 3: the probe host
             from .probe_build import HOST_NAME, build_host
 
@@ -171,13 +186,6 @@ def _cmd_probe(a: argparse.Namespace) -> int:
     print(json.dumps({"path": str(path), "digest": probe.digest, "abi_version": probe.abi_version,
                       "description": probe.description}, indent=2))
     return 0
-
-
-def _native_targets() -> list[str]:
-    import platform
-
-    m = platform.machine()
-    return [f"{m}-linux-gnu", m]
 
 
 def _cmd_keys(a: argparse.Namespace) -> int:
@@ -204,7 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--probe-url", metavar="URL",
                    help="listening probe host: tcp://HOST:PORT, unix:PATH or vsock://CID:PORT")
     r.add_argument("--probe-timeout", type=float, metavar="SECONDS",
-                   help="deadline of each call to a probe host (default 30)")
+                   help="deadline of each call to a probe host (default: the profile's, else 30)")
+    r.add_argument("--in-process", action="store_true",
+                   help="load the probe library into the test process instead of serving it "
+                        "from a probe host child process (faster; a crash ends the run)")
     r.add_argument("--profile", default="development", metavar="NAME|FILE", help="certification profile (default: development)")
     r.add_argument("--out", default=str(Path("teecert-reports")), metavar="DIR", help="where the signed report goes")
     r.add_argument("--key", metavar="FILE", help="Ed25519 signing key (default: created on first use, 0600)")
@@ -254,8 +265,13 @@ def build_parser() -> argparse.ArgumentParser:
     psub = pr.add_subparsers(dest="probe_cmd", required=True)
     b = psub.add_parser("build", help="build the reference probe (or a variant) as a shared library")
     b.add_argument("--cc", help="C compiler (default: $CC, cc, gcc, clang)")
-    b.add_argument("--target", metavar="TRIPLE", help="target triple (native only for now)")
-    b.add_argument("--out", metavar="PATH", help="output library (default: ./libteecert_probe.so)")
+    b.add_argument("--target", metavar="TRIPLE",
+                   help="build the reference probe and the probe host for this target, e.g. "
+                        "aarch64-linux-gnu or riscv64-linux-gnu, with its gcc, into --out "
+                        "(default ./teecert-probe-TRIPLE/); the last line printed is the "
+                        "--probe-cmd that runs them (under qemu-user for another architecture)")
+    b.add_argument("--out", metavar="PATH",
+                   help="output library (default: ./libteecert_probe.so), or folder with --target")
     b.add_argument("--source", metavar="FILE", help="C source instead of the reference probe")
     b.add_argument("--cflags", metavar="FLAGS", help="extra compiler flags, e.g. '-ffast-math'")
     # Issue 3: the probe host executable (native/host/probe_host.c).

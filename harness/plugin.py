@@ -21,6 +21,7 @@ import pytest
 
 from . import __version__, environment, keys, pending, report
 from .attestation import run_evidence
+from .characterization import characterize
 from .errors import TeecertError
 from .profiles import Profile, load_profile
 from .session import Session
@@ -84,8 +85,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="probe host command serving the probe on its stdio (enables the plugin)")
     g.addoption("--teecert-probe-url", metavar="URL", default=None,
                 help="listening probe host: tcp://HOST:PORT, unix:PATH, vsock://CID:PORT (enables the plugin)")
-    g.addoption("--teecert-probe-timeout", metavar="SECONDS", type=float, default=30.0,
-                help="deadline of each call to a probe host (default 30)")
+    g.addoption("--teecert-probe-timeout", metavar="SECONDS", type=float, default=None,
+                help="deadline of each call to a probe host (default: the profile's "
+                     "probe_timeout, else 30)")
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -124,7 +126,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # Transport wiring (issue 3): a host command or URL replaces the in-process probe.
     remote = {"probe_cmd": config.getoption("teecert_probe_cmd"),
               "probe_url": config.getoption("teecert_probe_url"),
-              "probe_timeout": float(config.getoption("teecert_probe_timeout"))}
+              "probe_timeout": config.getoption("teecert_probe_timeout") or profile.probe_timeout}
     config.stash[SESSION] = Session(probe_path, profile, vs, seed, **remote)
     if winput is not None:
         return
@@ -438,6 +440,7 @@ def _write_report_with(config: pytest.Config, state: RunState, probe: Any) -> No
             "abi_version": probe.abi_version,
             "description": description,
             "transcripts": transcripts,
+            "characterization": characterize(probe),
         },
         "environment": {"fingerprint": fp, "digest": environment.identity_digest(fp)},
         "results": [state.results[k] for k in sorted(state.results)],

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BuildError
@@ -82,13 +83,14 @@ def support_sources() -> tuple[Path, ...]:
     the transcript needs, the attestation evidence collection), so a variant can
     simply ``#include "probe.c"``."""
     nd = native_dir()
-    return (nd / "probe" / "sha256.c", nd / "probe" / "attest.c")
+    return (nd / "probe" / "sha256.c", nd / "probe" / "attest.c", nd / "probe" / "hwchar.c")
 
 
 def _inputs_of_reference() -> list[Path]:
     nd = native_dir()
     return [nd / "teecert_probe.h", nd / "fpenv.h", nd / "probe" / "probe.c", nd / "probe" / "sha256.c",
-            nd / "probe" / "sha256.h", nd / "probe" / "attest.c", nd / "probe" / "attest.h"]
+            nd / "probe" / "sha256.h", nd / "probe" / "attest.c", nd / "probe" / "attest.h",
+            nd / "probe" / "hwchar.c", nd / "probe" / "hwchar.h"]
 
 
 def find_compiler(cc: str | None = None) -> list[str]:
@@ -289,7 +291,8 @@ def host_build_key() -> str:
     nd = native_dir()
     h = hashlib.sha256(b"teecert-host-build-v1\0")
     h.update("\0".join(HOST_CFLAGS + HOST_LDLIBS).encode() + b"\0")
-    for path in (*host_sources(), nd / "probe" / "sha256.h", nd / "teecert_probe.h"):
+    for path in (*host_sources(), nd / "probe" / "sha256.h", nd / "teecert_probe.h",
+                 nd / "fpenv.h"):
         data = path.read_bytes()
         h.update(path.name.encode() + b"\0" + len(data).to_bytes(8, "little") + data)
     return h.hexdigest()
@@ -366,3 +369,95 @@ def host_path() -> Path:
     if target.is_file():
         return target
     return build_host(target)
+
+
+# ------------------------------------------------------------ other architectures
+
+#: Debian packages that provide what ``teecert probe build --target`` needs
+#: (``native/cross/install-deps.sh`` installs them).
+CROSS_PACKAGES = {
+    "aarch64-linux-gnu": ("gcc-aarch64-linux-gnu", "libc6-dev-arm64-cross"),
+    "riscv64-linux-gnu": ("gcc-riscv64-linux-gnu", "libc6-dev-riscv64-cross"),
+}
+
+
+def native_arch() -> str:
+    """The machine's own architecture as a triple's first word (``x86_64``)."""
+    import platform
+
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(platform.machine().lower(),
+                                                        platform.machine().lower())
+
+
+def target_arch(target: str) -> str:
+    """``aarch64`` of ``aarch64-linux-gnu``; refuses what is not a Linux triple."""
+    words = target.split("-")
+    if len(words) < 3 or "linux" not in words or not re.fullmatch(r"[a-z0-9_]+", words[0]):
+        raise BuildError(f"--target {target}: not a Linux target triple such as aarch64-linux-gnu")
+    return words[0]
+
+
+def find_qemu(arch: str) -> str | None:
+    """``qemu-ARCH`` (or ``qemu-ARCH-static``) from Debian's qemu-user, if installed."""
+    for name in (f"qemu-{arch}", f"qemu-{arch}-static"):
+        if shutil.which(name):
+            return name
+    return None
+
+
+def runner_prefix(target: str) -> tuple[list[str], str | None]:
+    """The words that run a program built for ``target`` on this machine: nothing
+    for the machine's own architecture, else qemu-user with the target's Debian
+    sysroot (``-L /usr/TRIPLE``).  The second item says what is missing, if any."""
+    arch = target_arch(target)
+    if arch == native_arch():
+        return [], None
+    qemu = find_qemu(arch)
+    missing = None if qemu else (
+        f"qemu-{arch} not found: install Debian's qemu-user (native/cross/install-deps.sh) to run it")
+    words = [qemu or f"qemu-{arch}"]
+    sysroot = Path("/usr") / target
+    if sysroot.is_dir():
+        words += ["-L", str(sysroot)]
+    return words, missing
+
+
+def cross_compiler(target: str, cc: str | None = None) -> list[str]:
+    """``TRIPLE-gcc`` (or ``cc``), or a one-line BuildError naming the package."""
+    if cc:
+        return find_compiler(cc)
+    if target_arch(target) == native_arch() and not shutil.which(f"{target}-gcc"):
+        return find_compiler()
+    name = f"{target}-gcc"
+    if shutil.which(name):
+        return [name]
+    pkgs = CROSS_PACKAGES.get(target, (f"gcc-{target}",))
+    raise BuildError(f"{name} not found: install Debian's {' '.join(pkgs)} "
+                     "(native/cross/install-deps.sh)")
+
+
+@dataclass(frozen=True)
+class TargetBuild:
+    """What ``teecert probe build --target`` made, and the command that serves it."""
+
+    target: str
+    probe: Path
+    host: Path
+    probe_cmd: list[str]
+    #: why the command cannot run here yet (qemu-user missing), or None
+    missing: str | None
+
+
+def build_for_target(target: str, out_dir: str | os.PathLike[str],
+                     cc: str | None = None) -> TargetBuild:
+    """Build the reference probe and the probe host for ``target`` into ``out_dir``
+    (``libteecert_probe.so`` and ``teecert-probe-host``), with the target's C
+    compiler (Debian's cross gcc), and return the ``--probe-cmd`` that runs them:
+    under qemu-user when ``target`` is not this machine's architecture."""
+    compiler = cross_compiler(target, cc)
+    out = Path(out_dir)
+    lib = build_probe(out / PROBE_LIB_NAME, cc=shlex.join(compiler))
+    host = build_host(out / HOST_NAME, cc=shlex.join(compiler))
+    prefix, missing = runner_prefix(target)
+    cmd = [*prefix, str(host.resolve()), "--probe", str(lib.resolve())]
+    return TargetBuild(target, lib, host, cmd, missing)

@@ -38,6 +38,8 @@ SCHEMA_FILE = "profile.schema.json"
 #: Profiles shipped with teecert, loadable by name.
 BUILTIN = ("development", "strict", "bootstrap")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+#: ``probe_timeout`` of a profile that does not set it.
+DEFAULT_PROBE_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,11 @@ class Profile:
     @property
     def version(self) -> int:
         return int(self.data["version"])
+
+    @property
+    def probe_timeout(self) -> float:
+        """Seconds allowed for each call to a probe host (one batch)."""
+        return float(self.data.get("probe_timeout", DEFAULT_PROBE_TIMEOUT))
 
     @property
     def tier(self) -> str:

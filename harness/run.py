@@ -8,6 +8,7 @@ drives the certification suites through pytest with the teecert plugin.
 from __future__ import annotations
 
 import secrets
+import shlex
 import subprocess
 import sys
 import uuid
@@ -95,14 +96,26 @@ def run(
     probe_cmd: str | None = None,
     probe_url: str | None = None,
     probe_timeout: float | None = None,
+    in_process: bool = False,
 ) -> RunOutcome:
     # Transport wiring (issue 3): --probe-cmd / --probe-url reach the probe through
     # the probe host; the handshake is checked here, with one line, like a library.
     if sum(x is not None for x in (probe, probe_cmd, probe_url)) > 1:
         raise UsageError("give one of --probe, --probe-cmd and --probe-url")
+    if in_process and (probe_cmd or probe_url):
+        raise UsageError("--in-process loads a library: it does not go with --probe-cmd or --probe-url")
     if probe_timeout is not None and not probe_timeout > 0:
         raise UsageError(f"--probe-timeout must be positive, not {probe_timeout}")
     probe_path: Path | None = None
+    if not (in_process or probe_cmd or probe_url):
+        # Certification runs reach even a library through a probe host in a child
+        # process: a probe that crashes, aborts or hangs fails its tests instead of
+        # taking the harness down (docs/wire-protocol.md).
+        from .transport import default_host_cmd
+
+        if probe is not None and not probe.exists():
+            raise UsageError(f"--probe {probe}: no such file")
+        probe_cmd = shlex.join(default_host_cmd(probe))
     if probe_cmd or probe_url:
         from .transport import open_probe
 
@@ -171,6 +184,16 @@ def run(
         return RunOutcome(0, None, "PENDING", [], pending_path=pending_path, report_data=doc["report_data"])
     report_path = out / f"teecert-report-{run_id}.json"
     if not report_path.exists():
+        if code < 0 and in_process:
+            import signal
+
+            try:
+                sig = signal.Signals(-code).name
+            except ValueError:
+                sig = f"signal {-code}"
+            raise TeecertError(f"no report was written: the test process died from {sig}, "
+                               "which a probe loaded --in-process can cause; run without "
+                               "--in-process to isolate the probe in a probe host")
         raise TeecertError(f"no report was written (pytest exit code {code}); see the output above")
     statement = _statement_of(report_path)
     verdict = statement["predicate"]["verdict"]

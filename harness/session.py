@@ -105,9 +105,14 @@ class Session:
     def probe(self) -> TrackedProbe:
         if self._probe is None:
             before = process_fpenv()
-            self._probe = TrackedProbe(open_probe(path=self.probe_path, cmd=self.probe_cmd,
-                                                  url=self.probe_url, timeout=self.probe_timeout))
-            self.load_fpenv = (before, process_fpenv())
+            opened = open_probe(path=self.probe_path, cmd=self.probe_cmd, url=self.probe_url,
+                                timeout=self.probe_timeout)
+            self._probe = TrackedProbe(opened)
+            if isinstance(opened, RemoteProbe):
+                # The library was loaded by the probe host: its own reading counts.
+                self.load_fpenv = opened.load_fpenv or (None, None)
+            else:
+                self.load_fpenv = (before, process_fpenv())
         return self._probe
 
     @property

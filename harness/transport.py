@@ -320,6 +320,9 @@ class RemoteProbe:
         self.abi_version: int = hello["abi"]
         self.description: dict[str, Any] = hello["description"]
         self.library_digest: str | None = hello["library_digest"]
+        #: the host's raw FP control state (arch, bits) just before and after it
+        #: loaded the library, or None from a host that does not report it
+        self.load_fpenv: tuple[tuple[str, int], tuple[str, int]] | None = hello["load_fpenv"]
         self.digest: str = self.library_digest or hashlib.sha256(hello["raw_description"]).hexdigest()
         ops = self.description.get("ops")
         self.ops: frozenset[str] = frozenset(
@@ -364,7 +367,8 @@ class RemoteProbe:
         proto, abi, max_frame, flags = struct.unpack_from("<IIII", body, 0)
         digest = bytes(body[16:48])
         dlen, plen = struct.unpack_from("<II", body, 48)
-        if 56 + dlen + plen != len(body):
+        ext = 32 if flags & 2 else 0  # bit 1: the host's FP state around dlopen()
+        if 56 + dlen + plen + ext != len(body):
             raise self._fail(_Failure(f"HELLO reply lengths ({dlen} + {plen}) do not match its "
                                       f"{len(body)} bytes"), what)
         if proto != PROTOCOL_VERSION:
@@ -374,12 +378,19 @@ class RemoteProbe:
             raise ProbeError(f"{where}: the probe exports ABI version {abi}, this teecert "
                              f"speaks {ABI_VERSION}")
         raw_desc = bytes(body[56 : 56 + dlen])
+        load_fpenv = None
+        if ext:
+            tail = 56 + dlen + plen
+            arch = bytes(body[tail : tail + 16]).split(b"\0", 1)[0].decode("ascii", "replace")
+            before, after = struct.unpack_from("<QQ", body, tail + 16)
+            load_fpenv = ((arch, before), (arch, after))
         return {
+            "load_fpenv": load_fpenv,
             "proto": proto, "abi": abi, "max_frame": max_frame,
             "library_digest": digest.hex() if flags & 1 else None,
             "raw_description": raw_desc,
             "description": parse_description(raw_desc, where),
-            "path": bytes(body[56 + dlen :]).decode("utf-8", "replace"),
+            "path": bytes(body[56 + dlen : 56 + dlen + plen]).decode("utf-8", "replace"),
         }
 
     def _drop(self, kill: bool) -> None:

@@ -6,7 +6,8 @@
  *
  * teecert_fpenv_raw(): x86-64: MXCSR in bits 0..31, x87 control word in 32..47;
  * AArch64: FPCR; RISC-V: fcsr; otherwise fegetround().  TEECERT_FPENV_ARCH names
- * which.  Static functions only: each includer gets its own copy.
+ * which.  Static inline functions only: each includer gets its own copy, and no
+ * warning for the ones it does not use.
  */
 #ifndef TEECERT_FPENV_H
 #define TEECERT_FPENV_H
@@ -19,19 +20,19 @@
 #define TEECERT_MXCSR_FTZ 0x8000u
 #define TEECERT_MXCSR_DAZ 0x0040u
 
-static unsigned int teecert_get_mxcsr(void)
+static inline unsigned int teecert_get_mxcsr(void)
 {
     unsigned int v;
     __asm__ __volatile__("stmxcsr %0" : "=m"(v));
     return v;
 }
 
-static void teecert_set_mxcsr(unsigned int v)
+static inline void teecert_set_mxcsr(unsigned int v)
 {
     __asm__ __volatile__("ldmxcsr %0" : : "m"(v));
 }
 
-static uint64_t teecert_fpenv_raw(void)
+static inline uint64_t teecert_fpenv_raw(void)
 {
     unsigned short cw;
     __asm__ __volatile__("fnstcw %0" : "=m"(cw));
@@ -40,12 +41,12 @@ static uint64_t teecert_fpenv_raw(void)
 
 /* glibc's FE_DFL_ENV clears FTZ/DAZ, but not every libc (enclave SDK libcs
    included) documents that it does: clear them explicitly. */
-static void teecert_clear_flush_modes(void)
+static inline void teecert_clear_flush_modes(void)
 {
     teecert_set_mxcsr(teecert_get_mxcsr() & ~(TEECERT_MXCSR_FTZ | TEECERT_MXCSR_DAZ));
 }
 
-static int teecert_set_flush_modes(void)
+static inline int teecert_set_flush_modes(void)
 {
     /* Every x86-64 CPU has DAZ (it predates AMD64), so MXCSR accepts both bits. */
     teecert_set_mxcsr(teecert_get_mxcsr() | TEECERT_MXCSR_FTZ | TEECERT_MXCSR_DAZ);
@@ -56,30 +57,30 @@ static int teecert_set_flush_modes(void)
 #define TEECERT_FPENV_ARCH "aarch64"
 #define TEECERT_FPCR_FZ (UINT64_C(1) << 24)
 
-static uint64_t teecert_get_fpcr(void)
+static inline uint64_t teecert_get_fpcr(void)
 {
     uint64_t v;
     __asm__ __volatile__("mrs %0, fpcr" : "=r"(v));
     return v;
 }
 
-static void teecert_set_fpcr(uint64_t v)
+static inline void teecert_set_fpcr(uint64_t v)
 {
     __asm__ __volatile__("msr fpcr, %0" : : "r"(v));
 }
 
-static uint64_t teecert_fpenv_raw(void)
+static inline uint64_t teecert_fpenv_raw(void)
 {
     return teecert_get_fpcr();
 }
 
-static void teecert_clear_flush_modes(void)
+static inline void teecert_clear_flush_modes(void)
 {
     teecert_set_fpcr(teecert_get_fpcr() & ~TEECERT_FPCR_FZ);
 }
 
 /* FPCR.FZ flushes subnormal inputs and results alike (FTZ and DAZ in one bit). */
-static int teecert_set_flush_modes(void)
+static inline int teecert_set_flush_modes(void)
 {
     teecert_set_fpcr(teecert_get_fpcr() | TEECERT_FPCR_FZ);
     return 1;
@@ -88,7 +89,7 @@ static int teecert_set_flush_modes(void)
 #elif defined(__riscv) && (defined(__GNUC__) || defined(__clang__)) && defined(__riscv_flen)
 #define TEECERT_FPENV_ARCH "riscv64"
 
-static uint64_t teecert_fpenv_raw(void)
+static inline uint64_t teecert_fpenv_raw(void)
 {
     unsigned long v;
     __asm__ __volatile__("frcsr %0" : "=r"(v));
@@ -96,20 +97,20 @@ static uint64_t teecert_fpenv_raw(void)
 }
 
 /* RISC-V F/D have no flush-to-zero mode: subnormals are always gradual. */
-static void teecert_clear_flush_modes(void) {}
-static int teecert_set_flush_modes(void) { return 0; }
+static inline void teecert_clear_flush_modes(void) {}
+static inline int teecert_set_flush_modes(void) { return 0; }
 
 #else
 #define TEECERT_FPENV_ARCH "generic"
 
 /* Without a known control register, report what C99 can see: the rounding mode. */
-static uint64_t teecert_fpenv_raw(void)
+static inline uint64_t teecert_fpenv_raw(void)
 {
     return (uint64_t)(unsigned int)fegetround();
 }
 
-static void teecert_clear_flush_modes(void) {}
-static int teecert_set_flush_modes(void) { return 0; }
+static inline void teecert_clear_flush_modes(void) {}
+static inline int teecert_set_flush_modes(void) { return 0; }
 #endif
 
 #endif /* TEECERT_FPENV_H */

@@ -12,13 +12,10 @@ from collections.abc import Callable
 import pytest
 
 from teecert import merkle, ops
+from teecert.characterization import STATUS_FLAG_MASKS
 from teecert.probe import transcript_step
 from teecert.session import Session
 from teecert.vector_gen import pack_outputs
-
-#: Status (sticky flag) bits of each architecture's raw FP state (native/fpenv.h):
-#: x86-64 MXCSR bits 0-5; RISC-V fcsr fflags bits 0-4; AArch64 FPCR has none.
-STATUS_FLAG_MASKS = {"x86_64": 0x3F, "riscv64": 0x1F, "aarch64": 0}
 
 REQUIRED_KEYS = {
     "name": str,
@@ -82,7 +79,8 @@ def test_loading_keeps_fp_environment(teecert_session: Session, teecert_record: 
     teecert_session.probe  # noqa: B018 - loads the probe if no test has yet
     before, after = teecert_session.load_fpenv
     if before is None or after is None:
-        pytest.skip("the FP environment cannot be read: teecert._accel is not built")
+        pytest.skip("the FP state at load is unknown: teecert._accel is not built, or the probe "
+                    "host does not report it")
     arch = before[0]
     # Only control bits count: the sticky exception flags change whenever Python
     # computes with floats between the two reads.

@@ -261,7 +261,7 @@ def test_changed_vector_set_digest(good: rf.SignedReport) -> None:
 
 
 def test_report_under_development_refused_for_strict(good: rf.SignedReport) -> None:
-    with pytest.raises(NotAuthentic, match=r"made under profile development v1 .*, not the required strict v1"):
+    with pytest.raises(NotAuthentic, match=r"made under profile development v2 .*, not the required strict v2"):
         check(good.data, trusted=good.trusted, profile=profiles.load_profile("strict"))
 
 
@@ -581,3 +581,10 @@ def test_source_digest_is_stable_and_covers_the_sources() -> None:
     assert names == sorted(names)
     assert {"report.py", "verify.py", "schemas/run-report.schema.json", "profiles/strict.json"} <= set(names)
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
+
+
+def test_the_schema_lists_every_characterization_case() -> None:
+    from teecert.characterization import CASES
+
+    char = report.schema()["$defs"]["predicate"]["properties"]["probe"]["properties"]["characterization"]
+    assert set(char["properties"]["cases"]["properties"]) == {c.name for c in CASES}

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -126,17 +127,35 @@ def test_reference_probe_gives_the_same_leaves_over_every_transport(
             r.close()
 
 
-def test_run_through_the_child_process_host_is_certified(
-        host: str, reference: Path, tmp_path: Path, key_file: Path, quick_profile: Path) -> None:
-    cmd = shlex.join([host, "--probe", str(reference)])
-    res = teecert_cli(["run", "--probe-cmd", cmd, "--profile", str(quick_profile), "--key", str(key_file),
-                       "--out", str(tmp_path)], timeout=120)
+def _certify(where: list[str], out: Path, key_file: Path, profile: Path) -> dict[str, Any]:
+    res = teecert_cli(["run", *where, "--profile", str(profile), "--key", str(key_file),
+                       "--out", str(out)], timeout=120)
     assert res.code == 0, res.out[-2000:] + res.err[-2000:]
     assert "CERTIFIED" in res.out
-    [report] = tmp_path.glob("teecert-report-*.json")
-    pred = _statement_of(report)["predicate"]
-    assert pred["run"]["transport"] == "child-process"
+    [report] = out.glob("teecert-report-*.json")
+    pred: dict[str, Any] = _statement_of(report)["predicate"]
+    return pred
+
+
+def _outcomes(pred: dict[str, Any]) -> dict[str, tuple[str, Any]]:
+    """Every result's outcome and (for streams) root, by test id."""
+    return {r["id"]: (r["outcome"], r.get("root")) for r in pred["results"]}
+
+
+@pytest.mark.parametrize("kind", ["child", "tcp", "unix"])
+def test_a_run_through_every_transport_passes_the_same_suites_as_in_process(
+        host: str, reference: Path, tmp_path: Path, key_file: Path, quick_profile: Path, kind: str,
+        listening: Callable[[Path, str], ListeningHost]) -> None:
+    local = _certify(["--in-process", "--probe", str(reference)], tmp_path / "local", key_file,
+                     quick_profile)
+    assert local["run"]["transport"] == "in-process"
+    where = (["--probe-cmd", shlex.join([host, "--probe", str(reference)])] if kind == "child"
+             else ["--probe-url", listening(reference, kind).url])
+    pred = _certify(where, tmp_path / kind, key_file, quick_profile)
+    assert pred["run"]["transport"] == {"child": "child-process"}.get(kind, kind)
     assert pred["probe"]["digest"] == load_probe(reference).digest
+    assert _outcomes(pred) == _outcomes(local)
+    assert pred["probe"]["characterization"] == local["probe"]["characterization"]
 
 
 # ------------------------------------------------------------------ isolation
@@ -174,14 +193,16 @@ def test_a_misbehaving_probe_fails_the_call_naming_op_and_batch_and_restarts(
         rp.close()
 
 
-@pytest.mark.parametrize("kind", ["child", "tcp"])
-@pytest.mark.parametrize("misbehaviour", ["segv", "hang"])
+@pytest.mark.parametrize("kind", ["child", "tcp", "unix"])
+@pytest.mark.parametrize("misbehaviour", ["segv", "hang", "lie"])
 def test_a_run_with_a_misbehaving_probe_ends_not_certified_naming_the_op(
         host: str, kind: str, misbehaviour: str, tmp_path: Path, key_file: Path, quick_profile: Path,
         listening: Callable[[Path, str], ListeningHost]) -> None:
-    lib = misbehaving_probe(misbehaviour)
+    # "lie": answers promptly and well-formed, one ULP off on subnormal f64.div.rne
+    # quotients (the zoo's one_ulp probe).
+    lib = build_zoo_probe("one_ulp") if misbehaviour == "lie" else misbehaving_probe(misbehaviour)
     where = (["--probe-cmd", shlex.join([host, "--probe", str(lib)])] if kind == "child"
-             else ["--probe-url", listening(lib, "tcp").url])
+             else ["--probe-url", listening(lib, kind).url])
     t0 = time.monotonic()
     res = teecert_cli(["run", *where, "--probe-timeout", "1", "--profile", str(quick_profile),
                        "--key", str(key_file), "--out", str(tmp_path)], timeout=120)
@@ -191,12 +212,15 @@ def test_a_run_with_a_misbehaving_probe_ends_not_certified_naming_the_op(
     [report] = tmp_path.glob("teecert-report-*.json")
     pred = _statement_of(report)["predicate"]
     assert pred["verdict"]["result"] == "NOT_CERTIFIED"
-    assert pred["run"]["transport"] == ("child-process" if kind == "child" else "tcp")
+    assert pred["run"]["transport"] == {"child": "child-process"}.get(kind, kind)
     failed = {r["id"]: r["message"] for r in pred["results"] if r["outcome"] in ("failed", "error")}
     stream = [m for i, m in failed.items() if i.endswith("test_stream[f64.div.rne]")]
     assert stream, failed
-    want = "probe crashed with SIGSEGV" if misbehaviour == "segv" else "probe timed out after 1 s"
-    assert want in stream[0] and "during f64.div.rne (batch of" in stream[0]
+    want = {"segv": "probe crashed with SIGSEGV", "hang": "probe timed out after 1 s",
+            "lie": "= 000008309447e77b, expected 000008309447e77a (1 ulp)"}[misbehaviour]
+    assert want in stream[0], stream[0]
+    if misbehaviour != "lie":
+        assert "during f64.div.rne (batch of" in stream[0]
     # Only the op that misbehaves (and the transcript, reset by the restart) fail.
     assert all("f64.div.rne" in i or i.startswith("transcript::") for i in failed), failed
     passed = [r for r in pred["results"] if r["outcome"] == "passed"]
@@ -481,3 +505,14 @@ def test_no_stray_hosts_are_left(host: str) -> None:
             if fields[0] == "Z" and int(fields[1]) == mine:
                 zombies.append(d.name)
     assert not zombies
+
+
+def test_an_in_process_crash_says_how_to_isolate_the_probe(tmp_path: Path, key_file: Path,
+                                                           quick_profile: Path) -> None:
+    lib = misbehaving_probe("segv")
+    res = teecert_cli(["run", "--in-process", "--probe", str(lib), "--profile", str(quick_profile),
+                       "--key", str(key_file), "--out", str(tmp_path)], timeout=120)
+    assert res.code != 0 and res.code != 1
+    last = res.err.strip().splitlines()[-1]
+    assert "died from SIGSEGV" in last and "run without --in-process" in last
+    assert not list(tmp_path.glob("teecert-report-*.json"))

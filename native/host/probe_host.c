@@ -50,6 +50,7 @@
 #define HAVE_VSOCK 0
 #endif
 
+#include "fpenv.h"
 #include "sha256.h"
 #include "teecert_probe.h"
 
@@ -93,6 +94,10 @@ enum {
 /* ------------------------------------------------------------------- probe */
 
 struct probe {
+    /* The host's own FP control state just before and just after dlopen(): a
+       library whose constructors change it (crtfastmath.o, FTZ/DAZ) is caught
+       exactly as the in-process harness catches it (HELLO flag bit 1). */
+    uint64_t load_fpenv_before, load_fpenv_after;
     uint32_t (*abi_version)(void);
     const char *(*describe)(void);
     int32_t (*run)(const char *, const void *, size_t, void *, size_t, size_t);
@@ -175,7 +180,9 @@ static void load_probe(const char *given)
     if (realpath(path, P.path) == NULL)
         die("%s: %s", path, strerror(errno));
     hash_file(P.path, P.digest);
+    P.load_fpenv_before = teecert_fpenv_raw();
     lib = dlopen(P.path, RTLD_NOW | RTLD_LOCAL);
+    P.load_fpenv_after = teecert_fpenv_raw();
     if (lib == NULL)
         die("%s: not a loadable shared library (%s)", P.path, dlerror());
     /* POSIX allows converting dlsym's void * to a function pointer; memcpy keeps
@@ -347,19 +354,24 @@ static int handle_hello(int out, const unsigned char *req, size_t len)
     if (desc == NULL)
         desc = "";
     dlen = strnlen(desc, 1u << 20);
-    total = 56 + dlen + plen;
-    r = malloc(total);
+    total = 56 + dlen + plen + 32;
+    r = calloc(1, total);
     if (r == NULL)
         return send_error(out, ERR_INTERNAL, "out of memory");
     st32(r, WIRE_PROTOCOL_VERSION);
     st32(r + 4, P.abi_version());
     st32(r + 8, WIRE_MAX_FRAME);
-    st32(r + 12, 1u); /* flags: bit 0, library digest present */
+    /* flags: bit 0, library digest present; bit 1, load-time FP state follows */
+    st32(r + 12, 3u);
     memcpy(r + 16, P.digest, 32);
     st32(r + 48, (uint32_t)dlen);
     st32(r + 52, (uint32_t)plen);
     memcpy(r + 56, desc, dlen);
     memcpy(r + 56 + dlen, P.path, plen);
+    /* char[16] arch (NUL-padded), u64 before dlopen, u64 after */
+    memcpy(r + 56 + dlen + plen, TEECERT_FPENV_ARCH, strlen(TEECERT_FPENV_ARCH));
+    st64(r + 56 + dlen + plen + 16, P.load_fpenv_before);
+    st64(r + 56 + dlen + plen + 24, P.load_fpenv_after);
     rc = send_frame(out, MSG_HELLO | MSG_REPLY, r, total);
     free(r);
     return rc;

@@ -38,6 +38,7 @@
 #endif
 
 #include "attest.h"
+#include "hwchar.h"
 #include "sha256.h"
 
 /* GCC ignores this pragma (and warns); it relies on -frounding-math instead. */
@@ -354,6 +355,10 @@ int32_t teecert_probe_run(const char *op_id, const void *in, size_t in_bytes, vo
 
     if (op_id == 0)
         return TEECERT_E_ARGS;
+    /* Characterization ops (hwchar.c): raw hardware behaviour, recorded per
+       platform, never consensus, so never folded into the transcript. */
+    if (strncmp(op_id, "hw.", 3) == 0)
+        return teecert_hw_run(op_id, in, in_bytes, out, out_bytes, n);
     op = teecert_find_op(op_id);
     if (op == 0)
         return TEECERT_E_ARGS;
@@ -547,6 +552,8 @@ const char *teecert_probe_describe(void)
     teecert_json_int(&j, (long)FLT_EVAL_METHOD);
     teecert_json_key(&j, "ldbl_mant_dig");
     teecert_json_int(&j, (long)LDBL_MANT_DIG);
+    teecert_json_key(&j, "ldbl_bytes");
+    teecert_json_int(&j, (long)sizeof(long double));
     teecert_json_key(&j, "char_signed");
     teecert_json_raw(&j, CHAR_MIN < 0 ? "true" : "false");
     teecert_json_key(&j, "byte_order");
@@ -563,6 +570,17 @@ const char *teecert_probe_describe(void)
         teecert_json_raw(&j, first ? "" : ", ");
         teecert_json_str(&j, teecert_ops[i].id);
         first = 0;
+    }
+    teecert_json_raw(&j, "]");
+    teecert_json_key(&j, "characterization_ops");
+    teecert_json_raw(&j, "[");
+    {
+        const char *hw[32];
+        size_t k, nhw = teecert_hw_ops(hw, 32);
+        for (k = 0; k < nhw && k < 32; k++) {
+            teecert_json_raw(&j, k ? ", " : "");
+            teecert_json_str(&j, hw[k]);
+        }
     }
     teecert_json_raw(&j, "]");
     teecert_json_key(&j, "attestation");

@@ -17,11 +17,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Internal to the probe: never exported from the shared library. */
+/* Internal to the probe: never exported from the shared library.  Only defined if
+ * not already defined, so a test build can say -DTEECERT_INTERNAL= to export these
+ * functions and call them directly. */
+#ifndef TEECERT_INTERNAL
 #if defined(__GNUC__) || defined(__clang__)
 #define TEECERT_INTERNAL __attribute__((visibility("hidden")))
 #else
 #define TEECERT_INTERNAL
+#endif
 #endif
 
 typedef struct {
