@@ -1,0 +1,418 @@
+/*
+ * SHA-512, SHA3-256, Keccak-256 and BLAKE2b-512 for the teecert reference probe.
+ * Portable C99 only; see hashes.h for why these are hand-written and for the
+ * TEECERT_KECCAK_DOMAIN seam.  tests/test_hashes_c.py compares every function with
+ * hashlib and with the independent Python sponge of teecert.reference.hashes.
+ *
+ * All functions are one-shot: the determinism suite hashes whole messages, so no
+ * streaming context is kept.  Words are assembled from bytes explicitly (big-endian
+ * for SHA-512, little-endian for Keccak and BLAKE2b) so the code never depends on
+ * the host's byte order or on unaligned access.
+ */
+#include "hashes.h"
+
+#include <string.h>
+
+#ifndef TEECERT_KECCAK_DOMAIN
+#define TEECERT_KECCAK_DOMAIN 0x01
+#endif
+
+/* The padding byte is one octet whose low bits are the domain suffix followed by the
+ * first bit of pad10*1; 0x80 is the last bit of the padding, so it must stay free. */
+typedef char teecert_keccak_domain_is_valid[
+    ((TEECERT_KECCAK_DOMAIN) >= 0x01 && (TEECERT_KECCAK_DOMAIN) <= 0x7f) ? 1 : -1];
+
+/* Rotations with the count reduced and the complementary shift masked, so a count
+ * of 0 (Keccak's lane (0,0)) is well defined. */
+static uint64_t rotl64(uint64_t x, unsigned n)
+{
+    n &= 63u;
+    return (x << n) | (x >> ((64u - n) & 63u));
+}
+
+static uint64_t rotr64(uint64_t x, unsigned n)
+{
+    n &= 63u;
+    return (x >> n) | (x << ((64u - n) & 63u));
+}
+
+static uint64_t load_be64(const uint8_t *p)
+{
+    return ((uint64_t)p[0] << 56) | ((uint64_t)p[1] << 48) | ((uint64_t)p[2] << 40) |
+           ((uint64_t)p[3] << 32) | ((uint64_t)p[4] << 24) | ((uint64_t)p[5] << 16) |
+           ((uint64_t)p[6] << 8) | (uint64_t)p[7];
+}
+
+static void store_be64(uint8_t *p, uint64_t v)
+{
+    int i;
+    for (i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+static uint64_t load_le64(const uint8_t *p)
+{
+    return (uint64_t)p[0] | ((uint64_t)p[1] << 8) | ((uint64_t)p[2] << 16) |
+           ((uint64_t)p[3] << 24) | ((uint64_t)p[4] << 32) | ((uint64_t)p[5] << 40) |
+           ((uint64_t)p[6] << 48) | ((uint64_t)p[7] << 56);
+}
+
+static void store_le64(uint8_t *p, uint64_t v)
+{
+    int i;
+    for (i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* ------------------------------------------------------------------------------
+ * SHA-512 (FIPS 180-4, sections 4.1.3, 4.2.3, 5.1.2, 5.3.5, 6.4)
+ * ---------------------------------------------------------------------------- */
+
+/* First 64 bits of the fractional parts of the cube roots of the first 80 primes. */
+static const uint64_t K512[80] = {
+    0x428a2f98d728ae22ull, 0x7137449123ef65cdull, 0xb5c0fbcfec4d3b2full, 0xe9b5dba58189dbbcull,
+    0x3956c25bf348b538ull, 0x59f111f1b605d019ull, 0x923f82a4af194f9bull, 0xab1c5ed5da6d8118ull,
+    0xd807aa98a3030242ull, 0x12835b0145706fbeull, 0x243185be4ee4b28cull, 0x550c7dc3d5ffb4e2ull,
+    0x72be5d74f27b896full, 0x80deb1fe3b1696b1ull, 0x9bdc06a725c71235ull, 0xc19bf174cf692694ull,
+    0xe49b69c19ef14ad2ull, 0xefbe4786384f25e3ull, 0x0fc19dc68b8cd5b5ull, 0x240ca1cc77ac9c65ull,
+    0x2de92c6f592b0275ull, 0x4a7484aa6ea6e483ull, 0x5cb0a9dcbd41fbd4ull, 0x76f988da831153b5ull,
+    0x983e5152ee66dfabull, 0xa831c66d2db43210ull, 0xb00327c898fb213full, 0xbf597fc7beef0ee4ull,
+    0xc6e00bf33da88fc2ull, 0xd5a79147930aa725ull, 0x06ca6351e003826full, 0x142929670a0e6e70ull,
+    0x27b70a8546d22ffcull, 0x2e1b21385c26c926ull, 0x4d2c6dfc5ac42aedull, 0x53380d139d95b3dfull,
+    0x650a73548baf63deull, 0x766a0abb3c77b2a8ull, 0x81c2c92e47edaee6ull, 0x92722c851482353bull,
+    0xa2bfe8a14cf10364ull, 0xa81a664bbc423001ull, 0xc24b8b70d0f89791ull, 0xc76c51a30654be30ull,
+    0xd192e819d6ef5218ull, 0xd69906245565a910ull, 0xf40e35855771202aull, 0x106aa07032bbd1b8ull,
+    0x19a4c116b8d2d0c8ull, 0x1e376c085141ab53ull, 0x2748774cdf8eeb99ull, 0x34b0bcb5e19b48a8ull,
+    0x391c0cb3c5c95a63ull, 0x4ed8aa4ae3418acbull, 0x5b9cca4f7763e373ull, 0x682e6ff3d6b2b8a3ull,
+    0x748f82ee5defb2fcull, 0x78a5636f43172f60ull, 0x84c87814a1f0ab72ull, 0x8cc702081a6439ecull,
+    0x90befffa23631e28ull, 0xa4506cebde82bde9ull, 0xbef9a3f7b2c67915ull, 0xc67178f2e372532bull,
+    0xca273eceea26619cull, 0xd186b8c721c0c207ull, 0xeada7dd6cde0eb1eull, 0xf57d4f7fee6ed178ull,
+    0x06f067aa72176fbaull, 0x0a637dc5a2c898a6ull, 0x113f9804bef90daeull, 0x1b710b35131c471bull,
+    0x28db77f523047d84ull, 0x32caab7b40c72493ull, 0x3c9ebe0a15c9bebcull, 0x431d67c49c100d4cull,
+    0x4cc5d4becb3e42b6ull, 0x597f299cfc657e2aull, 0x5fcb6fab3ad6faecull, 0x6c44198c4a475817ull,
+};
+
+/* First 64 bits of the fractional parts of the square roots of the first 8 primes:
+ * the SHA-512 initial hash value, which BLAKE2b also uses as its IV. */
+static const uint64_t IV512[8] = {
+    0x6a09e667f3bcc908ull, 0xbb67ae8584caa73bull, 0x3c6ef372fe94f82bull, 0xa54ff53a5f1d36f1ull,
+    0x510e527fade682d1ull, 0x9b05688c2b3e6c1full, 0x1f83d9abfb41bd6bull, 0x5be0cd19137e2179ull,
+};
+
+static void sha512_block(uint64_t h[8], const uint8_t *p)
+{
+    uint64_t w[80];
+    uint64_t a, b, c, d, e, f, g, hh;
+    int t;
+
+    for (t = 0; t < 16; t++)
+        w[t] = load_be64(p + 8 * t);
+    for (t = 16; t < 80; t++) {
+        uint64_t s0 = rotr64(w[t - 15], 1) ^ rotr64(w[t - 15], 8) ^ (w[t - 15] >> 7);
+        uint64_t s1 = rotr64(w[t - 2], 19) ^ rotr64(w[t - 2], 61) ^ (w[t - 2] >> 6);
+        w[t] = s1 + w[t - 7] + s0 + w[t - 16];
+    }
+    a = h[0];
+    b = h[1];
+    c = h[2];
+    d = h[3];
+    e = h[4];
+    f = h[5];
+    g = h[6];
+    hh = h[7];
+    for (t = 0; t < 80; t++) {
+        uint64_t S1 = rotr64(e, 14) ^ rotr64(e, 18) ^ rotr64(e, 41);
+        uint64_t ch = (e & f) ^ (~e & g);
+        uint64_t t1 = hh + S1 + ch + K512[t] + w[t];
+        uint64_t S0 = rotr64(a, 28) ^ rotr64(a, 34) ^ rotr64(a, 39);
+        uint64_t maj = (a & b) ^ (a & c) ^ (b & c);
+        uint64_t t2 = S0 + maj;
+        hh = g;
+        g = f;
+        f = e;
+        e = d + t1;
+        d = c;
+        c = b;
+        b = a;
+        a = t1 + t2;
+    }
+    h[0] += a;
+    h[1] += b;
+    h[2] += c;
+    h[3] += d;
+    h[4] += e;
+    h[5] += f;
+    h[6] += g;
+    h[7] += hh;
+}
+
+void teecert_sha512(const void *data, size_t len, uint8_t out[64])
+{
+    const uint8_t *p = (const uint8_t *)data;
+    uint64_t h[8];
+    uint8_t last[256]; /* the tail and its padding: one or two blocks */
+    size_t rest = len % 128u, tail;
+    uint64_t total = (uint64_t)len;
+    int i;
+
+    memcpy(h, IV512, sizeof h);
+    for (; len >= 128u; len -= 128u, p += 128)
+        sha512_block(h, p);
+
+    /* Padding (5.1.2): 0x80, zeros, then the message length in bits as a 128-bit
+     * big-endian integer, so the tail takes two blocks when more than 111 bytes
+     * are left. */
+    memset(last, 0, sizeof last);
+    if (rest)
+        memcpy(last, p, rest);
+    last[rest] = 0x80;
+    tail = rest < 112u ? 128u : 256u;
+    store_be64(last + tail - 16, total >> 61);
+    store_be64(last + tail - 8, total << 3);
+    sha512_block(h, last);
+    if (tail == 256u)
+        sha512_block(h, last + 128);
+
+    for (i = 0; i < 8; i++)
+        store_be64(out + 8 * i, h[i]);
+}
+
+/* ------------------------------------------------------------------------------
+ * Keccak-f[1600] and the sponge (FIPS 202, sections 3 to 5); lane (x, y) is a[x + 5y]
+ * and lanes are little-endian in the byte string (FIPS 202 appendix B.1).
+ * ---------------------------------------------------------------------------- */
+
+/* iota's round constants, RC[i] from rc(t) of Algorithm 5 as in Algorithm 6. */
+static const uint64_t KECCAK_RC[24] = {
+    0x0000000000000001ull, 0x0000000000008082ull, 0x800000000000808aull, 0x8000000080008000ull,
+    0x000000000000808bull, 0x0000000080000001ull, 0x8000000080008081ull, 0x8000000000008009ull,
+    0x000000000000008aull, 0x0000000000000088ull, 0x0000000080008009ull, 0x000000008000000aull,
+    0x000000008000808bull, 0x800000000000008bull, 0x8000000000008089ull, 0x8000000000008003ull,
+    0x8000000000008002ull, 0x8000000000000080ull, 0x000000000000800aull, 0x800000008000000aull,
+    0x8000000080008081ull, 0x8000000000008080ull, 0x0000000080000001ull, 0x8000000080008008ull,
+};
+
+/* rho's offsets for lane x + 5y: (t+1)(t+2)/2 mod 64 along the walk of Algorithm 2. */
+static const unsigned char KECCAK_RHO[25] = {
+    0, 1, 62, 28, 27, 36, 44, 6, 55, 20, 3, 10, 43, 25, 39, 41, 45, 15, 21, 8, 18, 2, 61, 56, 14,
+};
+
+static void keccak_f1600(uint64_t a[25])
+{
+    uint64_t c[5], d[5], b[25];
+    int round, x, y;
+
+    for (round = 0; round < 24; round++) {
+        /* theta: add the parities of the two neighbouring columns */
+        for (x = 0; x < 5; x++)
+            c[x] = a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20];
+        for (x = 0; x < 5; x++)
+            d[x] = c[(x + 4) % 5] ^ rotl64(c[(x + 1) % 5], 1);
+        for (y = 0; y < 25; y += 5)
+            for (x = 0; x < 5; x++)
+                a[y + x] ^= d[x];
+        /* rho and pi: lane (x, y), rotated, moves to (y, 2x + 3y) */
+        for (y = 0; y < 5; y++)
+            for (x = 0; x < 5; x++)
+                b[y + 5 * ((2 * x + 3 * y) % 5)] = rotl64(a[x + 5 * y], KECCAK_RHO[x + 5 * y]);
+        /* chi: the only non-linear step, row by row */
+        for (y = 0; y < 25; y += 5)
+            for (x = 0; x < 5; x++)
+                a[y + x] = b[y + x] ^ (~b[y + (x + 1) % 5] & b[y + (x + 2) % 5]);
+        /* iota */
+        a[0] ^= KECCAK_RC[round];
+    }
+}
+
+/* The sponge with a rate of `rate` bytes (a multiple of 8, below 200), pad10*1
+ * preceded by the domain suffix: `domain` holds the suffix bits followed by the
+ * first padding 1 bit (0x06 for SHA3, 0x01 for original Keccak) and 0x80 is the
+ * final padding bit, in the same byte when only one byte of the block is left. */
+static void keccak_sponge(const uint8_t *p, size_t len, size_t rate, uint8_t domain,
+                          uint8_t *out, size_t outlen)
+{
+    uint64_t a[25];
+    uint8_t block[200];
+    size_t i, n;
+
+    memset(a, 0, sizeof a);
+    for (; len >= rate; len -= rate, p += rate) {
+        for (i = 0; i < rate / 8u; i++)
+            a[i] ^= load_le64(p + 8 * i);
+        keccak_f1600(a);
+    }
+    memset(block, 0, rate);
+    if (len)
+        memcpy(block, p, len);
+    block[len] ^= domain;
+    block[rate - 1] ^= 0x80;
+    for (i = 0; i < rate / 8u; i++)
+        a[i] ^= load_le64(block + 8 * i);
+    keccak_f1600(a);
+
+    for (;;) {
+        n = outlen < rate ? outlen : rate;
+        for (i = 0; i < n; i++)
+            out[i] = (uint8_t)(a[i / 8u] >> (8u * (i % 8u)));
+        out += n;
+        outlen -= n;
+        if (!outlen)
+            break;
+        keccak_f1600(a);
+    }
+}
+
+void teecert_sha3_256(const void *data, size_t len, uint8_t out[32])
+{
+    keccak_sponge((const uint8_t *)data, len, 136u, 0x06, out, 32u);
+}
+
+void teecert_keccak256(const void *data, size_t len, uint8_t out[32])
+{
+    keccak_sponge((const uint8_t *)data, len, 136u, (uint8_t)(TEECERT_KECCAK_DOMAIN), out, 32u);
+}
+
+/* ------------------------------------------------------------------------------
+ * BLAKE2b (RFC 7693), unkeyed, 64-byte digest
+ * ---------------------------------------------------------------------------- */
+
+/* The message word schedule of round i (RFC 7693 section 2.7); rounds 10 and 11
+ * reuse rows 0 and 1. */
+static const unsigned char BLAKE2B_SIGMA[10][16] = {
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+    {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
+    {11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4},
+    {7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8},
+    {9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13},
+    {2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9},
+    {12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11},
+    {13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10},
+    {6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5},
+    {10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0},
+};
+
+/* The mixing function G (RFC 7693 section 3.1). */
+static void blake2b_g(uint64_t v[16], int a, int b, int c, int d, uint64_t x, uint64_t y)
+{
+    v[a] = v[a] + v[b] + x;
+    v[d] = rotr64(v[d] ^ v[a], 32);
+    v[c] = v[c] + v[d];
+    v[b] = rotr64(v[b] ^ v[c], 24);
+    v[a] = v[a] + v[b] + y;
+    v[d] = rotr64(v[d] ^ v[a], 16);
+    v[c] = v[c] + v[d];
+    v[b] = rotr64(v[b] ^ v[c], 63);
+}
+
+/* The compression function F (RFC 7693 section 3.2).  `t` is the number of message
+ * bytes hashed including this block; a size_t cannot exceed the low 64 bits of the
+ * 128-bit counter, so the high word is always 0. */
+static void blake2b_compress(uint64_t h[8], const uint8_t block[128], uint64_t t, int last)
+{
+    uint64_t v[16], m[16];
+    int i;
+    const unsigned char *s;
+
+    for (i = 0; i < 16; i++)
+        m[i] = load_le64(block + 8 * i);
+    for (i = 0; i < 8; i++) {
+        v[i] = h[i];
+        v[i + 8] = IV512[i];
+    }
+    v[12] ^= t;
+    /* v[13] ^= high word of t: 0 */
+    if (last)
+        v[14] = ~v[14];
+    for (i = 0; i < 12; i++) {
+        s = BLAKE2B_SIGMA[i % 10];
+        blake2b_g(v, 0, 4, 8, 12, m[s[0]], m[s[1]]);
+        blake2b_g(v, 1, 5, 9, 13, m[s[2]], m[s[3]]);
+        blake2b_g(v, 2, 6, 10, 14, m[s[4]], m[s[5]]);
+        blake2b_g(v, 3, 7, 11, 15, m[s[6]], m[s[7]]);
+        blake2b_g(v, 0, 5, 10, 15, m[s[8]], m[s[9]]);
+        blake2b_g(v, 1, 6, 11, 12, m[s[10]], m[s[11]]);
+        blake2b_g(v, 2, 7, 8, 13, m[s[12]], m[s[13]]);
+        blake2b_g(v, 3, 4, 9, 14, m[s[14]], m[s[15]]);
+    }
+    for (i = 0; i < 8; i++)
+        h[i] ^= v[i] ^ v[i + 8];
+}
+
+void teecert_blake2b512(const void *data, size_t len, uint8_t out[64])
+{
+    const uint8_t *p = (const uint8_t *)data;
+    uint64_t h[8];
+    uint64_t t = 0;
+    uint8_t last[128];
+    int i;
+
+    memcpy(h, IV512, sizeof h);
+    /* Parameter block word 0: digest length 64, no key, fanout 1, depth 1. */
+    h[0] ^= 0x01010000ull ^ 64u;
+
+    /* Every block but the last is compressed as it comes; the last one (possibly
+     * full, zero-padded if partial, all zeros for the empty message) carries the
+     * final flag, so a message of exactly n*128 bytes has no extra block. */
+    while (len > 128u) {
+        t += 128u;
+        blake2b_compress(h, p, t, 0);
+        p += 128;
+        len -= 128u;
+    }
+    memset(last, 0, sizeof last);
+    if (len)
+        memcpy(last, p, len);
+    t += (uint64_t)len;
+    blake2b_compress(h, last, t, 1);
+
+    for (i = 0; i < 8; i++)
+        store_le64(out + 8 * i, h[i]);
+}
+
+/* ------------------------------------------------------------------------------
+ * By name
+ * ---------------------------------------------------------------------------- */
+
+/* An array parameter is a pointer, so every hash function above has this type. */
+typedef void (*hash_fn)(const void *data, size_t len, uint8_t *out);
+
+struct hash_entry {
+    const char *name;
+    size_t size;
+    hash_fn fn;
+};
+
+static const struct hash_entry HASHES[] = {
+    {"sha256", 32u, teecert_sha256},
+    {"sha512", TEECERT_SHA512_SIZE, teecert_sha512},
+    {"sha3_256", TEECERT_SHA3_256_SIZE, teecert_sha3_256},
+    {"keccak256", TEECERT_KECCAK256_SIZE, teecert_keccak256},
+    {"blake2b512", TEECERT_BLAKE2B512_SIZE, teecert_blake2b512},
+};
+
+static const struct hash_entry *find_hash(const char *name)
+{
+    size_t i;
+    if (!name)
+        return NULL;
+    for (i = 0; i < sizeof HASHES / sizeof HASHES[0]; i++)
+        if (strcmp(name, HASHES[i].name) == 0)
+            return &HASHES[i];
+    return NULL;
+}
+
+size_t teecert_hash_size(const char *name)
+{
+    const struct hash_entry *e = find_hash(name);
+    return e ? e->size : 0u;
+}
+
+int teecert_hash(const char *name, const unsigned char *msg, size_t len, unsigned char *out)
+{
+    const struct hash_entry *e = find_hash(name);
+    if (!e)
+        return -1;
+    /* The functions never read or offset msg when len is 0, so NULL is fine then. */
+    e->fn(msg, len, out);
+    return 0;
+}
