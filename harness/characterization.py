@@ -30,6 +30,7 @@ HW_OPS: dict[str, Op] = {
         ("hw.f64.add", 2), ("hw.f64.mul", 2), ("hw.f64.div", 2), ("hw.f64.sqrt", 1),
         ("hw.f32.add", 2), ("hw.f32.div", 2),
         ("hw.f64.to_i32", 1), ("hw.f64.to_i64", 1), ("hw.u32.clz", 1),
+        ("hw.clock.sample", 1), ("hw.clock.info", 1),
     )
 }
 

@@ -83,14 +83,16 @@ def support_sources() -> tuple[Path, ...]:
     the transcript needs, the attestation evidence collection), so a variant can
     simply ``#include "probe.c"``."""
     nd = native_dir()
-    return (nd / "probe" / "sha256.c", nd / "probe" / "attest.c", nd / "probe" / "hwchar.c")
+    return (nd / "probe" / "sha256.c", nd / "probe" / "attest.c", nd / "probe" / "hwchar.c",
+            nd / "probe" / "clocks.c")
 
 
 def _inputs_of_reference() -> list[Path]:
     nd = native_dir()
     return [nd / "teecert_probe.h", nd / "fpenv.h", nd / "probe" / "probe.c", nd / "probe" / "sha256.c",
             nd / "probe" / "sha256.h", nd / "probe" / "attest.c", nd / "probe" / "attest.h",
-            nd / "probe" / "hwchar.c", nd / "probe" / "hwchar.h"]
+            nd / "probe" / "hwchar.c", nd / "probe" / "hwchar.h", nd / "probe" / "clocks.c",
+            nd / "probe" / "clocks.h"]
 
 
 def find_compiler(cc: str | None = None) -> list[str]:

@@ -130,6 +130,12 @@ def run(
     vs = load_set(vectors)
     check_pinned_vectors(prof, vs)
     check_vector_contents(vs)
+    if "stress" in prof.data:  # ops and chunks the vector set must have
+        from .stress import plan_from_profile
+
+        plan_from_profile(prof.data["stress"], vs.streams(), f"profile {profile}")
+    if workers is not None and workers != "auto" and not (workers.isdigit() and 1 <= int(workers) <= 1024):
+        raise UsageError(f"-n {workers}: the number of workers must be 'auto' or 1 to 1024")
     key_path = key or keys.default_key_path()
     if key is not None:
         keys.load_private(key)

@@ -28,7 +28,7 @@ import struct
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -176,12 +176,13 @@ class _Channel:
 class _ChildChannel(_Channel):
     transport = "child-process"
 
-    def __init__(self, cmd: Sequence[str]) -> None:
+    def __init__(self, cmd: Sequence[str], env: Mapping[str, str] | None = None) -> None:
         self.cmd = list(cmd)
         self._stderr = tempfile.TemporaryFile()
         try:
             self.proc = subprocess.Popen(self.cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=self._stderr, start_new_session=True)
+                                         stderr=self._stderr, start_new_session=True,
+                                         env=None if env is None else {**os.environ, **env})
         except OSError as exc:
             self._stderr.close()
             raise ProbeError(f"probe host {shlex.join(self.cmd)}: cannot start "
@@ -330,6 +331,13 @@ class RemoteProbe:
 
     def __repr__(self) -> str:
         return f"<RemoteProbe {self.endpoint} via {self.transport} abi={self.abi_version}>"
+
+    @property
+    def child_pid(self) -> int | None:
+        """The process id of the probe host child (None for a socket transport, or
+        between a failure and the restart)."""
+        chan = self._chan
+        return chan.proc.pid if isinstance(chan, _ChildChannel) else None
 
     def __enter__(self) -> RemoteProbe:
         return self
@@ -664,13 +672,15 @@ def default_host_cmd(probe: str | os.PathLike[str] | None = None) -> list[str]:
     return [str(host_path()), "--probe", str(lib.resolve())]
 
 
-def spawn(cmd: Sequence[str], timeout: float = DEFAULT_TIMEOUT) -> RemoteProbe:
+def spawn(cmd: Sequence[str], timeout: float = DEFAULT_TIMEOUT,
+          env: Mapping[str, str] | None = None) -> RemoteProbe:
     """A probe served by the child process ``cmd`` on its stdin/stdout (restarted
-    after a crash on the next call)."""
+    after a crash on the next call); ``env`` adds to (or overrides) the harness's
+    environment for the child."""
     argv = list(cmd)
     if not argv:
         raise UsageError("empty probe host command")
-    return RemoteProbe(lambda: _ChildChannel(argv), shlex.join(argv), "child-process", timeout)
+    return RemoteProbe(lambda: _ChildChannel(argv, env), shlex.join(argv), "child-process", timeout)
 
 
 def connect(url: str, timeout: float = DEFAULT_TIMEOUT) -> RemoteProbe:

@@ -32,11 +32,17 @@ def require_op(probe: TrackedProbe, teecert_record: Callable[..., None]) -> Call
 
 
 def pytest_generate_tests(metafunc: Any) -> None:
-    """Parametrize ``vector_op`` over the ops of this run's vector set."""
-    if "vector_op" not in metafunc.fixturenames:
-        return
+    """Parametrize ``vector_op`` over the ops of this run's vector set, and
+    ``perturbation`` over the profile's stress perturbations."""
     from teecert.plugin import SESSION
 
+    if "perturbation" in metafunc.fixturenames:
+        sess = metafunc.config.stash.get(SESSION, None)
+        stress = sess.profile.data.get("stress") if sess is not None else None
+        metafunc.parametrize("perturbation", list(stress["perturbations"]) if stress else [])
+        return
+    if "vector_op" not in metafunc.fixturenames:
+        return
     sess = metafunc.config.stash.get(SESSION, None)
     if sess is None:
         metafunc.parametrize("vector_op", [])

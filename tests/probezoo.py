@@ -57,6 +57,18 @@ ZOO: dict[str, ZooProbe] = {
         ZooProbe("one_ulp", "f64.div.rne one ULP too large on subnormal quotients",
                  source="one_ulp.c"),
         ZooProbe("wrong_abi", "reports ABI version 2", source="wrong_abi.c"),
+        ZooProbe("heap_leak", "NaN outputs carry a word of uninitialized heap memory",
+                 source="heap_leak.c"),
+        ZooProbe("aslr", "subnormal f64.div.rne quotients depend on the library's address",
+                 source="aslr.c"),
+        ZooProbe("coarse_clock", "every clock it reads ticks in 4 ms steps",
+                 defines={**_named("coarse-clock"),
+                          "TEECERT_CLOCK_HOOK(v)": "((v)/4000000*4000000)"}),
+        ZooProbe("clock_backwards", "its clocks step back 2 us every 2 us",
+                 defines={**_named("clock-backwards"),
+                          "TEECERT_CLOCK_HOOK(v)": "((v)-(((v)>>11)&1)*2000)"}),
+        ZooProbe("caller_rounding", "computes in the caller's rounding mode when it is not "
+                 "round-to-nearest", source="caller_rounding.c"),
     )
 }
 

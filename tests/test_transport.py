@@ -161,6 +161,20 @@ def test_a_run_through_every_transport_passes_the_same_suites_as_in_process(
 # ------------------------------------------------------------------ isolation
 
 
+@pytest.fixture(scope="module")
+def isolation_profile(quick_profile: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The quick profile without the stress suite: a hanging probe would otherwise
+    hang once in every fresh process of every perturbation (tests/test_stress.py
+    covers the stress suite's own handling of a failing probe)."""
+    doc = json.loads(quick_profile.read_text())
+    doc["id"] = "test-isolation"
+    doc.pop("stress")
+    doc["suites"].pop("stress")
+    path = tmp_path_factory.mktemp("profiles") / "isolation.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
 @pytest.mark.parametrize("kind", ["child", "tcp"])
 @pytest.mark.parametrize("misbehaviour,reason", [
     ("segv", "probe crashed with SIGSEGV"),
@@ -196,7 +210,7 @@ def test_a_misbehaving_probe_fails_the_call_naming_op_and_batch_and_restarts(
 @pytest.mark.parametrize("kind", ["child", "tcp", "unix"])
 @pytest.mark.parametrize("misbehaviour", ["segv", "hang", "lie"])
 def test_a_run_with_a_misbehaving_probe_ends_not_certified_naming_the_op(
-        host: str, kind: str, misbehaviour: str, tmp_path: Path, key_file: Path, quick_profile: Path,
+        host: str, kind: str, misbehaviour: str, tmp_path: Path, key_file: Path, isolation_profile: Path,
         listening: Callable[[Path, str], ListeningHost]) -> None:
     # "lie": answers promptly and well-formed, one ULP off on subnormal f64.div.rne
     # quotients (the zoo's one_ulp probe).
@@ -204,7 +218,7 @@ def test_a_run_with_a_misbehaving_probe_ends_not_certified_naming_the_op(
     where = (["--probe-cmd", shlex.join([host, "--probe", str(lib)])] if kind == "child"
              else ["--probe-url", listening(lib, kind).url])
     t0 = time.monotonic()
-    res = teecert_cli(["run", *where, "--probe-timeout", "1", "--profile", str(quick_profile),
+    res = teecert_cli(["run", *where, "--probe-timeout", "1", "--profile", str(isolation_profile),
                        "--key", str(key_file), "--out", str(tmp_path)], timeout=120)
     assert time.monotonic() - t0 < 60
     assert res.code == 1, res.out[-2000:] + res.err[-2000:]

@@ -22,8 +22,10 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "clocks.h"
 #include "fpenv.h"
 #include "hwchar.h"
 #include "teecert_probe.h"
@@ -38,7 +40,8 @@
 #define HW_RISCV 1
 #endif
 
-enum hw_kind { HW_ADD, HW_MUL, HW_DIV, HW_SQRT, HW_TO_I32, HW_TO_I64, HW_CLZ32 };
+enum hw_kind { HW_ADD, HW_MUL, HW_DIV, HW_SQRT, HW_TO_I32, HW_TO_I64, HW_CLZ32, HW_CLOCK_SAMPLE,
+               HW_CLOCK_INFO };
 
 struct hw_op {
     const char *id;
@@ -53,6 +56,9 @@ static const struct hw_op hw_ops[] = {
     {"hw.f32.add", HW_ADD, 32, 2},    {"hw.f32.div", HW_DIV, 32, 2},
     {"hw.f64.to_i32", HW_TO_I32, 64, 1}, {"hw.f64.to_i64", HW_TO_I64, 64, 1},
     {"hw.u32.clz", HW_CLZ32, 0, 1},
+    /* clocks.c: every input slot holds the clock id; sample fills the n outputs with
+       n consecutive reads, info (n == 2) gives resolution_ns and ticks_per_second */
+    {"hw.clock.sample", HW_CLOCK_SAMPLE, 0, 1}, {"hw.clock.info", HW_CLOCK_INFO, 0, 1},
 };
 #define HW_NOPS (sizeof hw_ops / sizeof hw_ops[0])
 
@@ -279,6 +285,28 @@ int32_t teecert_hw_run(const char *op_id, const void *in, size_t in_bytes, void 
         return TEECERT_E_ARGS;
     if (n > 0 && (in == 0 || out == 0))
         return TEECERT_E_ARGS;
+    if (op->kind == HW_CLOCK_SAMPLE || op->kind == HW_CLOCK_INFO) {
+        uint64_t id = n > 0 ? ld_slot(src) : 0, v[2];
+        int rc;
+        if (n == 0 || id > 0xffffu)
+            return n == 0 ? TEECERT_OK : TEECERT_E_UNSUPPORTED;
+        if (op->kind == HW_CLOCK_SAMPLE) {
+            uint64_t *tmp = malloc(n * sizeof *tmp);
+            if (tmp == 0)
+                return TEECERT_E_INTERNAL;
+            rc = teecert_clock_sample((unsigned)id, tmp, n);
+            if (rc == TEECERT_OK)
+                memcpy(dst, tmp, n * sizeof *tmp);
+            free(tmp);
+            return rc;
+        }
+        if (n != 2)
+            return TEECERT_E_ARGS;
+        rc = teecert_clock_info((unsigned)id, &v[0], &v[1]);
+        if (rc == TEECERT_OK)
+            memcpy(dst, v, sizeof v);
+        return rc;
+    }
     /* The default environment, as for consensus ops: what is characterized is the
        hardware, not whatever mode the caller left behind. */
     if (fegetenv(&saved) != 0 || fesetenv(FE_DFL_ENV) != 0)

@@ -1,0 +1,353 @@
+"""Stress under perturbation: the same streams, in fresh probe processes, again and
+again, under everything that should not change a consensus result.
+
+A probe passes the ``ieee754`` suite in one process, under one environment.  Consensus
+also needs it to give the *same* bits in every process of every validator: with
+another heap layout (``MALLOC_PERTURB_``), another address-space layout (ASLR on or
+off), another locale or time zone, other processes competing for the cores, pinned
+to another core, with glibc told to pretend CPU features are missing
+(``GLIBC_TUNABLES``), or with the caller's FP state left poisoned.  This module runs
+a profile's ``stress`` plan: for each perturbation, ``repeats`` rounds of
+``processes`` probe hosts started fresh and run concurrently (while
+``load_processes`` busy loops compete for the cores), each evaluating the first
+``chunks`` chunks of the plan's streams.  Every output is compared with the golden
+outputs, re-derived with MPFR and checked against the vector set's committed chunk
+leaves, so a difference names the perturbation, the round, the process, the op and
+the first differing vector with its expected value.
+
+Perturbations that cannot be applied on this machine (ASLR switched off
+system-wide, ``GLIBC_TUNABLES`` CPU masks on a non-x86 CPU) are recorded as not
+applicable, with the reason; they do not fail the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import shutil
+import struct
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import psutil
+
+from . import merkle, ops
+from .errors import MalformedInput, TeecertError
+from .probe import POISON_FTZ_DAZ, POISON_ROUND_UP
+from .stream_eval import chunk_inputs
+from .vectors import Stream
+
+#: Perturbation names a profile may list, with what each does (docs/profile-format.md).
+PERTURBATIONS: dict[str, str] = {
+    "fresh_processes": "fresh probe processes, run concurrently, nothing else changed",
+    "malloc_perturb": "MALLOC_PERTURB_ set: glibc fills allocated and freed memory with a byte",
+    "aslr_on": "address-space layout randomization on (each process gets another layout)",
+    "aslr_off": "address-space layout randomization off (setarch -R)",
+    "locale": "LC_ALL set to a locale other than C (another decimal separator where installed)",
+    "tz": "TZ set to a zone with an unusual offset (Pacific/Chatham, +12:45)",
+    "threads": "twice as many concurrent probe processes as cores",
+    "affinity": "each probe process pinned to one core (psutil)",
+    "glibc_tunables": "GLIBC_TUNABLES masking AVX2, FMA and AVX-512 from glibc's ifunc selection",
+    "fp_poison": "the probe thread's FP state poisoned (round-up, FTZ/DAZ) before its calls",
+}
+
+#: GLIBC_TUNABLES value of the ``glibc_tunables`` perturbation (x86-64 feature names
+#: as glibc >= 2.26 spells them in glibc.cpu.hwcaps).
+HWCAPS_MASK = "glibc.cpu.hwcaps=-AVX2,-FMA,-FMA4,-AVX512F,-AVX512DQ,-AVX512VL,-AVX512BW"
+
+#: Default plan values where a profile's ``stress`` object leaves them out.
+DEFAULTS = {"load_processes": 1, "chunks": 1}
+
+
+@dataclass(frozen=True)
+class Perturbation:
+    """How to start (and prepare) the probe processes of one perturbation."""
+
+    name: str
+    env: Mapping[str, str] = field(default_factory=dict)
+    prefix: tuple[str, ...] = ()
+    poison: int = 0
+    pin: bool = False
+    concurrency: int | None = None  # None: the plan's processes
+    #: why it cannot be applied on this machine, or None
+    not_applicable: str | None = None
+    note: str = ""
+
+
+def _aslr_setting() -> str | None:
+    try:
+        with open("/proc/sys/kernel/randomize_va_space", encoding="ascii") as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def _other_locale() -> str | None:
+    """An installed locale other than C/POSIX, preferring one whose decimal
+    separator is a comma (the classic strtod/printf hazard)."""
+    try:
+        out = subprocess.run(["locale", "-a"], capture_output=True, text=True, timeout=10,
+                             check=False).stdout.split()
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    for want in ("de_DE.utf8", "fr_FR.utf8", "ru_RU.utf8"):
+        if want in out:
+            return want
+    others = [loc for loc in out if loc not in ("C", "POSIX")]
+    return others[0] if others else None
+
+
+def perturbation(name: str, seed: int) -> Perturbation:
+    """The perturbation ``name`` as it applies on this machine (``seed`` picks the
+    MALLOC_PERTURB_ byte)."""
+    if name not in PERTURBATIONS:
+        raise MalformedInput(f"unknown perturbation {name!r} (known: {', '.join(PERTURBATIONS)})")
+    if name == "malloc_perturb":
+        byte = 1 + seed % 255
+        return Perturbation(name, env={"MALLOC_PERTURB_": str(byte)}, note=f"MALLOC_PERTURB_={byte}")
+    if name in ("aslr_on", "aslr_off"):
+        setting = _aslr_setting()
+        if name == "aslr_on":
+            if setting == "0":
+                return Perturbation(name, not_applicable="ASLR is off system-wide "
+                                    "(/proc/sys/kernel/randomize_va_space is 0)")
+            return Perturbation(name, note=f"randomize_va_space={setting}")
+        if not shutil.which("setarch"):
+            return Perturbation(name, not_applicable="setarch (util-linux) is not installed")
+        return Perturbation(name, prefix=("setarch", platform.machine(), "-R"),
+                            note="setarch -R")
+    if name == "locale":
+        loc = _other_locale()
+        if loc is None:
+            return Perturbation(name, not_applicable="no locale other than C/POSIX is installed")
+        return Perturbation(name, env={"LC_ALL": loc, "LANG": loc}, note=f"LC_ALL={loc}")
+    if name == "tz":
+        tz = ":Pacific/Chatham" if os.path.exists("/usr/share/zoneinfo/Pacific/Chatham") else "CHAST-12:45"
+        return Perturbation(name, env={"TZ": tz}, note=f"TZ={tz}")
+    if name == "threads":
+        n = 2 * (psutil.cpu_count(logical=True) or 1)
+        return Perturbation(name, concurrency=n, note=f"{n} concurrent processes")
+    if name == "affinity":
+        return Perturbation(name, pin=True)
+    if name == "glibc_tunables":
+        if platform.machine() not in ("x86_64", "AMD64", "amd64"):
+            return Perturbation(name, not_applicable=f"the CPU-feature masks are x86-64's "
+                                f"(this machine is {platform.machine()})")
+        return Perturbation(name, env={"GLIBC_TUNABLES": HWCAPS_MASK}, note=HWCAPS_MASK)
+    if name == "fp_poison":
+        return Perturbation(name, poison=POISON_ROUND_UP | POISON_FTZ_DAZ,
+                            note="round-up + FTZ/DAZ")
+    return Perturbation(name)  # fresh_processes
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A profile's ``stress`` object, resolved against the vector set."""
+
+    streams: tuple[Stream, ...]
+    repeats: int
+    processes: int
+    load_processes: int
+    chunks: int
+    perturbations: tuple[str, ...]
+
+
+def plan_from_profile(stress: Mapping[str, Any], streams: Mapping[str, Stream], where: str) -> Plan:
+    """Check the semantic rules a schema cannot (ops of the vector set, chunks that
+    exist) and build the plan; one-line ``MalformedInput`` naming ``where``."""
+    op_ids = stress.get("ops") or sorted(streams)
+    for op_id in op_ids:
+        ops.get(op_id, f"{where}: field stress.ops")
+        if op_id not in streams:
+            raise MalformedInput(f"{where}: field stress.ops: the vector set has no stream for {op_id}")
+    for name in stress["perturbations"]:
+        if name not in PERTURBATIONS:
+            raise MalformedInput(f"{where}: field stress.perturbations: unknown perturbation "
+                                 f"{name!r} (known: {', '.join(PERTURBATIONS)})")
+    chunks = int(stress.get("chunks", DEFAULTS["chunks"]))
+    for op_id in op_ids:
+        if chunks > streams[op_id].chunks:
+            raise MalformedInput(f"{where}: field stress.chunks: {chunks} chunks asked, the stream "
+                                 f"of {op_id} has {streams[op_id].chunks}")
+    return Plan(tuple(streams[o] for o in op_ids), int(stress["repeats"]), int(stress["processes"]),
+                int(stress.get("load_processes", DEFAULTS["load_processes"])), chunks,
+                tuple(stress["perturbations"]))
+
+
+# ------------------------------------------------------------------ golden chunks
+
+
+@dataclass(frozen=True)
+class GoldenChunk:
+    op: ops.Op
+    index: int
+    start: int
+    n: int
+    inputs: bytes
+    outputs: bytes
+
+
+def golden_chunk(st: Stream, index: int) -> GoldenChunk:
+    """Chunk ``index`` of ``st``: its inputs and the golden outputs, re-derived with
+    MPFR and accepted only when they hash to the committed leaf."""
+    from .reference import golden
+    from .vector_gen import pack_outputs
+
+    start, n = st.chunk_span(index)
+    packed = chunk_inputs(st.op, st.seed, start, n)
+    code = "Q" if st.op.fmt.width == 64 else "I"
+    flat = struct.unpack(f"<{n * st.op.arity}{code}", packed)
+    a = st.op.arity
+    outs = golden.evaluate_mpfr_many(st.op.id, [flat[i : i + a] for i in range(0, len(flat), a)])
+    out = pack_outputs(st.op, outs)
+    if merkle.leaf_hash(out) != st.leaves[index]:
+        raise TeecertError(f"the MPFR outputs of chunk {index} of {st.op.id} do not hash to the "
+                           "committed leaf: this host's reference arithmetic is faulty")
+    return GoldenChunk(st.op, index, start, n, packed, out)
+
+
+# ------------------------------------------------------------------------ running
+
+
+@dataclass(frozen=True)
+class Divergence:
+    perturbation: str
+    round: int
+    process: int
+    op: str
+    index: int  # vector index in the stream
+    inputs: tuple[int, ...]
+    expected: int
+    got: int
+    error: str | None = None  # the probe failed instead of answering
+
+    def message(self) -> str:
+        where = f"{self.perturbation}, round {self.round + 1}, process {self.process + 1}"
+        if self.error:
+            return f"{where}: {self.error}"
+        op = ops.get(self.op)
+        args = ", ".join(op.fmt.hex(x) for x in self.inputs)
+        return (f"{where}: {self.op} vector {self.index}: {self.op}({args}) = "
+                f"{op.fmt.hex(self.got)}, expected {op.fmt.hex(self.expected)} "
+                f"({ops.ulp_distance(op.fmt, self.expected, self.got)} ulp)")
+
+    def record(self) -> dict[str, Any] | None:
+        """The report's ``divergence`` object (None for a probe failure)."""
+        if self.error:
+            return None
+        fmt = ops.get(self.op).fmt
+        return {"index": self.index, "inputs": [fmt.hex(x) for x in self.inputs],
+                "expected": fmt.hex(self.expected), "got": fmt.hex(self.got),
+                "ulp": ops.ulp_distance(fmt, self.expected, self.got)}
+
+
+@dataclass
+class Outcome:
+    perturbation: Perturbation
+    runs: int = 0
+    vectors: int = 0
+    divergences: list[Divergence] = field(default_factory=list)
+
+
+def _first_difference(g: GoldenChunk, got: bytes) -> tuple[int, tuple[int, ...], int, int]:
+    w = g.op.fmt.bytes
+    code = "Q" if w == 8 else "I"
+    for i in range(g.n):
+        if got[i * w : (i + 1) * w] != g.outputs[i * w : (i + 1) * w]:
+            a = g.op.arity
+            ins = struct.unpack_from(f"<{a}{code}", g.inputs, i * a * w)
+            (exp,) = struct.unpack_from(f"<{code}", g.outputs, i * w)
+            (out,) = struct.unpack_from(f"<{code}", got, i * w)
+            return g.start + i, tuple(ins), exp, out
+    raise AssertionError("outputs differ but no slot does")  # pragma: no cover
+
+
+@contextlib.contextmanager
+def cpu_load(processes: int) -> Iterator[None]:
+    """``processes`` busy loops competing for the cores while the block runs."""
+    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for _ in range(processes)]
+    try:
+        yield
+    finally:
+        for p in procs:
+            p.kill()
+        for p in procs:
+            p.wait()
+
+
+def over_url(p: Perturbation) -> Perturbation:
+    """``p`` for a probe reached with ``--probe-url``: each connection is served by a
+    fresh worker the listening host forks, so fresh processes, concurrency and FP
+    poisoning apply; what changes a process's environment or placement cannot be
+    done from here (the host's environment is the remote machine's)."""
+    if p.not_applicable or not (p.env or p.prefix or p.pin or p.name == "aslr_on"):
+        return p
+    return Perturbation(p.name, not_applicable="a host reached by --probe-url runs in the remote "
+                        "machine's environment: start the host there under this perturbation")
+
+
+def _one_process(host: Sequence[str] | str, p: Perturbation, goldens: Sequence[GoldenChunk],
+                 rnd: int, proc: int, timeout: float, cores: Sequence[int]) -> tuple[int, list[Divergence]]:
+    from .transport import connect, spawn
+
+    found: list[Divergence] = []
+    vectors = 0
+    try:
+        rp = (connect(host, timeout=timeout) if isinstance(host, str)
+              else spawn([*p.prefix, *host], timeout=timeout, env=p.env or None))
+    except TeecertError as exc:
+        return 0, [Divergence(p.name, rnd, proc, "", 0, (), 0, 0, error=str(exc))]
+    try:
+        if p.pin and rp.child_pid is not None and cores:
+            with contextlib.suppress(psutil.Error):
+                psutil.Process(rp.child_pid).cpu_affinity([cores[(rnd + proc) % len(cores)]])
+        if p.poison:
+            rp.fpenv_poison(p.poison)
+        for g in goldens:
+            try:
+                got = rp.run(g.op, g.inputs, g.n)
+            except TeecertError as exc:
+                found.append(Divergence(p.name, rnd, proc, g.op.id, g.start, (), 0, 0, error=str(exc)))
+                break
+            vectors += g.n
+            if got != g.outputs:
+                idx, ins, exp, out = _first_difference(g, got)
+                found.append(Divergence(p.name, rnd, proc, g.op.id, idx, ins, exp, out))
+    finally:
+        rp.close()
+    return vectors, found
+
+
+def run(plan: Plan, p: Perturbation, host: Sequence[str] | str, goldens: Sequence[GoldenChunk],
+        timeout: float) -> Outcome:
+    """Run ``plan`` under ``p``: ``repeats`` rounds of concurrent fresh probe hosts,
+    started with the command ``host`` (argv words), or fresh connections to the
+    listening host at the URL ``host`` (a string; apply :func:`over_url` first)."""
+    outcome = Outcome(p)
+    if p.not_applicable:
+        return outcome
+    width = p.concurrency or plan.processes
+    try:
+        cores = sorted(psutil.Process().cpu_affinity() or [])
+    except (psutil.Error, AttributeError):
+        cores = []
+    lock = threading.Lock()
+    with cpu_load(plan.load_processes), ThreadPoolExecutor(max_workers=width) as pool:
+        for rnd in range(plan.repeats):
+            futures = [pool.submit(_one_process, host, p, goldens, rnd, proc, timeout, cores)
+                       for proc in range(width)]
+            for f in futures:
+                vectors, found = f.result()
+                with lock:
+                    outcome.runs += 1
+                    outcome.vectors += vectors
+                    outcome.divergences.extend(found)
+    return outcome

@@ -1,0 +1,143 @@
+"""The stress suite: what each perturbation catches, and bad stress plans.
+
+Each broken probe below passes a plain run in one process; the stress suite must
+catch it under the perturbation that exposes it (and the control perturbation,
+fresh processes with nothing else changed, must not, where the fault is not random).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from teecert import stress
+from teecert.errors import MalformedInput
+from teecert.run import _statement_of
+
+from conftest import no_traceback, teecert_cli
+from probezoo import build_zoo_probe
+
+
+def _run(probe: Path, profile: Path, key: Path, out: Path) -> tuple[int, dict[str, Any]]:
+    res = teecert_cli(["run", "--probe", str(probe), "--profile", str(profile), "--key", str(key),
+                       "--out", str(out)], timeout=300)
+    assert no_traceback(res.err), res.err
+    [report] = out.glob("teecert-report-*.json")
+    return res.code, _statement_of(report)["predicate"]
+
+
+def _stress_rows(pred: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["id"].split("[", 1)[1].rstrip("]"): r for r in pred["results"] if r["suite"] == "stress"}
+
+
+def test_reference_probe_is_identical_under_every_perturbation(tmp_path: Path, key_file: Path,
+                                                               quick_profile: Path) -> None:
+    code, pred = _run(build_zoo_probe("reference"), quick_profile, key_file, tmp_path)
+    rows = _stress_rows(pred)
+    assert set(rows) == set(stress.PERTURBATIONS)
+    assert code == 0
+    for row in rows.values():
+        assert row["outcome"] == "passed", row
+        assert row["vectors"] > 0 or "not applicable" in row["message"], row
+
+
+def test_heap_leak_is_caught_by_malloc_perturb_only(tmp_path: Path, key_file: Path,
+                                                    quick_profile: Path) -> None:
+    code, pred = _run(build_zoo_probe("heap_leak"), quick_profile, key_file, tmp_path)
+    assert code == 1
+    failed = {r["id"] for r in pred["results"] if r["outcome"] == "failed"}
+    assert failed == {"test_stress.py::test_perturbation[malloc_perturb]"}, failed
+    row = _stress_rows(pred)["malloc_perturb"]
+    assert "differ under malloc_perturb" in row["message"]
+    d = row["divergence"]
+    assert d["expected"] == "7ff8000000000000" and d["got"].startswith("7ff80000") and d["got"] != d["expected"]
+
+
+def test_address_dependence_is_caught_in_fresh_processes(tmp_path: Path, key_file: Path,
+                                                         quick_profile: Path) -> None:
+    code, pred = _run(build_zoo_probe("aslr"), quick_profile, key_file, tmp_path)
+    assert code == 1
+    rows = _stress_rows(pred)
+    randomized = [n for n in rows if n != "aslr_off"]
+    # Half of all processes draw the bad address: with 4+ processes in each of 9
+    # perturbations, missing it everywhere has probability below 2^-36.
+    assert any(rows[n]["outcome"] == "failed" for n in randomized)
+    bad = next(rows[n] for n in randomized if rows[n]["outcome"] == "failed")
+    assert "f64.div.rne vector 14" in bad["message"] and "(1 ulp)" in bad["message"]
+    # With ASLR off every process has the same layout: all right or all wrong.
+    msg = rows["aslr_off"]["message"]
+    assert rows["aslr_off"]["outcome"] == "passed" or msg.startswith("4 of 4 processes"), msg
+
+
+def test_caller_rounding_is_caught_by_fp_poison(tmp_path: Path, key_file: Path,
+                                                quick_profile: Path) -> None:
+    code, pred = _run(build_zoo_probe("caller_rounding"), quick_profile, key_file, tmp_path)
+    assert code == 1
+    rows = _stress_rows(pred)
+    assert rows["fp_poison"]["outcome"] == "failed"
+    assert "differ under fp_poison" in rows["fp_poison"]["message"]
+    assert rows["fresh_processes"]["outcome"] == "passed"
+
+
+def _profile_with(tmp_path: Path, base: Path, **stress_fields: Any) -> Path:
+    doc = json.loads(base.read_text())
+    doc["stress"] = {**doc["stress"], **stress_fields}
+    out = tmp_path / "p.json"
+    out.write_text(json.dumps(doc))
+    return out
+
+
+@pytest.mark.parametrize("fields, words", [
+    ({"perturbations": ["fresh_processes", "moon_phase"]}, "stress"),
+    ({"ops": ["f64.frobnicate.rne"]}, "field stress.ops: unknown op 'f64.frobnicate.rne'"),
+    ({"chunks": 17}, "stress"),
+    ({"processes": 0}, "stress"),
+    ({"repeats": 1000}, "stress"),
+])
+def test_bad_stress_plans_are_one_line(tmp_path: Path, key_file: Path, quick_profile: Path,
+                                       fields: dict[str, Any], words: str) -> None:
+    prof = _profile_with(tmp_path, quick_profile, **fields)
+    res = teecert_cli(["run", "--profile", str(prof), "--key", str(key_file), "--out",
+                       str(tmp_path / "out")])
+    assert res.code == 2, res.out[-500:] + res.err
+    [line] = res.err.strip().splitlines()
+    assert words in line and str(prof) in line
+    assert not list((tmp_path / "out").glob("teecert-report-*")) if (tmp_path / "out").exists() else True
+
+
+@pytest.mark.parametrize("workers", ["0", "-3", "lots", "5000"])
+def test_impossible_worker_counts_are_refused(tmp_path: Path, key_file: Path, workers: str) -> None:
+    res = teecert_cli(["run", "-n", workers, "--key", str(key_file), "--out", str(tmp_path)])
+    assert res.code == 2
+    assert f"-n {workers}" in res.err and "1 to 1024" in res.err
+    assert not list(tmp_path.glob("teecert-report-*"))
+
+
+def test_unknown_perturbation_and_unknown_op_in_the_api() -> None:
+    with pytest.raises(MalformedInput, match="unknown perturbation 'x'"):
+        stress.perturbation("x", 1)
+    with pytest.raises(MalformedInput, match=r"the vector set has no stream for f64\.add\.rne"):
+        stress.plan_from_profile({"repeats": 1, "processes": 1, "perturbations": ["tz"],
+                                  "ops": ["f64.add.rne"]}, {}, "p")
+
+
+def test_a_crashing_probe_fails_each_perturbation_naming_the_crash(tmp_path: Path, key_file: Path,
+                                                                   quick_profile: Path) -> None:
+    from test_transport import misbehaving_probe
+
+    code, pred = _run(misbehaving_probe("segv"), quick_profile, key_file, tmp_path)
+    assert code == 1
+    rows = _stress_rows(pred)
+    applied = [r for r in rows.values() if "not applicable" not in r["message"]]
+    assert applied and all(r["outcome"] == "failed" for r in applied)
+    for r in applied:
+        assert "probe crashed with SIGSEGV during f64.div.rne" in r["message"], r["message"]
+
+
+def test_over_a_url_only_what_a_connection_can_vary_applies() -> None:
+    kept = {n for n in stress.PERTURBATIONS
+            if not stress.over_url(stress.perturbation(n, 7)).not_applicable}
+    assert kept == {"fresh_processes", "threads", "fp_poison"}
