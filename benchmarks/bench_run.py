@@ -4,7 +4,13 @@ Runs ``teecert run`` (development profile, the full 58.7 million stream vectors)
 as a user would, with one process and with ``-n 2``, and samples the resident
 memory of the whole process tree (controller, pytest, xdist workers) every 20 ms.
 
-    python benchmarks/bench_run.py [--repeat 3] [--profile development]
+    python benchmarks/bench_run.py [--repeat 3] [--profile development|strict] [--workers 2]
+
+After each configuration it also prints, from the last run's report, the time the
+tests of each suite took (summed over tests, so with -n 2 the sum exceeds the wall
+time): the stress suite's share is the "stress run" figure of the strict profile.
+The libm suite caches its MPFR re-derivations under ~/.cache/teecert/libm, so the
+first run on a machine is slower than the best of several.
 
 Prints figures; asserts nothing (figures go in the issue notes, not in tests).
 """
@@ -12,6 +18,8 @@ Prints figures; asserts nothing (figures go in the issue notes, not in tests).
 from __future__ import annotations
 
 import argparse
+import base64
+import json
 import subprocess
 import sys
 import tempfile
@@ -46,15 +54,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--profile", default="development")
+    ap.add_argument("--workers", action="append", help="worker counts to try (default: one "
+                    "process and -n 2)")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         key = Path(tmp) / "key.pem"
         subprocess.run([sys.executable, "-m", "teecert", "keys", "generate", str(key)], check=True,
                        stdout=subprocess.DEVNULL)
         print(f"teecert run --profile {a.profile}: {psutil.cpu_count()} logical cores")
-        for workers in (None, "2"):
+        for workers in ([None if w == "1" else w for w in a.workers] if a.workers else (None, "2")):
+            out = Path(tmp) / f"out-{workers}"
             cmd = [sys.executable, "-m", "teecert", "run", "--profile", a.profile, "--key", str(key),
-                   "--out", str(Path(tmp) / "out")]
+                   "--out", str(out)]
             if workers:
                 cmd += ["-n", workers]
             runs = [measure(cmd) for _ in range(a.repeat)]
@@ -64,6 +75,20 @@ def main() -> None:
             label = f"-n {workers}" if workers else "one process"
             print(f"  {label:12s} best {best:6.2f} s of {a.repeat}, peak memory of the process tree "
                   f"{peak / 2**20:7.1f} MiB, exit codes {codes}")
+            print("    " + suite_times(out))
+
+
+def suite_times(out: Path) -> str:
+    """Seconds the tests of each suite took in the newest report of ``out``."""
+    reports = sorted(out.glob("teecert-report-*.json"), key=lambda p: p.stat().st_mtime)
+    if not reports:
+        return "no report"
+    env = json.loads(reports[-1].read_bytes())
+    pred = json.loads(base64.b64decode(env["payload"]))["predicate"]
+    per: dict[str, int] = {}
+    for r in pred["results"]:
+        per[r["suite"]] = per.get(r["suite"], 0) + int(r["duration_ms"])
+    return ", ".join(f"{s} {ms / 1000:.1f} s" for s, ms in sorted(per.items()))
 
 
 if __name__ == "__main__":

@@ -102,7 +102,12 @@ def value(fmt: FloatFormat, c: int, m: int) -> int:
 
 
 def vectors(op: Op, seed: int, start: int, count: int) -> list[tuple[int, ...]]:
-    """Inputs of vectors ``start .. start+count-1`` of the stream ``(op, seed)``."""
+    """Inputs of vectors ``start .. start+count-1`` of the stream ``(op, seed)``
+    (a libm op's stream comes from ``teecert-libm-v1``, ``libm_streams``)."""
+    if op.kind == "libm":
+        from . import libm_streams
+
+        return libm_streams.vectors(op, seed, start, count)
     s0 = initial_state(op.id, seed)
     fmt = op.fmt
     per = 2 * op.arity

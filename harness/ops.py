@@ -109,6 +109,14 @@ FLOAT_OPS = {
     "mul_add_unfused": (3, "(a * b) + c with two roundings, never contracted"),
 }
 
+#: Elementary functions of the libm suite -> arity (docs/ops.md, "libm functions"):
+#: correctly rounded to nearest is the golden value, round-to-nearest only.
+LIBM_FUNCTIONS = {
+    "exp": 1, "expm1": 1, "log": 1, "log1p": 1, "log2": 1, "log10": 1, "pow": 2,
+    "sin": 1, "cos": 1, "tan": 1, "asin": 1, "acos": 1, "atan": 1, "atan2": 2,
+    "sinh": 1, "cosh": 1, "tanh": 1, "cbrt": 1, "hypot": 2, "erf": 1,
+}
+
 
 @dataclass(frozen=True)
 class Op:
@@ -119,6 +127,9 @@ class Op:
     name: str
     rounding: str
     arity: int
+    #: "float" (IEEE 754 arithmetic, bit-exact by definition) or "libm" (an
+    #: elementary function, golden = correctly rounded, judged by the libm suite)
+    kind: str = "float"
 
     @property
     def in_bytes(self) -> int:
@@ -141,6 +152,10 @@ def _build_catalogue() -> dict[str, Op]:
             for rnd in ROUNDINGS:
                 op_id = f"{fmt.name}.{name}.{rnd}"
                 ops[op_id] = Op(op_id, fmt, name, rnd, arity)
+    for fmt in (F32, F64):  # after every float op: the reference probe's order
+        for name, arity in LIBM_FUNCTIONS.items():
+            op_id = f"{fmt.name}.{name}.rne"
+            ops[op_id] = Op(op_id, fmt, name, "rne", arity, "libm")
     return ops
 
 

@@ -113,10 +113,9 @@ def pytest_configure(config: pytest.Config) -> None:
         from .run import check_pinned_vectors
 
         check_pinned_vectors(profile, vs)
-        if "stress" in profile.data:
-            from .stress import plan_from_profile
+        from .run import check_profile_plan
 
-            plan_from_profile(profile.data["stress"], vs.streams(), f"profile {profile.id}")
+        check_profile_plan(profile, vs, f"profile {profile.id}")
     except TeecertError as e:
         raise pytest.UsageError(str(e)) from None
     if winput is not None:  # an xdist worker: the controller chose seed and ids

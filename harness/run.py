@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import canonical, keys, pending
+from . import canonical, keys, ops, pending
 from .errors import MalformedInput, TeecertError, UsageError
 from .probe import load_probe
 from .probe_build import reference_probe_path
@@ -64,6 +64,19 @@ def check_pinned_vectors(profile: Profile, vs: VectorSet) -> None:
             f"vector set {vs.name} ({vs.path}, digest {vs.digest[:16]}...) is not the one profile "
             f"{profile.id} pins ({profile.vector_set_name}, digest {profile.vector_digest[:16]}...)"
         )
+
+
+def check_profile_plan(profile: Profile, vs: VectorSet, where: str) -> None:
+    """What a profile asks of the vector set beyond its schema: the stress plan's ops
+    and chunks, and libm pins naming libm functions; one line naming ``where``."""
+    if "stress" in profile.data:
+        from .stress import plan_from_profile
+
+        plan_from_profile(profile.data["stress"], vs.streams(), where)
+    for op_id in profile.data.get("libm", {}).get("pinned", {}):
+        op = ops.get(op_id, f"{where}: field libm.pinned")
+        if op.kind != "libm":
+            raise MalformedInput(f"{where}: field libm.pinned: {op_id} is not a libm function")
 
 
 def check_vector_contents(vs: VectorSet) -> None:
@@ -130,10 +143,7 @@ def run(
     vs = load_set(vectors)
     check_pinned_vectors(prof, vs)
     check_vector_contents(vs)
-    if "stress" in prof.data:  # ops and chunks the vector set must have
-        from .stress import plan_from_profile
-
-        plan_from_profile(prof.data["stress"], vs.streams(), f"profile {profile}")
+    check_profile_plan(prof, vs, f"profile {profile}")
     if workers is not None and workers != "auto" and not (workers.isdigit() and 1 <= int(workers) <= 1024):
         raise UsageError(f"-n {workers}: the number of workers must be 'auto' or 1 to 1024")
     key_path = key or keys.default_key_path()

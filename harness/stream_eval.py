@@ -55,6 +55,28 @@ def _warn_slow() -> None:
         )
 
 
+def _generator(op: Op, s0: int) -> Callable[[int, int, Any], None]:
+    """``gen(start, n, buf)``: the C generator of ``op``'s stream (teecert-mix-v1, or
+    teecert-libm-v1 for a libm function) writing vectors ``start .. start+n-1``."""
+    lib = _accel.lib
+    arity, width = op.arity, op.fmt.width
+    if op.kind == "libm":
+        from . import libm_streams
+
+        dom = _accel.ffi.new("int32_t[]", [int(x) for d in libm_streams.domain(op.name, op.fmt)
+                                          for x in d])
+
+        def gen_libm(start: int, n: int, buf: Any) -> None:
+            lib.teecert_gen_libm(s0, start, n, arity, width, dom, buf)
+
+        return gen_libm
+
+    def gen_mix(start: int, n: int, buf: Any) -> None:
+        lib.teecert_gen(s0, start, n, arity, width, buf)
+
+    return gen_mix
+
+
 def _check_span(op: Op, count: int, chunk_size: int) -> None:
     if count < 0:
         raise UsageError(f"stream {op.id}: negative vector count {count}")
@@ -90,14 +112,14 @@ def evaluate_stream(
     inbuf = probe.new_buffer(size * op.in_bytes)
     outbuf = probe.new_buffer(size * op.out_bytes)
     out_view = memoryview(_probe_ffi.buffer(outbuf))
-    gen = _accel.lib.teecert_gen
+    gen = _generator(op, s0)
     run_into = probe.run_into
-    arity, width, out_bytes = op.arity, op.fmt.width, op.out_bytes
+    out_bytes = op.out_bytes
     sha256 = hashlib.sha256
     leaves: list[bytes] = []
     for index, start in enumerate(range(0, count, chunk_size)):
         n = min(chunk_size, count - start)
-        gen(s0, start, n, arity, width, inbuf)
+        gen(start, n, inbuf)
         run_into(op, inbuf, outbuf, n)
         h = sha256(b"\x00")
         h.update(out_view[: n * out_bytes])
@@ -117,8 +139,8 @@ def _evaluate_remote(probe: RemoteProbe, op: Op, s0: Any, count: int, chunk_size
     bufs = [(probe.new_buffer(size * op.in_bytes), probe.new_buffer(size * op.out_bytes))
             for _ in range(min(per, -(-count // chunk_size)))]
     views = [memoryview(_probe_ffi.buffer(o)) for _i, o in bufs]
-    gen = _accel.lib.teecert_gen
-    arity, width, out_bytes = op.arity, op.fmt.width, op.out_bytes
+    gen = _generator(op, s0)
+    out_bytes = op.out_bytes
     leaves: list[bytes] = []
     starts = list(range(0, count, chunk_size))
     for first in range(0, len(starts), per):
@@ -126,7 +148,7 @@ def _evaluate_remote(probe: RemoteProbe, op: Op, s0: Any, count: int, chunk_size
         items = []
         for (inbuf, outbuf), start in zip(bufs, group, strict=False):
             n = min(chunk_size, count - start)
-            gen(s0, start, n, arity, width, inbuf)
+            gen(start, n, inbuf)
             items.append((inbuf, outbuf, n))
         probe.run_batch(op, items)
         for j, (_i, _o, n) in enumerate(items):
@@ -161,8 +183,7 @@ def chunk_inputs(op: Op, seed: int, start: int, n: int) -> bytes:
         _warn_slow()
         return generator.pack_inputs(op, generator.vectors(op, seed, start, n))
     buf = _accel.ffi.new("unsigned char[]", n * op.in_bytes)
-    _accel.lib.teecert_gen(generator.initial_state(op.id, seed), start, n, op.arity,
-                           op.fmt.width, buf)
+    _generator(op, generator.initial_state(op.id, seed))(start, n, buf)
     return bytes(_accel.ffi.buffer(buf))
 
 

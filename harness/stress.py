@@ -170,11 +170,7 @@ def plan_from_profile(stress: Mapping[str, Any], streams: Mapping[str, Stream], 
         if name not in PERTURBATIONS:
             raise MalformedInput(f"{where}: field stress.perturbations: unknown perturbation "
                                  f"{name!r} (known: {', '.join(PERTURBATIONS)})")
-    chunks = int(stress.get("chunks", DEFAULTS["chunks"]))
-    for op_id in op_ids:
-        if chunks > streams[op_id].chunks:
-            raise MalformedInput(f"{where}: field stress.chunks: {chunks} chunks asked, the stream "
-                                 f"of {op_id} has {streams[op_id].chunks}")
+    chunks = int(stress.get("chunks", DEFAULTS["chunks"]))  # at most a stream's own
     return Plan(tuple(streams[o] for o in op_ids), int(stress["repeats"]), int(stress["processes"]),
                 int(stress.get("load_processes", DEFAULTS["load_processes"])), chunks,
                 tuple(stress["perturbations"]))
@@ -191,6 +187,34 @@ class GoldenChunk:
     n: int
     inputs: bytes
     outputs: bytes
+    #: "golden" (the references' outputs) or "baseline" (what a fresh, unperturbed
+    #: probe process gave: libm functions, whose golden value the platform need not
+    #: meet, must at least not change under a perturbation)
+    reference: str = "golden"
+
+
+def chunks_of(plan: Plan, kind: str) -> list[tuple[Stream, int]]:
+    """(stream, chunk index) pairs of the plan's ``kind`` ops ("float" or "libm")."""
+    return [(st, k) for st in plan.streams if st.op.kind == kind
+            for k in range(min(plan.chunks, st.chunks))]
+
+
+def baseline_chunks(pairs: Sequence[tuple[Stream, int]], host: Sequence[str] | str,
+                    timeout: float) -> list[GoldenChunk]:
+    """The outputs a fresh probe host gives with nothing perturbed (a command is
+    started as it is; a URL gets a fresh connection)."""
+    from .transport import connect, spawn
+
+    rp = connect(host, timeout=timeout) if isinstance(host, str) else spawn(host, timeout=timeout)
+    try:
+        out = []
+        for st, k in pairs:
+            start, n = st.chunk_span(k)
+            packed = chunk_inputs(st.op, st.seed, start, n)
+            out.append(GoldenChunk(st.op, k, start, n, packed, rp.run(st.op, packed, n), "baseline"))
+        return out
+    finally:
+        rp.close()
 
 
 def golden_chunk(st: Stream, index: int) -> GoldenChunk:
@@ -233,8 +257,9 @@ class Divergence:
             return f"{where}: {self.error}"
         op = ops.get(self.op)
         args = ", ".join(op.fmt.hex(x) for x in self.inputs)
+        what = "expected" if op.kind == "float" else "an unperturbed process gave"
         return (f"{where}: {self.op} vector {self.index}: {self.op}({args}) = "
-                f"{op.fmt.hex(self.got)}, expected {op.fmt.hex(self.expected)} "
+                f"{op.fmt.hex(self.got)}, {what} {op.fmt.hex(self.expected)} "
                 f"({ops.ulp_distance(op.fmt, self.expected, self.got)} ulp)")
 
     def record(self) -> dict[str, Any] | None:
@@ -351,3 +376,52 @@ def run(plan: Plan, p: Perturbation, host: Sequence[str] | str, goldens: Sequenc
                     outcome.vectors += vectors
                     outcome.divergences.extend(found)
     return outcome
+
+
+# ------------------------------------------------------------------ for the suites
+
+
+def host_of(session: Any) -> list[str] | str:
+    """The command that starts a fresh probe host for ``session`` (a
+    ``teecert.session.Session``), or the URL of the listening one it uses."""
+    import shlex
+
+    from .transport import default_host_cmd
+
+    if session.probe_cmd:
+        return shlex.split(session.probe_cmd)
+    if session.probe_url:
+        return str(session.probe_url)
+    return default_host_cmd(session.probe_path)
+
+
+def check(plan: Plan, name: str, goldens: Sequence[GoldenChunk], session: Any,
+          against: str) -> tuple[bool, dict[str, Any]]:
+    """Run ``plan`` under perturbation ``name`` against ``goldens`` and return whether
+    every process agreed and the result record (fields of the report's result row)."""
+    record: dict[str, Any] = {"op": None, "kind": "check", "vectors": 0, "failures": 0,
+                              "divergence": None}
+    if not goldens:
+        record["message"] = f"{name}: the stress plan has no streams for this suite"
+        return True, record
+    host = host_of(session)
+    p = perturbation(name, session.seed)
+    if isinstance(host, str):
+        p = over_url(p)
+    if p.not_applicable:
+        record["message"] = f"{name}: not applicable here: {p.not_applicable}"
+        return True, record
+    out = run(plan, p, host, goldens, session.probe_timeout)
+    what = (f"{name} ({p.note})" if p.note else name) + (
+        f": {out.runs} fresh processes in {plan.repeats} rounds, {out.vectors} vectors over "
+        f"{len({g.op.id for g in goldens})} streams")
+    record["vectors"] = out.vectors
+    if not out.divergences:
+        record["message"] = f"{what}: all identical to {against}"
+        return True, record
+    first = out.divergences[0]
+    bad_runs = len({(d.round, d.process) for d in out.divergences})
+    record.update(op=first.op or None, failures=len(out.divergences), divergence=first.record(),
+                  message=(f"{bad_runs} of {out.runs} processes differ under {name}; "
+                           f"first: {first.message()}"))
+    return False, record

@@ -81,10 +81,13 @@ def generate(
         files[f"explicit/{op.id}.json"] = hashlib.sha256(text).hexdigest()
     say(f"explicit vectors: {len(selected)} files")
 
+    def chunks_of(op: ops.Op) -> int:
+        return vectors.LIBM_CHUNKS[op.fmt.name] if op.kind == "libm" else chunks
+
     tasks = [
         (op.id, vectors.STREAM_SEED, c * vectors.CHUNK_SIZE, vectors.CHUNK_SIZE)
         for op in selected
-        for c in range(chunks)
+        for c in range(chunks_of(op))
     ]
     leaves: dict[str, dict[int, bytes]] = {op.id: {} for op in selected}
     jobs = jobs or os.cpu_count() or 1
@@ -96,21 +99,25 @@ def generate(
             done += 1
             if done % 16 == 0 or done == len(tasks):
                 say(f"stream chunks: {done}/{len(tasks)}")
-    streams: list[dict[str, Any]] = []
+    by_file: dict[str, list[dict[str, Any]]] = {vectors.STREAMS: [], vectors.LIBM_STREAMS: []}
     for op in selected:
         lv = [leaves[op.id][k] for k in sorted(leaves[op.id])]
-        streams.append(
+        by_file[vectors.LIBM_STREAMS if op.kind == "libm" else vectors.STREAMS].append(
             {
                 "op": op.id,
                 "seed": vectors.STREAM_SEED,
-                "count": chunks * vectors.CHUNK_SIZE,
+                "count": chunks_of(op) * vectors.CHUNK_SIZE,
                 "root": merkle.root(lv).hex(),
                 "leaves": [x.hex() for x in lv],
             }
         )
-    text = vectors.streams_text(streams).encode()
-    write_atomic(out / vectors.STREAMS, text)
-    files[vectors.STREAMS] = hashlib.sha256(text).hexdigest()
+    for fname, gen in ((vectors.STREAMS, vectors.GENERATOR),
+                       (vectors.LIBM_STREAMS, vectors.LIBM_GENERATOR)):
+        if not by_file[fname] and fname == vectors.LIBM_STREAMS:
+            continue
+        text = vectors.streams_text(by_file[fname], gen).encode()
+        write_atomic(out / fname, text)
+        files[fname] = hashlib.sha256(text).hexdigest()
     write_atomic(out / vectors.MANIFEST, vectors.manifest_text(files).encode())
     return files
 

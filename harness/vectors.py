@@ -24,13 +24,18 @@ from .errors import MalformedInput
 
 FORMAT = "teecert-vectors/1"
 SET_NAME = "teecert-core"
-SET_VERSION = "1"
+SET_VERSION = "2"
 GENERATOR = "teecert-mix-v1"
 CHUNK_SIZE = 65536
 STREAM_CHUNKS = 16
 STREAM_SEED = 1
 MANIFEST = "manifest.json"
 STREAMS = "streams.json"
+#: Streams of the libm functions, from their own generator (``libm_streams``):
+#: two chunks per binary64 function, one per binary32 function.
+LIBM_STREAMS = "libm-streams.json"
+LIBM_GENERATOR = "teecert-libm-v1"
+LIBM_CHUNKS = {"f64": 2, "f32": 1}
 
 
 @dataclass(frozen=True)
@@ -193,12 +198,21 @@ def load_explicit(vs: VectorSet, op_id: str) -> list[ExplicitVector]:
 
 
 def load_streams(vs: VectorSet) -> dict[str, Stream]:
-    where = str(vs.path / STREAMS)
-    doc = _read_listed(vs, STREAMS)
+    """Every stream of the set: ``streams.json`` (float ops) and, when the manifest
+    lists it, ``libm-streams.json`` (libm functions)."""
+    out = _load_stream_file(vs, STREAMS, GENERATOR, "float")
+    if LIBM_STREAMS in vs.files:
+        out.update(_load_stream_file(vs, LIBM_STREAMS, LIBM_GENERATOR, "libm"))
+    return out
+
+
+def _load_stream_file(vs: VectorSet, fname: str, gen: str, kind: str) -> dict[str, Stream]:
+    where = str(vs.path / fname)
+    doc = _read_listed(vs, fname)
     if _field(doc, "format", str, where) != FORMAT:
         raise MalformedInput(f"{where}: field 'format' must be {FORMAT!r}")
-    if _field(doc, "generator", str, where) != GENERATOR:
-        raise MalformedInput(f"{where}: field 'generator' must be {GENERATOR!r}")
+    if _field(doc, "generator", str, where) != gen:
+        raise MalformedInput(f"{where}: field 'generator' must be {gen!r}")
     chunk = _field(doc, "chunk_size", int, where)
     if chunk <= 0:
         raise MalformedInput(f"{where}: field 'chunk_size' must be positive")
@@ -206,6 +220,8 @@ def load_streams(vs: VectorSet) -> dict[str, Stream]:
     for i, s in enumerate(_field(doc, "streams", list, where)):
         sw = f"{where}: streams[{i}]"
         op = ops.get(_field(s, "op", str, sw), sw + ".op")
+        if op.kind != kind:
+            raise MalformedInput(f"{sw}.op: {op.id} is a {op.kind} op, not one of this file's")
         seed = _field(s, "seed", int, sw)
         count = _field(s, "count", int, sw)
         leaves = tuple(bytes.fromhex(x) for x in _hexlist(_field(s, "leaves", list, sw), sw + ".leaves"))
@@ -262,8 +278,8 @@ def explicit_text(op: ops.Op, groups: list[tuple[str, str, list[tuple[tuple[int,
     return "\n".join(lines) + "\n"
 
 
-def streams_text(streams: list[dict[str, Any]]) -> str:
-    head = {"format": FORMAT, "generator": GENERATOR, "chunk_size": CHUNK_SIZE}
+def streams_text(streams: list[dict[str, Any]], generator: str = GENERATOR) -> str:
+    head = {"format": FORMAT, "generator": generator, "chunk_size": CHUNK_SIZE}
     lines = [_line(head)[:-1] + ',"streams":[']
     for i, s in enumerate(streams):
         lines.append(_line(s) + ("," if i + 1 < len(streams) else ""))

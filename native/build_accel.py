@@ -33,6 +33,8 @@ ffibuilder.cdef(
     void teecert_gen_scalar(uint64_t s0, uint64_t start, uint64_t n, uint32_t arity,
                             uint32_t width, void *out);
     const char *teecert_gen_impl(void);
+    void teecert_gen_libm(uint64_t s0, uint64_t start, uint64_t n, uint32_t arity,
+                          uint32_t width, const int32_t *dom, void *out);
     uint64_t teecert_accel_fpenv(char *arch);
     """
 )

@@ -48,8 +48,10 @@ def pytest_generate_tests(metafunc: Any) -> None:
         metafunc.parametrize("vector_op", [])
         return
     kind = getattr(metafunc.function, "teecert_ops", "explicit")
+    # float ops (ieee754 suite) or libm functions (libm suite)
+    family = getattr(metafunc.function, "teecert_family", "float")
     if kind == "explicit":
         ids = sess.vector_set.explicit_ops()
     else:
         ids = sorted(sess.streams)
-    metafunc.parametrize("vector_op", ids)
+    metafunc.parametrize("vector_op", [i for i in ids if ops.get(i).kind == family])

@@ -67,6 +67,8 @@ ZOO: dict[str, ZooProbe] = {
         ZooProbe("clock_backwards", "its clocks step back 2 us every 2 us",
                  defines={**_named("clock-backwards"),
                           "TEECERT_CLOCK_HOOK(v)": "((v)-(((v)>>11)&1)*2000)"}),
+        ZooProbe("other_exp", "f64.exp.rne from another implementation (exp2(x log2 e))",
+                 source="other_exp.c"),
         ZooProbe("caller_rounding", "computes in the caller's rounding mode when it is not "
                  "round-to-nearest", source="caller_rounding.c"),
     )

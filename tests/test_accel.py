@@ -13,7 +13,8 @@ from teecert import generator, ops
 _accel = pytest.importorskip("teecert._accel", reason="teecert._accel is not built (pip install -e .)")
 
 #: One op per (arity, width) shape; the generator depends on nothing else of the op.
-SHAPES = sorted({(op.arity, op.fmt.width): op.id for op in ops.CATALOGUE.values()}.items())
+FLOAT_OPS = [op for op in ops.CATALOGUE.values() if op.kind == "float"]  # libm: test_libm_suite
+SHAPES = sorted({(op.arity, op.fmt.width): op.id for op in FLOAT_OPS}.items())
 SHAPE_OPS = [ops.get(op_id) for _shape, op_id in SHAPES]
 
 
@@ -97,7 +98,7 @@ def test_an_unknown_width_writes_nothing() -> None:
 
 def test_every_catalogue_op_agrees_on_its_own_stream() -> None:
     """The state depends on the op id, so check each of the 56 streams' first chunk."""
-    for op in ops.CATALOGUE.values():
+    for op in FLOAT_OPS:
         assert c_vectors(op, 1, 1000, 24) == py_vectors(op, 1, 1000, 24), op.id
 
 

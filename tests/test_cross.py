@@ -112,8 +112,9 @@ def native_run(tmp_path_factory: pytest.TempPathFactory, key_file: Path) -> dict
     return _run([], tmp_path_factory.mktemp("native"), key_file)
 
 
-def _roots(pred: dict[str, Any]) -> dict[str, str]:
-    return {r["op"]: r["root"] for r in pred["results"] if r.get("kind") == "stream"}
+def _roots(pred: dict[str, Any], suite: str = "ieee754") -> dict[str, str]:
+    return {r["op"]: r["root"] for r in pred["results"]
+            if r.get("kind") == "stream" and r["suite"] == suite}
 
 
 def test_full_suites_under_qemu_match_native(cross_cmd: tuple[str, str], native_run: dict[str, Any],
@@ -132,8 +133,11 @@ def test_full_suites_under_qemu_match_native(cross_cmd: tuple[str, str], native_
     assert len(roots) == 56
     assert roots == native_roots
     for r in pred["results"]:
-        if r.get("kind") == "stream":
+        if r.get("kind") == "stream" and r["suite"] == "ieee754":
             assert r["root"] == r["expected_root"], r["op"]
+    # The platform's libm is another matter: glibc on another architecture computes
+    # some functions differently (the libm suite is advisory in development).
+    assert len(_roots(pred, "libm")) == 40
 
     # Characterization: differs as the two architectures' manuals say it must.
     here, there = native_run["probe"]["characterization"], pred["probe"]["characterization"]

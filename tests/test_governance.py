@@ -233,8 +233,8 @@ def test_load_governed(gov: Gov, signed_profile: Path, tmp_path: Path) -> None:
 def test_bootstrap_builtin() -> None:
     b, strict = profiles.load_profile("bootstrap"), profiles.load_profile("strict")
     assert (b.tier, b.validity_days, b.data["attestation"]["required"]) == ("bootstrap", 30, True)
-    # strict's suites, but stress and clocks only advisory, and a quarter of each stream
-    relaxed = {"stress", "clocks"}
+    # strict's suites, but stress, clocks and libm only advisory, and a quarter of each stream
+    relaxed = {"stress", "clocks", "libm"}
     assert {k: v for k, v in b.suites.items() if k not in relaxed} == {
         k: v for k, v in strict.suites.items() if k not in relaxed}
     assert all(b.suites[k] == "advisory" for k in relaxed) and b.stream_scale < strict.stream_scale

@@ -19,8 +19,9 @@ def test_builtins_have_the_documented_policy() -> None:
     dev, strict = profiles.load_profile("development"), profiles.load_profile("strict")
     assert (dev.id, dev.tier, dev.validity_days, dev.unsupported_ops_fail) == ("development", "development", 30, False)
     assert (strict.id, strict.tier, strict.validity_days, strict.unsupported_ops_fail) == ("strict", "strict", 90, True)
-    assert set(dev.required_suites()) == SUITES and dev.advisory_suites() == ["attestation"]
-    assert set(strict.required_suites()) == SUITES | {"attestation"} and strict.advisory_suites() == []
+    assert set(dev.required_suites()) == SUITES and dev.advisory_suites() == ["attestation", "libm"]
+    assert set(strict.required_suites()) == SUITES | {"attestation", "libm"}
+    assert strict.advisory_suites() == []
     # development accepts simulated evidence; strict only real, non-debug, up-to-date TEEs
     assert dev.data["attestation"]["required"] is False and "sim" in dev.data["attestation"]["policy"]["formats"]
     spol = strict.data["attestation"]["policy"]

@@ -45,8 +45,12 @@ def test_shape_every_op_has_explicit_vectors_and_a_million_vector_stream(shipped
     streams = shipped.streams()
     assert sorted(streams) == sorted(ops.CATALOGUE)
     for st in streams.values():
-        assert st.count >= 1_000_000 and st.chunk_size == vectors.CHUNK_SIZE
+        # float ops: a million vectors; libm functions: 2 chunks (f64) or 1 (f32)
+        want = (vectors.LIBM_CHUNKS[st.op.fmt.name] * vectors.CHUNK_SIZE if st.op.kind == "libm"
+                else 16 * vectors.CHUNK_SIZE)
+        assert st.count == want and st.chunk_size == vectors.CHUNK_SIZE
         assert merkle.root(st.leaves) == st.root
+    assert {v.group for v in shipped.explicit("f64.sin.rne")} == {"special", "hard", "domain"}
     groups = {v.group for v in shipped.explicit("f64.fma.rne")}
     assert {"specials", "nan", "subnormal", "halfway", "range", "cancellation", "contraction", "random"} <= groups
 

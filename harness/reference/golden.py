@@ -82,6 +82,10 @@ def evaluate(op_id: str, args: Sequence[int]) -> int:
     for an unknown op or inputs that are not bit patterns of the op's format."""
     op = _op(op_id)
     (vec,) = _checked(op, [args])
+    if op.kind == "libm":  # correctly rounded: MPFR and mpmath must agree
+        from . import libm
+
+        return libm.golden(op.name, op.fmt, vec)
     r = rational.op_function(op_id)(*vec)
     m = mpfr.evaluate(op_id, vec)
     if r != m:
@@ -96,6 +100,10 @@ def evaluate_many(op_id: str, args_list: Iterable[Sequence[int]]) -> list[int]:
     the first vector where they differ is raised as ``ReferenceDisagreement``."""
     op = _op(op_id)
     vecs = _checked(op, args_list)
+    if op.kind == "libm":
+        from . import libm
+
+        return libm.golden_many(op.name, op.fmt, vecs)
     r = rational.evaluate_many(op_id, vecs)
     m = mpfr.evaluate_many(op_id, vecs)
     if r != m:
@@ -109,4 +117,8 @@ def evaluate_mpfr_many(op_id: str, args_list: Iterable[Sequence[int]]) -> list[i
     """MPFR results alone, for localizing a divergence in a chunk whose golden
     outputs both references already produced (see the module docstring)."""
     op = _op(op_id)
+    if op.kind == "libm":
+        from . import libm
+
+        return [libm.mpfr_value(op.name, op.fmt, v) for v in _checked(op, args_list)]
     return mpfr.evaluate_many(op_id, _checked(op, args_list))

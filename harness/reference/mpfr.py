@@ -97,10 +97,10 @@ _CONTEXTS = _build_contexts()
 
 
 def _get_op(op_id: str) -> Op:
-    try:
-        return CATALOGUE[op_id]
-    except (KeyError, TypeError):
-        raise MalformedInput(f"mpfr reference: unknown op {op_id!r} (see docs/ops.md)") from None
+    op = CATALOGUE.get(op_id) if isinstance(op_id, str) else None
+    if op is None or op.kind != "float":  # libm functions: reference/libm.py
+        raise MalformedInput(f"mpfr reference: unknown op {op_id!r} (see docs/ops.md)")
+    return op
 
 
 def _columns(op: Op, args_list: Sequence[Sequence[int]]) -> list[list[float]]:

@@ -392,6 +392,8 @@ def _build() -> dict[str, OpFunction]:
     table: dict[str, OpFunction] = {}
     built: dict[tuple[str, str], dict[str, OpFunction]] = {}
     for op_id, op in CATALOGUE.items():
+        if op.kind != "float":  # libm functions have their own reference (libm.py)
+            continue
         key = (op.fmt.name, op.rounding)
         if key not in built:
             built[key] = _make_ops(op.fmt, op.rounding)

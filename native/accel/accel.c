@@ -356,6 +356,44 @@ void teecert_gen(uint64_t s0, uint64_t start, uint64_t n, uint32_t arity, uint32
     teecert_pick()(teecert_first_state(s0, start, arity), n * arity, width, out);
 }
 
+/*
+ * teecert-libm-v1 (harness/libm_streams.py): per argument j, with dom[3j..3j+2] =
+ * (lowest exponent, highest exponent, signed) already clamped to the format's normal
+ * range: a class draw with top nibble 0 gives a teecert-mix-v1 value from (c << 4);
+ * any other gives a value of a binade in the domain.
+ */
+void teecert_gen_libm(uint64_t s0, uint64_t start, uint64_t n, uint32_t arity, uint32_t width,
+                      const int32_t *dom, void *out)
+{
+    const unsigned exp_bits = width == 64 ? 11 : 8, frac_bits = width == 64 ? 52 : 23;
+    const int64_t bias = width == 64 ? 1023 : 127;
+    const uint64_t frac_mask = (UINT64_C(1) << frac_bits) - 1;
+    uint64_t z = teecert_first_state(s0, start, arity);
+    uint64_t i;
+    uint32_t j;
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < arity; j++) {
+            uint64_t c = teecert_mix(z), m = teecert_mix(z + TEECERT_GAMMA), v;
+            z += 2 * TEECERT_GAMMA;
+            if ((c >> 60) == 0) {
+                v = width == 64 ? teecert_value(64, 11, 52, c << 4, m)
+                                : teecert_value(32, 8, 23, c << 4, m);
+            } else {
+                int64_t lo = dom[3 * j], hi = dom[3 * j + 1];
+                uint64_t span = (uint64_t)(hi - lo + 1);
+                int64_t e = lo + (int64_t)(((c >> 32) & 0xFFFFu) % span);
+                uint64_t sign = dom[3 * j + 2] ? (m >> 63) : 0;
+                v = (sign << (width - 1)) | ((uint64_t)(e + bias) << frac_bits) | (m & frac_mask);
+            }
+            (void)exp_bits;
+            if (width == 64)
+                ((uint64_t *)out)[i * arity + j] = v;
+            else
+                ((uint32_t *)out)[i * arity + j] = (uint32_t)v;
+        }
+    }
+}
+
 uint64_t teecert_accel_fpenv(char *arch)
 {
     if (arch)

@@ -26,6 +26,11 @@ void teecert_gen_scalar(uint64_t s0, uint64_t start, uint64_t n, uint32_t arity,
    environment when the first chunk is generated. */
 const char *teecert_gen_impl(void);
 
+/* teecert-libm-v1 (harness/libm_streams.py): dom holds (lo, hi, signed) per argument,
+   exponents clamped to the format's normal range. */
+void teecert_gen_libm(uint64_t s0, uint64_t start, uint64_t n, uint32_t arity, uint32_t width,
+                      const int32_t *dom, void *out);
+
 /* The calling thread's raw FP control state (see native/fpenv.h); `arch` receives
    the architecture name, at most 16 bytes with the NUL.  The harness reads it
    before and after loading a probe: loading must not change it. */

@@ -84,7 +84,8 @@ enum teecert_op_kind {
     TEECERT_OP_DIV,
     TEECERT_OP_SQRT,
     TEECERT_OP_FMA,
-    TEECERT_OP_MUL_ADD_UNFUSED
+    TEECERT_OP_MUL_ADD_UNFUSED,
+    TEECERT_OP_LIBM
 };
 
 enum teecert_rounding { TEECERT_RND_RNE, TEECERT_RND_RTZ, TEECERT_RND_RUP, TEECERT_RND_RDN };
@@ -244,6 +245,66 @@ TEECERT_KERNEL3(teecert_fma_f64, double, f64, fma(a, b, c))
 /* See the f32 kernel above: correct only with -ffp-contract=off and SSE math. */
 TEECERT_KERNEL3(teecert_mul_add_unfused_f64, double, f64, a * b + c)
 
+/*
+ * libm functions (docs/ops.md, "libm functions"): the platform's libm, called in the
+ * default environment with round-to-nearest like every op, NaNs canonicalized.  This
+ * suite measures the platform: glibc is not correctly rounded everywhere, and the
+ * report says where.  TEECERT_LIBM_EXP is a seam for the broken-probe zoo (an exp
+ * from another implementation).
+ */
+#ifndef TEECERT_LIBM_EXP
+#define TEECERT_LIBM_EXP exp
+#endif
+#define TEECERT_LIBM1(NAME)                                                               \
+    TEECERT_KERNEL1(teecert_##NAME##_f64, double, f64, NAME(a))                            \
+    TEECERT_KERNEL1(teecert_##NAME##_f32, float, f32, NAME##f(a))
+#define TEECERT_LIBM2(NAME)                                                               \
+    TEECERT_KERNEL2(teecert_##NAME##_f64, double, f64, NAME(a, b))                         \
+    TEECERT_KERNEL2(teecert_##NAME##_f32, float, f32, NAME##f(a, b))
+TEECERT_KERNEL1(teecert_exp_f64, double, f64, TEECERT_LIBM_EXP(a))
+TEECERT_KERNEL1(teecert_exp_f32, float, f32, expf(a))
+TEECERT_LIBM1(expm1)
+TEECERT_LIBM1(log)
+TEECERT_LIBM1(log1p)
+TEECERT_LIBM1(log2)
+TEECERT_LIBM1(log10)
+TEECERT_LIBM2(pow)
+TEECERT_LIBM1(sin)
+TEECERT_LIBM1(cos)
+TEECERT_LIBM1(tan)
+TEECERT_LIBM1(asin)
+TEECERT_LIBM1(acos)
+TEECERT_LIBM1(atan)
+TEECERT_LIBM2(atan2)
+TEECERT_LIBM1(sinh)
+TEECERT_LIBM1(cosh)
+TEECERT_LIBM1(tanh)
+TEECERT_LIBM1(cbrt)
+TEECERT_LIBM2(hypot)
+TEECERT_LIBM1(erf)
+
+#define TEECERT_LIBM_OPS(FMT, W, SFX)                                                     \
+    {FMT ".exp.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_exp_##SFX},           \
+    {FMT ".expm1.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_expm1_##SFX},       \
+    {FMT ".log.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_log_##SFX},           \
+    {FMT ".log1p.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_log1p_##SFX},       \
+    {FMT ".log2.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_log2_##SFX},         \
+    {FMT ".log10.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_log10_##SFX},       \
+    {FMT ".pow.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 2, teecert_pow_##SFX},           \
+    {FMT ".sin.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_sin_##SFX},           \
+    {FMT ".cos.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_cos_##SFX},           \
+    {FMT ".tan.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_tan_##SFX},           \
+    {FMT ".asin.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_asin_##SFX},         \
+    {FMT ".acos.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_acos_##SFX},         \
+    {FMT ".atan.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_atan_##SFX},         \
+    {FMT ".atan2.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 2, teecert_atan2_##SFX},       \
+    {FMT ".sinh.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_sinh_##SFX},         \
+    {FMT ".cosh.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_cosh_##SFX},         \
+    {FMT ".tanh.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_tanh_##SFX},         \
+    {FMT ".cbrt.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_cbrt_##SFX},         \
+    {FMT ".hypot.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 2, teecert_hypot_##SFX},       \
+    {FMT ".erf.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_erf_##SFX}
+
 #define TEECERT_OP4(FMT, W, NAME, KIND, ARITY, KERNEL)                           \
     {FMT "." NAME ".rne", W, KIND, TEECERT_RND_RNE, ARITY, KERNEL},             \
     {FMT "." NAME ".rtz", W, KIND, TEECERT_RND_RTZ, ARITY, KERNEL},             \
@@ -266,6 +327,8 @@ static const struct teecert_op_desc teecert_ops[] = {
     TEECERT_OP4("f64", 64, "sqrt", TEECERT_OP_SQRT, 1, teecert_sqrt_f64),
     TEECERT_OP4("f64", 64, "fma", TEECERT_OP_FMA, 3, teecert_fma_f64),
     TEECERT_OP4("f64", 64, "mul_add_unfused", TEECERT_OP_MUL_ADD_UNFUSED, 3, teecert_mul_add_unfused_f64),
+    TEECERT_LIBM_OPS("f32", 32, f32),
+    TEECERT_LIBM_OPS("f64", 64, f64),
 };
 
 #define TEECERT_NOPS (sizeof teecert_ops / sizeof teecert_ops[0])
