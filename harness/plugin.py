@@ -9,6 +9,7 @@ controller assembles the results and signs the report, once.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import secrets
 import sys
 import uuid
@@ -19,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from . import __version__, environment, keys, pending, report
+from . import __version__, environment, environment_checks, keys, pending, report
 from .attestation import run_evidence
 from .characterization import characterize
 from .errors import TeecertError
@@ -420,6 +421,10 @@ def _write_report(config: pytest.Config, state: RunState) -> None:
 def _write_report_with(config: pytest.Config, state: RunState, probe: Any) -> None:
     description = probe.description
     fp = environment.fingerprint(description, probe.digest)
+    # The extended facts (core counts, libc version, the consensus process's affinity
+    # and locked memory); the identity digest still covers IDENTITY_FIELDS only.
+    fp = environment_checks.extended_fingerprint(
+        fp, description, pid=getattr(probe, "child_pid", None) or os.getpid())
     config.hook.pytest_teecert_environment(config=config, fingerprint=fp)
     key = keys.load_private(state.key_path) if state.key_path else keys.load_or_create_default()
     transcripts = sorted(state.transcripts, key=lambda t: t["worker"])

@@ -7,6 +7,7 @@ drives the certification suites through pytest with the teecert plugin.
 
 from __future__ import annotations
 
+import os
 import secrets
 import shlex
 import subprocess
@@ -66,6 +67,18 @@ def check_pinned_vectors(profile: Profile, vs: VectorSet) -> None:
         )
 
 
+def _wants_locked_memory(profile: str) -> bool:
+    """Whether the profile (by name or file; unreadable ones are judged later, with
+    their one-line reason) requires the consensus process's memory locked."""
+    try:
+        from .profiles import load_profile
+
+        env = load_profile(profile).data.get("environment", {})
+    except TeecertError:
+        return False
+    return bool(env.get("isolation", {}).get("locked_memory"))
+
+
 def check_profile_plan(profile: Profile, vs: VectorSet, where: str) -> None:
     """What a profile asks of the vector set beyond its schema: the stress plan's ops
     and chunks, and libm pins naming libm functions; one line naming ``where``."""
@@ -123,12 +136,16 @@ def run(
     if not (in_process or probe_cmd or probe_url):
         # Certification runs reach even a library through a probe host in a child
         # process: a probe that crashes, aborts or hangs fails its tests instead of
-        # taking the harness down (docs/wire-protocol.md).
+        # taking the harness down (docs/wire-protocol.md).  A profile that requires
+        # the consensus process's memory locked gets a host started with --mlock.
         from .transport import default_host_cmd
 
         if probe is not None and not probe.exists():
             raise UsageError(f"--probe {probe}: no such file")
-        probe_cmd = shlex.join(default_host_cmd(probe))
+        words = default_host_cmd(probe)
+        if _wants_locked_memory(profile):
+            words.append("--mlock")
+        probe_cmd = shlex.join(words)
     if probe_cmd or probe_url:
         from .transport import open_probe
 
@@ -193,7 +210,8 @@ def run(
     args += pytest_args
     # pytest runs in a child process: a probe that crashes the process or changes
     # its FP state when loaded cannot take the CLI (and its diagnosis) with it.
-    code = subprocess.run([sys.executable, "-m", "pytest", *args], check=False).returncode
+    env = {**os.environ, "TEECERT_HARNESS_PID": str(os.getpid())}  # the environment suite's
+    code = subprocess.run([sys.executable, "-m", "pytest", *args], check=False, env=env).returncode
     pending_path = out / f"teecert-pending-{run_id}.json"
     if print_report_data and pending_path.exists():
         doc = pending.load(pending_path)

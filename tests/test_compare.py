@@ -150,7 +150,7 @@ def test_json_structure(three: list[rf.SignedReport], capsys: pytest.CaptureFixt
                         "reports"}
     paths = [str(r.path) for r in three]
     assert doc["agree"] is False and doc["exit_code"] == 1
-    assert doc["counts"] == {"classes": 2, "consensus_results": 6, "diverging": 1, "missing_from_some": 0,
+    assert doc["counts"] == {"classes": 2, "consensus_results": 7, "diverging": 1, "missing_from_some": 0,
                              "reports": 3}
     assert doc["classes"] == [{"name": "A", "reports": paths[:2]}, {"name": "B", "reports": paths[2:]}]
     assert [r["class"] for r in doc["reports"]] == ["A", "A", "B"]

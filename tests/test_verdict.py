@@ -13,7 +13,7 @@ from teecert.profiles import Profile, load_profile
 
 from reportfactory import make_results, result
 
-ALL = ("probe", "ieee754", "contraction", "fpenv", "stress", "clocks", "libm")
+ALL = ("probe", "ieee754", "contraction", "fpenv", "stress", "clocks", "libm", "environment")
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,12 @@
  * teecert probe host: serve one probe library over the teecert wire protocol.
  *
  *   teecert-probe-host [--probe LIB.so] [--listen stdio|tcp:HOST:PORT|unix:PATH|vsock:CID:PORT]
+ *                      [--mlock]
+ *
+ * --mlock locks the host's memory (mlockall, current and future pages) before the
+ * probe is loaded, as a consensus process should run; when the kernel refuses
+ * (RLIMIT_MEMLOCK, no CAP_IPC_LOCK) the host says so on stderr and goes on unlocked,
+ * and a profile that requires locked memory fails the run naming it.
  *
  * The probe is dlopen()ed from --probe; without it, from libteecert_probe.so in the
  * directory of this executable (where `pip install` puts both).  The protocol is
@@ -30,6 +36,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -785,7 +793,7 @@ static void serve_listening(int lfd)
 
 static void usage(FILE *f)
 {
-    fputs("usage: teecert-probe-host [--probe LIB.so] [--listen stdio|tcp:HOST:PORT|unix:PATH|vsock:CID:PORT]\n"
+    fputs("usage: teecert-probe-host [--probe LIB.so] [--listen stdio|tcp:HOST:PORT|unix:PATH|vsock:CID:PORT] [--mlock]\n"
           "Serve a teecert probe over the teecert wire protocol v1 (docs/wire-protocol.md).\n"
           "Without --probe, loads libteecert_probe.so from this executable's directory.\n",
           f);
@@ -794,12 +802,14 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     const char *probe = NULL, *listen_spec = "stdio";
-    int i;
+    int i, lock = 0;
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--probe") == 0 && i + 1 < argc)
             probe = argv[++i];
         else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
             listen_spec = argv[++i];
+        else if (strcmp(argv[i], "--mlock") == 0)
+            lock = 1;
         else if (strcmp(argv[i], "--version") == 0) {
             printf("teecert-probe-host %s (wire protocol %u, probe ABI %u)\n", HOST_VERSION,
                    WIRE_PROTOCOL_VERSION, TEECERT_PROBE_ABI_VERSION);
@@ -813,6 +823,20 @@ int main(int argc, char **argv)
         }
     }
     signal(SIGPIPE, SIG_IGN);
+    if (lock) {
+        /* With MCL_FUTURE every later page counts against RLIMIT_MEMLOCK: a small
+           limit would make the host's own buffers fail later, so lock only when the
+           limit is generous (or ignored: CAP_IPC_LOCK, which root has). */
+        struct rlimit rl;
+        const rlim_t need = (rlim_t)512 << 20;
+        if (geteuid() != 0 && getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+            rl.rlim_cur < need)
+            fprintf(stderr, "teecert-probe-host: --mlock: memory not locked: RLIMIT_MEMLOCK is %llu "
+                    "bytes, at least %llu needed (ulimit -l, or CAP_IPC_LOCK)\n",
+                    (unsigned long long)rl.rlim_cur, (unsigned long long)need);
+        else if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
+            fprintf(stderr, "teecert-probe-host: --mlock: memory not locked: %s\n", strerror(errno));
+    }
     load_probe(probe);
     if (strcmp(listen_spec, "stdio") == 0) {
         /* The protocol owns stdout: anything the probe prints goes to stderr. */
