@@ -124,6 +124,15 @@ def verify_command(outcome: VerifyOutcome, at: _dt.datetime | None) -> str:
     return shlex.join(words)
 
 
+def _characterization(char: Any) -> dict[str, Any]:
+    """The report's ``probe.characterization`` as two flat tables (facts, cases)."""
+    if not isinstance(char, Mapping):
+        return {"facts": {}, "cases": {}}
+    facts = {k: v for k, v in char.items() if k != "cases"}
+    cases = char.get("cases")
+    return {"facts": flatten(facts), "cases": dict(cases) if isinstance(cases, Mapping) else {}}
+
+
 def view(outcome: VerifyOutcome, at: _dt.datetime | None = None) -> dict[str, Any]:
     """Everything the templates show, computed once; ``at`` is the verification time."""
     st = outcome.statement
@@ -179,6 +188,8 @@ def view(outcome: VerifyOutcome, at: _dt.datetime | None = None) -> dict[str, An
         "results": results,
         "fingerprint": flatten(fp),
         "probe_description": flatten(desc) if isinstance(desc, Mapping) else {},
+        # raw hardware behaviour under the consensus semantics (never judged)
+        "characterization": _characterization(pred["probe"].get("characterization")),
         "harness": pred["harness"],
         "vector_set": pred["vector_set"],
         "run": pred["run"],

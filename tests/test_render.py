@@ -271,3 +271,22 @@ def test_time_parsing() -> None:
     t = render.parse_at("2026-11-21T05:00:00Z")
     assert t is not None and report.format_time(t) == "2026-11-21T05:00:00Z"
     assert render.parse_at(None) is None
+
+
+def test_characterization_is_shown_and_escaped(tmp_path: Path) -> None:
+    def add(st: dict[str, Any]) -> None:
+        st["predicate"]["probe"]["characterization"] = {
+            "arch": "aarch64", "char_signed": False, "ldbl_mant_dig": 113,
+            "fp_control": {"arch": "aarch64", "control": "0000000000000000"},
+            "cases": {"f64 0/0": "7ff8000000000000", "(int32) nan": "<b>00000000</b>"}}
+
+    o = outcome_of(rf.make_signed_report(tmp_path, mutate=add))
+    html = render.render_html(o)
+    assert 'id="characterization"' in html and "never judged" in html
+    assert "<th>f64 0/0</th><td class=\"hex\">7ff8000000000000</td>" in html
+    assert "&lt;b&gt;00000000&lt;/b&gt;" in html and "<b>" not in html
+    md = render.render_markdown(o)
+    assert "| f64 0/0 | `7ff8000000000000` |" in md and "| `fp_control.control` | `0000000000000000` |" in md
+    # a report without it says so
+    bare = render.render_html(outcome_of(rf.make_signed_report(tmp_path / "bare")))
+    assert "The probe recorded no characterization." in bare
