@@ -20,7 +20,7 @@ from typing import Any
 
 from .errors import ProbeError, TeecertError
 from .ops import F64, Op
-from .probe import UnsupportedOp
+from .probe import ArgumentsRejected, UnsupportedOp
 
 #: The characterization ops.  Every value travels in an 8-byte slot (binary32 and
 #: 32-bit integers in its low half), so all of them are laid out like f64 ops.
@@ -113,17 +113,12 @@ def characterize(probe: Any) -> dict[str, Any]:
         op = HW_OPS[op_id]
         try:
             got = probe.run_values(op, [c.args for c in cases])
-        except UnsupportedOp:
+        except (UnsupportedOp, ArgumentsRejected):  # an older probe knows no hw.* ids
             got = None
-        except ProbeError as exc:
-            # An old probe rejects an id it does not know (E_ARGS): unsupported.
-            # Anything else (a crash behind a probe host) is recorded as it is.
-            if "rejected the arguments" in str(exc):
-                got = None
-            else:
-                for c in cases:
-                    results[c.name] = f"error: {exc}"
-                continue
+        except ProbeError as exc:  # a crash behind a probe host: recorded as it is
+            for c in cases:
+                results[c.name] = f"error: {exc}"
+            continue
         for i, c in enumerate(cases):
             if got is None:
                 results[c.name] = UNSUPPORTED

@@ -401,20 +401,14 @@ def measure(probe: Any, samples: int) -> dict[str, ClockStats]:
     ``hw.clock.sample`` (docs/ops.md); a clock the probe cannot read, or a probe
     without these ops, gives an unsupported entry."""
     from .characterization import HW_OPS
-    from .errors import ProbeError
-    from .probe import UnsupportedOp
+    from .probe import ArgumentsRejected, UnsupportedOp
 
     out: dict[str, ClockStats] = {}
     for cid, name in CLOCKS.items():
         try:
             res, tps = probe.run_values(HW_OPS["hw.clock.info"], [(cid,), (cid,)])
             values = probe.run_values(HW_OPS["hw.clock.sample"], [(cid,)] * samples)
-        except UnsupportedOp:
-            out[name] = unsupported(name)
-            continue
-        except ProbeError as exc:
-            if "rejected the arguments" not in str(exc):  # a probe without hw.clock.*
-                raise
+        except (UnsupportedOp, ArgumentsRejected):  # or a probe without hw.clock.*
             out[name] = unsupported(name)
             continue
         out[name] = analyze(name, values, res or None, tps or None)

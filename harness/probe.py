@@ -93,6 +93,11 @@ ATTEST_FIRST_CAP = 1 << 16
 _LOADED: dict[str, str] = {}
 
 
+class ArgumentsRejected(ProbeError):
+    """The probe answered ``TEECERT_E_ARGS``: wrong sizes, or an op id it does not
+    know at all (an older probe asked for an optional ``hw.*`` op)."""
+
+
 class UnsupportedOp(ProbeError):
     """The probe declares that it does not implement this op (or attestation).
 
@@ -142,12 +147,23 @@ def _dlopen_message(exc: BaseException) -> str:
     return msg.splitlines()[0] if msg else type(exc).__name__
 
 
+def report_data_bytes(report_data: object) -> bytes:
+    """Exactly 64 bytes of attestation report data, or a one-line ``UsageError``
+    (shared by in-process and remote probes)."""
+    if not isinstance(report_data, (bytes, bytearray, memoryview)):
+        raise UsageError(f"attestation report data must be bytes, not {type(report_data).__name__}")
+    data = bytes(report_data)
+    if len(data) != 64:
+        raise UsageError(f"attestation report data must be 64 bytes, not {len(data)}")
+    return data
+
+
 def status_error(where: str, status: int, op: Op, n: int, in_bytes: int, out_bytes: int) -> ProbeError:
     """The error for a non-OK status of a run call (shared by in-process and remote probes)."""
     if status == E_UNSUPPORTED:
         return UnsupportedOp(f"{where}: does not implement {op.id}")
     if status == E_ARGS:
-        return ProbeError(
+        return ArgumentsRejected(
             f"{where}: rejected the arguments of {op.id} (n={n}, in_bytes={in_bytes}, "
             f"out_bytes={out_bytes}; expected {n * op.in_bytes} and {n * op.out_bytes})"
         )
@@ -290,11 +306,7 @@ class Probe:
         another length, :class:`UnsupportedOp` when the probe reaches no attestation
         technology, and :class:`ProbeError` with one line when it fails.
         """
-        if not isinstance(report_data, (bytes, bytearray, memoryview)):
-            raise UsageError(f"attestation report data must be bytes, not {type(report_data).__name__}")
-        data = bytes(report_data)
-        if len(data) != 64:
-            raise UsageError(f"attestation report data must be 64 bytes, not {len(data)}")
+        data = report_data_bytes(report_data)
         where = self._where()
         rd = ffi.new("uint8_t[64]", data)
         fmt = ffi.new("char[16]")

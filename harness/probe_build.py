@@ -88,11 +88,11 @@ def support_sources() -> tuple[Path, ...]:
 
 
 def _inputs_of_reference() -> list[Path]:
+    """Every file the reference probe is built from: the sources, their headers."""
     nd = native_dir()
-    return [nd / "teecert_probe.h", nd / "fpenv.h", nd / "probe" / "probe.c", nd / "probe" / "sha256.c",
-            nd / "probe" / "sha256.h", nd / "probe" / "attest.c", nd / "probe" / "attest.h",
-            nd / "probe" / "hwchar.c", nd / "probe" / "hwchar.h", nd / "probe" / "clocks.c",
-            nd / "probe" / "clocks.h"]
+    sources = [reference_source(), *support_sources()]
+    return [nd / "teecert_probe.h", nd / "fpenv.h",
+            *(p for src in sources for p in (src, src.with_suffix(".h")) if p.is_file())]
 
 
 def find_compiler(cc: str | None = None) -> list[str]:

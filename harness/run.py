@@ -67,18 +67,6 @@ def check_pinned_vectors(profile: Profile, vs: VectorSet) -> None:
         )
 
 
-def _wants_locked_memory(profile: str) -> bool:
-    """Whether the profile (by name or file; unreadable ones are judged later, with
-    their one-line reason) requires the consensus process's memory locked."""
-    try:
-        from .profiles import load_profile
-
-        env = load_profile(profile).data.get("environment", {})
-    except TeecertError:
-        return False
-    return bool(env.get("isolation", {}).get("locked_memory"))
-
-
 def check_profile_plan(profile: Profile, vs: VectorSet, where: str) -> None:
     """What a profile asks of the vector set beyond its schema: the stress plan's ops
     and chunks, and libm pins naming libm functions; one line naming ``where``."""
@@ -132,6 +120,9 @@ def run(
         raise UsageError("--in-process loads a library: it does not go with --probe-cmd or --probe-url")
     if probe_timeout is not None and not probe_timeout > 0:
         raise UsageError(f"--probe-timeout must be positive, not {probe_timeout}")
+    # With a governance file, a certification profile must be signed by the threshold
+    # of governance keys, in force, and not superseded (docs/profile-format.md).
+    prof = load_governed(profile, governance, revocations=revocations)
     probe_path: Path | None = None
     if not (in_process or probe_cmd or probe_url):
         # Certification runs reach even a library through a probe host in a child
@@ -143,20 +134,17 @@ def run(
         if probe is not None and not probe.exists():
             raise UsageError(f"--probe {probe}: no such file")
         words = default_host_cmd(probe)
-        if _wants_locked_memory(profile):
+        if prof.data.get("environment", {}).get("isolation", {}).get("locked_memory"):
             words.append("--mlock")
         probe_cmd = shlex.join(words)
     if probe_cmd or probe_url:
         from .transport import open_probe
 
         open_probe(cmd=probe_cmd, url=probe_url,
-                   timeout=probe_timeout or 30.0).close()
+                   timeout=probe_timeout or prof.probe_timeout).close()
     else:
         probe_path = probe.resolve() if probe else reference_probe_path()
         load_probe(probe_path)  # fails here, with one line, for a bad probe
-    # With a governance file, a certification profile must be signed by the threshold
-    # of governance keys, in force, and not superseded (docs/profile-format.md).
-    prof = load_governed(profile, governance, revocations=revocations)
     vs = load_set(vectors)
     check_pinned_vectors(prof, vs)
     check_vector_contents(vs)

@@ -44,6 +44,7 @@ from .probe import (
     UnsupportedOp,
     ffi,
     parse_description,
+    report_data_bytes,
     run_values_with,
     status_error,
 )
@@ -579,10 +580,8 @@ class RemoteProbe:
             raise UsageError(f"{op.id}: negative vector count {n}")
         data = bytes(inputs)
         if len(data) != n * op.in_bytes:
-            # Let the probe judge the sizes, as in process.
-            raise ProbeError(
-                f"{self._where()}: rejected the arguments of {op.id} (n={n}, in_bytes={len(data)}, "
-                f"out_bytes={n * op.out_bytes}; expected {n * op.in_bytes} and {n * op.out_bytes})")
+            # The same answer the probe gives in process.
+            raise status_error(self._where(), E_ARGS, op, n, len(data), n * op.out_bytes)
         inbuf = ffi.from_buffer(data)
         out = ffi.new("unsigned char[]", n * op.out_bytes)
         self.run_batch(op, [(inbuf, out, n)])
@@ -628,11 +627,7 @@ class RemoteProbe:
     def attest(self, report_data: bytes) -> tuple[str, bytes]:
         """``(format, evidence)`` over exactly 64 bytes of report data (the host
         follows the ABI's size protocol itself)."""
-        if not isinstance(report_data, (bytes, bytearray, memoryview)):
-            raise UsageError(f"attestation report data must be bytes, not {type(report_data).__name__}")
-        data = bytes(report_data)
-        if len(data) != 64:
-            raise UsageError(f"attestation report data must be 64 bytes, not {len(data)}")
+        data = report_data_bytes(report_data)
         where = self._where()
         body = self._call(ATTEST, [data], "attest")
         if len(body) < 24:

@@ -530,3 +530,34 @@ def test_an_in_process_crash_says_how_to_isolate_the_probe(tmp_path: Path, key_f
     last = res.err.strip().splitlines()[-1]
     assert "died from SIGSEGV" in last and "run without --in-process" in last
     assert not list(tmp_path.glob("teecert-report-*.json"))
+
+
+def test_the_profiles_probe_timeout_bounds_a_hang(host: str, tmp_path: Path, key_file: Path,
+                                                  isolation_profile: Path) -> None:
+    doc = json.loads(isolation_profile.read_text())
+    doc["probe_timeout"] = 1
+    prof = tmp_path / "timeout.json"
+    prof.write_text(json.dumps(doc))
+    lib = misbehaving_probe("hang")
+    t0 = time.monotonic()
+    res = teecert_cli(["run", "--probe", str(lib), "--profile", str(prof), "--key", str(key_file),
+                       "--out", str(tmp_path / "out")], timeout=120)
+    assert res.code == 1 and time.monotonic() - t0 < 60, res.out[-2000:] + res.err
+    [report] = (tmp_path / "out").glob("teecert-report-*.json")
+    failed = [r["message"] for r in _statement_of(report)["predicate"]["results"]
+              if r["id"].endswith("test_stream[f64.div.rne]")]
+    assert failed and "probe timed out after 1 s" in failed[0]
+
+
+@pytest.mark.parametrize("value", [0, -1, "30", 7200])
+def test_a_bad_probe_timeout_in_a_profile_is_one_line(tmp_path: Path, key_file: Path,
+                                                      isolation_profile: Path, value: object) -> None:
+    doc = json.loads(isolation_profile.read_text())
+    doc["probe_timeout"] = value
+    prof = tmp_path / "bad.json"
+    prof.write_text(json.dumps(doc))
+    res = teecert_cli(["run", "--profile", str(prof), "--key", str(key_file), "--out", str(tmp_path)])
+    assert res.code == 2
+    [line] = res.err.strip().splitlines()
+    assert "probe_timeout" in line and str(prof) in line
+    assert not list(tmp_path.glob("teecert-report-*.json"))

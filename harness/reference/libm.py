@@ -738,7 +738,7 @@ def mpmath_value(fn: str, fmt: FloatFormat | str, args: Sequence[int]) -> int:
 
 
 def _mpmath_unchecked(fn: str, fmt: FloatFormat, vec: Sequence[int]) -> int:
-    if any(fmt.is_nan(b) and not b & fmt.quiet_bit for b in vec):
+    if _signalling(fmt, vec):
         return fmt.canonical_nan  # a signalling NaN operand: IEEE 754-2019 6.2
     what = _describe(fn, fmt, vec)
     vals = [_decode(fmt, b) for b in vec]

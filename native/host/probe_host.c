@@ -121,25 +121,28 @@ struct probe {
 
 static struct probe P;
 
-static void die(const char *fmt, ...)
+static void vnote(const char *fmt, va_list ap)
 {
-    va_list ap;
     fputs("teecert-probe-host: ", stderr);
-    va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
-    va_end(ap);
     fputc('\n', stderr);
-    exit(3);
 }
 
 static void note(const char *fmt, ...)
 {
     va_list ap;
-    fputs("teecert-probe-host: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vnote(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+}
+
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vnote(fmt, ap);
+    va_end(ap);
+    exit(3);
 }
 
 static void *sym(void *lib, const char *name)
@@ -831,11 +834,11 @@ int main(int argc, char **argv)
         const rlim_t need = (rlim_t)512 << 20;
         if (geteuid() != 0 && getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
             rl.rlim_cur < need)
-            fprintf(stderr, "teecert-probe-host: --mlock: memory not locked: RLIMIT_MEMLOCK is %llu "
-                    "bytes, at least %llu needed (ulimit -l, or CAP_IPC_LOCK)\n",
-                    (unsigned long long)rl.rlim_cur, (unsigned long long)need);
+            note("--mlock: memory not locked: RLIMIT_MEMLOCK is %llu bytes, at least %llu needed "
+                 "(ulimit -l, or CAP_IPC_LOCK)", (unsigned long long)rl.rlim_cur,
+                 (unsigned long long)need);
         else if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
-            fprintf(stderr, "teecert-probe-host: --mlock: memory not locked: %s\n", strerror(errno));
+            note("--mlock: memory not locked: %s", strerror(errno));
     }
     load_probe(probe);
     if (strcmp(listen_spec, "stdio") == 0) {
