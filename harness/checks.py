@@ -22,21 +22,25 @@ class Finding:
 
 
 def divergence(op: ops.Op, index: int, inputs: tuple[int, ...], expected: int, got: int) -> dict[str, Any]:
-    fmt = op.fmt
     return {
         "index": index,
-        "inputs": [fmt.hex(x) for x in inputs],
-        "expected": fmt.hex(expected),
-        "got": fmt.hex(got),
-        "ulp": ops.ulp_distance(fmt, expected, got),
+        "inputs": op.in_hex(inputs),
+        "expected": op.out_hex(expected),
+        "got": op.out_hex(got),
+        # ULPs measure float results; a data op's result is right or wrong
+        "ulp": ops.ulp_distance(op.fmt, expected, got) if op.float_format else None,
     }
 
 
 def _describe(op: ops.Op, d: dict[str, Any]) -> str:
-    return (
-        f"{op.id}({', '.join(d['inputs'])}) = {d['got']}, expected {d['expected']} "
-        f"({d['ulp']} ulp)"
-    )
+    ulp = f" ({d['ulp']} ulp)" if d.get("ulp") is not None else ""
+    return f"{op.id}({', '.join(_short(x) for x in d['inputs'])}) = {d['got']}, expected {d['expected']}{ulp}"
+
+
+def _short(hexval: str) -> str:
+    """A long byte-string operand (a hash message, a decimal text) shortened for the
+    one-line message; the report's record keeps it whole."""
+    return hexval if len(hexval) <= 80 else f"{hexval[:64]}...({len(hexval) // 2} bytes)"
 
 
 def explicit(probe: TrackedProbe, op: ops.Op, vecs: list[ExplicitVector]) -> Finding:
@@ -69,9 +73,7 @@ def explicit(probe: TrackedProbe, op: ops.Op, vecs: list[ExplicitVector]) -> Fin
 
 
 def _pack(op: ops.Op, values: list[int]) -> bytes:
-    from .vector_gen import pack_outputs
-
-    return pack_outputs(op, values)
+    return op.pack_outputs(values)
 
 
 def stream(probe: TrackedProbe, st: Stream, chunks: int) -> Finding:

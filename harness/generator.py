@@ -108,6 +108,10 @@ def vectors(op: Op, seed: int, start: int, count: int) -> list[tuple[int, ...]]:
         from . import libm_streams
 
         return libm_streams.vectors(op, seed, start, count)
+    if op.kind in ("int", "hash"):
+        from . import data_streams
+
+        return data_streams.vectors(op, seed, start, count)
     s0 = initial_state(op.id, seed)
     fmt = op.fmt
     per = 2 * op.arity
@@ -125,4 +129,4 @@ def vectors(op: Op, seed: int, start: int, count: int) -> list[tuple[int, ...]]:
 
 def pack_inputs(op: Op, vecs: list[tuple[int, ...]]) -> bytes:
     """The probe-ABI input buffer for these vectors: values little-endian, in order."""
-    return struct.pack(op.fmt.struct_code(len(vecs) * op.arity), *(v for vec in vecs for v in vec))
+    return op.pack_inputs(vecs)

@@ -176,18 +176,16 @@ def run_values_with(run: Callable[[Op, bytes, int], bytes], op: Op,
                     vecs: Sequence[tuple[int, ...]]) -> list[int]:
     """Pack input tuples into a probe-ABI buffer, ``run`` them, unpack the outputs
     (shared by the in-process and the remote probe)."""
-    code = "Q" if op.fmt.width == 64 else "I"
-    flat: list[int] = []
     for i, vec in enumerate(vecs):
         if len(vec) != op.arity:
             raise UsageError(f"{op.id}: vector {i} has {len(vec)} operands, the op takes {op.arity}")
-        flat.extend(vec)
     try:
-        packed = struct.pack(f"<{len(flat)}{code}", *flat)
-    except struct.error:
-        raise UsageError(f"{op.id}: an operand is not a {op.fmt.width}-bit pattern") from None
+        packed = op.pack_inputs(vecs)
+    except (struct.error, OverflowError, AttributeError, TypeError):
+        bits = "/".join(sorted({str(s.bits) for s in op.inputs}))
+        raise UsageError(f"{op.id}: an operand is not a {bits}-bit pattern") from None
     out = run(op, packed, len(vecs))
-    return list(struct.unpack(f"<{len(vecs)}{code}", out))
+    return op.unpack_outputs(out, len(vecs))
 
 
 class Probe:

@@ -84,7 +84,7 @@ def support_sources() -> tuple[Path, ...]:
     simply ``#include "probe.c"``."""
     nd = native_dir()
     return (nd / "probe" / "sha256.c", nd / "probe" / "attest.c", nd / "probe" / "hwchar.c",
-            nd / "probe" / "clocks.c")
+            nd / "probe" / "clocks.c", nd / "probe" / "intops.c", nd / "probe" / "hashes.c")
 
 
 def _inputs_of_reference() -> list[Path]:

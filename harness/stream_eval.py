@@ -13,15 +13,15 @@ with a warning: correct, but about a thousand times slower.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import struct
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 from . import generator
 from .errors import UsageError
-from .ops import Op
+from .ops import DATA_KINDS, Op
 from .probe import Probe
 from .probe import ffi as _probe_ffi
 from .transport import RemoteProbe
@@ -101,6 +101,8 @@ def evaluate_stream(
     ``probe`` computes them, one leaf per chunk of ``chunk_size`` vectors (the last
     one may be shorter).  One probe call per chunk; ``on_chunk`` is told of each."""
     _check_span(op, count, chunk_size)
+    if op.kind in DATA_KINDS:  # teecert-data-v1 is Python only (small streams)
+        return _evaluate_python(probe, op, seed, count, chunk_size, on_chunk)
     if _accel is None:
         _warn_slow()
         return _evaluate_python(probe, op, seed, count, chunk_size, on_chunk)
@@ -166,7 +168,8 @@ def _evaluate_python(probe: Probe | RemoteProbe, op: Op, seed: int, count: int, 
     leaves: list[bytes] = []
     for index, start in enumerate(range(0, count, chunk_size)):
         n = min(chunk_size, count - start)
-        packed = generator.pack_inputs(op, generator.vectors(op, seed, start, n))
+        packed = chunk_inputs(op, seed, start, n) if op.kind in DATA_KINDS else \
+            generator.pack_inputs(op, generator.vectors(op, seed, start, n))
         out = probe.run(op, packed, n)
         leaf = hashlib.sha256(b"\x00" + out).digest()
         leaves.append(leaf)
@@ -175,10 +178,21 @@ def _evaluate_python(probe: Probe | RemoteProbe, op: Op, seed: int, count: int, 
     return leaves
 
 
+@functools.lru_cache(maxsize=48)
+def _data_chunk(op_id: str, seed: int, start: int, n: int) -> bytes:
+    """A data op's chunk (teecert-data-v1, pure Python, a few ms to 0.2 s), kept:
+    stress runs the same chunks in every round and process."""
+    from . import data_streams, ops
+
+    return data_streams.packed_inputs(ops.get(op_id), seed, start, n)
+
+
 def chunk_inputs(op: Op, seed: int, start: int, n: int) -> bytes:
     """The packed probe-ABI inputs of vectors ``start .. start+n-1`` of a stream."""
     if n < 0 or start < 0:
         raise UsageError(f"stream {op.id}: bad chunk span start={start} n={n}")
+    if op.kind in DATA_KINDS:
+        return _data_chunk(op.id, seed, start, n)
     if _accel is None:
         _warn_slow()
         return generator.pack_inputs(op, generator.vectors(op, seed, start, n))
@@ -193,9 +207,4 @@ def chunk_outputs(probe: Probe | RemoteProbe, op: Op, seed: int, start: int,
     output, to expand a divergent Merkle leaf into the exact vector.  One probe call."""
     packed = chunk_inputs(op, seed, start, n)
     out = probe.run(op, packed, n)
-    code = "Q" if op.fmt.width == 64 else "I"
-    flat = struct.unpack(f"<{n * op.arity}{code}", packed)
-    a = op.arity
-    inputs = [tuple(flat[i : i + a]) for i in range(0, len(flat), a)]
-    outputs = list(struct.unpack(f"<{n}{code}", out))
-    return inputs, outputs
+    return op.unpack_inputs(packed, n), op.unpack_outputs(out, n)

@@ -26,7 +26,6 @@ import contextlib
 import os
 import platform
 import shutil
-import struct
 import subprocess
 import sys
 import threading
@@ -194,8 +193,10 @@ class GoldenChunk:
 
 
 def chunks_of(plan: Plan, kind: str) -> list[tuple[Stream, int]]:
-    """(stream, chunk index) pairs of the plan's ``kind`` ops ("float" or "libm")."""
-    return [(st, k) for st in plan.streams if st.op.kind == kind
+    """(stream, chunk index) pairs of the plan's ``kind`` ops: "libm", or "golden" for
+    every op with a golden value (float and data ops)."""
+    return [(st, k) for st in plan.streams
+            if (st.op.kind != "libm" if kind == "golden" else st.op.kind == kind)
             for k in range(min(plan.chunks, st.chunks))]
 
 
@@ -225,13 +226,11 @@ def golden_chunk(st: Stream, index: int) -> GoldenChunk:
 
     start, n = st.chunk_span(index)
     packed = chunk_inputs(st.op, st.seed, start, n)
-    code = "Q" if st.op.fmt.width == 64 else "I"
-    flat = struct.unpack(f"<{n * st.op.arity}{code}", packed)
-    a = st.op.arity
-    outs = golden.evaluate_mpfr_many(st.op.id, [flat[i : i + a] for i in range(0, len(flat), a)])
+    outs = golden.evaluate_mpfr_many(st.op.id, st.op.unpack_inputs(packed, n))
     out = pack_outputs(st.op, outs)
     if merkle.leaf_hash(out) != st.leaves[index]:
-        raise TeecertError(f"the MPFR outputs of chunk {index} of {st.op.id} do not hash to the "
+        what = "reference" if st.op.kind in ops.DATA_KINDS else "MPFR"
+        raise TeecertError(f"the {what} outputs of chunk {index} of {st.op.id} do not hash to the "
                            "committed leaf: this host's reference arithmetic is faulty")
     return GoldenChunk(st.op, index, start, n, packed, out)
 
@@ -256,20 +255,23 @@ class Divergence:
         if self.error:
             return f"{where}: {self.error}"
         op = ops.get(self.op)
-        args = ", ".join(op.fmt.hex(x) for x in self.inputs)
-        what = "expected" if op.kind == "float" else "an unperturbed process gave"
+        d = self.record()
+        assert d is not None
+        args = ", ".join(x if len(x) <= 80 else f"{x[:64]}...({len(x) // 2} bytes)" for x in d["inputs"])
+        what = "an unperturbed process gave" if op.kind == "libm" else "expected"
+        ulp = f" ({d['ulp']} ulp)" if d["ulp"] is not None else ""
         return (f"{where}: {self.op} vector {self.index}: {self.op}({args}) = "
-                f"{op.fmt.hex(self.got)}, {what} {op.fmt.hex(self.expected)} "
-                f"({ops.ulp_distance(op.fmt, self.expected, self.got)} ulp)")
+                f"{d['got']}, {what} {d['expected']}{ulp}")
 
     def record(self) -> dict[str, Any] | None:
         """The report's ``divergence`` object (None for a probe failure)."""
         if self.error:
             return None
-        fmt = ops.get(self.op).fmt
-        return {"index": self.index, "inputs": [fmt.hex(x) for x in self.inputs],
-                "expected": fmt.hex(self.expected), "got": fmt.hex(self.got),
-                "ulp": ops.ulp_distance(fmt, self.expected, self.got)}
+        op = ops.get(self.op)
+        return {"index": self.index, "inputs": op.in_hex(self.inputs),
+                "expected": op.out_hex(self.expected), "got": op.out_hex(self.got),
+                "ulp": (ops.ulp_distance(op.fmt, self.expected, self.got)
+                        if op.float_format else None)}
 
 
 @dataclass
@@ -281,15 +283,13 @@ class Outcome:
 
 
 def _first_difference(g: GoldenChunk, got: bytes) -> tuple[int, tuple[int, ...], int, int]:
-    w = g.op.fmt.bytes
-    code = "Q" if w == 8 else "I"
+    w, a = g.op.out_bytes, g.op.in_bytes
     for i in range(g.n):
         if got[i * w : (i + 1) * w] != g.outputs[i * w : (i + 1) * w]:
-            a = g.op.arity
-            ins = struct.unpack_from(f"<{a}{code}", g.inputs, i * a * w)
-            (exp,) = struct.unpack_from(f"<{code}", g.outputs, i * w)
-            (out,) = struct.unpack_from(f"<{code}", got, i * w)
-            return g.start + i, tuple(ins), exp, out
+            (ins,) = g.op.unpack_inputs(g.inputs[i * a : (i + 1) * a], 1)
+            (exp,) = g.op.unpack_outputs(g.outputs[i * w : (i + 1) * w], 1)
+            (out,) = g.op.unpack_outputs(got[i * w : (i + 1) * w], 1)
+            return g.start + i, ins, exp, out
     raise AssertionError("outputs differ but no slot does")  # pragma: no cover
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from . import generator
-from .ops import FloatFormat, Op
+from .ops import DATA_KINDS, FloatFormat, Op
 
 Case = tuple[tuple[int, ...], tuple[str, ...], str]
 
@@ -194,6 +194,10 @@ def _libm_groups(op: Op) -> list[Group]:
 
 def groups_for(op: Op) -> list[Group]:
     """All explicit groups of one op."""
+    if op.kind in DATA_KINDS:
+        from . import data_design
+
+        return data_design.groups_for(op)
     if op.kind == "libm":
         return _libm_groups(op)
     fmt = op.fmt

@@ -12,7 +12,6 @@ import hashlib
 import multiprocessing
 import os
 import random
-import struct
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,13 +26,11 @@ def chunk_inputs(op: ops.Op, seed: int, start: int, n: int) -> list[tuple[int, .
     the Python specification)."""
     from .stream_eval import chunk_inputs as packed_inputs
 
-    flat = struct.unpack(op.fmt.struct_code(n * op.arity), packed_inputs(op, seed, start, n))
-    a = op.arity
-    return [tuple(flat[i : i + a]) for i in range(0, len(flat), a)]
+    return op.unpack_inputs(packed_inputs(op, seed, start, n), n)
 
 
 def pack_outputs(op: ops.Op, outs: list[int]) -> bytes:
-    return struct.pack(op.fmt.struct_code(len(outs)), *outs)
+    return op.pack_outputs(outs)
 
 
 def golden_chunk(op_id: str, seed: int, start: int, n: int) -> bytes:
@@ -81,14 +78,21 @@ def generate(
         files[f"explicit/{op.id}.json"] = hashlib.sha256(text).hexdigest()
     say(f"explicit vectors: {len(selected)} files")
 
-    def chunks_of(op: ops.Op) -> int:
-        return vectors.LIBM_CHUNKS[op.fmt.name] if op.kind == "libm" else chunks
+    def span(op: ops.Op) -> tuple[int, int]:
+        """(chunk size, vectors) of ``op``'s stream."""
+        if op.kind in ops.DATA_KINDS:
+            from . import data_streams
 
-    tasks = [
-        (op.id, vectors.STREAM_SEED, c * vectors.CHUNK_SIZE, vectors.CHUNK_SIZE)
-        for op in selected
-        for c in range(chunks_of(op))
-    ]
+            return data_streams.CHUNK_SIZE, data_streams.count_of(op)
+        if op.kind == "libm":
+            return vectors.CHUNK_SIZE, vectors.LIBM_CHUNKS[op.fmt.name] * vectors.CHUNK_SIZE
+        return vectors.CHUNK_SIZE, chunks * vectors.CHUNK_SIZE
+
+    tasks = []
+    for op in selected:
+        size, count = span(op)
+        tasks.extend((op.id, vectors.STREAM_SEED, start, min(size, count - start))
+                     for start in range(0, count, size))
     leaves: dict[str, dict[int, bytes]] = {op.id: {} for op in selected}
     jobs = jobs or os.cpu_count() or 1
     ctx = multiprocessing.get_context("fork")
@@ -99,23 +103,24 @@ def generate(
             done += 1
             if done % 16 == 0 or done == len(tasks):
                 say(f"stream chunks: {done}/{len(tasks)}")
-    by_file: dict[str, list[dict[str, Any]]] = {vectors.STREAMS: [], vectors.LIBM_STREAMS: []}
+    by_file: dict[str, list[dict[str, Any]]] = {vectors.STREAMS: []}
+    sizes: dict[str, tuple[str, int]] = {vectors.STREAMS: (vectors.GENERATOR, vectors.CHUNK_SIZE)}
     for op in selected:
         lv = [leaves[op.id][k] for k in sorted(leaves[op.id])]
-        by_file[vectors.LIBM_STREAMS if op.kind == "libm" else vectors.STREAMS].append(
+        fname, gen = vectors.stream_file_of(op)
+        sizes[fname] = (gen, span(op)[0])
+        by_file.setdefault(fname, []).append(
             {
                 "op": op.id,
                 "seed": vectors.STREAM_SEED,
-                "count": chunks_of(op) * vectors.CHUNK_SIZE,
+                "count": span(op)[1],
                 "root": merkle.root(lv).hex(),
                 "leaves": [x.hex() for x in lv],
             }
         )
-    for fname, gen in ((vectors.STREAMS, vectors.GENERATOR),
-                       (vectors.LIBM_STREAMS, vectors.LIBM_GENERATOR)):
-        if not by_file[fname] and fname == vectors.LIBM_STREAMS:
-            continue
-        text = vectors.streams_text(by_file[fname], gen).encode()
+    for fname, entries in by_file.items():
+        gen, size = sizes[fname]
+        text = vectors.streams_text(entries, gen, size).encode()
         write_atomic(out / fname, text)
         files[fname] = hashlib.sha256(text).hexdigest()
     write_atomic(out / vectors.MANIFEST, vectors.manifest_text(files).encode())
@@ -146,10 +151,10 @@ def check(
     for op_id, v in sample:
         got = golden.evaluate(op_id, v.inputs)
         if got != v.expected:
-            fmt = ops.get(op_id).fmt
+            op = ops.get(op_id)
             raise MalformedInput(
                 f"{vs.path / 'explicit' / (op_id + '.json')}: tcId {v.tc_id} expects "
-                f"{fmt.hex(v.expected)}, both references give {fmt.hex(got)}"
+                f"{op.out_hex(v.expected)}, both references give {op.out_hex(got)}"
             )
     say(f"explicit: {len(sample)} of {len(all_vectors)} vectors recomputed, all agree")
     streams = vs.streams()
@@ -160,7 +165,8 @@ def check(
         start, n = st.chunk_span(idx)
         leaf = golden_chunk(op_id, st.seed, start, n)
         if leaf != st.leaves[idx]:
-            raise MalformedInput(f"{vs.path / vectors.STREAMS}: stream {op_id} chunk {idx} leaf does not match the references")
+            fname = vectors.stream_file_of(st.op)[0]
+            raise MalformedInput(f"{vs.path / fname}: stream {op_id} chunk {idx} leaf does not match the references")
         say(f"stream {op_id}: chunk {idx} ({n} vectors) recomputed, leaf matches")
     return {
         "digest": vs.digest,

@@ -24,7 +24,7 @@ from .errors import MalformedInput
 
 FORMAT = "teecert-vectors/1"
 SET_NAME = "teecert-core"
-SET_VERSION = "2"
+SET_VERSION = "3"
 GENERATOR = "teecert-mix-v1"
 CHUNK_SIZE = 65536
 STREAM_CHUNKS = 16
@@ -36,6 +36,10 @@ STREAMS = "streams.json"
 LIBM_STREAMS = "libm-streams.json"
 LIBM_GENERATOR = "teecert-libm-v1"
 LIBM_CHUNKS = {"f64": 2, "f32": 1}
+#: Streams of the data ops (integers, conversions, data model, hashes), from
+#: ``data_streams`` (teecert-data-v1), in smaller chunks.
+DATA_STREAMS = "data-streams.json"
+DATA_GENERATOR = "teecert-data-v1"
 
 
 @dataclass(frozen=True)
@@ -172,7 +176,6 @@ def load_explicit(vs: VectorSet, op_id: str) -> list[ExplicitVector]:
     if _field(doc, "op", str, where) != op_id:
         raise MalformedInput(f"{where}: field 'op' is {doc['op']!r}, expected {op_id!r}")
     op = ops.get(op_id, where + ": field 'op'")
-    width = op.fmt.width
     out: list[ExplicitVector] = []
     seen: set[int] = set()
     for gi, group in enumerate(_field(doc, "testGroups", list, where)):
@@ -187,8 +190,9 @@ def load_explicit(vs: VectorSet, op_id: str) -> list[ExplicitVector]:
             raw_inputs = _field(test, "inputs", list, twhere)
             if len(raw_inputs) != op.arity:
                 raise MalformedInput(f"{twhere}: field 'inputs' has {len(raw_inputs)} values, {op_id} takes {op.arity}")
-            inputs = tuple(parse_hex(x, width, f"{twhere}.inputs") for x in raw_inputs)
-            expected = parse_hex(_field(test, "expected", str, twhere), width, f"{twhere}.expected")
+            inputs = tuple(parse_hex(x, s.bits, f"{twhere}.inputs[{k}]")
+                           for k, (s, x) in enumerate(zip(op.inputs, raw_inputs, strict=True)))
+            expected = parse_hex(_field(test, "expected", str, twhere), op.out_slot.bits, f"{twhere}.expected")
             flags = tuple(_field(test, "flags", list, twhere))
             comment = _field(test, "comment", str, twhere)
             out.append(ExplicitVector(gname, tc, inputs, expected, flags, comment))
@@ -200,13 +204,24 @@ def load_explicit(vs: VectorSet, op_id: str) -> list[ExplicitVector]:
 def load_streams(vs: VectorSet) -> dict[str, Stream]:
     """Every stream of the set: ``streams.json`` (float ops) and, when the manifest
     lists it, ``libm-streams.json`` (libm functions)."""
-    out = _load_stream_file(vs, STREAMS, GENERATOR, "float")
+    out = _load_stream_file(vs, STREAMS, GENERATOR, ("float",))
     if LIBM_STREAMS in vs.files:
-        out.update(_load_stream_file(vs, LIBM_STREAMS, LIBM_GENERATOR, "libm"))
+        out.update(_load_stream_file(vs, LIBM_STREAMS, LIBM_GENERATOR, ("libm",)))
+    if DATA_STREAMS in vs.files:
+        out.update(_load_stream_file(vs, DATA_STREAMS, DATA_GENERATOR, ops.DATA_KINDS))
     return out
 
 
-def _load_stream_file(vs: VectorSet, fname: str, gen: str, kind: str) -> dict[str, Stream]:
+def stream_file_of(op: ops.Op) -> tuple[str, str]:
+    """(file, generator) of ``op``'s stream."""
+    if op.kind == "libm":
+        return LIBM_STREAMS, LIBM_GENERATOR
+    if op.kind in ops.DATA_KINDS:
+        return DATA_STREAMS, DATA_GENERATOR
+    return STREAMS, GENERATOR
+
+
+def _load_stream_file(vs: VectorSet, fname: str, gen: str, kinds: tuple[str, ...]) -> dict[str, Stream]:
     where = str(vs.path / fname)
     doc = _read_listed(vs, fname)
     if _field(doc, "format", str, where) != FORMAT:
@@ -220,7 +235,7 @@ def _load_stream_file(vs: VectorSet, fname: str, gen: str, kind: str) -> dict[st
     for i, s in enumerate(_field(doc, "streams", list, where)):
         sw = f"{where}: streams[{i}]"
         op = ops.get(_field(s, "op", str, sw), sw + ".op")
-        if op.kind != kind:
+        if op.kind not in kinds:
             raise MalformedInput(f"{sw}.op: {op.id} is a {op.kind} op, not one of this file's")
         seed = _field(s, "seed", int, sw)
         count = _field(s, "count", int, sw)
@@ -256,7 +271,6 @@ def _line(obj: Any) -> str:
 
 def explicit_text(op: ops.Op, groups: list[tuple[str, str, list[tuple[tuple[int, ...], int, tuple[str, ...], str]]]]) -> str:
     """The explicit file of one op, one test per line, deterministic byte for byte."""
-    fmt = op.fmt
     n = sum(len(cases) for _, _, cases in groups)
     head = {"format": FORMAT, "op": op.id, "numberOfTests": n}
     lines = [_line(head)[:-1] + ',"testGroups":[']
@@ -267,8 +281,8 @@ def explicit_text(op: ops.Op, groups: list[tuple[str, str, list[tuple[tuple[int,
             tc += 1
             test = {
                 "tcId": tc,
-                "inputs": [fmt.hex(x) for x in inputs],
-                "expected": fmt.hex(expected),
+                "inputs": op.in_hex(inputs),
+                "expected": op.out_hex(expected),
                 "flags": list(flags),
                 "comment": comment,
             }
@@ -278,8 +292,9 @@ def explicit_text(op: ops.Op, groups: list[tuple[str, str, list[tuple[tuple[int,
     return "\n".join(lines) + "\n"
 
 
-def streams_text(streams: list[dict[str, Any]], generator: str = GENERATOR) -> str:
-    head = {"format": FORMAT, "generator": generator, "chunk_size": CHUNK_SIZE}
+def streams_text(streams: list[dict[str, Any]], generator: str = GENERATOR,
+                 chunk_size: int = CHUNK_SIZE) -> str:
+    head = {"format": FORMAT, "generator": generator, "chunk_size": chunk_size}
     lines = [_line(head)[:-1] + ',"streams":[']
     for i, s in enumerate(streams):
         lines.append(_line(s) + ("," if i + 1 < len(streams) else ""))

@@ -25,7 +25,7 @@ def _plan(session: Session) -> tuple[stress.Plan, list[stress.GoldenChunk]]:
         plan = stress.plan_from_profile(session.profile.data["stress"], session.streams,
                                         f"profile {session.profile.id}")
         _GOLDEN[key] = (plan, [stress.golden_chunk(st, k)
-                               for st, k in stress.chunks_of(plan, "float")])
+                               for st, k in stress.chunks_of(plan, "golden")])
     return _GOLDEN[key]
 
 

@@ -71,6 +71,12 @@ ZOO: dict[str, ZooProbe] = {
                  source="other_exp.c"),
         ZooProbe("caller_rounding", "computes in the caller's rounding mode when it is not "
                  "round-to-nearest", source="caller_rounding.c"),
+        ZooProbe("unstable_sort", "u64.sort_stable is a heapsort: equal keys change order",
+                 source="unstable_sort.c"),
+        ZooProbe("keccak_sha3", "hash.keccak256 pads with SHA-3's domain byte 0x06: it is SHA3-256",
+                 defines={**_named("keccak-sha3"), "TEECERT_KECCAK_DOMAIN": "0x06"}),
+        ZooProbe("padding_leak", "rec.serialize copies its last byte from uninitialized struct "
+                 "padding on the heap", source="padding_leak.c"),
     )
 }
 

@@ -25,7 +25,8 @@ from teecert.profiles import Profile, load_profile
 
 #: A fixed "now" so reports made in tests have known validity periods.
 NOW = dt.datetime(2026, 11, 21, 5, 0, 0, tzinfo=dt.UTC)
-SUITES = ("probe", "ieee754", "contraction", "fpenv", "stress", "clocks", "libm", "environment")
+SUITES = ("probe", "ieee754", "integers", "hashes", "contraction", "fpenv", "stress", "clocks", "libm",
+          "environment")
 _OPS = ("f64.add.rne", "f64.mul.rtz", "f64.fma.rne", "f32.div.rup", "f32.sqrt.rdn", "f64.sub.rne")
 
 

@@ -12,7 +12,7 @@ import pytest
 from teecert import canonical, profiles
 from teecert.errors import MalformedInput, UsageError
 
-SUITES = {"probe", "ieee754", "contraction", "fpenv", "stress", "clocks", "environment"}
+SUITES = {"probe", "ieee754", "integers", "hashes", "contraction", "fpenv", "stress", "clocks", "environment"}
 
 
 def test_builtins_have_the_documented_policy() -> None:

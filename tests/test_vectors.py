@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from teecert import merkle, ops, vector_gen, vectors
+from teecert import data_streams, merkle, ops, vector_gen, vectors
 from teecert.errors import MalformedInput
 from teecert.profiles import load_profile
 
@@ -45,11 +45,19 @@ def test_shape_every_op_has_explicit_vectors_and_a_million_vector_stream(shipped
     streams = shipped.streams()
     assert sorted(streams) == sorted(ops.CATALOGUE)
     for st in streams.values():
-        # float ops: a million vectors; libm functions: 2 chunks (f64) or 1 (f32)
-        want = (vectors.LIBM_CHUNKS[st.op.fmt.name] * vectors.CHUNK_SIZE if st.op.kind == "libm"
-                else 16 * vectors.CHUNK_SIZE)
-        assert st.count == want and st.chunk_size == vectors.CHUNK_SIZE
+        # float ops: a million vectors; libm functions: 2 chunks (f64) or 1 (f32);
+        # data ops: teecert-data-v1's counts, in chunks of 2048
+        if st.op.kind in ops.DATA_KINDS:
+            assert (st.count, st.chunk_size) == (data_streams.count_of(st.op), data_streams.CHUNK_SIZE)
+            assert st.count >= 2048
+        else:
+            want = (vectors.LIBM_CHUNKS[st.op.fmt.name] * vectors.CHUNK_SIZE if st.op.kind == "libm"
+                    else 16 * vectors.CHUNK_SIZE)
+            assert st.count == want and st.chunk_size == vectors.CHUNK_SIZE
         assert merkle.root(st.leaves) == st.root
+    assert len([o for o in streams if ops.get(o).kind in ops.DATA_KINDS]) == 67
+    assert {v.group for v in shipped.explicit("hash.keccak256")} == {"known", "lengths", "garbage_tail"}
+    assert {v.group for v in shipped.explicit("u64.sort_stable")} >= {"stability", "few_keys"}
     assert {v.group for v in shipped.explicit("f64.sin.rne")} == {"special", "hard", "domain"}
     groups = {v.group for v in shipped.explicit("f64.fma.rne")}
     assert {"specials", "nan", "subnormal", "halfway", "range", "cancellation", "contraction", "random"} <= groups

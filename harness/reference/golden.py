@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from itertools import chain
 
 from ..errors import MalformedInput, TeecertError
-from ..ops import CATALOGUE, Op
+from ..ops import CATALOGUE, DATA_KINDS, Op
 from . import mpfr, rational
 
 
@@ -56,6 +56,12 @@ def _checked(op: Op, args_list: Iterable[Sequence[int]]) -> list[Sequence[int]]:
     vecs = args_list if isinstance(args_list, list) else list(args_list)
     if not vecs:
         return vecs
+    if op.kind in DATA_KINDS:
+        from . import data
+
+        for v in vecs:
+            data.check_vector(op, v)
+        return vecs
     lengths = set(map(len, vecs))
     if lengths != {op.arity}:
         bad = next(v for v in vecs if len(v) != op.arity)
@@ -82,6 +88,10 @@ def evaluate(op_id: str, args: Sequence[int]) -> int:
     for an unknown op or inputs that are not bit patterns of the op's format."""
     op = _op(op_id)
     (vec,) = _checked(op, [args])
+    if op.kind in DATA_KINDS:
+        from . import data
+
+        return data.evaluate_many(op, [vec])[0]
     if op.kind == "libm":  # correctly rounded: MPFR and mpmath must agree
         from . import libm
 
@@ -100,6 +110,10 @@ def evaluate_many(op_id: str, args_list: Iterable[Sequence[int]]) -> list[int]:
     the first vector where they differ is raised as ``ReferenceDisagreement``."""
     op = _op(op_id)
     vecs = _checked(op, args_list)
+    if op.kind in DATA_KINDS:
+        from . import data
+
+        return data.evaluate_many(op, vecs)
     if op.kind == "libm":
         from . import libm
 
@@ -117,6 +131,8 @@ def evaluate_mpfr_many(op_id: str, args_list: Iterable[Sequence[int]]) -> list[i
     """MPFR results alone, for localizing a divergence in a chunk whose golden
     outputs both references already produced (see the module docstring)."""
     op = _op(op_id)
+    if op.kind in DATA_KINDS:  # one reference, confirmed as it goes (reference.data)
+        return evaluate_many(op_id, args_list)
     if op.kind == "libm":
         from . import libm
 

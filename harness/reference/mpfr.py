@@ -87,6 +87,8 @@ def _build_contexts() -> dict[tuple[str, str], Any]:
     # more than an operation.
     contexts: dict[tuple[str, str], Any] = {}
     for op in CATALOGUE.values():
+        if op.float_format is None:  # data ops: reference.data
+            continue
         key = (op.fmt.name, op.rounding)
         if key not in contexts:
             contexts[key] = context(op.fmt, op.rounding)

@@ -16,9 +16,12 @@
  *   TEECERT_CANONICALIZE                  [1: every NaN result becomes the canonical NaN]
  *   TEECERT_RESULT_HOOK_F32(op, bits)     [(bits): a uint32_t result about to be stored]
  *   TEECERT_RESULT_HOOK_F64(op, bits)     [(bits): a uint64_t result about to be stored]
+ *   TEECERT_SORT_U64(items, n, scratch)   [teecert_sort_stable_u64: u64.sort_stable]
+ *   TEECERT_SERIALIZE_RECORD(in, out)     [teecert_serialize_record: rec.serialize]
  *   TEECERT_ABI_REPORTED                  [TEECERT_PROBE_ABI_VERSION]
  *   TEECERT_PROBE_NAME, TEECERT_PROBE_VERSION, TEECERT_CFLAGS (string literals)
  * The hooks receive `op`, a `const struct teecert_op_desc *` (width, kind, rnd below).
+ * (hashes.c has one more: TEECERT_KECCAK_DOMAIN.)
  */
 
 #include <fenv.h>
@@ -38,7 +41,9 @@
 #endif
 
 #include "attest.h"
+#include "hashes.h"
 #include "hwchar.h"
+#include "intops.h"
 #include "sha256.h"
 
 /* GCC ignores this pragma (and warns); it relies on -frounding-math instead. */
@@ -85,7 +90,26 @@ enum teecert_op_kind {
     TEECERT_OP_SQRT,
     TEECERT_OP_FMA,
     TEECERT_OP_MUL_ADD_UNFUSED,
-    TEECERT_OP_LIBM
+    TEECERT_OP_LIBM,
+    TEECERT_OP_DATA, /* integers, conversions, data model: docs/ops-integers.md */
+    TEECERT_OP_HASH
+};
+
+/* The kernel function of a data op, by shape (u32_2: two u32 in, a u32 out ...). */
+union teecert_data_fn {
+    const void *none;
+    uint32_t (*u32_2)(uint32_t, uint32_t);
+    uint64_t (*u64_2)(uint64_t, uint64_t);
+    uint32_t (*u32_sh)(uint32_t, uint64_t);
+    uint32_t (*u32_1)(uint32_t);
+    uint64_t (*u64_1)(uint64_t);
+    uint32_t (*u64_to_u32)(uint64_t);
+    uint64_t (*u32_to_u64)(uint32_t);
+    uint64_t (*i32_to_f64)(uint32_t, int);
+    uint64_t (*i64_to_f64)(uint64_t, int);
+    uint32_t (*i32_to_f32)(uint32_t, int);
+    uint32_t (*i64_to_f32)(uint64_t, int);
+    const char *hash;
 };
 
 enum teecert_rounding { TEECERT_RND_RNE, TEECERT_RND_RTZ, TEECERT_RND_RUP, TEECERT_RND_RDN };
@@ -101,6 +125,9 @@ struct teecert_op_desc {
     enum teecert_rounding rnd;
     unsigned arity;
     teecert_kernel kernel; /* null: declared unsupported */
+    /* Data ops: bytes per vector in and out (0 for a float op: width/8 per value). */
+    size_t in_size, out_size;
+    union teecert_data_fn fn; /* data ops: what the shape kernel calls */
 };
 
 static const int teecert_fe_rounding[4] = {FE_TONEAREST, FE_TOWARDZERO, FE_UPWARD, FE_DOWNWARD};
@@ -284,32 +311,276 @@ TEECERT_LIBM2(hypot)
 TEECERT_LIBM1(erf)
 
 #define TEECERT_LIBM_OPS(FMT, W, SFX)                                                     \
-    {FMT ".exp.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_exp_##SFX},           \
-    {FMT ".expm1.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_expm1_##SFX},       \
-    {FMT ".log.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_log_##SFX},           \
-    {FMT ".log1p.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_log1p_##SFX},       \
-    {FMT ".log2.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_log2_##SFX},         \
-    {FMT ".log10.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_log10_##SFX},       \
-    {FMT ".pow.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 2, teecert_pow_##SFX},           \
-    {FMT ".sin.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_sin_##SFX},           \
-    {FMT ".cos.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_cos_##SFX},           \
-    {FMT ".tan.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_tan_##SFX},           \
-    {FMT ".asin.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_asin_##SFX},         \
-    {FMT ".acos.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_acos_##SFX},         \
-    {FMT ".atan.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_atan_##SFX},         \
-    {FMT ".atan2.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 2, teecert_atan2_##SFX},       \
-    {FMT ".sinh.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_sinh_##SFX},         \
-    {FMT ".cosh.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_cosh_##SFX},         \
-    {FMT ".tanh.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_tanh_##SFX},         \
-    {FMT ".cbrt.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_cbrt_##SFX},         \
-    {FMT ".hypot.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 2, teecert_hypot_##SFX},       \
-    {FMT ".erf.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_erf_##SFX}
+    {FMT ".exp.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_exp_##SFX, 0, 0, {0}},           \
+    {FMT ".expm1.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_expm1_##SFX, 0, 0, {0}},       \
+    {FMT ".log.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_log_##SFX, 0, 0, {0}},           \
+    {FMT ".log1p.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_log1p_##SFX, 0, 0, {0}},       \
+    {FMT ".log2.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_log2_##SFX, 0, 0, {0}},         \
+    {FMT ".log10.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_log10_##SFX, 0, 0, {0}},       \
+    {FMT ".pow.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 2, teecert_pow_##SFX, 0, 0, {0}},           \
+    {FMT ".sin.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_sin_##SFX, 0, 0, {0}},           \
+    {FMT ".cos.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_cos_##SFX, 0, 0, {0}},           \
+    {FMT ".tan.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_tan_##SFX, 0, 0, {0}},           \
+    {FMT ".asin.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_asin_##SFX, 0, 0, {0}},         \
+    {FMT ".acos.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_acos_##SFX, 0, 0, {0}},         \
+    {FMT ".atan.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_atan_##SFX, 0, 0, {0}},         \
+    {FMT ".atan2.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 2, teecert_atan2_##SFX, 0, 0, {0}},       \
+    {FMT ".sinh.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_sinh_##SFX, 0, 0, {0}},         \
+    {FMT ".cosh.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_cosh_##SFX, 0, 0, {0}},         \
+    {FMT ".tanh.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_tanh_##SFX, 0, 0, {0}},         \
+    {FMT ".cbrt.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_cbrt_##SFX, 0, 0, {0}},         \
+    {FMT ".hypot.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 2, teecert_hypot_##SFX, 0, 0, {0}},       \
+    {FMT ".erf.rne", W, TEECERT_OP_LIBM, TEECERT_RND_RNE, 1, teecert_erf_##SFX, 0, 0, {0}}
 
 #define TEECERT_OP4(FMT, W, NAME, KIND, ARITY, KERNEL)                           \
-    {FMT "." NAME ".rne", W, KIND, TEECERT_RND_RNE, ARITY, KERNEL},             \
-    {FMT "." NAME ".rtz", W, KIND, TEECERT_RND_RTZ, ARITY, KERNEL},             \
-    {FMT "." NAME ".rup", W, KIND, TEECERT_RND_RUP, ARITY, KERNEL},             \
-    {FMT "." NAME ".rdn", W, KIND, TEECERT_RND_RDN, ARITY, KERNEL}
+    {FMT "." NAME ".rne", W, KIND, TEECERT_RND_RNE, ARITY, KERNEL, 0, 0, {0}},             \
+    {FMT "." NAME ".rtz", W, KIND, TEECERT_RND_RTZ, ARITY, KERNEL, 0, 0, {0}},             \
+    {FMT "." NAME ".rup", W, KIND, TEECERT_RND_RUP, ARITY, KERNEL, 0, 0, {0}},             \
+    {FMT "." NAME ".rdn", W, KIND, TEECERT_RND_RDN, ARITY, KERNEL, 0, 0, {0}}
+
+
+/* ------------------------------------------------------------------ data ops */
+
+/*
+ * Integers, conversions, the data model and hashes (docs/ops-integers.md): the
+ * kernels of intops.c and hashes.c over buffers of little-endian values, loaded
+ * and stored byte by byte so that neither the host's byte order nor its alignment
+ * rules can change a result.  Layouts (bytes per vector) are teecert.ops's.
+ */
+#define TEECERT_DEC_TEXT_BYTES 1024
+#define TEECERT_HASH_MSG_BYTES 512
+#define TEECERT_SORT_ITEMS 64
+
+#ifndef TEECERT_SORT_U64
+#define TEECERT_SORT_U64(items, n, scratch) teecert_sort_stable_u64((items), (n), (scratch))
+#endif
+#ifndef TEECERT_SERIALIZE_RECORD
+#define TEECERT_SERIALIZE_RECORD(in, out) teecert_serialize_record((in), (out))
+#endif
+
+static uint64_t teecert_le_ld(const unsigned char *p, unsigned bytes)
+{
+    uint64_t v = 0;
+    unsigned k;
+    for (k = bytes; k-- > 0;)
+        v = (v << 8) | p[k];
+    return v;
+}
+
+static void teecert_le_st(unsigned char *p, uint64_t v, unsigned bytes)
+{
+    unsigned k;
+    for (k = 0; k < bytes; k++)
+        p[k] = (unsigned char)(v >> (8 * k));
+}
+
+static uint64_t teecert_be_ld64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    unsigned k;
+    for (k = 0; k < 8; k++)
+        v = (v << 8) | p[k];
+    return v;
+}
+
+static void teecert_be_st64(unsigned char *p, uint64_t v)
+{
+    unsigned k;
+    for (k = 0; k < 8; k++)
+        p[k] = (unsigned char)(v >> (56 - 8 * k));
+}
+
+/* One kernel per shape: IN_B and OUT_B bytes per value, CALL the function. */
+#define TEECERT_DATA_KERNEL1(NAME, IN_B, OUT_B, CALL)                                       \
+    static void NAME(const struct teecert_op_desc *op, const unsigned char *in,             \
+                     unsigned char *out, size_t n)                                          \
+    {                                                                                       \
+        size_t i;                                                                           \
+        for (i = 0; i < n; i++) {                                                           \
+            uint64_t a = teecert_le_ld(in + i * (IN_B), (IN_B));                            \
+            teecert_le_st(out + i * (OUT_B), (uint64_t)(CALL), (OUT_B));                    \
+        }                                                                                   \
+    }
+#define TEECERT_DATA_KERNEL2(NAME, A_B, B_B, OUT_B, CALL)                                   \
+    static void NAME(const struct teecert_op_desc *op, const unsigned char *in,             \
+                     unsigned char *out, size_t n)                                          \
+    {                                                                                       \
+        size_t i;                                                                           \
+        for (i = 0; i < n; i++) {                                                           \
+            const unsigned char *v = in + i * ((A_B) + (B_B));                              \
+            uint64_t a = teecert_le_ld(v, (A_B)), b = teecert_le_ld(v + (A_B), (B_B));      \
+            teecert_le_st(out + i * (OUT_B), (uint64_t)(CALL), (OUT_B));                    \
+        }                                                                                   \
+    }
+
+TEECERT_DATA_KERNEL2(teecert_k_u32_2, 4, 4, 4, op->fn.u32_2((uint32_t)a, (uint32_t)b))
+TEECERT_DATA_KERNEL2(teecert_k_u64_2, 8, 8, 8, op->fn.u64_2(a, b))
+TEECERT_DATA_KERNEL2(teecert_k_u32_sh, 4, 8, 4, op->fn.u32_sh((uint32_t)a, b))
+TEECERT_DATA_KERNEL1(teecert_k_u32_1, 4, 4, op->fn.u32_1((uint32_t)a))
+TEECERT_DATA_KERNEL1(teecert_k_u64_1, 8, 8, op->fn.u64_1(a))
+TEECERT_DATA_KERNEL1(teecert_k_u64_to_u32, 8, 4, op->fn.u64_to_u32(a))
+TEECERT_DATA_KERNEL1(teecert_k_u32_to_u64, 4, 8, op->fn.u32_to_u64((uint32_t)a))
+TEECERT_DATA_KERNEL1(teecert_k_i32_to_f64, 4, 8, op->fn.i32_to_f64((uint32_t)a, (int)op->rnd))
+TEECERT_DATA_KERNEL1(teecert_k_i64_to_f64, 8, 8, op->fn.i64_to_f64(a, (int)op->rnd))
+TEECERT_DATA_KERNEL1(teecert_k_i32_to_f32, 4, 4, op->fn.i32_to_f32((uint32_t)a, (int)op->rnd))
+TEECERT_DATA_KERNEL1(teecert_k_i64_to_f32, 8, 4, op->fn.i64_to_f32(a, (int)op->rnd))
+
+/* f64.to_dec: the text, NUL-padded to 32 bytes. */
+static void teecert_k_to_dec(const struct teecert_op_desc *op, const unsigned char *in,
+                             unsigned char *out, size_t n)
+{
+    size_t i;
+    (void)op;
+    for (i = 0; i < n; i++) {
+        char text[TEECERT_DEC_BUF];
+        memset(text, 0, sizeof text);
+        teecert_f64_to_dec(teecert_le_ld(in + 8 * i, 8), text);
+        memcpy(out + TEECERT_DEC_BUF * i, text, TEECERT_DEC_BUF);
+    }
+}
+
+/* f64.from_dec: the text ends at the first NUL of its 1024-byte slot; out is the
+   binary64 pattern then the status (0, or 1 for a syntax error with bits 0). */
+static void teecert_k_from_dec(const struct teecert_op_desc *op, const unsigned char *in,
+                               unsigned char *out, size_t n)
+{
+    size_t i;
+    (void)op;
+    for (i = 0; i < n; i++) {
+        const char *s = (const char *)in + TEECERT_DEC_TEXT_BYTES * i;
+        size_t len = 0;
+        uint64_t bits = 0, status;
+        while (len < TEECERT_DEC_TEXT_BYTES && s[len] != '\0')
+            len++;
+        status = (uint64_t)teecert_f64_from_dec(s, len, &bits);
+        if (status != TEECERT_DEC_OK)
+            bits = 0;
+        teecert_le_st(out + 16 * i, bits, 8);
+        teecert_le_st(out + 16 * i + 8, status, 8);
+    }
+}
+
+/* rec.serialize: five u64 slots in, 24 bytes out. */
+static void teecert_k_serialize(const struct teecert_op_desc *op, const unsigned char *in,
+                                unsigned char *out, size_t n)
+{
+    size_t i;
+    unsigned k;
+    (void)op;
+    for (i = 0; i < n; i++) {
+        uint64_t slots[5];
+        for (k = 0; k < 5; k++)
+            slots[k] = teecert_le_ld(in + 40 * i + 8 * k, 8);
+        TEECERT_SERIALIZE_RECORD(slots, out + 24 * i);
+    }
+}
+
+/* u64.sort_stable: 64 big-endian items in, the same sorted out. */
+static void teecert_k_sort(const struct teecert_op_desc *op, const unsigned char *in,
+                           unsigned char *out, size_t n)
+{
+    size_t i, k;
+    (void)op;
+    for (i = 0; i < n; i++) {
+        uint64_t items[TEECERT_SORT_ITEMS], scratch[TEECERT_SORT_ITEMS];
+        for (k = 0; k < TEECERT_SORT_ITEMS; k++)
+            items[k] = teecert_be_ld64(in + 8 * (TEECERT_SORT_ITEMS * i + k));
+        TEECERT_SORT_U64(items, TEECERT_SORT_ITEMS, scratch);
+        for (k = 0; k < TEECERT_SORT_ITEMS; k++)
+            teecert_be_st64(out + 8 * (TEECERT_SORT_ITEMS * i + k), items[k]);
+    }
+}
+
+/* hash.*: a u64 length (at most 512, checked before the call), then the message slot;
+   only the first `length` bytes are the message. */
+static void teecert_k_hash(const struct teecert_op_desc *op, const unsigned char *in,
+                           unsigned char *out, size_t n)
+{
+    size_t i, per = 8 + TEECERT_HASH_MSG_BYTES;
+    for (i = 0; i < n; i++) {
+        const unsigned char *v = in + per * i;
+        teecert_hash(op->fn.hash, v + 8, (size_t)teecert_le_ld(v, 8), out + op->out_size * i);
+    }
+}
+
+static int teecert_hash_lengths_ok(const unsigned char *in, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (teecert_le_ld(in + (8 + TEECERT_HASH_MSG_BYTES) * i, 8) > TEECERT_HASH_MSG_BYTES)
+            return 0;
+    return 1;
+}
+
+/* The data ops, in the order of teecert.ops.CATALOGUE (width and arity unused). */
+#define TEECERT_DATA_OPS \
+    {"i32.add", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u32_2, 8, 4, {.u32_2 = teecert_i32_add}}, \
+    {"i32.sub", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u32_2, 8, 4, {.u32_2 = teecert_i32_sub}}, \
+    {"i32.mul", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u32_2, 8, 4, {.u32_2 = teecert_i32_mul}}, \
+    {"i32.div_s", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u32_2, 8, 4, {.u32_2 = teecert_i32_div_s}}, \
+    {"i32.rem_s", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u32_2, 8, 4, {.u32_2 = teecert_i32_rem_s}}, \
+    {"i32.div_u", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u32_2, 8, 4, {.u32_2 = teecert_i32_div_u}}, \
+    {"i32.rem_u", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u32_2, 8, 4, {.u32_2 = teecert_i32_rem_u}}, \
+    {"i32.shl", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u32_sh, 12, 4, {.u32_sh = teecert_i32_shl}}, \
+    {"i32.shr_u", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u32_sh, 12, 4, {.u32_sh = teecert_i32_shr_u}}, \
+    {"i32.shr_s", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u32_sh, 12, 4, {.u32_sh = teecert_i32_shr_s}}, \
+    {"i32.clz", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u32_1, 4, 4, {.u32_1 = teecert_i32_clz}}, \
+    {"i32.ctz", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u32_1, 4, 4, {.u32_1 = teecert_i32_ctz}}, \
+    {"i32.popcnt", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u32_1, 4, 4, {.u32_1 = teecert_i32_popcnt}}, \
+    {"i64.add", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u64_2, 16, 8, {.u64_2 = teecert_i64_add}}, \
+    {"i64.sub", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u64_2, 16, 8, {.u64_2 = teecert_i64_sub}}, \
+    {"i64.mul", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u64_2, 16, 8, {.u64_2 = teecert_i64_mul}}, \
+    {"i64.div_s", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u64_2, 16, 8, {.u64_2 = teecert_i64_div_s}}, \
+    {"i64.rem_s", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u64_2, 16, 8, {.u64_2 = teecert_i64_rem_s}}, \
+    {"i64.div_u", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u64_2, 16, 8, {.u64_2 = teecert_i64_div_u}}, \
+    {"i64.rem_u", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u64_2, 16, 8, {.u64_2 = teecert_i64_rem_u}}, \
+    {"i64.shl", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u64_2, 16, 8, {.u64_2 = teecert_i64_shl}}, \
+    {"i64.shr_u", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u64_2, 16, 8, {.u64_2 = teecert_i64_shr_u}}, \
+    {"i64.shr_s", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u64_2, 16, 8, {.u64_2 = teecert_i64_shr_s}}, \
+    {"i64.clz", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u64_1, 8, 8, {.u64_1 = teecert_i64_clz}}, \
+    {"i64.ctz", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u64_1, 8, 8, {.u64_1 = teecert_i64_ctz}}, \
+    {"i64.popcnt", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u64_1, 8, 8, {.u64_1 = teecert_i64_popcnt}}, \
+    {"f32.to_i32_sat", 64, TEECERT_OP_DATA, TEECERT_RND_RTZ, 0, teecert_k_u32_1, 4, 4, {.u32_1 = teecert_f32_to_i32_sat}}, \
+    {"f32.to_i64_sat", 64, TEECERT_OP_DATA, TEECERT_RND_RTZ, 0, teecert_k_u32_to_u64, 4, 8, {.u32_to_u64 = teecert_f32_to_i64_sat}}, \
+    {"f32.to_u32_sat", 64, TEECERT_OP_DATA, TEECERT_RND_RTZ, 0, teecert_k_u32_1, 4, 4, {.u32_1 = teecert_f32_to_u32_sat}}, \
+    {"f32.to_u64_sat", 64, TEECERT_OP_DATA, TEECERT_RND_RTZ, 0, teecert_k_u32_to_u64, 4, 8, {.u32_to_u64 = teecert_f32_to_u64_sat}}, \
+    {"f64.to_i32_sat", 64, TEECERT_OP_DATA, TEECERT_RND_RTZ, 0, teecert_k_u64_to_u32, 8, 4, {.u64_to_u32 = teecert_f64_to_i32_sat}}, \
+    {"f64.to_i64_sat", 64, TEECERT_OP_DATA, TEECERT_RND_RTZ, 0, teecert_k_u64_1, 8, 8, {.u64_1 = teecert_f64_to_i64_sat}}, \
+    {"f64.to_u32_sat", 64, TEECERT_OP_DATA, TEECERT_RND_RTZ, 0, teecert_k_u64_to_u32, 8, 4, {.u64_to_u32 = teecert_f64_to_u32_sat}}, \
+    {"f64.to_u64_sat", 64, TEECERT_OP_DATA, TEECERT_RND_RTZ, 0, teecert_k_u64_1, 8, 8, {.u64_1 = teecert_f64_to_u64_sat}}, \
+    {"i32.to_f32.rne", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_i32_to_f32, 4, 4, {.i32_to_f32 = teecert_i32_to_f32}}, \
+    {"i32.to_f32.rtz", 64, TEECERT_OP_DATA, TEECERT_RND_RTZ, 0, teecert_k_i32_to_f32, 4, 4, {.i32_to_f32 = teecert_i32_to_f32}}, \
+    {"i32.to_f32.rup", 64, TEECERT_OP_DATA, TEECERT_RND_RUP, 0, teecert_k_i32_to_f32, 4, 4, {.i32_to_f32 = teecert_i32_to_f32}}, \
+    {"i32.to_f32.rdn", 64, TEECERT_OP_DATA, TEECERT_RND_RDN, 0, teecert_k_i32_to_f32, 4, 4, {.i32_to_f32 = teecert_i32_to_f32}}, \
+    {"i32.to_f64.rne", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_i32_to_f64, 4, 8, {.i32_to_f64 = teecert_i32_to_f64}}, \
+    {"i32.to_f64.rtz", 64, TEECERT_OP_DATA, TEECERT_RND_RTZ, 0, teecert_k_i32_to_f64, 4, 8, {.i32_to_f64 = teecert_i32_to_f64}}, \
+    {"i32.to_f64.rup", 64, TEECERT_OP_DATA, TEECERT_RND_RUP, 0, teecert_k_i32_to_f64, 4, 8, {.i32_to_f64 = teecert_i32_to_f64}}, \
+    {"i32.to_f64.rdn", 64, TEECERT_OP_DATA, TEECERT_RND_RDN, 0, teecert_k_i32_to_f64, 4, 8, {.i32_to_f64 = teecert_i32_to_f64}}, \
+    {"i64.to_f32.rne", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_i64_to_f32, 8, 4, {.i64_to_f32 = teecert_i64_to_f32}}, \
+    {"i64.to_f32.rtz", 64, TEECERT_OP_DATA, TEECERT_RND_RTZ, 0, teecert_k_i64_to_f32, 8, 4, {.i64_to_f32 = teecert_i64_to_f32}}, \
+    {"i64.to_f32.rup", 64, TEECERT_OP_DATA, TEECERT_RND_RUP, 0, teecert_k_i64_to_f32, 8, 4, {.i64_to_f32 = teecert_i64_to_f32}}, \
+    {"i64.to_f32.rdn", 64, TEECERT_OP_DATA, TEECERT_RND_RDN, 0, teecert_k_i64_to_f32, 8, 4, {.i64_to_f32 = teecert_i64_to_f32}}, \
+    {"i64.to_f64.rne", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_i64_to_f64, 8, 8, {.i64_to_f64 = teecert_i64_to_f64}}, \
+    {"i64.to_f64.rtz", 64, TEECERT_OP_DATA, TEECERT_RND_RTZ, 0, teecert_k_i64_to_f64, 8, 8, {.i64_to_f64 = teecert_i64_to_f64}}, \
+    {"i64.to_f64.rup", 64, TEECERT_OP_DATA, TEECERT_RND_RUP, 0, teecert_k_i64_to_f64, 8, 8, {.i64_to_f64 = teecert_i64_to_f64}}, \
+    {"i64.to_f64.rdn", 64, TEECERT_OP_DATA, TEECERT_RND_RDN, 0, teecert_k_i64_to_f64, 8, 8, {.i64_to_f64 = teecert_i64_to_f64}}, \
+    {"u64.to_f32.rne", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_i64_to_f32, 8, 4, {.i64_to_f32 = teecert_u64_to_f32}}, \
+    {"u64.to_f32.rtz", 64, TEECERT_OP_DATA, TEECERT_RND_RTZ, 0, teecert_k_i64_to_f32, 8, 4, {.i64_to_f32 = teecert_u64_to_f32}}, \
+    {"u64.to_f32.rup", 64, TEECERT_OP_DATA, TEECERT_RND_RUP, 0, teecert_k_i64_to_f32, 8, 4, {.i64_to_f32 = teecert_u64_to_f32}}, \
+    {"u64.to_f32.rdn", 64, TEECERT_OP_DATA, TEECERT_RND_RDN, 0, teecert_k_i64_to_f32, 8, 4, {.i64_to_f32 = teecert_u64_to_f32}}, \
+    {"u64.to_f64.rne", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_i64_to_f64, 8, 8, {.i64_to_f64 = teecert_u64_to_f64}}, \
+    {"u64.to_f64.rtz", 64, TEECERT_OP_DATA, TEECERT_RND_RTZ, 0, teecert_k_i64_to_f64, 8, 8, {.i64_to_f64 = teecert_u64_to_f64}}, \
+    {"u64.to_f64.rup", 64, TEECERT_OP_DATA, TEECERT_RND_RUP, 0, teecert_k_i64_to_f64, 8, 8, {.i64_to_f64 = teecert_u64_to_f64}}, \
+    {"u64.to_f64.rdn", 64, TEECERT_OP_DATA, TEECERT_RND_RDN, 0, teecert_k_i64_to_f64, 8, 8, {.i64_to_f64 = teecert_u64_to_f64}}, \
+    {"f64.to_dec", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_to_dec, 8, TEECERT_DEC_BUF, {.none = 0}}, \
+    {"f64.from_dec", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_from_dec, TEECERT_DEC_TEXT_BYTES, 16, {.none = 0}}, \
+    {"rec.serialize", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_serialize, 40, 24, {.none = 0}}, \
+    {"u64.sort_stable", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_sort, 8 * TEECERT_SORT_ITEMS, 8 * TEECERT_SORT_ITEMS, {.none = 0}}, \
+    {"hash.sha256", 64, TEECERT_OP_HASH, TEECERT_RND_RNE, 0, teecert_k_hash, 8 + TEECERT_HASH_MSG_BYTES, 32, {.hash = "sha256"}}, \
+    {"hash.sha512", 64, TEECERT_OP_HASH, TEECERT_RND_RNE, 0, teecert_k_hash, 8 + TEECERT_HASH_MSG_BYTES, 64, {.hash = "sha512"}}, \
+    {"hash.sha3_256", 64, TEECERT_OP_HASH, TEECERT_RND_RNE, 0, teecert_k_hash, 8 + TEECERT_HASH_MSG_BYTES, 32, {.hash = "sha3_256"}}, \
+    {"hash.keccak256", 64, TEECERT_OP_HASH, TEECERT_RND_RNE, 0, teecert_k_hash, 8 + TEECERT_HASH_MSG_BYTES, 32, {.hash = "keccak256"}}, \
+    {"hash.blake2b512", 64, TEECERT_OP_HASH, TEECERT_RND_RNE, 0, teecert_k_hash, 8 + TEECERT_HASH_MSG_BYTES, 64, {.hash = "blake2b512"}}
 
 /* In the order of teecert.ops.CATALOGUE. */
 static const struct teecert_op_desc teecert_ops[] = {
@@ -329,6 +600,7 @@ static const struct teecert_op_desc teecert_ops[] = {
     TEECERT_OP4("f64", 64, "mul_add_unfused", TEECERT_OP_MUL_ADD_UNFUSED, 3, teecert_mul_add_unfused_f64),
     TEECERT_LIBM_OPS("f32", 32, f32),
     TEECERT_LIBM_OPS("f64", 64, f64),
+    TEECERT_DATA_OPS
 };
 
 #define TEECERT_NOPS (sizeof teecert_ops / sizeof teecert_ops[0])
@@ -427,11 +699,15 @@ int32_t teecert_probe_run(const char *op_id, const void *in, size_t in_bytes, vo
         return TEECERT_E_ARGS;
     if (op->kernel == 0)
         return TEECERT_E_UNSUPPORTED;
-    width = op->width / 8;
-    per_vector = width * op->arity;
+    width = op->out_size ? op->out_size : op->width / 8;
+    per_vector = op->in_size ? op->in_size : (op->width / 8) * op->arity;
     /* The buffers must be exactly n vectors long: a size that does not match is a
        caller bug (or a different op than the caller thinks), never truncated. */
     if (n > SIZE_MAX / per_vector || in_bytes != n * per_vector || out_bytes != n * width)
+        return TEECERT_E_ARGS;
+    /* A hash message longer than its slot: the whole call is refused, not clipped. */
+    if (op->kind == TEECERT_OP_HASH && n > 0 && in != 0 &&
+        !teecert_hash_lengths_ok((const unsigned char *)in, n))
         return TEECERT_E_ARGS;
     if (n > 0 && (in == 0 || out == 0))
         return TEECERT_E_ARGS;

@@ -1,0 +1,45 @@
+"""Integers, conversions and the data model under consensus semantics.
+
+Everything C leaves undefined or implementation-defined, and hardware answers in
+its own way, given one result (docs/ops-integers.md): wrapping i32/i64 arithmetic,
+division by zero and ``MIN / -1``, shifts by the width or more, clz/ctz/popcnt of
+0, saturating float -> int (NaN -> 0), correctly rounded int -> float in every
+direction, locale-free correctly rounded decimal <-> binary64, the canonical byte
+layout of a record (no padding, no uninitialized byte), and a stable sort with many
+equal keys.  Per op: the explicit edge cases bit for bit, then the op's stream of
+generated vectors (``teecert-data-v1``) by its Merkle root.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from teecert import checks, ops
+from teecert.session import Session
+
+
+def test_explicit(vector_op: str, teecert_session: Session, require_op: Callable[[str], object],
+                  teecert_record: Callable[..., None]) -> None:
+    require_op(vector_op)
+    finding = checks.explicit(teecert_session.probe, ops.get(vector_op),
+                              teecert_session.vector_set.explicit(vector_op))
+    teecert_record(**finding.record)
+    if not finding.ok:
+        pytest.fail(finding.message, pytrace=False)
+
+
+def test_stream(vector_op: str, teecert_session: Session, require_op: Callable[[str], object],
+                teecert_record: Callable[..., None]) -> None:
+    require_op(vector_op)
+    st = teecert_session.streams[vector_op]
+    finding = checks.stream(teecert_session.probe, st, teecert_session.stream_chunks(st))
+    teecert_record(**finding.record)
+    if not finding.ok:
+        pytest.fail(finding.message, pytrace=False)
+
+
+test_explicit.teecert_family = "int"  # type: ignore[attr-defined]
+test_stream.teecert_family = "int"  # type: ignore[attr-defined]
+test_stream.teecert_ops = "stream"  # type: ignore[attr-defined]
