@@ -88,7 +88,7 @@ def generate(
             return vectors.CHUNK_SIZE, vectors.LIBM_CHUNKS[op.fmt.name] * vectors.CHUNK_SIZE
         return vectors.CHUNK_SIZE, chunks * vectors.CHUNK_SIZE
 
-    tasks = []
+    tasks: list[tuple[str, int, int, int]] = []
     for op in selected:
         size, count = span(op)
         tasks.extend((op.id, vectors.STREAM_SEED, start, min(size, count - start))

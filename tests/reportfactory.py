@@ -59,7 +59,7 @@ def result(test_id: str, suite: str, outcome: str = "passed", *, op: str | None 
     }
 
 
-def make_results(n_pass: int = 8, n_fail: int = 0, *, n_skip: int = 0, n_unsupported: int = 0,
+def make_results(n_pass: int = len(SUITES), n_fail: int = 0, *, n_skip: int = 0, n_unsupported: int = 0,
                  n_error: int = 0, suites: Sequence[str] = SUITES) -> list[dict[str, Any]]:
     """Results spread round-robin over ``suites``; each suite gets at least one pass
     (when ``n_pass`` allows) so no required suite is missing by accident."""

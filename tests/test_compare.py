@@ -36,8 +36,8 @@ def invoke(argv: Sequence[str]) -> int:
 
 
 def rows(*, diverge: str | None = None, extra: bool = False) -> list[dict[str, Any]]:
-    """Eight passing results; with ``diverge``, that stream gives another root and fails."""
-    out = rf.make_results(8)
+    """One passing result per suite; with ``diverge``, that stream gives another root and fails."""
+    out = rf.make_results(len(rf.SUITES))
     for r in out:
         if r["id"] == diverge:
             r.update(outcome="failed", failures=1, root="ab" * 32, divergence=dict(DIVERGENCE),
@@ -87,7 +87,7 @@ def test_one_diverging_platform(three: list[rf.SignedReport]) -> None:
     assert res.groups[1].root == "ab" * 32 and res.groups[1].divergences == {2: DIVERGENCE}
     assert cmp.platforms[2].label == f"{three[2].statement['predicate']['environment']['digest'][:12]} " \
                                      f"Intel Xeon 8480+ ({three[2].path.name})"
-    assert len(cmp.results) == 7  # the probe checks carry no root: not consensus results
+    assert len(cmp.results) == 9  # the probe checks carry no root: not consensus results
     assert not cmp.partial and not cmp.drift
 
 
@@ -98,7 +98,7 @@ def test_command_names_the_diverging_result(three: list[rf.SignedReport], tmp_pa
     code = invoke(["compare", *(str(r.path) for r in three), "--trust", str(pem), "--at", AT, "--html", str(html)])
     assert code == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "reports diverge: 1 of 7 consensus results differ; 3 reports in 2 agreement classes"
+    assert lines[0] == "reports diverge: 1 of 9 consensus results differ; 3 reports in 2 agreement classes"
     diverging = [line for line in lines if line.startswith("DIVERGES ")]
     assert len(diverging) == 1 and diverging[0].startswith(f"DIVERGES {STREAM}: ")
     assert three[2].path.name in diverging[0]
@@ -116,7 +116,7 @@ def test_all_agree(tmp_path: Path, key: Ed25519PrivateKey, capsys: pytest.Captur
     assert cmp.exit_code == 0 and cmp.classes == [[0, 1, 2]] and not cmp.diverging
     assert invoke(["compare", *(str(r.path) for r in reports), "--at", AT]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "reports agree: 3 reports, 7 consensus results, 1 agreement class"
+    assert out[0] == "reports agree: 3 reports, 9 consensus results, 1 agreement class"
     assert not any(line.startswith("DIVERGES") for line in out)
 
 
@@ -150,7 +150,7 @@ def test_json_structure(three: list[rf.SignedReport], capsys: pytest.CaptureFixt
                         "reports"}
     paths = [str(r.path) for r in three]
     assert doc["agree"] is False and doc["exit_code"] == 1
-    assert doc["counts"] == {"classes": 2, "consensus_results": 7, "diverging": 1, "missing_from_some": 0,
+    assert doc["counts"] == {"classes": 2, "consensus_results": 9, "diverging": 1, "missing_from_some": 0,
                              "reports": 3}
     assert doc["classes"] == [{"name": "A", "reports": paths[:2]}, {"name": "B", "reports": paths[2:]}]
     assert [r["class"] for r in doc["reports"]] == ["A", "A", "B"]

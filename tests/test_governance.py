@@ -354,7 +354,7 @@ def test_decision_needs_the_threshold_and_then_verifies(gov: Gov, signed_profile
 
 def test_decision_over_a_forged_report_is_refused(gov: Gov, signed_profile: Path, acme: profiles.Profile,
                                                   tmp_path: Path) -> None:
-    good = rf.make_signed_report(tmp_path, profile=acme, results=rf.make_results(8, 1))
+    good = rf.make_signed_report(tmp_path, profile=acme, results=rf.make_results(len(rf.SUITES), 1))
 
     def lie(st: dict[str, Any]) -> None:  # claims CERTIFIED over a failing result
         st["predicate"]["verdict"] = {"result": "CERTIFIED", "reasons": []}
@@ -412,7 +412,7 @@ def waived_profile(tests: list[str], expires: str = "2027-01-01T00:00:00Z") -> p
 
 
 def failing_rows() -> list[dict[str, Any]]:
-    rows = rf.make_results(8, 0)
+    rows = rf.make_results(len(rf.SUITES), 0)
     rows.append(rf.result(WAIVER_ID, "ieee754", "failed", op="f64.mul.rtz", kind="explicit"))
     return rows
 

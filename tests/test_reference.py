@@ -545,7 +545,7 @@ def test_every_nan_input_gives_the_canonical_nan(fmt: FloatFormat) -> None:
     nans = [v for v in _edge_values(fmt) if fmt.is_nan(v)]
     others = [0, fmt.sign_bit, fmt.inf, 1, fmt.bias << fmt.frac_bits]
     for op_id, op in ops.CATALOGUE.items():
-        if op.fmt is not fmt or op.kind != "float":  # libm: test_libm_reference.py
+        if op.kind != "float" or op.fmt is not fmt:  # libm: test_libm_reference.py
             continue
         vecs = []
         for pos in range(op.arity):

@@ -56,7 +56,7 @@ def certified(tmp_path: Path) -> rf.SignedReport:
 
 @pytest.fixture
 def failing(tmp_path: Path) -> rf.SignedReport:
-    rows = rf.make_results(9, 2, n_skip=1)  # the failures land on a stream and an explicit set
+    rows = rf.make_results(11, 2, n_skip=1)  # the failures land on a stream and an explicit set
     rows[0]["message"] = HOSTILE  # a passing probe check: its message is free text from the run
     return rf.make_signed_report(tmp_path, results=rows, mutate=_hostile)
 

@@ -40,7 +40,7 @@ def good(tmp_path: Path) -> rf.SignedReport:
 
 @pytest.fixture
 def failing(tmp_path: Path) -> rf.SignedReport:
-    return rf.make_signed_report(tmp_path, results=rf.make_results(8, 2))
+    return rf.make_signed_report(tmp_path, results=rf.make_results(len(rf.SUITES), 2))
 
 
 def payload_of(data: bytes) -> dict[str, Any]:
@@ -273,7 +273,7 @@ def test_profile_document_weakened_under_a_builtin_name(tmp_path: Path) -> None:
     path.write_text(json.dumps(weak))
     attested = rf.result("test_attestation.py::test_probe_evidence_for_a_fresh_nonce", "attestation", "passed")
     r = rf.make_signed_report(tmp_path, profile=profiles.load_profile(path),
-                              results=[*rf.make_results(8, n_unsupported=2), attested])
+                              results=[*rf.make_results(len(rf.SUITES), n_unsupported=2), attested])
     assert r.statement["predicate"]["verdict"]["result"] == "CERTIFIED"
     with pytest.raises(NotAuthentic, match="not the required strict"):
         check(r.data, trusted=r.trusted, profile=profiles.load_profile("strict"))

@@ -13,7 +13,8 @@ from teecert.profiles import Profile, load_profile
 
 from reportfactory import make_results, result
 
-ALL = ("probe", "ieee754", "contraction", "fpenv", "stress", "clocks", "libm", "environment")
+ALL = ("probe", "ieee754", "integers", "hashes", "contraction", "fpenv", "stress", "clocks", "libm",
+       "environment")
 
 
 @pytest.fixture(scope="module")

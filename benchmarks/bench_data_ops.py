@@ -1,0 +1,60 @@
+"""Benchmark of the data ops (integers, conversions, data model, hashes).
+
+For every data op, over one stream chunk (2,048 vectors of ``teecert-data-v1``):
+milliseconds to generate the inputs (pure Python), milliseconds for the golden
+values (``teecert.reference.data``, each confirmed by its second answer), and the
+reference probe's throughput in process, in vectors per second.  The generator's
+cost is what a run pays per chunk (the probe's is negligible); the reference's is
+what ``teecert vectors generate`` and a divergence search pay.
+
+    python benchmarks/bench_data_ops.py [--repeat N] [--op OP ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from teecert import data_streams, ops
+from teecert.probe import load_probe
+from teecert.probe_build import reference_probe_path
+from teecert.reference import data
+
+
+def best_of(repeat: int, fn: Callable[[], Any]) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--op", action="append", help="only this op (repeatable)")
+    args = ap.parse_args(argv)
+    selected = [ops.get(o) for o in args.op] if args.op else \
+        [op for op in ops.CATALOGUE.values() if op.kind in ops.DATA_KINDS]
+    probe = load_probe(reference_probe_path())
+    n = data_streams.CHUNK_SIZE
+    print(f"{'op':<18} {'generate ms':>12} {'golden ms':>10} {'probe M/s':>10}")
+    totals = [0.0, 0.0]
+    for op in selected:
+        vecs = data_streams.vectors(op, 1, 0, n)
+        packed = op.pack_inputs(vecs)
+        gen = best_of(args.repeat, lambda op=op: data_streams.packed_inputs(op, 1, 0, n))
+        gold = best_of(1, lambda op=op, vecs=vecs: data.evaluate_many(op, vecs))
+        run = best_of(args.repeat, lambda op=op, packed=packed: probe.run(op, packed, n))
+        totals[0] += gen
+        totals[1] += gold
+        print(f"{op.id:<18} {gen * 1e3:>12.1f} {gold * 1e3:>10.1f} {n / run / 1e6:>10.2f}")
+    print(f"{'all ' + str(len(selected)):<18} {totals[0] * 1e3:>12.1f} {totals[1] * 1e3:>10.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
