@@ -192,7 +192,7 @@ class Op:
     def fmt(self) -> FloatFormat:
         """The float format (float and libm ops only)."""
         if self.float_format is None:
-            raise TypeError(f"{self.id} is a {self.kind} op, not a floating-point one")
+            raise TypeError(f"{self.id} is an op of kind {self.kind!r}, not a floating-point one")
         return self.float_format
 
     @property

@@ -23,13 +23,14 @@ applicable, with the reason; they do not fail the run.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import platform
 import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -173,6 +174,15 @@ def plan_from_profile(stress: Mapping[str, Any], streams: Mapping[str, Stream], 
     return Plan(tuple(streams[o] for o in op_ids), int(stress["repeats"]), int(stress["processes"]),
                 int(stress.get("load_processes", DEFAULTS["load_processes"])), chunks,
                 tuple(stress["perturbations"]))
+
+
+def declared_by(plan: Plan, declared: Collection[str]) -> tuple[Plan, tuple[str, ...]]:
+    """``plan`` without the ops the probe does not declare, and those ops' ids.  An
+    undeclared op is the op suites' *unsupported* result, which the profile's
+    ``unsupported_ops`` judges; stress has nothing of it to compare."""
+    keep = tuple(st for st in plan.streams if st.op.id in declared)
+    left_out = tuple(st.op.id for st in plan.streams if st.op.id not in declared)
+    return dataclasses.replace(plan, streams=keep), left_out
 
 
 # ------------------------------------------------------------------ golden chunks
@@ -396,9 +406,19 @@ def host_of(session: Any) -> list[str] | str:
 
 
 def check(plan: Plan, name: str, goldens: Sequence[GoldenChunk], session: Any,
-          against: str) -> tuple[bool, dict[str, Any]]:
+          against: str, undeclared: Sequence[str] = ()) -> tuple[bool, dict[str, Any]]:
     """Run ``plan`` under perturbation ``name`` against ``goldens`` and return whether
-    every process agreed and the result record (fields of the report's result row)."""
+    every process agreed and the result record (fields of the report's result row).
+    ``undeclared``: the plan's ops the probe does not declare, named in the message."""
+    ok, record = _check(plan, name, goldens, session, against)
+    if undeclared:
+        record["message"] += (f" (not declared by the probe, so not stressed: "
+                              f"{', '.join(undeclared)})")
+    return ok, record
+
+
+def _check(plan: Plan, name: str, goldens: Sequence[GoldenChunk], session: Any,
+           against: str) -> tuple[bool, dict[str, Any]]:
     record: dict[str, Any] = {"op": None, "kind": "check", "vectors": 0, "failures": 0,
                               "divergence": None}
     if not goldens:

@@ -236,7 +236,7 @@ def _load_stream_file(vs: VectorSet, fname: str, gen: str, kinds: tuple[str, ...
         sw = f"{where}: streams[{i}]"
         op = ops.get(_field(s, "op", str, sw), sw + ".op")
         if op.kind not in kinds:
-            raise MalformedInput(f"{sw}.op: {op.id} is a {op.kind} op, not one of this file's")
+            raise MalformedInput(f"{sw}.op: {op.id} is an op of kind {op.kind!r}, not one of this file's")
         seed = _field(s, "seed", int, sw)
         count = _field(s, "count", int, sw)
         leaves = tuple(bytes.fromhex(x) for x in _hexlist(_field(s, "leaves", list, sw), sw + ".leaves"))

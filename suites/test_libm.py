@@ -67,6 +67,7 @@ def test_libm_perturbation(perturbation: str, teecert_session: Session,
         plan = stress.plan_from_profile(teecert_session.profile.data["stress"],
                                         teecert_session.streams,
                                         f"profile {teecert_session.profile.id}")
+        plan = stress.declared_by(plan, teecert_session.probe.declared)[0]
         _BASELINES[key] = (plan, stress.baseline_chunks(
             stress.chunks_of(plan, "libm"), stress.host_of(teecert_session),
             teecert_session.probe_timeout))

@@ -75,6 +75,8 @@ ZOO: dict[str, ZooProbe] = {
                  source="unstable_sort.c"),
         ZooProbe("keccak_sha3", "hash.keccak256 pads with SHA-3's domain byte 0x06: it is SHA3-256",
                  defines={**_named("keccak-sha3"), "TEECERT_KECCAK_DOMAIN": "0x06"}),
+        ZooProbe("no_data_ops", "declares none of the data ops (a probe from before them)",
+                 defines={**_named("no-data-ops"), "TEECERT_NO_DATA_OPS": None}),
         ZooProbe("padding_leak", "rec.serialize copies its last byte from uninitialized struct "
                  "padding on the heap", source="padding_leak.c"),
     )

@@ -126,3 +126,29 @@ def test_out_of_range_operands_of_data_ops_are_usage_errors() -> None:
         probe.run_values(ops.get("i32.add"), [(1 << 32, 0)])
     with pytest.raises(UsageError, match=r"hash\.sha256: an operand is not a 4096/64-bit pattern"):
         probe.run_values(ops.get("hash.sha256"), [(0, 1 << 4096)])
+
+
+def test_a_probe_without_data_ops_fails_only_where_the_profile_requires_them(
+        tmp_path: Path, key_file: Path, quick_profile: Path) -> None:
+    """A probe from before the data ops declares none: under a profile that allows
+    unsupported ops it is certified (each op an *unsupported* row, stress naming the
+    ops it left out); under one that does not, each op is a reason."""
+    probe = build_zoo_probe("no_data_ops")
+    data_ops = {o for o, op in ops.CATALOGUE.items() if op.kind in ops.DATA_KINDS}
+    code, pred = _run(probe, quick_profile, key_file, tmp_path / "allow")
+    assert code == 0 and _failed(pred) == {}
+    unsupported = {r["op"] for r in pred["results"] if r["outcome"] == "unsupported"}
+    assert unsupported == data_ops
+    stress_rows = [r for r in pred["results"] if r["suite"] == "stress"]
+    assert all("not declared by the probe, so not stressed: f64.from_dec, hash.keccak256, "
+               "rec.serialize, u64.sort_stable" in r["message"] for r in stress_rows)
+
+    doc = json.loads(quick_profile.read_text())
+    doc.update(id="test-quick-fail", unsupported_ops="fail")
+    failing = tmp_path / "fail.json"
+    failing.write_text(json.dumps(doc))
+    code, pred = _run(probe, failing, key_file, tmp_path / "fail")
+    assert code == 1
+    reasons = pred["verdict"]["reasons"]
+    assert {r["code"] for r in reasons} == {"OP_UNSUPPORTED"}
+    assert {r["op"] for r in reasons} == data_ops

@@ -13,6 +13,7 @@ import random
 import shutil
 import struct
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -174,4 +175,74 @@ def test_stream_root_must_match_its_leaves(tmp_path: Path) -> None:
     f.write_text(doc.replace(first_root, "0" * 64, 1))
     _redigest(root)
     with pytest.raises(MalformedInput, match="not the Merkle root"):
+        vectors.load_set(root).streams()
+
+
+def test_generate_reproduces_data_op_files_byte_for_byte(shipped: vectors.VectorSet) -> None:
+    chosen = ["i32.div_s", "f64.from_dec", "u64.sort_stable", "hash.keccak256"]
+    for op_id in chosen:
+        text = vector_gen.explicit_file(ops.get(op_id)).encode()
+        assert text == (shipped.path / "explicit" / f"{op_id}.json").read_bytes(), op_id
+    streams = shipped.streams()
+    for op_id in chosen:
+        st = streams[op_id]
+        start, n = st.chunk_span(st.chunks - 1)
+        assert vector_gen.golden_chunk(op_id, st.seed, start, n) == st.leaves[-1], op_id
+
+
+def _edit_first_test(root: Path, op_id: str, edit: Any) -> None:
+    f = root / "explicit" / f"{op_id}.json"
+    lines = f.read_text().splitlines(keepends=True)
+    i = next(k for k, line in enumerate(lines) if line.startswith('{"tcId":'))
+    test = json.loads(lines[i].rstrip().rstrip(","))
+    edit(test)
+    lines[i] = json.dumps(test, separators=(",", ":")) + ("," if lines[i].rstrip().endswith(",") else "") + "\n"
+    f.write_text("".join(lines))
+    _redigest(root)
+
+
+@pytest.mark.parametrize(("op_id", "edit", "message"), [
+    # a byte-string slot one byte short
+    ("hash.sha256", lambda t: t["inputs"].__setitem__(1, t["inputs"][1][:-2]),
+     r"inputs\[1\]: expected 1024 hex digits"),
+    # an i32 operand written as 64 bits
+    ("i32.add", lambda t: t["inputs"].__setitem__(0, "00000000" + t["inputs"][0]),
+     r"inputs\[0\]: expected 8 hex digits"),
+    # the digest of the wrong size
+    ("hash.sha512", lambda t: t.__setitem__("expected", t["expected"][:64]), r"expected: expected 128 hex digits"),
+    # a shift without its count
+    ("i64.shl", lambda t: t["inputs"].pop(), "takes 2"),
+])
+def test_malformed_data_op_vectors_name_the_field(tmp_path: Path, op_id: str, edit: Any, message: str) -> None:
+    root = _copy(tmp_path)
+    _edit_first_test(root, op_id, edit)
+    with pytest.raises(MalformedInput, match=message) as e:
+        vectors.load_set(root).explicit(op_id)
+    assert f"{op_id}.json" in str(e.value)
+
+
+def test_a_wrong_data_golden_is_caught_by_check(tmp_path: Path) -> None:
+    """A Keccak-256 vector file holding SHA3-256 digests (the classic mix-up), with a
+    manifest that matches it, is refused by ``vectors check`` naming the file."""
+    root = _copy(tmp_path)
+
+    def to_sha3(t: dict[str, Any]) -> None:
+        import hashlib as h
+
+        from teecert.reference import data
+
+        msg = data.hash_message(int(t["inputs"][0], 16), int(t["inputs"][1], 16))
+        t["expected"] = h.sha3_256(msg).hexdigest()
+
+    _edit_first_test(root, "hash.keccak256", to_sha3)
+    with pytest.raises(MalformedInput, match=r"hash\.keccak256\.json: tcId 1 expects"):
+        vector_gen.check(root, explicit_sample=10**6, stream_chunks=0, seed=1)
+
+
+def test_a_data_stream_in_the_float_file_is_refused(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    f = root / "streams.json"
+    f.write_text(f.read_text().replace('"op":"f32.add.rdn"', '"op":"i32.add"', 1))
+    _redigest(root)
+    with pytest.raises(MalformedInput, match=r"streams\.json: streams\[0\]\.op: i32\.add is an op of kind .int."):
         vectors.load_set(root).streams()

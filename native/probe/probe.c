@@ -512,7 +512,12 @@ static int teecert_hash_lengths_ok(const unsigned char *in, size_t n)
     return 1;
 }
 
-/* The data ops, in the order of teecert.ops.CATALOGUE (width and arity unused). */
+/* The data ops, in the order of teecert.ops.CATALOGUE (width and arity unused).
+   A build with TEECERT_NO_DATA_OPS leaves them out, like a probe written before
+   they existed: it declares none of them (the zoo's no_data_ops). */
+#ifdef TEECERT_NO_DATA_OPS
+#define TEECERT_DATA_OPS
+#else
 #define TEECERT_DATA_OPS \
     {"i32.add", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u32_2, 8, 4, {.u32_2 = teecert_i32_add}}, \
     {"i32.sub", 64, TEECERT_OP_DATA, TEECERT_RND_RNE, 0, teecert_k_u32_2, 8, 4, {.u32_2 = teecert_i32_sub}}, \
@@ -581,6 +586,7 @@ static int teecert_hash_lengths_ok(const unsigned char *in, size_t n)
     {"hash.sha3_256", 64, TEECERT_OP_HASH, TEECERT_RND_RNE, 0, teecert_k_hash, 8 + TEECERT_HASH_MSG_BYTES, 32, {.hash = "sha3_256"}}, \
     {"hash.keccak256", 64, TEECERT_OP_HASH, TEECERT_RND_RNE, 0, teecert_k_hash, 8 + TEECERT_HASH_MSG_BYTES, 32, {.hash = "keccak256"}}, \
     {"hash.blake2b512", 64, TEECERT_OP_HASH, TEECERT_RND_RNE, 0, teecert_k_hash, 8 + TEECERT_HASH_MSG_BYTES, 64, {.hash = "blake2b512"}}
+#endif
 
 /* In the order of teecert.ops.CATALOGUE. */
 static const struct teecert_op_desc teecert_ops[] = {
