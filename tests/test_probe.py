@@ -465,6 +465,10 @@ def test_every_zoo_probe_loads_except_wrong_abi() -> None:
             continue
         p = load_probe(path)
         try:
+            if name == "no_data_ops":  # a probe from before the data ops
+                assert p.ops == frozenset(o for o, op in ops.CATALOGUE.items()
+                                          if op.kind not in ops.DATA_KINDS)
+                continue
             assert p.ops == frozenset(ops.CATALOGUE), name
         finally:
             p.fpenv_reset()
