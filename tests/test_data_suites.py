@@ -140,7 +140,7 @@ def test_a_probe_without_data_ops_fails_only_where_the_profile_requires_them(
     unsupported = {r["op"] for r in pred["results"] if r["outcome"] == "unsupported"}
     assert unsupported == data_ops
     stress_rows = [r for r in pred["results"] if r["suite"] == "stress"]
-    assert all("not declared by the probe, so not stressed: f64.from_dec, hash.keccak256, "
+    assert all("not declared by the probe, so not stressed: f64.from_dec, hash.sha256, "
                "rec.serialize, u64.sort_stable" in r["message"] for r in stress_rows)
 
     doc = json.loads(quick_profile.read_text())
