@@ -27,7 +27,6 @@ from collections.abc import Callable
 from . import generator
 from .errors import MalformedInput
 from .ops import (
-    DEC_TEXT_BYTES,
     F32,
     F64,
     HASH_MSG_BYTES,
@@ -36,6 +35,7 @@ from .ops import (
     FloatFormat,
     Op,
 )
+from .reference.data import items_slot, text_slot
 
 GENERATOR = "teecert-data-v1"
 GAMMA = generator.GAMMA
@@ -44,9 +44,6 @@ M48 = (1 << 48) - 1
 
 #: Vectors per chunk of a stream's outputs (the Merkle leaves of ``docs/vectors.md``).
 CHUNK_SIZE = 2048
-
-#: The longest from_dec text: the slot keeps at least one NUL, which ends the text.
-MAX_TEXT = DEC_TEXT_BYTES - 1
 
 
 def initial_state(op_id: str, seed: int) -> int:
@@ -332,13 +329,6 @@ def dec_text(d: list[int]) -> bytes:
     return scientific(neg, *extend(digits, e, z, (p >> 4) & 1 == 0))
 
 
-def text_slot(text: bytes) -> int:
-    """The slot value of a text: its bytes, NUL-padded to the slot, big-endian."""
-    if len(text) > MAX_TEXT:  # pragma: no cover - the rules cannot make one
-        raise AssertionError(f"a from_dec text of {len(text)} bytes")
-    return int.from_bytes(text, "big") << (8 * (DEC_TEXT_BYTES - len(text)))
-
-
 # ------------------------------------------------------------ data model, hashes
 
 SORT_ALPHABETS = (1, 2, 3, 4, 8, 64, 65536)
@@ -354,10 +344,7 @@ def _record(t: int) -> tuple[int, ...]:
 def _sort(t: int) -> tuple[int, ...]:
     d = material(t, 1 + SORT_ITEMS)
     alphabet = SORT_ALPHABETS[_p16(d[0]) % 7]
-    slot = 0
-    for x in d[1:]:
-        slot = (slot << 64) | (((x >> 48) % alphabet) << 48) | (x & M48)
-    return (slot,)
+    return (items_slot([(((x >> 48) % alphabet) << 48) | (x & M48) for x in d[1:]]),)
 
 
 def hash_length(d0: int) -> int:

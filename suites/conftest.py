@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from teecert import ops
+from teecert import checks, ops
 from teecert.session import Session, TrackedProbe
 
 
@@ -29,6 +29,28 @@ def require_op(probe: TrackedProbe, teecert_record: Callable[..., None]) -> Call
         return op
 
     return need
+
+
+@pytest.fixture
+def judge_op(teecert_session: Session, require_op: Callable[[str], ops.Op],
+             teecert_record: Callable[..., None]) -> Callable[[str, str], None]:
+    """``judge_op(op_id, kind)``: the op's explicit vectors bit for bit (kind
+    "explicit") or its stream by Merkle root ("stream"), as ``teecert.checks`` does
+    them; the finding is recorded and a difference fails the test.  The body of the
+    ieee754, integers and hashes suites."""
+
+    def judge(op_id: str, kind: str) -> None:
+        op = require_op(op_id)
+        if kind == "explicit":
+            finding = checks.explicit(teecert_session.probe, op, teecert_session.vector_set.explicit(op_id))
+        else:
+            st = teecert_session.streams[op_id]
+            finding = checks.stream(teecert_session.probe, st, teecert_session.stream_chunks(st))
+        teecert_record(**finding.record)
+        if not finding.ok:
+            pytest.fail(finding.message, pytrace=False)
+
+    return judge
 
 
 def pytest_generate_tests(metafunc: Any) -> None:

@@ -72,6 +72,18 @@ def no_traceback(text: str) -> bool:
     return "Traceback (most recent call last)" not in text
 
 
+def run_report(probe: Path, profile: Path, key: Path, out: Path) -> tuple[int, dict[str, Any]]:
+    """``teecert run --probe PROBE --profile PROFILE`` as a user runs it: the exit code
+    and the predicate of the one report written to ``out`` (no traceback allowed)."""
+    from teecert.run import _statement_of
+
+    res = teecert_cli(["run", "--probe", str(probe), "--profile", str(profile), "--key", str(key),
+                       "--out", str(out)], timeout=300)
+    assert no_traceback(res.err), res.err
+    [report] = out.glob("teecert-report-*.json")
+    return res.code, _statement_of(report)["predicate"]
+
+
 #: Real attestation evidence captured on real hardware (../shared/realworld/attestation,
 #: see its SOURCES.md); tests that use it skip cleanly where it is absent.
 REALWORLD = Path(os.environ.get("TEECERT_REALWORLD",

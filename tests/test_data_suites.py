@@ -3,6 +3,7 @@ each broken probe is caught by the suite and op that its fault belongs to."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,8 @@ import pytest
 from teecert import ops
 from teecert.probe import ArgumentsRejected, load_probe
 from teecert.reference import data
-from teecert.run import _statement_of
 
-from conftest import no_traceback, teecert_cli
+from conftest import run_report
 from probezoo import build_zoo_probe
 
 
@@ -35,20 +35,12 @@ def data_profile(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _run(probe: Path, profile: Path, key: Path, out: Path) -> tuple[int, dict[str, Any]]:
-    res = teecert_cli(["run", "--probe", str(probe), "--profile", str(profile), "--key", str(key),
-                       "--out", str(out)], timeout=300)
-    assert no_traceback(res.err), res.err
-    [report] = out.glob("teecert-report-*.json")
-    return res.code, _statement_of(report)["predicate"]
-
-
 def _failed(pred: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {r["id"]: r for r in pred["results"] if r["outcome"] in ("failed", "error")}
 
 
 def test_reference_probe_passes_every_data_op(tmp_path: Path, key_file: Path, data_profile: Path) -> None:
-    code, pred = _run(build_zoo_probe("reference"), data_profile, key_file, tmp_path)
+    code, pred = run_report(build_zoo_probe("reference"), data_profile, key_file, tmp_path)
     assert code == 0 and _failed(pred) == {}
     rows = [r for r in pred["results"] if r["suite"] in ("integers", "hashes")]
     data_ops = {o for o, op in ops.CATALOGUE.items() if op.kind in ops.DATA_KINDS}
@@ -60,7 +52,7 @@ def test_reference_probe_passes_every_data_op(tmp_path: Path, key_file: Path, da
 
 def test_an_unstable_sort_is_caught_by_the_integers_suite(tmp_path: Path, key_file: Path,
                                                           data_profile: Path) -> None:
-    code, pred = _run(build_zoo_probe("unstable_sort"), data_profile, key_file, tmp_path)
+    code, pred = run_report(build_zoo_probe("unstable_sort"), data_profile, key_file, tmp_path)
     assert code == 1
     failed = _failed(pred)
     assert set(failed) == {"test_integers.py::test_explicit[u64.sort_stable]",
@@ -76,7 +68,7 @@ def test_an_unstable_sort_is_caught_by_the_integers_suite(tmp_path: Path, key_fi
 
 def test_keccak_that_is_sha3_is_caught_by_the_hashes_suite(tmp_path: Path, key_file: Path,
                                                            data_profile: Path) -> None:
-    code, pred = _run(build_zoo_probe("keccak_sha3"), data_profile, key_file, tmp_path)
+    code, pred = run_report(build_zoo_probe("keccak_sha3"), data_profile, key_file, tmp_path)
     assert code == 1
     failed = _failed(pred)
     assert set(failed) == {"test_hashes.py::test_explicit[hash.keccak256]",
@@ -85,15 +77,13 @@ def test_keccak_that_is_sha3_is_caught_by_the_hashes_suite(tmp_path: Path, key_f
     d = row["divergence"]
     length, message = (int(x, 16) for x in d["inputs"])
     msg = data.hash_message(length, message)
-    import hashlib
-
     # what it gave is SHA3-256 of the message (hashlib), not Keccak-256
     assert d["got"] == hashlib.sha3_256(msg).hexdigest() != d["expected"]
 
 
 def test_padding_leak_passes_the_integers_suite_but_not_malloc_perturb(
         tmp_path: Path, key_file: Path, quick_profile: Path) -> None:
-    code, pred = _run(build_zoo_probe("padding_leak"), quick_profile, key_file, tmp_path)
+    code, pred = run_report(build_zoo_probe("padding_leak"), quick_profile, key_file, tmp_path)
     assert code == 1
     failed = _failed(pred)
     assert set(failed) == {"test_stress.py::test_perturbation[malloc_perturb]"}, set(failed)
@@ -107,15 +97,9 @@ def test_padding_leak_passes_the_integers_suite_but_not_malloc_perturb(
 def test_a_hash_message_longer_than_its_slot_is_refused_whole(tmp_path: Path) -> None:
     probe = load_probe(build_zoo_probe("reference"))
     op = ops.get("hash.sha256")
-    assert probe.run_values(op, [(512, 0)]) == [int(hashlib_sha256(bytes(512)), 16)]
+    assert probe.run_values(op, [(512, 0)]) == [int(hashlib.sha256(bytes(512)).hexdigest(), 16)]
     with pytest.raises(ArgumentsRejected):
         probe.run_values(op, [(3, 0), (513, 0)])
-
-
-def hashlib_sha256(msg: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(msg).hexdigest()
 
 
 def test_out_of_range_operands_of_data_ops_are_usage_errors() -> None:
@@ -135,7 +119,7 @@ def test_a_probe_without_data_ops_fails_only_where_the_profile_requires_them(
     ops it left out); under one that does not, each op is a reason."""
     probe = build_zoo_probe("no_data_ops")
     data_ops = {o for o, op in ops.CATALOGUE.items() if op.kind in ops.DATA_KINDS}
-    code, pred = _run(probe, quick_profile, key_file, tmp_path / "allow")
+    code, pred = run_report(probe, quick_profile, key_file, tmp_path / "allow")
     assert code == 0 and _failed(pred) == {}
     unsupported = {r["op"] for r in pred["results"] if r["outcome"] == "unsupported"}
     assert unsupported == data_ops
@@ -147,7 +131,7 @@ def test_a_probe_without_data_ops_fails_only_where_the_profile_requires_them(
     doc.update(id="test-quick-fail", unsupported_ops="fail")
     failing = tmp_path / "fail.json"
     failing.write_text(json.dumps(doc))
-    code, pred = _run(probe, failing, key_file, tmp_path / "fail")
+    code, pred = run_report(probe, failing, key_file, tmp_path / "fail")
     assert code == 1
     reasons = pred["verdict"]["reasons"]
     assert {r["code"] for r in reasons} == {"OP_UNSUPPORTED"}

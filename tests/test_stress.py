@@ -15,18 +15,9 @@ import pytest
 
 from teecert import stress
 from teecert.errors import MalformedInput
-from teecert.run import _statement_of
 
-from conftest import no_traceback, teecert_cli
+from conftest import run_report, teecert_cli
 from probezoo import build_zoo_probe
-
-
-def _run(probe: Path, profile: Path, key: Path, out: Path) -> tuple[int, dict[str, Any]]:
-    res = teecert_cli(["run", "--probe", str(probe), "--profile", str(profile), "--key", str(key),
-                       "--out", str(out)], timeout=300)
-    assert no_traceback(res.err), res.err
-    [report] = out.glob("teecert-report-*.json")
-    return res.code, _statement_of(report)["predicate"]
 
 
 def _stress_rows(pred: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -35,7 +26,7 @@ def _stress_rows(pred: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_reference_probe_is_identical_under_every_perturbation(tmp_path: Path, key_file: Path,
                                                                quick_profile: Path) -> None:
-    code, pred = _run(build_zoo_probe("reference"), quick_profile, key_file, tmp_path)
+    code, pred = run_report(build_zoo_probe("reference"), quick_profile, key_file, tmp_path)
     rows = _stress_rows(pred)
     assert set(rows) == set(stress.PERTURBATIONS)
     assert code == 0
@@ -46,7 +37,7 @@ def test_reference_probe_is_identical_under_every_perturbation(tmp_path: Path, k
 
 def test_heap_leak_is_caught_by_malloc_perturb_only(tmp_path: Path, key_file: Path,
                                                     quick_profile: Path) -> None:
-    code, pred = _run(build_zoo_probe("heap_leak"), quick_profile, key_file, tmp_path)
+    code, pred = run_report(build_zoo_probe("heap_leak"), quick_profile, key_file, tmp_path)
     assert code == 1
     failed = {r["id"] for r in pred["results"] if r["outcome"] == "failed"}
     assert failed == {"test_stress.py::test_perturbation[malloc_perturb]"}, failed
@@ -58,7 +49,7 @@ def test_heap_leak_is_caught_by_malloc_perturb_only(tmp_path: Path, key_file: Pa
 
 def test_address_dependence_is_caught_in_fresh_processes(tmp_path: Path, key_file: Path,
                                                          quick_profile: Path) -> None:
-    code, pred = _run(build_zoo_probe("aslr"), quick_profile, key_file, tmp_path)
+    code, pred = run_report(build_zoo_probe("aslr"), quick_profile, key_file, tmp_path)
     assert code == 1
     rows = _stress_rows(pred)
     randomized = [n for n in rows if n != "aslr_off"]
@@ -74,7 +65,7 @@ def test_address_dependence_is_caught_in_fresh_processes(tmp_path: Path, key_fil
 
 def test_caller_rounding_is_caught_by_fp_poison(tmp_path: Path, key_file: Path,
                                                 quick_profile: Path) -> None:
-    code, pred = _run(build_zoo_probe("caller_rounding"), quick_profile, key_file, tmp_path)
+    code, pred = run_report(build_zoo_probe("caller_rounding"), quick_profile, key_file, tmp_path)
     assert code == 1
     rows = _stress_rows(pred)
     assert rows["fp_poison"]["outcome"] == "failed"
@@ -128,7 +119,7 @@ def test_a_crashing_probe_fails_each_perturbation_naming_the_crash(tmp_path: Pat
                                                                    quick_profile: Path) -> None:
     from test_transport import misbehaving_probe
 
-    code, pred = _run(misbehaving_probe("segv"), quick_profile, key_file, tmp_path)
+    code, pred = run_report(misbehaving_probe("segv"), quick_profile, key_file, tmp_path)
     assert code == 1
     rows = _stress_rows(pred)
     applied = [r for r in rows.values() if "not applicable" not in r["message"]]
