@@ -5,7 +5,7 @@ alike:
 
 * ``teecert._accel``, the stream generator in C (cffi API mode, native/build_accel.py);
 * the reference probe, ``teecert/libteecert_probe.so`` (with its stamp, the build key
-  of the sources it came from), built by ``teecert.probe_build`` with exactly the
+  of the sources it came from), built by ``teecert.probe.build`` with exactly the
   flags the harness would use on demand.  Editable installs get it in ``harness/``;
 * the probe host, ``teecert/teecert-probe-host`` (native/host/probe_host.c, with its
   stamp), next to the reference probe it serves by default.
@@ -32,17 +32,18 @@ HERE = Path(__file__).resolve().parent
 
 
 def _load_probe_build() -> types.ModuleType:
-    """harness/probe_build.py, imported before teecert is installed: under a private
-    package name whose path is harness/, so its ``from .errors import`` resolves
+    """harness/probe/build.py, imported before teecert is installed: under a private
+    package name whose path is harness/, so its ``from ..errors import`` resolves
     without running the package's __init__ (and its runtime dependencies)."""
     pkg_name = "_teecert_build"
-    if f"{pkg_name}.probe_build" in sys.modules:
-        return sys.modules[f"{pkg_name}.probe_build"]
-    pkg = types.ModuleType(pkg_name)
-    pkg.__path__ = [str(HERE / "harness")]
-    sys.modules[pkg_name] = pkg
-    spec = importlib.util.spec_from_file_location(f"{pkg_name}.probe_build",
-                                                  HERE / "harness" / "probe_build.py")
+    if f"{pkg_name}.probe.build" in sys.modules:
+        return sys.modules[f"{pkg_name}.probe.build"]
+    for name, path in ((pkg_name, HERE / "harness"), (f"{pkg_name}.probe", HERE / "harness" / "probe")):
+        pkg = types.ModuleType(name)
+        pkg.__path__ = [str(path)]
+        sys.modules[name] = pkg
+    spec = importlib.util.spec_from_file_location(f"{pkg_name}.probe.build",
+                                                  HERE / "harness" / "probe" / "build.py")
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = mod

@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from teecert.attestation import evidence, policy
+from teecert.attestation import evidence
+from teecert.attestation.validate import policy
 
 UTC = dt.UTC
 DEFAULT_REALWORLD = Path(os.environ.get(

@@ -1,5 +1,5 @@
 """The clocks of this machine: resolution, monotonicity and jitter of every clock of
-native/probe/clocks.h, read in process (teecert.clocks.sample_in_process), and the
+native/probe/clocks.h, read in process (teecert.certify.judge.clocks.sample_in_process), and the
 findings of the default thresholds.  Asserts nothing: a measurement, not a test.
 
     python benchmarks/bench_clocks.py [--samples 100000] [--json]
@@ -12,7 +12,7 @@ import json
 import platform
 import time
 
-from teecert import clocks
+from teecert.certify.judge import clocks
 
 
 def fmt(value: int | None) -> str:

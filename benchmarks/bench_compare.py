@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from teecert import compare, render
+from teecert.verify import compare, render
 
 import reportfactory as rf
 

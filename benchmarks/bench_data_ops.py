@@ -17,10 +17,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from teecert import data_streams, ops
-from teecert.probe import load_probe
-from teecert.probe_build import reference_probe_path
+from teecert import ops
+from teecert.probe.build import reference_probe_path
+from teecert.probe.library import load_probe
 from teecert.reference import data
+from teecert.vectors.streams import data as data_streams
 
 
 def best_of(repeat: int, fn: Callable[[], Any]) -> float:

@@ -2,7 +2,7 @@
 
 Prints microseconds per op for each op family and format, for the rational
 reference, the MPFR reference and ``golden.evaluate_many`` (both plus the
-comparison and input checks), over stream inputs from ``teecert.generator`` so
+comparison and input checks), over stream inputs from ``teecert.vectors.streams.mix`` so
 the mix of value classes is the one ``teecert vectors generate`` sees.
 Targets (docs in the reference modules): rational <= ~6 us and mpfr <= ~2 us per
 f64 binary op on average.
@@ -16,8 +16,9 @@ import argparse
 import time
 from collections.abc import Callable, Sequence
 
-from teecert import generator, ops
+from teecert import ops
 from teecert.reference import golden, mpfr, rational
+from teecert.vectors.streams import mix as generator
 
 Evaluator = Callable[[str, list[tuple[int, ...]]], list[int]]
 

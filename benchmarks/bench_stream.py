@@ -22,8 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from teecert import generator, ops, probe_build, stream_eval
-from teecert.probe import Probe, ffi, load_probe
+from teecert import ops
+from teecert.probe import build as probe_build
+from teecert.probe import streams as stream_eval
+from teecert.probe.library import Probe, ffi, load_probe
+from teecert.vectors.streams import mix as generator
 
 
 def build_c_bench(out: Path) -> Path:
@@ -111,7 +114,7 @@ def main() -> int:
     py_sha = probe.description.get("transcript_sha256", "?")
     gen = "C generator" if stream_eval.have_accelerator() else "Python generator"
     print(f"stream {op.id} seed {a.seed}: {a.count:,} vectors in chunks of {a.chunk:,} (best of {a.repeat})")
-    print(f"  python  teecert.stream_eval     {a.count / py_best / 1e6:8.1f} M vectors/s"
+    print(f"  python  teecert.probe.streams     {a.count / py_best / 1e6:8.1f} M vectors/s"
           f"   ({gen}; probe {probe.path.name}, transcript SHA-256 {py_sha})")
     print(f"  C       native/bench/stream_bench {a.count / c_best / 1e6:6.1f} M vectors/s"
           f"   (reference probe code, transcript SHA-256 {c[0][2]})")

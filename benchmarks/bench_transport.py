@@ -29,8 +29,11 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-from teecert import ops, probe_build, stream_eval, transport
-from teecert.probe import load_probe
+from teecert import ops
+from teecert.probe import build as probe_build
+from teecert.probe import remote as transport
+from teecert.probe import streams as stream_eval
+from teecert.probe.library import load_probe
 
 BATCHES = (64, 256, 1024, 4096, 16384, 65536, 262144)
 

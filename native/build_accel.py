@@ -1,7 +1,7 @@
 """cffi build script of ``teecert._accel``: the stream generator in C (API mode).
 
 Used by ``setup.py`` (``cffi_modules``), so ``pip install`` compiles it into the
-package.  It is an accelerator only: ``teecert.stream_eval`` falls back to the
+package.  It is an accelerator only: ``teecert.probe.streams`` falls back to the
 pure-Python generator, with a warning, when it is missing.
 """
 

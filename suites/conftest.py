@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from teecert import checks, ops
-from teecert.session import Session, TrackedProbe
+from teecert import ops
+from teecert.certify.judge import vectors as checks
+from teecert.certify.session import Session, TrackedProbe
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +36,7 @@ def require_op(probe: TrackedProbe, teecert_record: Callable[..., None]) -> Call
 def judge_op(teecert_session: Session, require_op: Callable[[str], ops.Op],
              teecert_record: Callable[..., None]) -> Callable[[str, str], None]:
     """``judge_op(op_id, kind)``: the op's explicit vectors bit for bit (kind
-    "explicit") or its stream by Merkle root ("stream"), as ``teecert.checks`` does
+    "explicit") or its stream by Merkle root ("stream"), as ``teecert.certify.judge.vectors`` does
     them; the finding is recorded and a difference fails the test.  The body of the
     ieee754, integers and hashes suites."""
 
@@ -56,7 +57,7 @@ def judge_op(teecert_session: Session, require_op: Callable[[str], ops.Op],
 def pytest_generate_tests(metafunc: Any) -> None:
     """Parametrize ``vector_op`` over the ops of this run's vector set, and
     ``perturbation`` over the profile's stress perturbations."""
-    from teecert.plugin import SESSION
+    from teecert.certify.plugin import SESSION
 
     if "perturbation" in metafunc.fixturenames:
         sess = metafunc.config.stash.get(SESSION, None)

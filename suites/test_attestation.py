@@ -16,9 +16,11 @@ from collections.abc import Callable
 
 import pytest
 
-from teecert.attestation import evidence, policy, run_evidence, sim
-from teecert.probe import UnsupportedOp
-from teecert.session import Session
+from teecert.attestation import evidence, run_evidence
+from teecert.attestation.testing import sim
+from teecert.attestation.validate import policy
+from teecert.certify.session import Session
+from teecert.probe.library import UnsupportedOp
 
 
 def test_probe_evidence_for_a_fresh_nonce(teecert_session: Session, teecert_record: Callable[..., None]) -> None:

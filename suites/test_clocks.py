@@ -1,5 +1,5 @@
 """Clocks the probe can read: resolution, monotonicity and jitter against the
-profile's ``clocks`` thresholds (``teecert.clocks``)."""
+profile's ``clocks`` thresholds (``teecert.certify.judge.clocks``)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
-from teecert import clocks
-from teecert.session import Session
+from teecert.certify.judge import clocks
+from teecert.certify.session import Session
 
 
 def test_clocks(teecert_session: Session, teecert_record: Callable[..., None]) -> None:

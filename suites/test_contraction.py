@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 import pytest
 
-from teecert import checks
-from teecert.session import TrackedProbe
+from teecert.certify.judge import vectors as checks
+from teecert.certify.session import TrackedProbe
 
 CONTRACTION = (0x3FF0000000000001, 0x3FEFFFFFFFFFFFFF, 0xBFF0000000000000)
 VERDICTS = {

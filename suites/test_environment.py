@@ -1,6 +1,6 @@
 """The environment: the values the profile pins for its approved platform, and the
 consensus process's isolation (dedicated cores, locked memory) where the profile
-requires it (``teecert.environment_checks``).
+requires it (``teecert.certify.judge.environment``).
 
 The consensus process is the probe host the run started (the probe's own process
 in process, for ``--in-process``); a host reached with ``--probe-url`` runs on
@@ -16,8 +16,9 @@ from typing import Any
 import psutil
 import pytest
 
-from teecert import environment, environment_checks
-from teecert.session import Session
+from teecert.certify.facts import fingerprint as environment
+from teecert.certify.judge import environment as environment_checks
+from teecert.certify.session import Session
 
 
 def _section(session: Session) -> dict[str, Any]:

@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from teecert import checks, ops
-from teecert.session import Session
+from teecert import ops
+from teecert.certify.judge import vectors as checks
+from teecert.certify.session import Session
 
 POISON_ROUND_UP = 0x1
 POISON_ROUND_ZERO = 0x2

@@ -13,8 +13,9 @@ from collections.abc import Callable
 
 import pytest
 
-from teecert import libm_check, stress
-from teecert.session import Session
+from teecert.certify import stress
+from teecert.certify.judge import libm as libm_check
+from teecert.certify.session import Session
 
 _BASELINES: dict[int, tuple[stress.Plan, list[stress.GoldenChunk]]] = {}
 

@@ -11,11 +11,12 @@ from collections.abc import Callable
 
 import pytest
 
-from teecert import merkle, ops
-from teecert.characterization import STATUS_FLAG_MASKS
-from teecert.probe import transcript_step
-from teecert.session import Session
-from teecert.vector_gen import pack_outputs
+from teecert import ops
+from teecert.certify.facts.characterization import STATUS_FLAG_MASKS
+from teecert.certify.session import Session
+from teecert.probe.library import transcript_step
+from teecert.vectors import merkle
+from teecert.vectors.generate import pack_outputs
 
 REQUIRED_KEYS = {
     "name": str,

@@ -1,5 +1,5 @@
 """Stress under perturbation: the profile's streams in fresh probe processes, round
-after round, under every perturbation the profile lists (``teecert.stress``).
+after round, under every perturbation the profile lists (``teecert.certify.stress``).
 
 Every output of every process must equal the golden one; a difference names the
 perturbation, the round, the process, the op and the first differing vector.
@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 import pytest
 
-from teecert import stress
-from teecert.session import Session
+from teecert.certify import stress
+from teecert.certify.session import Session
 
 _GOLDEN: dict[int, tuple[stress.Plan, list[stress.GoldenChunk], tuple[str, ...]]] = {}
 

@@ -45,7 +45,7 @@ def teecert_cli(args: Sequence[str], cwd: Path | None = None, env: dict[str, str
 
 @pytest.fixture(scope="session")
 def key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from teecert import keys
+    from teecert.report import keys
 
     path = tmp_path_factory.mktemp("keys") / "run-key.pem"
     keys.generate(path)
@@ -55,7 +55,7 @@ def key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def quick_profile(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The development profile with one chunk of each stream, for fast end-to-end runs."""
-    from teecert.profiles import load_profile
+    from teecert.profile import load_profile
 
     doc = dict(load_profile("development").data)
     doc["id"] = "test-quick"
@@ -75,7 +75,7 @@ def no_traceback(text: str) -> bool:
 def run_report(probe: Path, profile: Path, key: Path, out: Path) -> tuple[int, dict[str, Any]]:
     """``teecert run --probe PROBE --profile PROFILE`` as a user runs it: the exit code
     and the predicate of the one report written to ``out`` (no traceback allowed)."""
-    from teecert.run import _statement_of
+    from teecert.certify.run import _statement_of
 
     res = teecert_cli(["run", "--probe", str(probe), "--profile", str(profile), "--key", str(key),
                        "--out", str(out)], timeout=300)
@@ -92,7 +92,7 @@ REALWORLD = Path(os.environ.get("TEECERT_REALWORLD",
 
 def invoke_subcommand(add_parser: Callable[[Any], None], argv: Sequence[str]) -> int:
     """Parse ``argv`` with one module's own subcommand parser (``render.add_parser``,
-    ``compare.add_parser``) and run it in process, as ``teecert.cli.main`` does."""
+    ``compare.add_parser``) and run it in process, as ``teecert.cli.main.main`` does."""
     import argparse
 
     from teecert.errors import TeecertError

@@ -57,7 +57,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from teecert.attestation import evidence, policy
+from teecert.attestation import evidence
+from teecert.attestation.validate import policy
 from teecert.errors import MalformedInput, NotAuthentic
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -5,7 +5,7 @@ contraction, fast-math, x87 math) or a seam of ``native/probe/probe.c`` redefine
 a source in ``tests/probes/`` (FTZ/DAZ at load, raw NaNs, a one-ULP error, a wrong
 ABI version).  ``build_zoo_probe(name)`` compiles one (about 0.3 s) into a cache
 directory keyed by the sources and flags, so every test and every xdist worker
-reuses the same library; builds are atomic (``teecert.probe_build.build_probe``).
+reuses the same library; builds are atomic (``teecert.probe.build.build_probe``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from teecert import probe_build
+from teecert.probe import build as probe_build
 
 PROBES_DIR = Path(__file__).resolve().parent / "probes"
 

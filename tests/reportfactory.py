@@ -20,8 +20,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from teecert import canonical, dsse, report
-from teecert.profiles import Profile, load_profile
+from teecert._internal import canonical
+from teecert.profile import Profile, load_profile
+from teecert.report import dsse
+from teecert.report import statement as report
 
 #: A fixed "now" so reports made in tests have known validity periods.
 NOW = dt.datetime(2026, 11, 21, 5, 0, 0, tzinfo=dt.UTC)
@@ -182,7 +184,7 @@ def bench_verify(n: int = 1000, results_per_report: int = 200) -> float:
     import tempfile
     import time
 
-    from teecert.verify import verify_report
+    from teecert.verify.verifier import verify_report
 
     with tempfile.TemporaryDirectory() as tmp:
         key = Ed25519PrivateKey.generate()

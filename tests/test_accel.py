@@ -1,5 +1,5 @@
 """The C generator (``teecert._accel``) against the pure-Python specification
-(``teecert.generator``): bit for bit, for every arity and width of the catalogue,
+(``teecert.vectors.streams.mix``): bit for bit, for every arity and width of the catalogue,
 over many seeds and chunk offsets."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from teecert import generator, ops
+from teecert import ops
+from teecert.vectors.streams import mix as generator
 
 _accel = pytest.importorskip("teecert._accel", reason="teecert._accel is not built (pip install -e .)")
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from teecert.attestation import dcap
-from teecert.attestation.x509chain import load_certificates
+from teecert.attestation.verify import dcap
+from teecert.attestation.verify.x509chain import load_certificates
 from teecert.errors import MalformedInput, NotAuthentic, UsageError
 
 from conftest import REALWORLD

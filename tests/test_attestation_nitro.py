@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from teecert.attestation import nitro, policy, roots
+from teecert.attestation.validate import policy
+from teecert.attestation.verify import nitro, roots
 from teecert.errors import MalformedInput, NotAuthentic, TeecertError, UsageError
 
 REPO = Path(__file__).resolve().parent.parent

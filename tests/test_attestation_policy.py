@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from teecert.attestation import policy
 from teecert.attestation.model import Verified
+from teecert.attestation.validate import policy
 from teecert.errors import MalformedInput
 
 T = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
@@ -218,7 +218,7 @@ def test_every_failed_rule_is_listed() -> None:
 
 
 def test_schema_file_is_a_valid_schema() -> None:
-    from teecert.profiles import make_validator
+    from teecert.profile import make_validator
 
     make_validator(policy.schema())
     assert set(policy.schema()["properties"]) >= {"debug_allowed", "accepted_tcb_statuses", "min_tcb",

@@ -8,7 +8,9 @@ import uuid
 
 import pytest
 
-from teecert.attestation import binding, evidence, policy, run_evidence, sim
+from teecert.attestation import binding, evidence, run_evidence
+from teecert.attestation.testing import sim
+from teecert.attestation.validate import policy
 from teecert.errors import MalformedInput, NotAuthentic
 
 NOW = dt.datetime(2026, 11, 21, 6, 0, tzinfo=dt.UTC)

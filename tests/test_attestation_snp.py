@@ -12,8 +12,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from teecert.attestation import policy, roots, snp, x509chain
 from teecert.attestation.model import Verified
+from teecert.attestation.validate import policy
+from teecert.attestation.verify import roots, snp, x509chain
 from teecert.errors import MalformedInput, NotAuthentic, TeecertError, UsageError
 
 REPO = Path(__file__).resolve().parent.parent

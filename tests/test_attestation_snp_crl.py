@@ -21,8 +21,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
 
-from teecert.attestation import evidence, policy, roots, snp, x509chain
+from teecert.attestation import evidence
 from teecert.attestation.model import Verified
+from teecert.attestation.validate import policy
+from teecert.attestation.verify import roots, snp, x509chain
 from teecert.errors import MalformedInput, NotAuthentic
 
 from conftest import REALWORLD, no_traceback, teecert_cli

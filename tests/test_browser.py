@@ -33,7 +33,7 @@ from typing import Any
 
 import pytest
 
-from teecert import keys
+from teecert.report import keys
 
 from conftest import no_traceback, teecert_cli
 from probezoo import build_zoo_probe

@@ -12,7 +12,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from teecert import canonical
+from teecert._internal import canonical
 from teecert.errors import MalformedInput
 
 # -- dumps: RFC 8785 known answers -------------------------------------------------------

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from teecert import report
-from teecert.characterization import CASES, UNSUPPORTED, characterize
+from teecert.certify.facts.characterization import CASES, UNSUPPORTED, characterize
 from teecert.errors import ProbeError
-from teecert.probe import ArgumentsRejected, UnsupportedOp
+from teecert.probe.library import ArgumentsRejected, UnsupportedOp
+from teecert.report import statement as report
 
 
 class _Stub:

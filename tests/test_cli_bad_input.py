@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-import teecert.vectors
-from teecert import keys
+import teecert.vectors.store
+from teecert.report import keys
 
 from conftest import CliResult, no_traceback, teecert_cli
 from probezoo import build_zoo_probe
@@ -48,7 +48,7 @@ def first_error(res: CliResult, *fragments: str, out: Path | None = None, prefix
 
 def copy_vectors(tmp_path: Path) -> Path:
     dst = tmp_path / "v"
-    shutil.copytree(teecert.vectors.default_path(), dst,
+    shutil.copytree(teecert.vectors.store.default_path(), dst,
                     ignore=shutil.ignore_patterns("__init__.py", "__pycache__"))
     return dst
 
@@ -71,7 +71,7 @@ def write_manifest(vdir: Path, doc: dict[str, object], *, set_digest: bool) -> N
     if set_digest:
         files = doc["files"]
         assert isinstance(files, dict)
-        doc["digest"] = teecert.vectors.set_digest(str(doc["name"]), str(doc["version"]), files)
+        doc["digest"] = teecert.vectors.store.set_digest(str(doc["name"]), str(doc["version"]), files)
     (vdir / "manifest.json").write_text(json.dumps(doc, indent=1) + "\n")
 
 

@@ -25,8 +25,10 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from teecert import canonical, dsse, keys, report, verdict
-from teecert.profiles import load_profile
+from teecert._internal import canonical
+from teecert.profile import load_profile
+from teecert.report import dsse, keys, verdict
+from teecert.report import statement as report
 
 from conftest import no_traceback, teecert_cli
 

@@ -1,4 +1,4 @@
-"""Clocks (``native/probe/clocks.c``, ``teecert.clocks``): the analysis on synthetic
+"""Clocks (``native/probe/clocks.c``, ``teecert.certify.judge.clocks``): the analysis on synthetic
 samples with known answers, the threshold schema and checks, and a real
 measurement through the C on this machine and, under qemu-user, on AArch64 and
 RISC-V.
@@ -24,8 +24,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from teecert import clocks, probe_build
+from teecert.certify.judge import clocks
 from teecert.errors import MalformedInput
+from teecert.probe import build as probe_build
 
 cffi = pytest.importorskip("cffi")
 

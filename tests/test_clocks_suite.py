@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from teecert.run import _statement_of
+from teecert.certify.run import _statement_of
 
 from conftest import no_traceback, teecert_cli
 from probezoo import build_zoo_probe

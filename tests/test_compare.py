@@ -18,9 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_render import assert_self_contained
 
-from teecert import compare, keys
 from teecert.errors import TeecertError
-from teecert.verify import VerifyOutcome, verify_report
+from teecert.report import keys
+from teecert.verify import compare
+from teecert.verify.verifier import VerifyOutcome, verify_report
 
 import reportfactory as rf
 from conftest import invoke_subcommand

@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from teecert.probe_build import find_qemu, native_arch, target_arch
+from teecert.probe.build import find_qemu, native_arch, target_arch
 
 from conftest import teecert_cli
 

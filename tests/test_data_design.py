@@ -1,4 +1,4 @@
-"""The explicit vectors of the data ops (``teecert.data_design``).
+"""The explicit vectors of the data ops (``teecert.vectors.design.data``).
 
 Shape (every int/hash op has groups, arity and slot ranges hold, no duplicate
 inputs), determinism, golden evaluation of every case by ``reference.data``, and
@@ -19,9 +19,10 @@ from fractions import Fraction
 
 import pytest
 
-from teecert import data_design, ops
+from teecert import ops
 from teecert.ops import F64, FloatFormat, Op
 from teecert.reference.data import evaluate_many
+from teecert.vectors.design import data as data_design
 
 DATA_OPS = [op for op in ops.CATALOGUE.values() if op.kind in ("int", "hash")]
 M64 = (1 << 64) - 1

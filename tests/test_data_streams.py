@@ -1,4 +1,4 @@
-"""The data-op stream generator ``teecert-data-v1`` (``teecert.data_streams``):
+"""The data-op stream generator ``teecert-data-v1`` (``teecert.vectors.streams.data``):
 slots, determinism, counter-based chunks, the edge cases each rule must produce,
 the references accepting every op's inputs, and a pin against an independent
 re-implementation of the spec (docs/vectors.md)."""
@@ -11,10 +11,10 @@ from fractions import Fraction
 
 import pytest
 
-from teecert import data_streams as ds
 from teecert import ops
 from teecert.ops import F64
 from teecert.reference import data, integers
+from teecert.vectors.streams import data as ds
 
 DATA_OPS = [op for op in ops.CATALOGUE.values() if op.kind in ("int", "hash")]
 CHUNK = ds.CHUNK_SIZE

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from teecert import ops
-from teecert.probe import ArgumentsRejected, load_probe
+from teecert.probe.library import ArgumentsRejected, load_probe
 from teecert.reference import data
 
 from conftest import run_report
@@ -22,7 +22,7 @@ from probezoo import build_zoo_probe
 def data_profile(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The development profile judging only the probe, integers and hashes suites, every
     chunk of every data stream (the other suites run, recorded but not judged)."""
-    from teecert.profiles import load_profile
+    from teecert.profile import load_profile
 
     doc = dict(load_profile("development").data)
     doc["id"] = "test-data"

@@ -22,8 +22,9 @@ import jsonschema
 import psutil
 import pytest
 
-from teecert import canonical, environment
-from teecert import environment_checks as ec
+from teecert._internal import canonical
+from teecert.certify.facts import fingerprint as environment
+from teecert.certify.judge import environment as ec
 
 WINDOW = 0.3  # seconds of CPU sampling per isolation check
 BUSY = [sys.executable, "-c", "while True: pass"]

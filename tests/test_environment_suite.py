@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from teecert.run import _statement_of
-from teecert.transport import default_host_cmd
+from teecert.certify.run import _statement_of
+from teecert.probe.remote import default_host_cmd
 
 from conftest import no_traceback, teecert_cli
 

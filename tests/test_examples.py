@@ -55,7 +55,7 @@ def test_junit_xml_for_ci_systems(tmp_path: Path, key_file: Path, quick_profile:
     cases = list(root.iter("testcase"))
     failed = {c.attrib["name"] for c in cases if c.find("failure") is not None}
     # f64.div.rne is in the stress plan: every perturbation sees the wrong quotient too
-    from teecert.stress import PERTURBATIONS
+    from teecert.certify.stress import PERTURBATIONS
 
     assert len(cases) > 100 and failed == {"test_explicit[f64.div.rne]", "test_stream[f64.div.rne]",
                                           "test_poisoned_caller[f64.div.rne-round-toward-zero]",

@@ -21,9 +21,13 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from teecert import canonical, decision, dsse, governance, keys, profiles, verdict
+from teecert import profile as profiles
+from teecert._internal import canonical
 from teecert.errors import MalformedInput, NotAuthentic, UsageError
-from teecert.verify import verify_report
+from teecert.governance import trust as governance
+from teecert.report import dsse, keys, verdict
+from teecert.verify import decision
+from teecert.verify.verifier import verify_report
 
 import reportfactory as rf
 from conftest import CliResult, no_traceback, teecert_cli
@@ -320,7 +324,7 @@ def test_decision_needs_the_threshold_and_then_verifies(gov: Gov, signed_profile
     out = tmp_path / "decision.json"
     ok(decide(gov, [r.path for r in reports], signed_profile, out, extra=("--trust", str(pub))))
     env = json.loads(out.read_text())
-    assert env["payloadType"] == "application/vnd.teecert.decision+json"
+    assert env["payloadType"] == "application/vnd.teecert.verify.decision+json"
     st = json.loads(base64.b64decode(env["payload"]))
     pred = st["predicate"]
     env_digest = reports[0].statement["predicate"]["environment"]["digest"]

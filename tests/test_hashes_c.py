@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from teecert import probe_build
+from teecert.probe import build as probe_build
 from teecert.reference import hashes
 
 cffi = pytest.importorskip("cffi")

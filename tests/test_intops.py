@@ -32,8 +32,8 @@ from typing import Any
 import cffi
 import pytest
 
-from teecert import probe_build
 from teecert.ops import F32, F64, FloatFormat
+from teecert.probe import build as probe_build
 from teecert.reference import integers as ref
 
 NATIVE = probe_build.native_dir()

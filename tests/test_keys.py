@@ -19,8 +19,9 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
-from teecert import atomic, keys
+from teecert._internal import atomic
 from teecert.errors import MalformedInput, UsageError
+from teecert.report import keys
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
 

@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 
-from teecert import libm_streams, ops, stream_eval
-from teecert.run import _statement_of
+from teecert import ops
+from teecert.certify.run import _statement_of
+from teecert.probe import streams as stream_eval
+from teecert.vectors.streams import libm as libm_streams
 
 from conftest import no_traceback, teecert_cli
 from probezoo import build_zoo_probe

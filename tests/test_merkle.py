@@ -3,7 +3,7 @@ certificate-transparency reference test vectors (independent of this code)."""
 
 from __future__ import annotations
 
-from teecert import merkle
+from teecert.vectors import merkle
 
 # RFC 6962 test inputs and roots as published with certificate-transparency's
 # reference implementation (merkle tree test vectors).

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from teecert import merkle, ops, probe_build
+from teecert import ops
 from teecert.errors import BuildError, ProbeError, UsageError
-from teecert.probe import (
+from teecert.probe import build as probe_build
+from teecert.probe.library import (
     E_ARGS,
     E_UNSUPPORTED,
     POISON_FTZ_DAZ,
@@ -32,6 +33,7 @@ from teecert.probe import (
     load_probe,
     transcript_step,
 )
+from teecert.vectors import merkle
 
 from probezoo import IS_X86_64, PROBES_DIR, build_zoo_probe
 
@@ -284,7 +286,7 @@ def test_hand_checked_values(ref: Probe, op_id: str, vec: tuple[int, ...], want:
 def test_python_floats_agree_on_a_generated_batch(ref: Probe) -> None:
     """CPython's own binary64 arithmetic (round to nearest) is an independent
     reference for add, sub and mul."""
-    from teecert import generator
+    from teecert.vectors.streams import mix as generator
 
     for name, fn in (("add", float.__add__), ("sub", float.__sub__), ("mul", float.__mul__)):
         op = ops.get(f"f64.{name}.rne")
@@ -506,7 +508,7 @@ def test_missing_source_is_named(tmp_path: Path) -> None:
 def test_reference_probe_path_builds_into_the_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     path = probe_build.reference_probe_path()
-    installed = Path(probe_build.__file__).resolve().parent / probe_build.PROBE_LIB_NAME
+    installed = probe_build.PACKAGE_ROOT / probe_build.PROBE_LIB_NAME
     if path == installed:  # installed with a matching stamp: nothing to build
         stamp = installed.with_name(probe_build.PROBE_STAMP_NAME)
         assert stamp.read_text().strip() == probe_build.reference_build_key()

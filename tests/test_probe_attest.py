@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from teecert import probe_build
 from teecert.errors import ProbeError, UsageError
-from teecert.probe import ATTEST_FIRST_CAP, Probe, UnsupportedOp, load_probe
+from teecert.probe import build as probe_build
+from teecert.probe.library import ATTEST_FIRST_CAP, Probe, UnsupportedOp, load_probe
 
 from probezoo import build_zoo_probe
 

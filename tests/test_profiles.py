@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from teecert import canonical, profiles
+from teecert import profile as profiles
+from teecert._internal import canonical
 from teecert.errors import MalformedInput, UsageError
 
 SUITES = {"probe", "ieee754", "integers", "hashes", "contraction", "fpenv", "stress", "clocks", "environment"}

@@ -18,9 +18,11 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from teecert import keys, render, report
 from teecert.errors import NotAuthentic
-from teecert.verify import VerifyOutcome, verify_report
+from teecert.report import keys
+from teecert.report import statement as report
+from teecert.verify import render
+from teecert.verify.verifier import VerifyOutcome, verify_report
 
 import reportfactory as rf
 from conftest import invoke_subcommand

@@ -20,9 +20,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from teecert import canonical, dsse, keys, profiles, report, verdict
+from teecert import profile as profiles
+from teecert._internal import canonical
 from teecert.errors import MalformedInput, NotAuthentic, UsageError
-from teecert.verify import VerifyOutcome, error_to_json, outcome_to_json, verify_report
+from teecert.report import dsse, keys, verdict
+from teecert.report import statement as report
+from teecert.verify.verifier import VerifyOutcome, error_to_json, outcome_to_json, verify_report
 
 import reportfactory as rf
 
@@ -584,7 +587,7 @@ def test_source_digest_is_stable_and_covers_the_sources() -> None:
 
 
 def test_the_schema_lists_every_characterization_case() -> None:
-    from teecert.characterization import CASES
+    from teecert.certify.facts.characterization import CASES
 
     char = report.schema()["$defs"]["predicate"]["properties"]["probe"]["properties"]["characterization"]
     assert set(char["properties"]["cases"]["properties"]) == {c.name for c in CASES}

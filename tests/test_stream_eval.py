@@ -13,9 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from teecert import generator, merkle, ops, stream_eval
+from teecert import ops
 from teecert.errors import UsageError
-from teecert.probe import TRANSCRIPT_T0, Probe, load_probe, transcript_step
+from teecert.probe import streams as stream_eval
+from teecert.probe.library import TRANSCRIPT_T0, Probe, load_probe, transcript_step
+from teecert.vectors import merkle
+from teecert.vectors.streams import mix as generator
 
 from probezoo import build_zoo_probe
 

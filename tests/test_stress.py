@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from teecert import stress
+from teecert.certify import stress
 from teecert.errors import MalformedInput
 
 from conftest import run_report, teecert_cli

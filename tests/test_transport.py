@@ -24,11 +24,13 @@ from typing import Any
 
 import pytest
 
-from teecert import ops, probe_build, transport
+from teecert import ops
+from teecert.certify.run import _statement_of
 from teecert.errors import ProbeError
-from teecert.probe import load_probe
-from teecert.run import _statement_of
-from teecert.stream_eval import evaluate_stream
+from teecert.probe import build as probe_build
+from teecert.probe import remote as transport
+from teecert.probe.library import load_probe
+from teecert.probe.streams import evaluate_stream
 
 from conftest import no_traceback, teecert_cli
 from probezoo import PROBES_DIR, build_zoo_probe, zoo_dir

@@ -17,9 +17,13 @@ from typing import Any
 
 import pytest
 
-from teecert import data_streams, merkle, ops, vector_gen, vectors
+from teecert import ops
 from teecert.errors import MalformedInput
-from teecert.profiles import load_profile
+from teecert.profile import load_profile
+from teecert.vectors import generate as vector_gen
+from teecert.vectors import merkle
+from teecert.vectors import store as vectors
+from teecert.vectors.streams import data as data_streams
 
 
 @pytest.fixture(scope="module")

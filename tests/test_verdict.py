@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from teecert import verdict
-from teecert.profiles import Profile, load_profile
+from teecert.profile import Profile, load_profile
+from teecert.report import verdict
 
 from reportfactory import make_results, result
 

@@ -24,7 +24,7 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .. import canonical
+from .._internal import canonical
 
 BINDING = "teecert-binding-v1"
 ATTESTATION_SUITE = "attestation"

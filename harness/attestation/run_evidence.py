@@ -17,7 +17,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import MalformedInput, NotAuthentic, TeecertError
-from . import binding, evidence, policy, sim
+from . import binding, evidence
+from .testing import sim
+from .validate import policy
 
 RESULT_ID = "attestation::evidence"
 
@@ -89,7 +91,7 @@ def collect(*, probe: Any, profile_data: Mapping[str, Any], nonce: str, results:
             measurement: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     """(attestation section, result row) for a run, at report time."""
     from ..errors import ProbeError
-    from ..probe import UnsupportedOp
+    from ..probe.library import UnsupportedOp
 
     pol = profile_policy(profile_data, "profile")
     rd = binding.report_data(nonce=nonce, results=results, signer_public_key=signer_public_key,
@@ -156,7 +158,7 @@ def check_report(pred: Mapping[str, Any], profile_data: Mapping[str, Any], where
     if rd.hex() != att["report_data"]:
         raise NotAuthentic(f"{where}: the attestation binding does not match this report "
                            "(results, transcripts, nonce or signing key differ from what was attested)")
-    from ..report import parse_time
+    from ..report.statement import parse_time
 
     at = parse_time(pred["run"]["finished"], f"{where}: predicate.run.finished")
     outcome, message, _record, _f = evaluate(att, rd, profile_policy(profile_data, where), at, f"{where}: attestation")

@@ -19,14 +19,7 @@ import struct
 from collections.abc import Callable, Sequence
 
 from ..errors import MalformedInput, TeecertError
-from ..ops import (
-    DEC_OUT_BYTES,
-    DEC_TEXT_BYTES,
-    F64,
-    HASH_MSG_BYTES,
-    SORT_ITEMS,
-    Op,
-)
+from ..ops import DEC_OUT_BYTES, DEC_TEXT_BYTES, F64, HASH_MSG_BYTES, SORT_ITEMS, Op
 from . import hashes, integers
 
 

@@ -1,0 +1,859 @@
+"""Intel DCAP ECDSA quotes: SGX v3, TDX v4 and TDX v5, with optional collateral.
+
+``verify(quote, collateral=..., roots=..., at=..., where=...)`` checks, at the explicit
+time ``at``:
+
+* the quote's layout, by explicit offsets (Intel SGX ECDSA Quote Library API, appendix A
+  for v3; Intel TDX DCAP Quoting Library API, appendix A for v4 and v5), every length
+  bounded by the buffer; bytes after the signature data are ignored (noted);
+* the attestation-key signature over the signed part (v3/v4: header + body; v5: header +
+  body type + body size + body);
+* the QE report signature by the PCK key, and the QE report data binding the attestation
+  key: REPORTDATA = SHA-256(attestation key || QE authentication data) || 32 zero bytes;
+* the PCK chain (PCK -> Intel SGX PCK Platform CA or Processor CA -> Intel SGX Root CA),
+  at ``at``, to a root pinned by SHA-256 fingerprint;
+* with collateral (the JSON bundle described in docs/attestation-dcap.md): the TCB info
+  and QE identity signatures and their issuer chains, both CRLs (signature, window,
+  revocation of the PCK and of every intermediate), every validity window at ``at``, that
+  the collateral is for this platform (FMSPC, PCE ID, SGX/TDX), the QE identity, TCB level
+  matching (SGX components and PCESVN from the PCK certificate; TDX also TEE_TCB_SVN and the
+  TDX module identity) and the advisories.
+
+Without collateral only the quote signature, the QE report and binding and the PCK chain
+are checked; ``tcb_status`` is then ``None`` and a note says so (the policy decides with
+``require_collateral``).
+
+Failures raise ``MalformedInput`` (not of the expected form: truncated, bad lengths,
+unknown versions) or ``NotAuthentic`` (anything that does not verify), each one line that
+starts with ``where``.
+
+Certificate chains use ``x509chain.verify_chain``; the default trust anchor is the Intel SGX
+Root CA from ``roots.bundled_roots()``, accepted only if its SHA-256 equals
+``INTEL_SGX_ROOT_CA_SHA256``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import struct
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from ...errors import MalformedInput, NotAuthentic, UsageError
+from ..model import Verified
+from . import roots as _roots
+from .x509chain import (
+    ecdsa_raw_to_der,
+    fingerprint,
+    is_self_signed,
+    load_certificates,
+    require_utc,
+    verify_chain,
+)
+
+__all__ = ["INTEL_SGX_ROOT_CA_SHA256", "intel_sgx_root", "parse_quote", "verify"]
+
+# ---------------------------------------------------------------------------------------
+# Pinned root
+# ---------------------------------------------------------------------------------------
+
+#: SHA-256 of the DER of ``CN=Intel SGX Root CA`` (ECDSA P-256, 2018-05-21 .. 2049-12-31).
+INTEL_SGX_ROOT_CA_SHA256 = "44a0196b2b99f889b8e149e95b807a350e7424964399e885a7cbb8ccfab674d3"
+
+
+def intel_sgx_root() -> x509.Certificate:
+    """The bundled Intel SGX Root CA (``roots.bundled_roots``), pinned by SHA-256."""
+    for cert in _roots.bundled_roots():
+        if fingerprint(cert) == INTEL_SGX_ROOT_CA_SHA256 and is_self_signed(cert):
+            return cert
+    raise NotAuthentic("bundled roots: no certificate matches the pinned Intel SGX Root CA")  # pragma: no cover
+
+
+# ---------------------------------------------------------------------------------------
+# Quote layout (offsets in bytes; integers little-endian)
+# ---------------------------------------------------------------------------------------
+
+HEADER_LEN = 48
+SGX_REPORT_LEN = 384
+TD10_REPORT_LEN = 584
+TD15_REPORT_LEN = 648
+ATT_KEY_TYPE_ECDSA_P256 = 2
+TEE_TYPE_SGX = 0x00000000
+TEE_TYPE_TDX = 0x00000081
+CERT_TYPE_PCK_CHAIN = 5
+CERT_TYPE_QE_REPORT = 6
+BODY_TYPE_LEN = {1: SGX_REPORT_LEN, 2: TD10_REPORT_LEN, 3: TD15_REPORT_LEN}
+INTEL_QE_VENDOR_ID = "939a7233f79c4ca9940a0db3957f0607"
+_MAX_CHAIN_CERTS = 8
+
+# (name, offset, length) inside an SGX REPORT body (also the QE report).
+_SGX_FIELDS: tuple[tuple[str, int, int], ...] = (
+    ("cpusvn", 0, 16),
+    ("miscselect", 16, 4),
+    ("isv_ext_prod_id", 32, 16),
+    ("attributes", 48, 16),
+    ("mrenclave", 64, 32),
+    ("mrsigner", 128, 32),
+    ("config_id", 192, 64),
+    ("isvprodid", 256, 2),
+    ("isvsvn", 258, 2),
+    ("config_svn", 260, 2),
+    ("isv_family_id", 304, 16),
+    ("report_data", 320, 64),
+)
+# (name, offset, length) inside a TD report body: TD 1.0 then the TD 1.5 additions.
+_TD10_FIELDS: tuple[tuple[str, int, int], ...] = (
+    ("tee_tcb_svn", 0, 16),
+    ("mrseam", 16, 48),
+    ("mrsignerseam", 64, 48),
+    ("seam_attributes", 112, 8),
+    ("td_attributes", 120, 8),
+    ("xfam", 128, 8),
+    ("mrtd", 136, 48),
+    ("mrconfigid", 184, 48),
+    ("mrowner", 232, 48),
+    ("mrownerconfig", 280, 48),
+    ("rtmr0", 328, 48),
+    ("rtmr1", 376, 48),
+    ("rtmr2", 424, 48),
+    ("rtmr3", 472, 48),
+    ("report_data", 520, 64),
+)
+_TD15_FIELDS: tuple[tuple[str, int, int], ...] = (
+    *_TD10_FIELDS,
+    ("tee_tcb_svn2", 584, 16),
+    ("mrservicetd", 600, 48),
+)
+_INT_FIELDS = {"miscselect", "isvprodid", "isvsvn", "config_svn"}
+
+
+class _Reader:
+    """Bounded reads from one region of the quote; every failure names the field and offset."""
+
+    def __init__(self, buf: bytes, where: str, base: int = 0, region: str = "quote") -> None:
+        self.buf = buf
+        self.where = where
+        self.base = base  # offset of buf[0] inside the whole quote, for messages
+        self.region = region
+
+    def bytes_at(self, off: int, n: int, field: str) -> bytes:
+        if off < 0 or n < 0 or off + n > len(self.buf):
+            raise MalformedInput(
+                f"{self.where}: truncated {self.region}: {field} needs {n} bytes at offset "
+                f"{self.base + off}, only {max(0, len(self.buf) - off)} available"
+            )
+        return self.buf[off : off + n]
+
+    def u16(self, off: int, field: str) -> int:
+        return int(struct.unpack("<H", self.bytes_at(off, 2, field))[0])
+
+    def u32(self, off: int, field: str) -> int:
+        return int(struct.unpack("<I", self.bytes_at(off, 4, field))[0])
+
+
+def _parse_fields(raw: bytes, fields: Iterable[tuple[str, int, int]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, off, n in fields:
+        chunk = raw[off : off + n]
+        out[name] = int.from_bytes(chunk, "little") if name in _INT_FIELDS else chunk.hex()
+    return out
+
+
+class _Quote:
+    """The parsed parts of a quote that verification needs."""
+
+    def __init__(self) -> None:
+        self.version = 0
+        self.tee = ""  # "sgx" | "tdx"
+        self.header: dict[str, Any] = {}
+        self.body_type = 0  # 1 SGX, 2 TD 1.0, 3 TD 1.5
+        self.body_raw = b""
+        self.body: dict[str, Any] = {}
+        self.signed = b""
+        self.signature = b""  # r || s
+        self.att_key = b""  # x || y
+        self.qe_report_raw = b""
+        self.qe_report: dict[str, Any] = {}
+        self.qe_report_sig = b""
+        self.qe_auth = b""
+        self.pck_chain_pem = b""
+        self.used = 0
+        self.trailing = 0
+
+
+def parse_quote(quote: bytes, where: str) -> _Quote:
+    """Parse a DCAP quote by explicit offsets; lengths are checked before any read."""
+    if not isinstance(quote, bytes | bytearray | memoryview):
+        raise UsageError(f"{where}: quote must be bytes")
+    buf = bytes(quote)
+    r = _Reader(buf, where)
+    q = _Quote()
+    q.version = r.u16(0, "header.version")
+    att_key_type = r.u16(2, "header.att_key_type")
+    tee_type = r.u32(4, "header.tee_type")
+    r.bytes_at(0, HEADER_LEN, "header")
+    q.header = {
+        "version": q.version,
+        "att_key_type": att_key_type,
+        "tee_type": tee_type,
+        "qe_svn": r.u16(8, "header.qe_svn"),
+        "pce_svn": r.u16(10, "header.pce_svn"),
+        "qe_vendor_id": r.bytes_at(12, 16, "header.qe_vendor_id").hex(),
+        "user_data": r.bytes_at(28, 20, "header.user_data").hex(),
+    }
+    if q.version not in (3, 4, 5):
+        raise MalformedInput(f"{where}: unsupported quote version {q.version} at offset 0 (expected 3, 4 or 5)")
+    if att_key_type != ATT_KEY_TYPE_ECDSA_P256:
+        raise MalformedInput(
+            f"{where}: unsupported attestation key type {att_key_type} at offset 2 (expected 2, ECDSA P-256)"
+        )
+    if q.version == 3:
+        # In v3 these 4 bytes are reserved; a v3 quote is always SGX.
+        if tee_type != TEE_TYPE_SGX:
+            raise MalformedInput(f"{where}: v3 quote with non-zero bytes at offset 4 (tee_type {tee_type:#x})")
+    elif tee_type not in (TEE_TYPE_SGX, TEE_TYPE_TDX):
+        raise MalformedInput(f"{where}: unknown tee_type {tee_type:#x} at offset 4 (expected 0x0 or 0x81)")
+    q.tee = "tdx" if tee_type == TEE_TYPE_TDX else "sgx"
+
+    if q.version == 5:
+        q.body_type = r.u16(HEADER_LEN, "body_descriptor.type")
+        body_size = r.u32(HEADER_LEN + 2, "body_descriptor.size")
+        if q.body_type not in BODY_TYPE_LEN:
+            raise MalformedInput(f"{where}: unknown v5 body type {q.body_type} at offset {HEADER_LEN} (expected 1, 2 or 3)")
+        if body_size != BODY_TYPE_LEN[q.body_type]:
+            raise MalformedInput(
+                f"{where}: v5 body size {body_size} at offset {HEADER_LEN + 2} does not fit body type "
+                f"{q.body_type} (expected {BODY_TYPE_LEN[q.body_type]})"
+            )
+        if (q.body_type == 1) != (q.tee == "sgx"):
+            raise MalformedInput(f"{where}: v5 body type {q.body_type} does not match tee_type {tee_type:#x}")
+        body_off = HEADER_LEN + 6
+    else:
+        q.body_type = 1 if q.tee == "sgx" else 2
+        body_size = BODY_TYPE_LEN[q.body_type]
+        body_off = HEADER_LEN
+    q.body_raw = r.bytes_at(body_off, body_size, "report body")
+    fields = {1: _SGX_FIELDS, 2: _TD10_FIELDS, 3: _TD15_FIELDS}[q.body_type]
+    q.body = _parse_fields(q.body_raw, fields)
+    signed_len = body_off + body_size
+    q.signed = buf[:signed_len]
+
+    sig_len = r.u32(signed_len, "signature_data_len")
+    sig_off = signed_len + 4
+    sig_data = r.bytes_at(sig_off, sig_len, "signature data")
+    q.used = sig_off + sig_len
+    q.trailing = len(buf) - q.used
+    s = _Reader(sig_data, where, sig_off, "signature data")
+    q.signature = s.bytes_at(0, 64, "quote_signature")
+    q.att_key = s.bytes_at(64, 64, "attestation_key")
+    if q.version == 3:
+        _parse_qe_section(q, s, 128, v3=True)
+    else:
+        cd_type = s.u16(128, "certification_data.type")
+        cd_size = s.u32(130, "certification_data.size")
+        if cd_type != CERT_TYPE_QE_REPORT:
+            raise MalformedInput(
+                f"{where}: certification data type {cd_type} at offset {sig_off + 128} (expected 6, QE report)"
+            )
+        inner = s.bytes_at(134, cd_size, "certification_data")
+        _parse_qe_section(q, _Reader(inner, where, sig_off + 134, "QE report certification data"), 0, v3=False)
+    return q
+
+
+def _parse_qe_section(q: _Quote, s: _Reader, off: int, *, v3: bool) -> None:
+    q.qe_report_raw = s.bytes_at(off, SGX_REPORT_LEN, "qe_report")
+    q.qe_report = _parse_fields(q.qe_report_raw, _SGX_FIELDS)
+    q.qe_report_sig = s.bytes_at(off + 384, 64, "qe_report_signature")
+    auth_len = s.u16(off + 448, "qe_auth_data.size")
+    q.qe_auth = s.bytes_at(off + 450, auth_len, "qe_auth_data")
+    c = off + 450 + auth_len
+    cert_type = s.u16(c, "pck_certification_data.type")
+    cert_size = s.u32(c + 2, "pck_certification_data.size")
+    if cert_type != CERT_TYPE_PCK_CHAIN:
+        raise MalformedInput(
+            f"{s.where}: PCK certification data type {cert_type} at offset {s.base + c} "
+            f"(expected 5, PEM PCK chain)"
+        )
+    q.pck_chain_pem = s.bytes_at(c + 6, cert_size, "pck_certification_data")
+
+
+# ---------------------------------------------------------------------------------------
+# Cryptography helpers
+# ---------------------------------------------------------------------------------------
+
+
+def _p256_key(raw: bytes, where: str, what: str) -> ec.EllipticCurvePublicKey:
+    try:
+        return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b"\x04" + raw)
+    except ValueError:
+        raise NotAuthentic(f"{where}: {what} is not a valid P-256 point") from None
+
+
+def _verify_raw_sig(key: Any, sig: bytes, data: bytes, where: str, what: str) -> None:
+    """Verify a 64-byte r||s ECDSA P-256/SHA-256 signature."""
+    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+        raise NotAuthentic(f"{where}: {what}: signing key is not ECDSA P-256")
+    if len(sig) != 64:
+        raise MalformedInput(f"{where}: {what}: signature must be 64 bytes (r||s), got {len(sig)}")
+    der = ecdsa_raw_to_der(sig, f"{where}: {what}")
+    try:
+        key.verify(der, data, ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        raise NotAuthentic(f"{where}: {what} does not verify") from None
+
+
+def _load_pem_chain(pem: bytes, where: str, what: str) -> list[x509.Certificate]:
+    data = pem.rstrip(b"\x00 \r\n\t")
+    if data.count(b"-----BEGIN CERTIFICATE-----") > _MAX_CHAIN_CERTS:
+        raise MalformedInput(f"{where}: {what}: more than {_MAX_CHAIN_CERTS} certificates")
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        raise MalformedInput(f"{where}: {what}: no PEM certificate")
+    try:
+        certs = load_certificates(data, f"{where} ({what})")
+    except MalformedInput:
+        raise
+    except Exception as exc:  # e.g. x509.InvalidVersion, which is not a ValueError
+        raise MalformedInput(f"{where}: {what}: not a certificate chain ({type(exc).__name__})") from None
+    for i, cert in enumerate(certs):
+        # cryptography parses names, extensions and keys lazily: force it here so that a
+        # damaged certificate is reported as malformed, not as an exception elsewhere.
+        try:
+            _ = (cert.subject, cert.issuer, cert.not_valid_before_utc, cert.not_valid_after_utc)
+            _ = (cert.extensions, cert.public_key(), cert.signature_hash_algorithm)
+        except Exception as exc:  # cryptography raises ValueError, KeyError, ... on bad DER
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise MalformedInput(f"{where}: {what}: certificate {i} does not parse ({first[:120]})") from None
+    return certs
+
+
+def _cn(name: x509.Name) -> str:
+    attrs = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+    value = attrs[0].value if attrs else ""
+    return value if isinstance(value, str) else value.decode("utf-8", "replace")
+
+
+def _chain(certs: list[x509.Certificate], roots: Sequence[x509.Certificate], at: _dt.datetime,
+           where: str, what: str) -> list[x509.Certificate]:
+    """``x509chain.verify_chain`` from the first certificate; copies of a root are not intermediates."""
+    root_fps = {fingerprint(r) for r in roots}
+    inter = [c for c in certs[1:] if fingerprint(c) not in root_fps]
+    return verify_chain(certs[0], inter, list(roots), at, f"{where} ({what})")
+
+
+# ---------------------------------------------------------------------------------------
+# PCK certificate SGX extensions (OID 1.2.840.113741.1.13.1), a minimal bounded DER reader
+# ---------------------------------------------------------------------------------------
+
+_SGX_EXT_OID = x509.ObjectIdentifier("1.2.840.113741.1.13.1")
+
+
+def _der_tlvs(buf: bytes, where: str) -> list[tuple[int, bytes]]:
+    out: list[tuple[int, bytes]] = []
+    i = 0
+    while i < len(buf):
+        if i + 2 > len(buf):
+            raise MalformedInput(f"{where}: PCK SGX extension: truncated DER at {i}")
+        tag, n = buf[i], buf[i + 1]
+        i += 2
+        if n & 0x80:
+            k = n & 0x7F
+            if k == 0 or k > 4 or i + k > len(buf):
+                raise MalformedInput(f"{where}: PCK SGX extension: bad DER length at {i - 1}")
+            n = int.from_bytes(buf[i : i + k], "big")
+            i += k
+        if i + n > len(buf):
+            raise MalformedInput(f"{where}: PCK SGX extension: DER value overruns at {i}")
+        out.append((tag, buf[i : i + n]))
+        i += n
+    return out
+
+
+def _der_oid(raw: bytes) -> str:
+    if not raw:
+        return ""
+    arcs = [raw[0] // 40, raw[0] % 40] if raw[0] < 80 else [2, raw[0] - 80]
+    v = 0
+    for b in raw[1:]:
+        v = (v << 7) | (b & 0x7F)
+        if not b & 0x80:
+            arcs.append(v)
+            v = 0
+    return ".".join(str(a) for a in arcs)
+
+
+def _pck_sgx_extension(pck: x509.Certificate, where: str) -> dict[str, Any]:
+    """FMSPC, PCE ID, TCB components, PCESVN and CPUSVN from the PCK certificate."""
+    try:
+        ext = pck.extensions.get_extension_for_oid(_SGX_EXT_OID).value
+    except x509.ExtensionNotFound:
+        raise NotAuthentic(f"{where}: PCK certificate has no SGX extension (1.2.840.113741.1.13.1)") from None
+    raw = ext.value if isinstance(ext, x509.UnrecognizedExtension) else b""
+    top = _der_tlvs(raw, where)
+    if len(top) != 1 or top[0][0] != 0x30:
+        raise MalformedInput(f"{where}: PCK SGX extension is not a SEQUENCE")
+    base = _SGX_EXT_OID.dotted_string
+    out: dict[str, Any] = {}
+    comps: dict[int, int] = {}
+    for tag, item in _der_tlvs(top[0][1], where):
+        parts = _der_tlvs(item, where) if tag == 0x30 else []
+        if len(parts) != 2 or parts[0][0] != 0x06:
+            continue
+        oid, (vtag, val) = _der_oid(parts[0][1]), parts[1]
+        if oid == base + ".4" and vtag == 0x04:
+            out["fmspc"] = val.hex()
+        elif oid == base + ".3" and vtag == 0x04:
+            out["pceid"] = val.hex()
+        elif oid == base + ".1" and vtag == 0x04:
+            out["ppid"] = val.hex()
+        elif oid == base + ".5" and vtag == 0x0A:
+            out["sgx_type"] = int.from_bytes(val, "big")
+        elif oid == base + ".2" and vtag == 0x30:
+            for ttag, titem in _der_tlvs(val, where):
+                tparts = _der_tlvs(titem, where) if ttag == 0x30 else []
+                if len(tparts) != 2 or tparts[0][0] != 0x06:
+                    continue
+                toid, (ttag2, tval) = _der_oid(tparts[0][1]), tparts[1]
+                sub = toid.removeprefix(base + ".2.")
+                if sub == toid or not sub.isdigit():
+                    continue
+                idx = int(sub)
+                if 1 <= idx <= 16 and ttag2 == 0x02 and len(tval) <= 4:
+                    comps[idx] = int.from_bytes(tval, "big", signed=True)
+                elif idx == 17 and ttag2 == 0x02 and len(tval) <= 4:
+                    out["pcesvn"] = int.from_bytes(tval, "big", signed=True)
+                elif idx == 18 and ttag2 == 0x04:
+                    out["cpusvn"] = tval.hex()
+    if sorted(comps) != list(range(1, 17)) or "pcesvn" not in out or "fmspc" not in out or "pceid" not in out:
+        raise MalformedInput(f"{where}: PCK SGX extension lacks FMSPC, PCE ID or the TCB components")
+    out["components"] = [comps[i] for i in range(1, 17)]
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Collateral (JSON bundle: see docs/attestation-dcap.md)
+# ---------------------------------------------------------------------------------------
+
+_STATUS_SEVERITY_OUT_OF_DATE = {
+    "UpToDate": "OutOfDate",
+    "SWHardeningNeeded": "OutOfDate",
+    "ConfigurationNeeded": "OutOfDateConfigurationNeeded",
+    "ConfigurationAndSWHardeningNeeded": "OutOfDateConfigurationNeeded",
+}
+
+
+def _converge(platform: str, other: str) -> str:
+    """Intel's convergence of the platform status with the QE / TDX module status."""
+    if other == "Revoked":
+        return "Revoked"
+    if other == "OutOfDate":
+        return _STATUS_SEVERITY_OUT_OF_DATE.get(platform, platform)
+    return platform
+
+
+def _load_collateral(collateral: dict[str, Any] | bytes | str, where: str) -> dict[str, Any]:
+    if isinstance(collateral, bytes | bytearray | str):
+        try:
+            doc = json.loads(collateral)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nesting too deep
+            raise MalformedInput(f"{where}: collateral is not JSON ({exc})") from None
+    else:
+        doc = collateral
+    if not isinstance(doc, dict):
+        raise MalformedInput(f"{where}: collateral must be a JSON object")
+    for key in ("tcb_info", "tcb_info_signature", "tcb_info_issuer_chain", "qe_identity",
+                "qe_identity_signature", "qe_identity_issuer_chain", "root_ca_crl", "pck_crl"):
+        if not isinstance(doc.get(key), str):
+            raise MalformedInput(f"{where}: collateral.{key} is missing or not a string")
+    if "pck_crl_issuer_chain" in doc and not isinstance(doc["pck_crl_issuer_chain"], str):
+        raise MalformedInput(f"{where}: collateral.pck_crl_issuer_chain is not a string")
+    return doc
+
+
+def _hex(value: str, where: str, field: str) -> bytes:
+    try:
+        return bytes.fromhex(value.strip())
+    except ValueError:
+        raise MalformedInput(f"{where}: collateral.{field} is not hex") from None
+
+
+def _load_crl(value: str, where: str, field: str) -> x509.CertificateRevocationList:
+    raw = value.encode() if value.lstrip().startswith("-----BEGIN") else _hex(value, where, field)
+    try:
+        crl = x509.load_pem_x509_crl(raw) if raw.startswith(b"-----BEGIN") else x509.load_der_x509_crl(raw)
+        # cryptography parses lazily: touch everything used later so that damage shows here.
+        _ = (crl.issuer, crl.last_update_utc, crl.next_update_utc, crl.signature_hash_algorithm)
+        _ = [r.serial_number for r in crl]
+    except Exception as exc:  # ValueError, KeyError, x509.InvalidVersion, ...
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise MalformedInput(f"{where}: collateral.{field} is not a CRL ({first[:120]})") from None
+    return crl
+
+
+def _crl_signed(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
+    key = issuer.public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        return False
+    try:
+        return crl.is_signature_valid(key)
+    except Exception:  # an unsupported or damaged signature algorithm does not verify
+        return False
+
+
+def _parse_time(value: Any, where: str, field: str) -> _dt.datetime:
+    if not isinstance(value, str):
+        raise MalformedInput(f"{where}: collateral {field} is not a date-time string")
+    try:
+        t = _dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise MalformedInput(f"{where}: collateral {field} is not an ISO 8601 date-time: {value!r}") from None
+    return t if t.tzinfo is not None else t.replace(tzinfo=_dt.UTC)
+
+
+def _signed_json(doc: dict[str, Any], name: str, signer_cn: str, roots: Sequence[x509.Certificate],
+                 at: _dt.datetime, where: str) -> tuple[dict[str, Any], list[x509.Certificate]]:
+    """Verify ``doc[name]`` (exact JSON text) against its signature and issuer chain, then parse."""
+    what = f"collateral.{name}_issuer_chain"
+    path = _chain(_load_pem_chain(doc[f"{name}_issuer_chain"].encode(), where, what), roots, at, where, what)
+    if _cn(path[0].subject) != signer_cn:
+        raise NotAuthentic(f"{where}: collateral.{name} is signed by '{_cn(path[0].subject)}', not '{signer_cn}'")
+    sig = _hex(doc[f"{name}_signature"], where, f"{name}_signature")
+    _verify_raw_sig(path[0].public_key(), sig, doc[name].encode("utf-8"), where, f"collateral.{name} signature")
+    try:
+        body = json.loads(doc[name])
+    except (ValueError, RecursionError) as exc:
+        raise MalformedInput(f"{where}: collateral.{name} is not JSON ({exc})") from None
+    if not isinstance(body, dict):
+        raise MalformedInput(f"{where}: collateral.{name} is not a JSON object")
+    return body, path
+
+
+def _window(body: dict[str, Any], name: str, where: str) -> tuple[_dt.datetime, _dt.datetime]:
+    issue = _parse_time(body.get("issueDate"), where, f"{name}.issueDate")
+    nxt = _parse_time(body.get("nextUpdate"), where, f"{name}.nextUpdate")
+    return issue, nxt
+
+
+def _check_window(windows: list[tuple[str, _dt.datetime, _dt.datetime]], at: _dt.datetime, where: str) -> tuple[_dt.datetime, _dt.datetime]:
+    start = max(w[1] for w in windows)
+    end = min(w[2] for w in windows)
+    first = max(windows, key=lambda w: w[1])
+    last = min(windows, key=lambda w: w[2])
+    if at > end:
+        raise NotAuthentic(
+            f"{where}: collateral expired: {last[0]} next update {end.isoformat()} is before "
+            f"{at.isoformat()} (collateral valid {start.isoformat()} to {end.isoformat()})"
+        )
+    if at < start:
+        raise NotAuthentic(
+            f"{where}: collateral not yet valid: {first[0]} issued {start.isoformat()} after {at.isoformat()}"
+        )
+    return start, end
+
+
+def _hexeq(a: Any, b: str) -> bool:
+    return isinstance(a, str) and a.lower() == b.lower()
+
+
+def _masked_eq(value_hex: str, expected_hex: Any, mask_hex: Any) -> bool:
+    if not isinstance(expected_hex, str) or not isinstance(mask_hex, str):
+        return False
+    try:
+        v, e, m = bytes.fromhex(value_hex), bytes.fromhex(expected_hex), bytes.fromhex(mask_hex)
+    except ValueError:
+        return False
+    if not (len(v) == len(e) == len(m)):
+        return False
+    return all((x & k) == (y & k) for x, y, k in zip(v, e, m, strict=True))
+
+
+def _svn(obj: Any, where: str, field: str) -> int:
+    if not isinstance(obj, int) or isinstance(obj, bool):
+        raise MalformedInput(f"{where}: collateral {field} is not an integer")
+    return obj
+
+
+def _levels(body: dict[str, Any], where: str, name: str) -> list[dict[str, Any]]:
+    levels = body.get("tcbLevels")
+    if not isinstance(levels, list) or not all(isinstance(x, dict) for x in levels):
+        raise MalformedInput(f"{where}: collateral {name}.tcbLevels is not a list of objects")
+    return levels
+
+
+def _advisories(level: dict[str, Any]) -> list[str]:
+    ids = level.get("advisoryIDs", [])
+    return [x for x in ids if isinstance(x, str)] if isinstance(ids, list) else []
+
+
+def _level_components(tcb: dict[str, Any], key: str, version: int, where: str) -> list[int]:
+    if version >= 3:
+        comps = tcb.get(key)
+        if not isinstance(comps, list) or len(comps) != 16 or not all(isinstance(c, dict) for c in comps):
+            raise MalformedInput(f"{where}: collateral tcb_info level {key} is not 16 components")
+        return [_svn(c.get("svn"), where, f"tcb_info {key}.svn") for c in comps]
+    return [_svn(tcb.get(f"sgxtcbcomp{i:02d}svn"), where, f"tcb_info sgxtcbcomp{i:02d}svn") for i in range(1, 17)]
+
+
+def _check_collateral(q: _Quote, pck_path: list[x509.Certificate], pck_ext: dict[str, Any],
+                      doc: dict[str, Any], roots: Sequence[x509.Certificate], at: _dt.datetime,
+                      where: str, v: Verified) -> None:
+    root = pck_path[-1]
+    pck, pck_ca = pck_path[0], pck_path[1] if len(pck_path) > 2 else pck_path[-1]
+
+    # 1. Signatures and issuer chains (before anything in the JSON is believed).
+    tcb_info, tcb_path = _signed_json(doc, "tcb_info", "Intel SGX TCB Signing", roots, at, where)
+    qe_id, qe_path = _signed_json(doc, "qe_identity", "Intel SGX TCB Signing", roots, at, where)
+
+    # 2. CRLs: the root CA CRL (intermediates) and the PCK CRL (PCK certificates).
+    root_crl = _load_crl(doc["root_ca_crl"], where, "root_ca_crl")
+    pck_crl = _load_crl(doc["pck_crl"], where, "pck_crl")
+    crl_root = next((r for r in roots if r.subject == root_crl.issuer), None)
+    if crl_root is None or not _crl_signed(root_crl, crl_root):
+        raise NotAuthentic(f"{where}: collateral.root_ca_crl is not signed by the pinned root")
+    if pck_crl.issuer != pck.issuer:
+        raise NotAuthentic(
+            f"{where}: collateral.pck_crl is issued by '{_cn(pck_crl.issuer)}', but the PCK by "
+            f"'{_cn(pck.issuer)}' (collateral for another platform)"
+        )
+    if not _crl_signed(pck_crl, pck_ca):
+        raise NotAuthentic(f"{where}: collateral.pck_crl signature does not verify with '{_cn(pck_ca.subject)}'")
+    if "pck_crl_issuer_chain" in doc:
+        what = "collateral.pck_crl_issuer_chain"
+        _chain(_load_pem_chain(doc["pck_crl_issuer_chain"].encode(), where, what), roots, at, where, what)
+    for cert in (pck,):
+        if pck_crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None:
+            raise NotAuthentic(f"{where}: PCK certificate serial {cert.serial_number:x} is revoked (pck_crl)")
+    for cert in [*pck_path[1:], *tcb_path[1:], *qe_path[1:]]:
+        if fingerprint(cert) == fingerprint(root):
+            continue
+        if root_crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None:
+            raise NotAuthentic(f"{where}: '{_cn(cert.subject)}' serial {cert.serial_number:x} is revoked (root_ca_crl)")
+
+    # 3. Validity windows at `at`.
+    windows: list[tuple[str, _dt.datetime, _dt.datetime]] = [
+        ("tcb_info", *_window(tcb_info, "tcb_info", where)),
+        ("qe_identity", *_window(qe_id, "qe_identity", where)),
+    ]
+    for name, crl in (("root_ca_crl", root_crl), ("pck_crl", pck_crl)):
+        nu = crl.next_update_utc
+        if nu is None:
+            raise MalformedInput(f"{where}: collateral.{name} has no nextUpdate")
+        windows.append((name, crl.last_update_utc, nu))
+    start, end = _check_window(windows, at, where)
+
+    # 4. The collateral is for this platform and this TEE.
+    want_id = "TDX" if q.tee == "tdx" else "SGX"
+    tcb_id = tcb_info.get("id", "SGX")  # TCB info v2 has no id: SGX only
+    if tcb_id != want_id:
+        raise NotAuthentic(f"{where}: collateral tcb_info is for {tcb_id!r}, the quote is {want_id} (collateral for another platform)")
+    if not _hexeq(tcb_info.get("fmspc"), pck_ext["fmspc"]):
+        raise NotAuthentic(
+            f"{where}: collateral tcb_info FMSPC {tcb_info.get('fmspc')!r} differs from the PCK's "
+            f"{pck_ext['fmspc'].upper()} (collateral for another platform)"
+        )
+    if not _hexeq(tcb_info.get("pceId"), pck_ext["pceid"]):
+        raise NotAuthentic(f"{where}: collateral tcb_info pceId {tcb_info.get('pceId')!r} differs from the PCK's")
+    want_qe = "TD_QE" if q.tee == "tdx" else "QE"
+    if qe_id.get("id", "QE") != want_qe:
+        raise NotAuthentic(f"{where}: collateral qe_identity is for {qe_id.get('id')!r}, expected {want_qe!r} (collateral for another platform)")
+    tcb_version = _svn(tcb_info.get("version"), where, "tcb_info.version")
+    if tcb_version not in (2, 3) or (q.tee == "tdx" and tcb_version != 3):
+        raise MalformedInput(f"{where}: collateral tcb_info version {tcb_version} is not supported for {want_id}")
+
+    # 5. QE identity.
+    qr = q.qe_report
+    if not _hexeq(qe_id.get("mrsigner"), qr["mrsigner"]):
+        raise NotAuthentic(f"{where}: QE report MRSIGNER does not match the QE identity")
+    if qe_id.get("isvprodid") != qr["isvprodid"]:
+        raise NotAuthentic(f"{where}: QE report ISVPRODID {qr['isvprodid']} does not match the QE identity")
+    if not _masked_eq(f"{qr['miscselect']:08x}", qe_id.get("miscselect"), qe_id.get("miscselectMask")):
+        # miscselect is a little-endian u32; the JSON writes it as big-endian hex.
+        raise NotAuthentic(f"{where}: QE report MISCSELECT does not match the QE identity")
+    if not _masked_eq(qr["attributes"], qe_id.get("attributes"), qe_id.get("attributesMask")):
+        raise NotAuthentic(f"{where}: QE report ATTRIBUTES do not match the QE identity")
+    qe_status, qe_adv, qe_date = "Revoked", [], None
+    for level in _levels(qe_id, where, "qe_identity"):
+        tcb = level.get("tcb")
+        if isinstance(tcb, dict) and qr["isvsvn"] >= _svn(tcb.get("isvsvn"), where, "qe_identity isvsvn"):
+            qe_status, qe_adv, qe_date = str(level.get("tcbStatus")), _advisories(level), level.get("tcbDate")
+            break
+
+    # 6. Platform TCB level: SGX components and PCESVN from the PCK; TDX also TEE_TCB_SVN.
+    pck_comps, pck_pcesvn = pck_ext["components"], pck_ext["pcesvn"]
+    tee_svn = bytes.fromhex(q.body["tee_tcb_svn"]) if q.tee == "tdx" else b""
+    tdx_start = 2 if q.tee == "tdx" and tee_svn[1] != 0 else 0
+    matched: dict[str, Any] | None = None
+    for level in _levels(tcb_info, where, "tcb_info"):
+        tcb = level.get("tcb")
+        if not isinstance(tcb, dict):
+            raise MalformedInput(f"{where}: collateral tcb_info level without tcb")
+        comps = _level_components(tcb, "sgxtcbcomponents", tcb_version, where)
+        if pck_pcesvn < _svn(tcb.get("pcesvn"), where, "tcb_info pcesvn"):
+            continue
+        if any(a < b for a, b in zip(pck_comps, comps, strict=True)):
+            continue
+        if q.tee == "tdx":
+            tdx = _level_components(tcb, "tdxtcbcomponents", tcb_version, where)
+            if any(tee_svn[i] < tdx[i] for i in range(tdx_start, 16)):
+                continue
+        matched = level
+        break
+    if matched is None:
+        raise NotAuthentic(f"{where}: no TCB level of collateral tcb_info matches this platform (TCB not supported)")
+    status = str(matched.get("tcbStatus"))
+    advisories = _advisories(matched)
+    v.claims["platform_tcb_status"] = status
+    v.claims["tcb_date"] = str(matched.get("tcbDate"))
+
+    # 7. TDX module identity (TEE_TCB_SVN[1] = module major version, [0] = module SVN).
+    if q.tee == "tdx":
+        status, mod_adv = _tdx_module(q, tcb_info, tee_svn, status, where, v)
+        advisories += mod_adv
+
+    v.claims["qe_identity_status"] = qe_status
+    if qe_date is not None:
+        v.claims["qe_tcb_date"] = str(qe_date)
+    status = _converge(status, qe_status)
+    advisories += qe_adv
+    v.tcb_status = status
+    v.advisories = list(dict.fromkeys(advisories))
+    v.collateral = True
+    v.claims["collateral_valid_from"] = start.isoformat()
+    v.claims["collateral_valid_until"] = end.isoformat()
+    v.claims["tcb_evaluation_data_number"] = tcb_info.get("tcbEvaluationDataNumber")
+
+
+def _tdx_module(q: _Quote, tcb_info: dict[str, Any], tee_svn: bytes, status: str, where: str,
+                v: Verified) -> tuple[str, list[str]]:
+    mod_svn, mod_ver = tee_svn[0], tee_svn[1]
+    if mod_ver == 0:
+        module = tcb_info.get("tdxModule")
+        if not isinstance(module, dict):
+            raise MalformedInput(f"{where}: collateral tcb_info has no tdxModule")
+        ident: dict[str, Any] = module
+    else:
+        idents = tcb_info.get("tdxModuleIdentities")
+        want = f"TDX_{mod_ver:02X}"
+        found = [m for m in idents if isinstance(m, dict) and m.get("id") == want] if isinstance(idents, list) else []
+        if not found:
+            raise NotAuthentic(f"{where}: collateral tcb_info has no TDX module identity {want} (TCB not supported)")
+        ident = found[0]
+        v.claims["tdx_module_identity"] = want
+    if not _hexeq(ident.get("mrsigner"), q.body["mrsignerseam"]):
+        raise NotAuthentic(f"{where}: quote MRSIGNERSEAM does not match the TDX module identity")
+    if not _masked_eq(q.body["seam_attributes"], ident.get("attributes"), ident.get("attributesMask")):
+        raise NotAuthentic(f"{where}: quote SEAM_ATTRIBUTES do not match the TDX module identity")
+    if mod_ver == 0:
+        return status, []
+    for level in _levels(ident, where, "tdxModuleIdentities"):
+        tcb = level.get("tcb")
+        if isinstance(tcb, dict) and mod_svn >= _svn(tcb.get("isvsvn"), where, "tdx module isvsvn"):
+            mod_status = str(level.get("tcbStatus"))
+            v.claims["tdx_module_status"] = mod_status
+            return _converge(status, mod_status), _advisories(level)
+    raise NotAuthentic(f"{where}: TDX module SVN {mod_svn} is below every level of {ident.get('id')} (TCB not supported)")
+
+
+# ---------------------------------------------------------------------------------------
+# verify
+# ---------------------------------------------------------------------------------------
+
+
+def verify(
+    quote: bytes,
+    *,
+    collateral: dict[str, Any] | bytes | str | None,
+    roots: list[x509.Certificate] | None,
+    at: _dt.datetime,
+    where: str,
+) -> Verified:
+    """Verify an Intel DCAP quote (SGX v3, TDX v4/v5) at ``at``; see the module docstring."""
+    at = require_utc(at, where)
+    trusted = list(roots) if roots is not None else [intel_sgx_root()]
+    if not trusted:
+        raise UsageError(f"{where}: no trusted roots")
+
+    q = parse_quote(quote, where)
+
+    # Quote signature by the attestation key.
+    att_key = _p256_key(q.att_key, where, "attestation key")
+    _verify_raw_sig(att_key, q.signature, q.signed, where, "quote signature (attestation key)")
+
+    # PCK chain, then the QE report signed by the PCK and its binding of the attestation key.
+    certs = _load_pem_chain(q.pck_chain_pem, where, "PCK certificate chain")
+    path = _chain(certs, trusted, at, where, "PCK chain")
+    pck = path[0]
+    _verify_raw_sig(pck.public_key(), q.qe_report_sig, q.qe_report_raw, where, "QE report signature (PCK)")
+    expected = hashlib.sha256(q.att_key + q.qe_auth).digest() + bytes(32)
+    if q.qe_report["report_data"] != expected.hex():
+        raise NotAuthentic(f"{where}: QE report data does not bind the attestation key (SHA-256 mismatch)")
+    pck_ext = _pck_sgx_extension(pck, where)
+
+    body = q.body
+    report_data = bytes.fromhex(body["report_data"])
+    claims: dict[str, Any] = {f"header.{k}": val for k, val in q.header.items()}
+    claims.update({k: val for k, val in body.items()})
+    claims.update({f"qe_report.{k}": val for k, val in q.qe_report.items()})
+    claims.update({
+        "body_type": q.body_type,
+        "qe_auth_data": q.qe_auth.hex(),
+        "attestation_key": q.att_key.hex(),
+        "pck.fmspc": pck_ext["fmspc"],
+        "pck.pceid": pck_ext["pceid"],
+        "pck.pcesvn": pck_ext["pcesvn"],
+        "pck.cpusvn": pck_ext.get("cpusvn", ""),
+        "pck.sgx_type": pck_ext.get("sgx_type", -1),
+        "pck.serial": f"{pck.serial_number:x}",
+        "root_sha256": fingerprint(path[-1]),
+        "quote_bytes_used": q.used,
+        "trailing_bytes": q.trailing,
+    })
+    tcb: dict[str, int] = {f"sgx_comp{i:02d}": c for i, c in enumerate(pck_ext["components"], 1)}
+    tcb["pcesvn"] = pck_ext["pcesvn"]
+    tcb["qesvn"] = q.qe_report["isvsvn"]
+    if q.tee == "sgx":
+        flags = int.from_bytes(bytes.fromhex(body["attributes"])[:8], "little")
+        debug = bool(flags & 0x2)
+        measurements = {"MRENCLAVE": body["mrenclave"], "MRSIGNER": body["mrsigner"]}
+        claims["ISVPRODID"] = body["isvprodid"]
+        claims["ISVSVN"] = body["isvsvn"]
+    else:
+        td_attr = int.from_bytes(bytes.fromhex(body["td_attributes"]), "little")
+        debug = bool(td_attr & 0x1)
+        names = ["mrtd", "rtmr0", "rtmr1", "rtmr2", "rtmr3", "mrconfigid", "mrowner", "mrownerconfig"]
+        if q.body_type == 3:
+            names.append("mrservicetd")
+        measurements = {n.upper(): body[n] for n in names}
+        for i, b in enumerate(bytes.fromhex(body["tee_tcb_svn"])):
+            tcb[f"tdx_comp{i + 1:02d}"] = b
+
+    issuer_cn = _cn(pck.issuer)
+    kind = "Platform CA" if "Platform" in issuer_cn else "Processor CA" if "Processor" in issuer_cn else issuer_cn
+    v = Verified(
+        format=q.tee,
+        time=at,
+        report_data=report_data,
+        debug=debug,
+        measurements=measurements,
+        tcb=tcb,
+        signer=f"PCK ({kind})",
+        chain=[c.subject.rfc4514_string() for c in path],
+        claims=claims,
+    )
+    if q.header["qe_vendor_id"] != INTEL_QE_VENDOR_ID:
+        v.notes.append(f"QE vendor id {q.header['qe_vendor_id']} is not Intel's")
+    if q.trailing:
+        v.notes.append(f"{q.trailing} trailing bytes after the signature data were ignored")
+    if collateral is None:
+        v.notes.append("no collateral supplied: TCB status, QE identity and CRLs not evaluated")
+        return v
+    doc = _load_collateral(collateral, where)
+    _check_collateral(q, path, pck_ext, doc, trusted, at, where, v)
+    return v

@@ -1,0 +1,448 @@
+"""Stress under perturbation: the same streams, in fresh probe processes, again and
+again, under everything that should not change a consensus result.
+
+A probe passes the ``ieee754`` suite in one process, under one environment.  Consensus
+also needs it to give the *same* bits in every process of every validator: with
+another heap layout (``MALLOC_PERTURB_``), another address-space layout (ASLR on or
+off), another locale or time zone, other processes competing for the cores, pinned
+to another core, with glibc told to pretend CPU features are missing
+(``GLIBC_TUNABLES``), or with the caller's FP state left poisoned.  This module runs
+a profile's ``stress`` plan: for each perturbation, ``repeats`` rounds of
+``processes`` probe hosts started fresh and run concurrently (while
+``load_processes`` busy loops compete for the cores), each evaluating the first
+``chunks`` chunks of the plan's streams.  Every output is compared with the golden
+outputs, re-derived with MPFR and checked against the vector set's committed chunk
+leaves, so a difference names the perturbation, the round, the process, the op and
+the first differing vector with its expected value.
+
+Perturbations that cannot be applied on this machine (ASLR switched off
+system-wide, ``GLIBC_TUNABLES`` CPU masks on a non-x86 CPU) are recorded as not
+applicable, with the reason; they do not fail the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import psutil
+
+from .. import ops
+from ..errors import MalformedInput, TeecertError
+from ..probe.library import POISON_FTZ_DAZ, POISON_ROUND_UP
+from ..probe.streams import chunk_inputs
+from ..vectors import merkle
+from ..vectors.store import Stream
+
+#: Perturbation names a profile may list, with what each does (docs/profile-format.md).
+PERTURBATIONS: dict[str, str] = {
+    "fresh_processes": "fresh probe processes, run concurrently, nothing else changed",
+    "malloc_perturb": "MALLOC_PERTURB_ set: glibc fills allocated and freed memory with a byte",
+    "aslr_on": "address-space layout randomization on (each process gets another layout)",
+    "aslr_off": "address-space layout randomization off (setarch -R)",
+    "locale": "LC_ALL set to a locale other than C (another decimal separator where installed)",
+    "tz": "TZ set to a zone with an unusual offset (Pacific/Chatham, +12:45)",
+    "threads": "twice as many concurrent probe processes as cores",
+    "affinity": "each probe process pinned to one core (psutil)",
+    "glibc_tunables": "GLIBC_TUNABLES masking AVX2, FMA and AVX-512 from glibc's ifunc selection",
+    "fp_poison": "the probe thread's FP state poisoned (round-up, FTZ/DAZ) before its calls",
+}
+
+#: GLIBC_TUNABLES value of the ``glibc_tunables`` perturbation (x86-64 feature names
+#: as glibc >= 2.26 spells them in glibc.cpu.hwcaps).
+HWCAPS_MASK = "glibc.cpu.hwcaps=-AVX2,-FMA,-FMA4,-AVX512F,-AVX512DQ,-AVX512VL,-AVX512BW"
+
+#: Default plan values where a profile's ``stress`` object leaves them out.
+DEFAULTS = {"load_processes": 1, "chunks": 1}
+
+
+@dataclass(frozen=True)
+class Perturbation:
+    """How to start (and prepare) the probe processes of one perturbation."""
+
+    name: str
+    env: Mapping[str, str] = field(default_factory=dict)
+    prefix: tuple[str, ...] = ()
+    poison: int = 0
+    pin: bool = False
+    concurrency: int | None = None  # None: the plan's processes
+    #: why it cannot be applied on this machine, or None
+    not_applicable: str | None = None
+    note: str = ""
+
+
+def _aslr_setting() -> str | None:
+    try:
+        with open("/proc/sys/kernel/randomize_va_space", encoding="ascii") as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def _other_locale() -> str | None:
+    """An installed locale other than C/POSIX, preferring one whose decimal
+    separator is a comma (the classic strtod/printf hazard)."""
+    try:
+        out = subprocess.run(["locale", "-a"], capture_output=True, text=True, timeout=10,
+                             check=False).stdout.split()
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    for want in ("de_DE.utf8", "fr_FR.utf8", "ru_RU.utf8"):
+        if want in out:
+            return want
+    others = [loc for loc in out if loc not in ("C", "POSIX")]
+    return others[0] if others else None
+
+
+def perturbation(name: str, seed: int) -> Perturbation:
+    """The perturbation ``name`` as it applies on this machine (``seed`` picks the
+    MALLOC_PERTURB_ byte)."""
+    if name not in PERTURBATIONS:
+        raise MalformedInput(f"unknown perturbation {name!r} (known: {', '.join(PERTURBATIONS)})")
+    if name == "malloc_perturb":
+        byte = 1 + seed % 255
+        return Perturbation(name, env={"MALLOC_PERTURB_": str(byte)}, note=f"MALLOC_PERTURB_={byte}")
+    if name in ("aslr_on", "aslr_off"):
+        setting = _aslr_setting()
+        if name == "aslr_on":
+            if setting == "0":
+                return Perturbation(name, not_applicable="ASLR is off system-wide "
+                                    "(/proc/sys/kernel/randomize_va_space is 0)")
+            return Perturbation(name, note=f"randomize_va_space={setting}")
+        if not shutil.which("setarch"):
+            return Perturbation(name, not_applicable="setarch (util-linux) is not installed")
+        return Perturbation(name, prefix=("setarch", platform.machine(), "-R"),
+                            note="setarch -R")
+    if name == "locale":
+        loc = _other_locale()
+        if loc is None:
+            return Perturbation(name, not_applicable="no locale other than C/POSIX is installed")
+        return Perturbation(name, env={"LC_ALL": loc, "LANG": loc}, note=f"LC_ALL={loc}")
+    if name == "tz":
+        tz = ":Pacific/Chatham" if os.path.exists("/usr/share/zoneinfo/Pacific/Chatham") else "CHAST-12:45"
+        return Perturbation(name, env={"TZ": tz}, note=f"TZ={tz}")
+    if name == "threads":
+        n = 2 * (psutil.cpu_count(logical=True) or 1)
+        return Perturbation(name, concurrency=n, note=f"{n} concurrent processes")
+    if name == "affinity":
+        return Perturbation(name, pin=True)
+    if name == "glibc_tunables":
+        if platform.machine() not in ("x86_64", "AMD64", "amd64"):
+            return Perturbation(name, not_applicable=f"the CPU-feature masks are x86-64's "
+                                f"(this machine is {platform.machine()})")
+        return Perturbation(name, env={"GLIBC_TUNABLES": HWCAPS_MASK}, note=HWCAPS_MASK)
+    if name == "fp_poison":
+        return Perturbation(name, poison=POISON_ROUND_UP | POISON_FTZ_DAZ,
+                            note="round-up + FTZ/DAZ")
+    return Perturbation(name)  # fresh_processes
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A profile's ``stress`` object, resolved against the vector set."""
+
+    streams: tuple[Stream, ...]
+    repeats: int
+    processes: int
+    load_processes: int
+    chunks: int
+    perturbations: tuple[str, ...]
+
+
+def plan_from_profile(stress: Mapping[str, Any], streams: Mapping[str, Stream], where: str) -> Plan:
+    """Check the semantic rules a schema cannot (ops of the vector set, chunks that
+    exist) and build the plan; one-line ``MalformedInput`` naming ``where``."""
+    op_ids = stress.get("ops") or sorted(streams)
+    for op_id in op_ids:
+        ops.get(op_id, f"{where}: field stress.ops")
+        if op_id not in streams:
+            raise MalformedInput(f"{where}: field stress.ops: the vector set has no stream for {op_id}")
+    for name in stress["perturbations"]:
+        if name not in PERTURBATIONS:
+            raise MalformedInput(f"{where}: field stress.perturbations: unknown perturbation "
+                                 f"{name!r} (known: {', '.join(PERTURBATIONS)})")
+    chunks = int(stress.get("chunks", DEFAULTS["chunks"]))  # at most a stream's own
+    return Plan(tuple(streams[o] for o in op_ids), int(stress["repeats"]), int(stress["processes"]),
+                int(stress.get("load_processes", DEFAULTS["load_processes"])), chunks,
+                tuple(stress["perturbations"]))
+
+
+def declared_by(plan: Plan, declared: Collection[str]) -> tuple[Plan, tuple[str, ...]]:
+    """``plan`` without the ops the probe does not declare, and those ops' ids.  An
+    undeclared op is the op suites' *unsupported* result, which the profile's
+    ``unsupported_ops`` judges; stress has nothing of it to compare."""
+    keep = tuple(st for st in plan.streams if st.op.id in declared)
+    left_out = tuple(st.op.id for st in plan.streams if st.op.id not in declared)
+    return dataclasses.replace(plan, streams=keep), left_out
+
+
+# ------------------------------------------------------------------ golden chunks
+
+
+@dataclass(frozen=True)
+class GoldenChunk:
+    op: ops.Op
+    index: int
+    start: int
+    n: int
+    inputs: bytes
+    outputs: bytes
+    #: "golden" (the references' outputs) or "baseline" (what a fresh, unperturbed
+    #: probe process gave: libm functions, whose golden value the platform need not
+    #: meet, must at least not change under a perturbation)
+    reference: str = "golden"
+
+
+def chunks_of(plan: Plan, kind: str) -> list[tuple[Stream, int]]:
+    """(stream, chunk index) pairs of the plan's ``kind`` ops: "libm", or "golden" for
+    every op with a golden value (float and data ops)."""
+    return [(st, k) for st in plan.streams
+            if (st.op.kind != "libm" if kind == "golden" else st.op.kind == kind)
+            for k in range(min(plan.chunks, st.chunks))]
+
+
+def baseline_chunks(pairs: Sequence[tuple[Stream, int]], host: Sequence[str] | str,
+                    timeout: float) -> list[GoldenChunk]:
+    """The outputs a fresh probe host gives with nothing perturbed (a command is
+    started as it is; a URL gets a fresh connection)."""
+    from ..probe.remote import connect, spawn
+
+    rp = connect(host, timeout=timeout) if isinstance(host, str) else spawn(host, timeout=timeout)
+    try:
+        out = []
+        for st, k in pairs:
+            start, n = st.chunk_span(k)
+            packed = chunk_inputs(st.op, st.seed, start, n)
+            out.append(GoldenChunk(st.op, k, start, n, packed, rp.run(st.op, packed, n), "baseline"))
+        return out
+    finally:
+        rp.close()
+
+
+def golden_chunk(st: Stream, index: int) -> GoldenChunk:
+    """Chunk ``index`` of ``st``: its inputs and the golden outputs, re-derived with
+    MPFR and accepted only when they hash to the committed leaf."""
+    from ..reference import golden
+    from ..vectors.generate import pack_outputs
+
+    start, n = st.chunk_span(index)
+    packed = chunk_inputs(st.op, st.seed, start, n)
+    outs = golden.evaluate_mpfr_many(st.op.id, st.op.unpack_inputs(packed, n))
+    out = pack_outputs(st.op, outs)
+    if merkle.leaf_hash(out) != st.leaves[index]:
+        what = "reference" if st.op.kind in ops.DATA_KINDS else "MPFR"
+        raise TeecertError(f"the {what} outputs of chunk {index} of {st.op.id} do not hash to the "
+                           "committed leaf: this host's reference arithmetic is faulty")
+    return GoldenChunk(st.op, index, start, n, packed, out)
+
+
+# ------------------------------------------------------------------------ running
+
+
+@dataclass(frozen=True)
+class Divergence:
+    perturbation: str
+    round: int
+    process: int
+    op: str
+    index: int  # vector index in the stream
+    inputs: tuple[int, ...]
+    expected: int
+    got: int
+    error: str | None = None  # the probe failed instead of answering
+
+    def message(self) -> str:
+        where = f"{self.perturbation}, round {self.round + 1}, process {self.process + 1}"
+        if self.error:
+            return f"{where}: {self.error}"
+        op = ops.get(self.op)
+        d = self.record()
+        assert d is not None
+        args = ", ".join(x if len(x) <= 80 else f"{x[:64]}...({len(x) // 2} bytes)" for x in d["inputs"])
+        what = "an unperturbed process gave" if op.kind == "libm" else "expected"
+        ulp = f" ({d['ulp']} ulp)" if d["ulp"] is not None else ""
+        return (f"{where}: {self.op} vector {self.index}: {self.op}({args}) = "
+                f"{d['got']}, {what} {d['expected']}{ulp}")
+
+    def record(self) -> dict[str, Any] | None:
+        """The report's ``divergence`` object (None for a probe failure)."""
+        if self.error:
+            return None
+        op = ops.get(self.op)
+        return {"index": self.index, "inputs": op.in_hex(self.inputs),
+                "expected": op.out_hex(self.expected), "got": op.out_hex(self.got),
+                "ulp": (ops.ulp_distance(op.fmt, self.expected, self.got)
+                        if op.float_format else None)}
+
+
+@dataclass
+class Outcome:
+    perturbation: Perturbation
+    runs: int = 0
+    vectors: int = 0
+    divergences: list[Divergence] = field(default_factory=list)
+
+
+def _first_difference(g: GoldenChunk, got: bytes) -> tuple[int, tuple[int, ...], int, int]:
+    w, a = g.op.out_bytes, g.op.in_bytes
+    for i in range(g.n):
+        if got[i * w : (i + 1) * w] != g.outputs[i * w : (i + 1) * w]:
+            (ins,) = g.op.unpack_inputs(g.inputs[i * a : (i + 1) * a], 1)
+            (exp,) = g.op.unpack_outputs(g.outputs[i * w : (i + 1) * w], 1)
+            (out,) = g.op.unpack_outputs(got[i * w : (i + 1) * w], 1)
+            return g.start + i, ins, exp, out
+    raise AssertionError("outputs differ but no slot does")  # pragma: no cover
+
+
+@contextlib.contextmanager
+def cpu_load(processes: int) -> Iterator[None]:
+    """``processes`` busy loops competing for the cores while the block runs."""
+    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for _ in range(processes)]
+    try:
+        yield
+    finally:
+        for p in procs:
+            p.kill()
+        for p in procs:
+            p.wait()
+
+
+def over_url(p: Perturbation) -> Perturbation:
+    """``p`` for a probe reached with ``--probe-url``: each connection is served by a
+    fresh worker the listening host forks, so fresh processes, concurrency and FP
+    poisoning apply; what changes a process's environment or placement cannot be
+    done from here (the host's environment is the remote machine's)."""
+    if p.not_applicable or not (p.env or p.prefix or p.pin or p.name == "aslr_on"):
+        return p
+    return Perturbation(p.name, not_applicable="a host reached by --probe-url runs in the remote "
+                        "machine's environment: start the host there under this perturbation")
+
+
+def _one_process(host: Sequence[str] | str, p: Perturbation, goldens: Sequence[GoldenChunk],
+                 rnd: int, proc: int, timeout: float, cores: Sequence[int]) -> tuple[int, list[Divergence]]:
+    from ..probe.remote import connect, spawn
+
+    found: list[Divergence] = []
+    vectors = 0
+    try:
+        rp = (connect(host, timeout=timeout) if isinstance(host, str)
+              else spawn([*p.prefix, *host], timeout=timeout, env=p.env or None))
+    except TeecertError as exc:
+        return 0, [Divergence(p.name, rnd, proc, "", 0, (), 0, 0, error=str(exc))]
+    try:
+        if p.pin and rp.child_pid is not None and cores:
+            with contextlib.suppress(psutil.Error):
+                psutil.Process(rp.child_pid).cpu_affinity([cores[(rnd + proc) % len(cores)]])
+        if p.poison:
+            rp.fpenv_poison(p.poison)
+        for g in goldens:
+            try:
+                got = rp.run(g.op, g.inputs, g.n)
+            except TeecertError as exc:
+                found.append(Divergence(p.name, rnd, proc, g.op.id, g.start, (), 0, 0, error=str(exc)))
+                break
+            vectors += g.n
+            if got != g.outputs:
+                idx, ins, exp, out = _first_difference(g, got)
+                found.append(Divergence(p.name, rnd, proc, g.op.id, idx, ins, exp, out))
+    finally:
+        rp.close()
+    return vectors, found
+
+
+def run(plan: Plan, p: Perturbation, host: Sequence[str] | str, goldens: Sequence[GoldenChunk],
+        timeout: float) -> Outcome:
+    """Run ``plan`` under ``p``: ``repeats`` rounds of concurrent fresh probe hosts,
+    started with the command ``host`` (argv words), or fresh connections to the
+    listening host at the URL ``host`` (a string; apply :func:`over_url` first)."""
+    outcome = Outcome(p)
+    if p.not_applicable:
+        return outcome
+    width = p.concurrency or plan.processes
+    try:
+        cores = sorted(psutil.Process().cpu_affinity() or [])
+    except (psutil.Error, AttributeError):
+        cores = []
+    lock = threading.Lock()
+    with cpu_load(plan.load_processes), ThreadPoolExecutor(max_workers=width) as pool:
+        for rnd in range(plan.repeats):
+            futures = [pool.submit(_one_process, host, p, goldens, rnd, proc, timeout, cores)
+                       for proc in range(width)]
+            for f in futures:
+                vectors, found = f.result()
+                with lock:
+                    outcome.runs += 1
+                    outcome.vectors += vectors
+                    outcome.divergences.extend(found)
+    return outcome
+
+
+# ------------------------------------------------------------------ for the suites
+
+
+def host_of(session: Any) -> list[str] | str:
+    """The command that starts a fresh probe host for ``session`` (a
+    ``teecert.certify.session.Session``), or the URL of the listening one it uses."""
+    import shlex
+
+    from ..probe.remote import default_host_cmd
+
+    if session.probe_cmd:
+        return shlex.split(session.probe_cmd)
+    if session.probe_url:
+        return str(session.probe_url)
+    return default_host_cmd(session.probe_path)
+
+
+def check(plan: Plan, name: str, goldens: Sequence[GoldenChunk], session: Any,
+          against: str, undeclared: Sequence[str] = ()) -> tuple[bool, dict[str, Any]]:
+    """Run ``plan`` under perturbation ``name`` against ``goldens`` and return whether
+    every process agreed and the result record (fields of the report's result row).
+    ``undeclared``: the plan's ops the probe does not declare, named in the message."""
+    ok, record = _check(plan, name, goldens, session, against)
+    if undeclared:
+        record["message"] += (f" (not declared by the probe, so not stressed: "
+                              f"{', '.join(undeclared)})")
+    return ok, record
+
+
+def _check(plan: Plan, name: str, goldens: Sequence[GoldenChunk], session: Any,
+           against: str) -> tuple[bool, dict[str, Any]]:
+    record: dict[str, Any] = {"op": None, "kind": "check", "vectors": 0, "failures": 0,
+                              "divergence": None}
+    if not goldens:
+        record["message"] = f"{name}: the stress plan has no streams for this suite"
+        return True, record
+    host = host_of(session)
+    p = perturbation(name, session.seed)
+    if isinstance(host, str):
+        p = over_url(p)
+    if p.not_applicable:
+        record["message"] = f"{name}: not applicable here: {p.not_applicable}"
+        return True, record
+    out = run(plan, p, host, goldens, session.probe_timeout)
+    what = (f"{name} ({p.note})" if p.note else name) + (
+        f": {out.runs} fresh processes in {plan.repeats} rounds, {out.vectors} vectors over "
+        f"{len({g.op.id for g in goldens})} streams")
+    record["vectors"] = out.vectors
+    if not out.divergences:
+        record["message"] = f"{what}: all identical to {against}"
+        return True, record
+    first = out.divergences[0]
+    bad_runs = len({(d.round, d.process) for d in out.divergences})
+    record.update(op=first.op or None, failures=len(out.divergences), divergence=first.record(),
+                  message=(f"{bad_runs} of {out.runs} processes differ under {name}; "
+                           f"first: {first.message()}"))
+    return False, record

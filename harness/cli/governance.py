@@ -1,0 +1,257 @@
+"""The governance commands: ``teecert profile``, ``decide``, ``revocations``, ``governance``.
+
+A thin layer over ``profiles``, ``governance`` and ``decision``: options in, one line
+out, errors left for ``cli.main`` to turn into exit codes.  ``teecert verify`` calls
+``verify_decision_file`` and ``revocations_option`` to handle decisions and
+revocation lists (``add_verify_options`` adds its ``--governance``/``--revocations``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .. import profile as profiles
+from ..errors import UsageError
+from ..governance import trust as governance
+from ..governance.trust import DECISION_PAYLOAD_TYPE, format_time
+from ..report import keys
+
+ParseTime = Callable[[str], _dt.datetime]
+
+
+def _at(a: argparse.Namespace, parse_time: ParseTime) -> _dt.datetime:
+    return governance.resolve_at(parse_time(a.at) if getattr(a, "at", None) else None).replace(microsecond=0)
+
+
+def _private_keys(paths: list[str] | None) -> list[Any]:
+    if not paths:
+        raise UsageError("give at least one --key FILE (an Ed25519 private key, `teecert keys generate`)")
+    return [keys.load_private(Path(p)) for p in paths]
+
+
+def _emit(envelope: dict[str, Any], out: str | None, *, overwrite: bool) -> str:
+    if out:
+        return str(governance.write_envelope(out, envelope, overwrite=overwrite))
+    sys.stdout.write(json.dumps(envelope, indent=2, ensure_ascii=False) + "\n")
+    return "standard output"
+
+
+# -- teecert profile --------------------------------------------------------------------
+
+
+def _profile_show(a: argparse.Namespace) -> int:
+    prof = profiles.load_profile(a.profile)
+    print(json.dumps({"id": prof.id, "version": prof.version, "digest": prof.digest, "document": prof.data}, indent=2))
+    return 0
+
+
+def _profile_sign(a: argparse.Namespace) -> int:
+    src = governance.read_bytes(a.profile, "profile")
+    env = profiles.sign_profile(src, a.profile, _private_keys(a.key))
+    same = Path(a.out).resolve() == Path(a.profile).resolve()
+    written = _emit(env, a.out, overwrite=same or a.force)
+    prof = profiles.load_profile(written)
+    print(f"{written}: profile {prof.id} v{prof.version} ({prof.digest[:16]}) with "
+          f"{len(env['signatures'])} signature(s)", file=sys.stderr)
+    return 0
+
+
+def _profile_verify(a: argparse.Namespace, parse_time: ParseTime) -> int:
+    at = _at(a, parse_time)
+    gov = governance.load_governance(a.governance)
+    prof = profiles.verify_signed_profile(governance.read_bytes(a.signed, "signed profile"), a.signed, gov, at,
+                                          revocations=a.revocations)
+    if a.json:
+        print(json.dumps({"profile": a.signed, "authentic": True, **prof.identity(), "tier": prof.tier,
+                          "signers": list(prof.signers), "threshold": gov.threshold,
+                          "verification_time": format_time(at), "exit_code": 0}, indent=2))
+    else:
+        print(f"{a.signed}: profile {prof.id} v{prof.version} ({prof.digest[:16]}, {prof.tier}) signed by "
+              f"{gov.describe(prof.signers)}; in force at {format_time(at)}")
+    return 0
+
+
+# -- teecert decide ---------------------------------------------------------------------
+
+
+def _decide(a: argparse.Namespace, parse_time: ParseTime) -> int:
+    from ..verify import decision
+
+    signing = _private_keys(a.key)
+    if a.cosign:
+        if a.reports or a.profile:
+            raise UsageError("--cosign adds signatures to an existing decision: give no REPORT or --profile")
+        env = decision.cosign(governance.read_bytes(a.cosign, "decision"), a.cosign, signing)
+        same = a.out is not None and Path(a.out).resolve() == Path(a.cosign).resolve()
+        written = _emit(env, a.out, overwrite=same or a.force)
+        print(f"{written}: decision with {len(env['signatures'])} signature(s)", file=sys.stderr)
+        return 0
+    if not a.reports or not a.profile:
+        raise UsageError("teecert decide REPORT... --profile P --key K (or --cosign DECISION --key K)")
+    at = _at(a, parse_time)
+    gov = governance.load_governance(a.governance) if a.governance else None
+    if a.revocations and gov is None:
+        raise UsageError("--revocations needs --governance: a revocation list is checked against governance keys")
+    prof = profiles.load_governed(a.profile, gov, at, revocations=a.revocations)
+    revs = governance.load_revocations(a.revocations, gov) if a.revocations and gov else None
+    trusted = dict(keys.load_trusted(Path(a.trust))) if a.trust else None
+    reports = [(governance.read_bytes(r, "report"), r) for r in a.reports]
+    statement = decision.build(reports, prof, trusted=trusted, at=at, revocations=revs)
+    env = decision.sign(statement, signing)
+    written = _emit(env, a.out, overwrite=a.force)
+    pred = statement["predicate"]
+    levels = " ".join(pred["verifiedLevels"]) or "no level"
+    print(f"decision: {pred['verificationResult']} ({levels}) for {pred['resourceUri']} over "
+          f"{len(reports)} report(s), valid until {pred['validity']['not_after']}; written to {written}",
+          file=sys.stderr)
+    return 0 if pred["verificationResult"] == "PASSED" else 1
+
+
+# -- teecert revocations / governance -------------------------------------------------------
+
+
+def _revocations(a: argparse.Namespace, parse_time: ParseTime) -> int:
+    if a.revocations_cmd == "sign":
+        env = governance.sign_revocations(governance.read_bytes(a.file, "revocation list"), a.file,
+                                          _private_keys(a.key))
+        same = Path(a.out).resolve() == Path(a.file).resolve()
+        written = _emit(env, a.out, overwrite=same or a.force)
+        print(f"{written}: revocation list with {len(env['signatures'])} signature(s)", file=sys.stderr)
+        return 0
+    gov = governance.load_governance(a.governance)
+    rev = governance.load_revocations(a.file, gov)
+    counts = ", ".join(f"{len(rev.data.get(n) or ())} {n}" for n in ("profiles", "vector_sets", "keys", "platforms"))
+    print(f"{a.file}: revocation list issued {rev.data['issued']} ({counts}) signed by {gov.describe(rev.signers)}")
+    return 0
+
+
+def _governance(a: argparse.Namespace) -> int:
+    pubs: list[Any] = []
+    for f in a.public_keys:
+        pubs.extend(keys.load_trusted(Path(f)).values())
+    doc = governance.governance_document(pubs, a.threshold)
+    data = (json.dumps(doc, indent=2) + "\n").encode("utf-8")
+    from .._internal.atomic import write_atomic
+
+    write_atomic(Path(a.out), data, 0o644, overwrite=a.force)
+    print(f"{a.out}: governance of {len(doc['keys'])} keys, threshold {doc['threshold']}")
+    return 0
+
+
+# -- teecert verify hooks -------------------------------------------------------------------
+
+
+def add_verify_options(p: argparse.ArgumentParser) -> None:
+    """``--governance`` and ``--revocations`` for ``teecert verify``."""
+    p.add_argument("--governance", metavar="GOV.json",
+                   help="governance file: verifies decisions and revocation lists (k-of-n keys)")
+    p.add_argument("--revocations", metavar="FILE",
+                   help="signed revocation list: refuse reports under superseded profiles or vector sets, "
+                        "or by revoked keys or platforms (needs --governance)")
+
+
+def revocations_option(a: argparse.Namespace) -> governance.Revocations | None:
+    """The verified revocation list of ``teecert verify --revocations``, or None."""
+    if not getattr(a, "revocations", None):
+        return None
+    if not a.governance:
+        raise UsageError("--revocations needs --governance: a revocation list is checked against governance keys")
+    return governance.load_revocations(a.revocations, a.governance)
+
+
+def verify_decision_file(a: argparse.Namespace, data: bytes, path: Path, parse_time: ParseTime) -> int | None:
+    """``teecert verify`` on a decision (told by its payloadType): the exit code; None otherwise."""
+    from ..errors import MalformedInput
+    from ..verify import decision
+
+    try:
+        ptype = governance.payload_type_of(data, str(path))
+    except MalformedInput:
+        return None  # not ours to judge: the report path gives its own error
+    other = {governance.PROFILE_PAYLOAD_TYPE: "profile", governance.REVOCATIONS_PAYLOAD_TYPE: "revocations"}
+    if ptype in other:
+        raise UsageError(f"{path}: a signed {other[ptype]} document, not a report or decision; "
+                         f"check it with `teecert {other[ptype]} verify`")
+    if ptype != DECISION_PAYLOAD_TYPE:
+        return None
+    if not a.governance:
+        raise UsageError(f"{path}: a decision is verified against governance keys: pass --governance GOV.json")
+    at = parse_time(a.at) if a.at else None
+    out = decision.verify(data, str(path), governance.load_governance(a.governance), at)
+    pred = out.statement["predicate"]
+    if a.json:
+        print(json.dumps(out.to_json(), indent=2))
+    else:
+        levels = " ".join(pred["verifiedLevels"]) or "no level"
+        print(f"{path}: decision {out.result} ({levels}) for {pred['resourceUri']}, signed by "
+              f"{out.governance.describe(out.signers)}; valid until {pred['validity']['not_after']}")
+        for c in pred["caveats"]:
+            print(f"  caveat: {c}")
+    return out.exit_code
+
+
+# -- registration -------------------------------------------------------------------------
+
+
+def add_parsers(sub: Any, parse_time: ParseTime) -> None:
+    """Register ``profile``, ``decide``, ``revocations`` and ``governance`` on the CLI."""
+    pf = sub.add_parser("profile", help="show, sign and verify certification profiles")
+    pfsub = pf.add_subparsers(dest="profile_cmd", required=True)
+    ps = pfsub.add_parser("show", help="print a profile and its digest")
+    ps.add_argument("profile", metavar="NAME|FILE")
+    ps.set_defaults(func=_profile_show)
+    sg = pfsub.add_parser("sign", help="sign a profile with governance keys, or co-sign a signed one")
+    sg.add_argument("profile", metavar="PROFILE.json", help="a profile document, or a signed profile to co-sign")
+    sg.add_argument("--key", action="append", metavar="K", help="governance private key (repeatable)")
+    sg.add_argument("--out", required=True, metavar="SIGNED", help="where the signed profile goes")
+    sg.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    sg.set_defaults(func=_profile_sign)
+    vf = pfsub.add_parser("verify", help="verify a signed profile against the governance threshold")
+    vf.add_argument("signed", metavar="SIGNED")
+    vf.add_argument("--governance", required=True, metavar="GOV.json")
+    vf.add_argument("--revocations", metavar="FILE", help="signed revocation list (superseded versions)")
+    vf.add_argument("--at", metavar="TIME", help="verification time, RFC 3339 (default: now)")
+    vf.add_argument("--json", action="store_true")
+    vf.set_defaults(func=lambda a: _profile_verify(a, parse_time))
+
+    d = sub.add_parser("decide", help="verify reports and sign a governance decision (or co-sign one)",
+                       description="Verify each REPORT under --profile and sign a decision about their "
+                                   "platform-environment. Exit 0 PASSED, 1 FAILED, 2 a report or input refused.")
+    d.add_argument("reports", nargs="*", metavar="REPORT")
+    d.add_argument("--profile", metavar="P", help="the profile the reports must have been made under")
+    d.add_argument("--key", action="append", metavar="K", help="governance private key (repeatable)")
+    d.add_argument("--cosign", metavar="DECISION", help="add --key's signature to this decision")
+    d.add_argument("--out", metavar="FILE", help="write the signed decision here (default: standard output)")
+    d.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    d.add_argument("--trust", metavar="KEYS", help="PEM public key file or folder of trusted report signers")
+    d.add_argument("--governance", metavar="GOV.json", help="verify a signed --profile against governance")
+    d.add_argument("--revocations", metavar="FILE", help="signed revocation list (needs --governance)")
+    d.add_argument("--at", metavar="TIME", help="decision time, RFC 3339 (default: now)")
+    d.set_defaults(func=lambda a: _decide(a, parse_time))
+
+    rv = sub.add_parser("revocations", help="sign or verify a revocation list")
+    rsub = rv.add_subparsers(dest="revocations_cmd", required=True)
+    rs = rsub.add_parser("sign", help="sign a revocation list, or co-sign a signed one")
+    rs.add_argument("file", metavar="REVOCATIONS.json")
+    rs.add_argument("--key", action="append", metavar="K")
+    rs.add_argument("--out", required=True, metavar="SIGNED")
+    rs.add_argument("--force", action="store_true")
+    rr = rsub.add_parser("verify", help="verify a signed revocation list against the governance threshold")
+    rr.add_argument("file", metavar="SIGNED")
+    rr.add_argument("--governance", required=True, metavar="GOV.json")
+    rv.set_defaults(func=lambda a: _revocations(a, parse_time))
+
+    g = sub.add_parser("governance", help="write a governance file (k-of-n keys)")
+    gsub = g.add_subparsers(dest="governance_cmd", required=True)
+    gi = gsub.add_parser("init", help="list the governance public keys and the signing threshold")
+    gi.add_argument("public_keys", nargs="+", metavar="PUB", help="PEM public key files (or folders)")
+    gi.add_argument("--threshold", type=int, required=True, metavar="K")
+    gi.add_argument("--out", required=True, metavar="GOV.json")
+    gi.add_argument("--force", action="store_true")
+    g.set_defaults(func=_governance)

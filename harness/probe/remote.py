@@ -1,0 +1,699 @@
+"""Reach a probe through the probe host: a child process (stdio) or a socket.
+
+:class:`RemoteProbe` has the public surface of :class:`teecert.probe.library.Probe`
+(``path``, ``digest``, ``abi_version``, ``description``, ``ops``, ``run``,
+``run_into``, ``new_buffer``, ``run_values``, ``fpenv_*``, ``transcript*``,
+``attest``), so suites, the session and the stream loop do not care where the
+probe runs.  The wire protocol is ``docs/wire-protocol.md``; the host is
+``native/host/probe_host.c``.
+
+Isolation: every call has a deadline (``timeout`` seconds).  A host that dies, hangs,
+closes the stream, or answers with a malformed, short or oversized frame ends the
+call with a :class:`ProbeError` of one line naming the op and the batch (``probe
+crashed with SIGSEGV during f64.div.rne (batch of 65536)``); the connection is torn
+down (a child is killed and reaped) and the next call starts a fresh one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import select
+import shlex
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import ProbeError, UsageError
+from ..ops import Op
+from .library import (
+    ABI_VERSION,
+    E_ARGS,
+    E_INTERNAL,
+    E_UNSUPPORTED,
+    MAX_EVIDENCE,
+    OK,
+    UnsupportedOp,
+    ffi,
+    parse_description,
+    report_data_bytes,
+    run_values_with,
+    status_error,
+)
+
+#: The wire protocol version this teecert speaks.
+PROTOCOL_VERSION = 1
+
+#: Largest frame (type + payload) either side sends or accepts.
+MAX_FRAME = 64 << 20
+
+#: Default per-call deadline, seconds.
+DEFAULT_TIMEOUT = 30.0
+
+HELLO, RUN, FPENV_READ, FPENV_POISON, FPENV_RESET = 0x0001, 0x0002, 0x0003, 0x0004, 0x0005
+TRANSCRIPT, TRANSCRIPT_RESET, ATTEST, DESCRIBE, BYE = 0x0006, 0x0007, 0x0008, 0x0009, 0x000A
+REPLY = 0x8000
+ERROR = 0xFFFF
+
+#: Codes of an ERROR frame.
+ERROR_CODES = {1: "malformed", 2: "unknown-type", 3: "too-large", 4: "version", 5: "state",
+               6: "crashed", 7: "internal"}
+
+_NAMES = {HELLO: "HELLO", RUN: "RUN", FPENV_READ: "FPENV_READ", FPENV_POISON: "FPENV_POISON",
+          FPENV_RESET: "FPENV_RESET", TRANSCRIPT: "TRANSCRIPT", TRANSCRIPT_RESET: "TRANSCRIPT_RESET",
+          ATTEST: "ATTEST", DESCRIBE: "DESCRIBE", BYE: "BYE", ERROR: "ERROR"}
+
+_HDR = struct.Struct("<IH")
+_RUN_ITEM = struct.Struct("<IIQQQ")
+_RUN_REPLY_HEAD = struct.Struct("<II")
+_RUN_REPLY_ITEM = struct.Struct("<iIQ")
+
+
+def _pad8(n: int) -> int:
+    return (n + 7) & ~7
+
+
+def _signal_name(num: int) -> str:
+    try:
+        return signal.Signals(num).name
+    except ValueError:
+        return f"signal {num}"
+
+
+class _Failure(Exception):
+    """Internal: the connection is unusable; ``reason`` says why (no op yet)."""
+
+    def __init__(self, reason: str, kill: bool = True) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.kill = kill
+
+
+class _HostError(Exception):
+    """Internal: the host answered with an ERROR frame."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# --------------------------------------------------------------------- channels
+
+
+class _Channel:
+    """A byte stream to one host session, with deadlines on every read and write."""
+
+    transport = "?"
+
+    def __init__(self, rfd: int, wfd: int) -> None:
+        self.rfd, self.wfd = rfd, wfd
+        os.set_blocking(rfd, False)
+        if wfd != rfd:
+            os.set_blocking(wfd, False)
+
+    def _wait(self, fd: int, event: int, deadline: float) -> None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        poller = select.poll()
+        poller.register(fd, event)
+        if not poller.poll(left * 1000):
+            raise TimeoutError
+
+    def send(self, parts: Sequence[Any], deadline: float) -> None:
+        views = [memoryview(p).cast("B") for p in parts if len(memoryview(p).cast("B"))]
+        while views:
+            try:
+                k = os.writev(self.wfd, views[:64])
+            except BlockingIOError:
+                self._wait(self.wfd, select.POLLOUT, deadline)
+                continue
+            except (BrokenPipeError, ConnectionError):
+                raise EOFError from None
+            while k and views:
+                if k >= len(views[0]):
+                    k -= len(views[0])
+                    views.pop(0)
+                else:
+                    views[0] = views[0][k:]
+                    k = 0
+
+    def recv_into(self, view: memoryview, deadline: float) -> None:
+        got, n = 0, len(view)
+        while got < n:
+            try:
+                k = os.readv(self.rfd, [view[got:]])
+            except BlockingIOError:
+                self._wait(self.rfd, select.POLLIN, deadline)
+                continue
+            except ConnectionError:
+                raise EOFError from None
+            if k == 0:
+                raise EOFError(got)
+            got += k
+
+    def recv(self, n: int, deadline: float) -> bytearray:
+        buf = bytearray(n)
+        self.recv_into(memoryview(buf), deadline)
+        return buf
+
+    def diagnose(self, timed_out: bool) -> str | None:
+        """Why the peer went away, if the channel can tell (a child's exit)."""
+        return None
+
+    def close(self, kill: bool = False) -> None:
+        raise NotImplementedError
+
+
+class _ChildChannel(_Channel):
+    transport = "child-process"
+
+    def __init__(self, cmd: Sequence[str], env: Mapping[str, str] | None = None) -> None:
+        self.cmd = list(cmd)
+        self._stderr = tempfile.TemporaryFile()
+        try:
+            self.proc = subprocess.Popen(self.cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=self._stderr, start_new_session=True,
+                                         env=None if env is None else {**os.environ, **env})
+        except OSError as exc:
+            self._stderr.close()
+            raise ProbeError(f"probe host {shlex.join(self.cmd)}: cannot start "
+                             f"({exc.strerror or exc})") from None
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        for f in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(OSError, AttributeError):  # bigger pipes: fewer wakeups
+                fcntl.fcntl(f.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
+        super().__init__(self.proc.stdout.fileno(), self.proc.stdin.fileno())
+
+    def _stderr_tail(self) -> str:
+        try:
+            self._stderr.seek(0, os.SEEK_END)
+            size = self._stderr.tell()
+            self._stderr.seek(max(0, size - 2000))
+            lines = [ln.strip() for ln in self._stderr.read().decode("utf-8", "replace").splitlines()
+                     if ln.strip()]
+        except (OSError, ValueError):
+            return ""
+        return lines[-1][:300] if lines else ""
+
+    def diagnose(self, timed_out: bool) -> str | None:
+        if timed_out:
+            return None
+        try:
+            code = self.proc.wait(timeout=2.0)
+        except subprocess.TimeoutExpired:
+            return None
+        if code < 0:
+            return f"probe crashed with {_signal_name(-code)}"
+        tail = self._stderr_tail()
+        return f"probe host exited with status {code}" + (f" ({tail})" if tail else "")
+
+    def close(self, kill: bool = False) -> None:
+        for f in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(OSError):
+                if f is not None:
+                    f.close()
+        if kill and self.proc.poll() is None:
+            with contextlib.suppress(OSError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                self.proc.kill()
+        try:
+            self.proc.wait(timeout=5.0)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(OSError):
+                self.proc.kill()
+            self.proc.wait()
+        self._stderr.close()
+
+
+class _SocketChannel(_Channel):
+    def __init__(self, sock: socket.socket, transport: str) -> None:
+        self.sock = sock
+        self.transport = transport
+        super().__init__(sock.fileno(), sock.fileno())
+
+    def close(self, kill: bool = False) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+
+def _parse_url(url: str) -> tuple[str, Any, int]:
+    """``(transport, address, family)`` of ``tcp://HOST:PORT``, ``unix:PATH`` or
+    ``vsock://CID:PORT``."""
+    if url.startswith("tcp://"):
+        rest = url[6:].rstrip("/")
+        host, sep, port = rest.rpartition(":")
+        if not sep or not port.isdigit() or not host:
+            raise UsageError(f"probe URL {url}: expected tcp://HOST:PORT")
+        host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+        return "tcp", (host, int(port)), socket.AF_UNSPEC
+    if url.startswith("unix:"):
+        path = url[5:]
+        if path.startswith("//"):
+            path = path[2:]
+        if not path:
+            raise UsageError(f"probe URL {url}: expected unix:PATH")
+        return "unix", path, socket.AF_UNIX
+    if url.startswith("vsock://"):
+        cid, sep, port = url[8:].rstrip("/").partition(":")
+        if not sep or not cid.isdigit() or not port.isdigit():
+            raise UsageError(f"probe URL {url}: expected vsock://CID:PORT")
+        fam = getattr(socket, "AF_VSOCK", None)
+        if fam is None:
+            raise UsageError(f"probe URL {url}: this Python has no AF_VSOCK sockets")
+        return "vsock", (int(cid), int(port)), int(fam)
+    raise UsageError(f"probe URL {url}: expected tcp://HOST:PORT, unix:PATH or vsock://CID:PORT")
+
+
+def _open_socket(url: str, timeout: float) -> _SocketChannel:
+    transport, addr, fam = _parse_url(url)
+    try:
+        if transport == "tcp":
+            sock = socket.create_connection(addr, timeout=timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        else:
+            sock = socket.socket(fam, socket.SOCK_STREAM)
+            sock.settimeout(timeout)
+            try:
+                sock.connect(addr)
+            except BaseException:
+                sock.close()
+                raise
+    except OSError as exc:
+        raise ProbeError(f"probe host {url}: cannot connect ({exc.strerror or exc})") from None
+    for opt in (socket.SO_SNDBUF, socket.SO_RCVBUF):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, opt, 4 << 20)
+    return _SocketChannel(sock, transport)
+
+
+# ------------------------------------------------------------------ the probe
+
+
+class RemoteProbe:
+    """A probe served by ``teecert-probe-host``.  Create it with :func:`spawn`,
+    :func:`connect` or :func:`open_probe`."""
+
+    def __init__(self, opener: Any, endpoint: str, transport: str,
+                 timeout: float = DEFAULT_TIMEOUT) -> None:
+        if not timeout > 0:
+            raise UsageError(f"probe call timeout must be positive, not {timeout}")
+        self._opener = opener
+        self.endpoint = endpoint
+        self.transport = transport
+        self.timeout = float(timeout)
+        self._chan: _Channel | None = None
+        self.restarts = 0
+        self._hello: dict[str, Any] | None = None
+        self._connect("handshake")
+        hello = self._hello
+        assert hello is not None
+        self.path = Path(hello["path"]) if hello["path"] else Path(endpoint)
+        self.abi_version: int = hello["abi"]
+        self.description: dict[str, Any] = hello["description"]
+        self.library_digest: str | None = hello["library_digest"]
+        #: the host's raw FP control state (arch, bits) just before and after it
+        #: loaded the library, or None from a host that does not report it
+        self.load_fpenv: tuple[tuple[str, int], tuple[str, int]] | None = hello["load_fpenv"]
+        self.digest: str = self.library_digest or hashlib.sha256(hello["raw_description"]).hexdigest()
+        ops = self.description.get("ops")
+        self.ops: frozenset[str] = frozenset(
+            o for o in (ops if isinstance(ops, list) else []) if isinstance(o, str))
+
+    def __repr__(self) -> str:
+        return f"<RemoteProbe {self.endpoint} via {self.transport} abi={self.abi_version}>"
+
+    @property
+    def child_pid(self) -> int | None:
+        """The process id of the probe host child (None for a socket transport, or
+        between a failure and the restart)."""
+        chan = self._chan
+        return chan.proc.pid if isinstance(chan, _ChildChannel) else None
+
+    def __enter__(self) -> RemoteProbe:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _where(self) -> str:
+        return f"probe host {self.endpoint}"
+
+    # ------------------------------------------------------------ connection
+
+    def _connect(self, what: str) -> _Channel:
+        chan: _Channel = self._opener()
+        self._chan = chan
+        try:
+            hello = self._hello_exchange(chan, what)
+        except BaseException:
+            self._drop(kill=True)
+            raise
+        if self._hello is not None and (hello["abi"], hello["library_digest"]) != (
+                self._hello["abi"], self._hello["library_digest"]):
+            self._drop(kill=True)
+            raise ProbeError(f"{self._where()}: the restarted host serves a different probe "
+                             f"(library digest {hello['library_digest']}, was "
+                             f"{self._hello['library_digest']})")
+        self._hello = hello
+        return chan
+
+    def _hello_exchange(self, chan: _Channel, what: str) -> dict[str, Any]:
+        body = self._roundtrip_on(chan, HELLO, [struct.pack("<II", PROTOCOL_VERSION, 0)], what)
+        where = self._where()
+        if len(body) < 56:
+            raise self._fail(_Failure(f"HELLO reply of {len(body)} bytes, need at least 56"), what)
+        proto, abi, max_frame, flags = struct.unpack_from("<IIII", body, 0)
+        digest = bytes(body[16:48])
+        dlen, plen = struct.unpack_from("<II", body, 48)
+        ext = 32 if flags & 2 else 0  # bit 1: the host's FP state around dlopen()
+        if 56 + dlen + plen + ext != len(body):
+            raise self._fail(_Failure(f"HELLO reply lengths ({dlen} + {plen}) do not match its "
+                                      f"{len(body)} bytes"), what)
+        if proto != PROTOCOL_VERSION:
+            raise ProbeError(f"{where}: speaks wire protocol {proto}, this teecert speaks "
+                             f"{PROTOCOL_VERSION}")
+        if abi != ABI_VERSION:
+            raise ProbeError(f"{where}: the probe exports ABI version {abi}, this teecert "
+                             f"speaks {ABI_VERSION}")
+        raw_desc = bytes(body[56 : 56 + dlen])
+        load_fpenv = None
+        if ext:
+            tail = 56 + dlen + plen
+            arch = bytes(body[tail : tail + 16]).split(b"\0", 1)[0].decode("ascii", "replace")
+            before, after = struct.unpack_from("<QQ", body, tail + 16)
+            load_fpenv = ((arch, before), (arch, after))
+        return {
+            "load_fpenv": load_fpenv,
+            "proto": proto, "abi": abi, "max_frame": max_frame,
+            "library_digest": digest.hex() if flags & 1 else None,
+            "raw_description": raw_desc,
+            "description": parse_description(raw_desc, where),
+            "path": bytes(body[56 + dlen : 56 + dlen + plen]).decode("utf-8", "replace"),
+        }
+
+    def _drop(self, kill: bool) -> None:
+        chan, self._chan = self._chan, None
+        if chan is not None:
+            chan.close(kill=kill)
+
+    def _channel(self, what: str) -> _Channel:
+        if self._chan is None:
+            self.restarts += 1
+            return self._connect(what)
+        return self._chan
+
+    def close(self) -> None:
+        """Say BYE and end the host session (a child exits)."""
+        chan = self._chan
+        if chan is None:
+            return
+        with contextlib.suppress(Exception):
+            chan.send([_HDR.pack(2, BYE)], time.monotonic() + 2.0)
+            head = chan.recv(6, time.monotonic() + 2.0)
+            length = _HDR.unpack(head)[0]
+            if 2 <= length <= 64:
+                chan.recv(length - 2, time.monotonic() + 2.0)
+        self._drop(kill=False)
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self._drop(kill=True)
+
+    # ------------------------------------------------------------- framing
+
+    def _fail(self, failure: _Failure | EOFError | TimeoutError, what: str) -> ProbeError:
+        """Tear the connection down and build the one-line error for ``what``."""
+        chan = self._chan
+        if isinstance(failure, TimeoutError):
+            reason = f"probe timed out after {self.timeout:g} s"
+        elif isinstance(failure, EOFError):
+            reason = (chan.diagnose(False) if chan is not None else None) or "probe closed the stream"
+        else:
+            reason = failure.reason
+        self._drop(kill=True)
+        return ProbeError(f"{reason} during {what} ({self._where()}, {self.transport})")
+
+    def _read_reply_head(self, chan: _Channel, mtype: int, deadline: float,
+                         what: str) -> int:
+        """Read a frame header; returns the payload length of a reply to ``mtype``.
+        An ERROR frame is read whole and raised as :class:`_HostError`."""
+        head = chan.recv(6, deadline)
+        length, rtype = _HDR.unpack(head)
+        if length < 2 or length > MAX_FRAME:
+            raise _Failure(f"probe host sent a frame of {length} bytes (limit {MAX_FRAME})")
+        if rtype == ERROR:
+            body = chan.recv(length - 2, deadline)
+            code = struct.unpack_from("<I", body, 0)[0] if len(body) >= 4 else 0
+            raise _HostError(code, bytes(body[4:]).decode("utf-8", "replace").strip()[:400])
+        if rtype != mtype | REPLY:
+            raise _Failure(f"probe host answered {_NAMES.get(mtype, hex(mtype))} with message "
+                           f"type 0x{rtype:04x}")
+        return int(length) - 2
+
+    def _roundtrip_on(self, chan: _Channel, mtype: int, parts: Sequence[Any], what: str) -> bytearray:
+        deadline = time.monotonic() + self.timeout
+        size = sum(len(memoryview(p).cast("B")) for p in parts)
+        if size + 2 > MAX_FRAME:
+            raise UsageError(f"{what}: a request of {size} bytes exceeds the {MAX_FRAME}-byte frame limit")
+        try:
+            chan.send([_HDR.pack(size + 2, mtype), *parts], deadline)
+            n = self._read_reply_head(chan, mtype, deadline, what)
+            return chan.recv(n, deadline)
+        except (EOFError, TimeoutError, _Failure) as exc:
+            raise self._fail(exc, what) from None
+        except _HostError as exc:
+            raise self._host_error(exc, what) from None
+
+    def _host_error(self, exc: _HostError, what: str) -> ProbeError:
+        if exc.code == 6:  # crashed: the supervisor's last word, the connection is gone
+            self._drop(kill=True)
+            return ProbeError(f"{exc.message} during {what} ({self._where()}, {self.transport})")
+        kind = ERROR_CODES.get(exc.code, f"code {exc.code}")
+        if exc.code in (3, 4, 5):  # the host closes after these
+            self._drop(kill=True)
+        return ProbeError(f"{self._where()}: host refused {what} ({kind}): {exc.message}")
+
+    def _call(self, mtype: int, parts: Sequence[Any], what: str) -> bytearray:
+        return self._roundtrip_on(self._channel(what), mtype, parts, what)
+
+    # ------------------------------------------------------------------ ops
+
+    def describe(self) -> dict[str, Any]:
+        """The self-description as the probe gives it now."""
+        raw = self._call(DESCRIBE, [], "describe")
+        return parse_description(bytes(raw), self._where())
+
+    def new_buffer(self, nbytes: int) -> Any:
+        """A zeroed native buffer of ``nbytes`` for :meth:`run_into`."""
+        return ffi.new("unsigned char[]", nbytes)
+
+    def _raise_status(self, status: int, op: Op, n: int, in_bytes: int, out_bytes: int) -> None:
+        raise status_error(self._where(), status, op, n, in_bytes, out_bytes)
+
+    def run_batch(self, op: Op, items: Sequence[tuple[Any, Any, int]]) -> None:
+        """Several calls of ``op`` in one frame: each ``(inbuf, outbuf, n)`` as for
+        :meth:`run_into`.  The outputs are read straight into the ``outbuf``s."""
+        if not items:
+            return
+        if len(items) > 4096:
+            raise UsageError(f"{op.id}: at most 4096 calls per batch, not {len(items)}")
+        opb = op.id.encode("ascii")
+        op_pad = opb + b"\0" * (_pad8(len(opb)) - len(opb))
+        parts: list[Any] = [struct.pack("<II", len(items), 0)]
+        total = 0
+        for inbuf, _outbuf, n in items:
+            if n < 0:
+                raise UsageError(f"{op.id}: negative vector count {n}")
+            in_bytes = n * op.in_bytes
+            parts.append(_RUN_ITEM.pack(len(opb), 0, n, in_bytes, n * op.out_bytes))
+            parts.append(op_pad)
+            if in_bytes:
+                parts.append(ffi.buffer(inbuf, in_bytes))
+            if in_bytes % 8:
+                parts.append(b"\0" * (8 - in_bytes % 8))
+            total += n
+        what = (f"{op.id} (batch of {total})" if len(items) == 1
+                else f"{op.id} (batch of {total} in {len(items)} calls)")
+        chan = self._channel(what)
+        deadline = time.monotonic() + self.timeout
+        size = sum(len(memoryview(p).cast("B")) for p in parts)
+        if size + 2 > MAX_FRAME:
+            raise UsageError(f"{what}: a request of {size} bytes exceeds the {MAX_FRAME}-byte frame limit")
+        statuses: list[tuple[int, int, int]] = []
+        try:
+            chan.send([_HDR.pack(size + 2, RUN), *parts], deadline)
+            left = self._read_reply_head(chan, RUN, deadline, what)
+            if left < 8:
+                raise _Failure(f"RUN reply of {left} bytes")
+            count, _ = _RUN_REPLY_HEAD.unpack(chan.recv(8, deadline))
+            left -= 8
+            if count != len(items):
+                raise _Failure(f"RUN reply for {count} calls, {len(items)} were sent")
+            for _inbuf, outbuf, n in items:
+                if left < 16:
+                    raise _Failure(f"short RUN reply ({left} bytes left for an item header)")
+                status, _, out_len = _RUN_REPLY_ITEM.unpack(chan.recv(16, deadline))
+                left -= 16
+                want = n * op.out_bytes
+                if status == OK:
+                    if out_len != want:
+                        raise _Failure(f"{'short' if out_len < want else 'oversized'} output: "
+                                       f"{out_len} bytes, expected {want}")
+                    if _pad8(out_len) > left:
+                        raise _Failure(f"RUN reply shorter than its {out_len} output bytes")
+                    if want:
+                        chan.recv_into(memoryview(ffi.buffer(outbuf, want)), deadline)
+                    if _pad8(want) != want:
+                        chan.recv(_pad8(want) - want, deadline)
+                    left -= _pad8(want)
+                elif out_len != 0:
+                    raise _Failure(f"RUN reply carries {out_len} output bytes with status {status}")
+                statuses.append((status, n, want))
+            if left != 0:
+                raise _Failure(f"RUN reply has {left} trailing bytes")
+        except (EOFError, TimeoutError, _Failure) as exc:
+            raise self._fail(exc, what) from None
+        except _HostError as exc:
+            raise self._host_error(exc, what) from None
+        for status, n, want in statuses:
+            if status != OK:
+                self._raise_status(status, op, n, n * op.in_bytes, want)
+
+    def run_into(self, op: Op, inbuf: Any, outbuf: Any, n: int) -> None:
+        """``n`` vectors from the native buffer ``inbuf`` into ``outbuf``."""
+        self.run_batch(op, [(inbuf, outbuf, n)])
+
+    def run(self, op: Op, inputs: bytes | bytearray | memoryview, n: int) -> bytes:
+        """Run ``op`` over ``n`` vectors packed in ``inputs``; the output bytes."""
+        if n < 0:
+            raise UsageError(f"{op.id}: negative vector count {n}")
+        data = bytes(inputs)
+        if len(data) != n * op.in_bytes:
+            # The same answer the probe gives in process.
+            raise status_error(self._where(), E_ARGS, op, n, len(data), n * op.out_bytes)
+        inbuf = ffi.from_buffer(data)
+        out = ffi.new("unsigned char[]", n * op.out_bytes)
+        self.run_batch(op, [(inbuf, out, n)])
+        return bytes(ffi.buffer(out))
+
+    def run_values(self, op: Op, vecs: Sequence[tuple[int, ...]]) -> list[int]:
+        """Run ``op`` over input tuples of bit patterns; return the output bit patterns."""
+        return run_values_with(self.run, op, vecs)
+
+    # ------------------------------------------------------- FP environment
+
+    def fpenv_read(self) -> tuple[str, int]:
+        """``(arch, raw control register bits)`` as the host's probe sees them."""
+        body = self._call(FPENV_READ, [], "fpenv_read")
+        if len(body) != 24:
+            raise self._fail(_Failure(f"FPENV_READ reply of {len(body)} bytes, need 24"), "fpenv_read")
+        bits = struct.unpack_from("<Q", body, 0)[0]
+        arch = bytes(body[8:24]).split(b"\0", 1)[0].decode("ascii", "replace")
+        return arch, int(bits)
+
+    def fpenv_poison(self, bits: int) -> int:
+        """Poison the host's FP environment; returns the bits applied."""
+        body = self._call(FPENV_POISON, [struct.pack("<I", bits & 0xFFFFFFFF)], "fpenv_poison")
+        if len(body) != 4:
+            raise self._fail(_Failure(f"FPENV_POISON reply of {len(body)} bytes"), "fpenv_poison")
+        return int(struct.unpack("<I", body)[0])
+
+    def fpenv_reset(self) -> None:
+        self._call(FPENV_RESET, [], "fpenv_reset")
+
+    def transcript(self) -> tuple[bytes, int]:
+        """``(32-byte transcript hash, number of successful runs folded in)``."""
+        body = self._call(TRANSCRIPT, [], "transcript")
+        if len(body) != 40:
+            raise self._fail(_Failure(f"TRANSCRIPT reply of {len(body)} bytes"), "transcript")
+        return bytes(body[:32]), int(struct.unpack_from("<Q", body, 32)[0])
+
+    def transcript_reset(self) -> None:
+        self._call(TRANSCRIPT_RESET, [], "transcript_reset")
+
+    # ------------------------------------------------------------ attestation
+
+    def attest(self, report_data: bytes) -> tuple[str, bytes]:
+        """``(format, evidence)`` over exactly 64 bytes of report data (the host
+        follows the ABI's size protocol itself)."""
+        data = report_data_bytes(report_data)
+        where = self._where()
+        body = self._call(ATTEST, [data], "attest")
+        if len(body) < 24:
+            raise self._fail(_Failure(f"ATTEST reply of {len(body)} bytes"), "attest")
+        status, needed = struct.unpack_from("<iI", body, 0)
+        fmt_raw = bytes(body[8:24]).split(b"\0", 1)
+        evidence = bytes(body[24:])
+        if status == OK:
+            if not evidence:
+                raise ProbeError(f"{where}: attestation returned no evidence")
+            if len(fmt_raw) < 2 or not fmt_raw[0]:
+                raise ProbeError(f"{where}: attestation format name is empty or not "
+                                 "NUL-terminated within 16 bytes")
+            return fmt_raw[0].decode("ascii", "replace"), evidence
+        if status == E_UNSUPPORTED:
+            raise UnsupportedOp(f"{where}: reaches no attestation technology")
+        if status == E_INTERNAL:
+            raise ProbeError(f"{where}: attestation evidence collection failed inside the probe "
+                             "(TEECERT_E_INTERNAL)")
+        if status == E_ARGS:
+            if needed > MAX_EVIDENCE:
+                raise ProbeError(f"{where}: attestation evidence of {needed} bytes exceeds "
+                                 f"the {MAX_EVIDENCE}-byte limit")
+            raise ProbeError(f"{where}: rejected the attestation arguments (needed {needed} bytes)")
+        raise ProbeError(f"{where}: attestation returned unknown status {status}")
+
+
+# -------------------------------------------------------------------- openers
+
+
+def default_host_cmd(probe: str | os.PathLike[str] | None = None) -> list[str]:
+    """``teecert-probe-host --probe LIB``: the host serving ``probe`` (default: the
+    reference probe) on stdio."""
+    from .build import host_path, reference_probe_path
+
+    lib = Path(probe) if probe is not None else reference_probe_path()
+    return [str(host_path()), "--probe", str(lib.resolve())]
+
+
+def spawn(cmd: Sequence[str], timeout: float = DEFAULT_TIMEOUT,
+          env: Mapping[str, str] | None = None) -> RemoteProbe:
+    """A probe served by the child process ``cmd`` on its stdin/stdout (restarted
+    after a crash on the next call); ``env`` adds to (or overrides) the harness's
+    environment for the child."""
+    argv = list(cmd)
+    if not argv:
+        raise UsageError("empty probe host command")
+    return RemoteProbe(lambda: _ChildChannel(argv, env), shlex.join(argv), "child-process", timeout)
+
+
+def connect(url: str, timeout: float = DEFAULT_TIMEOUT) -> RemoteProbe:
+    """A probe served by a listening host: ``tcp://HOST:PORT``, ``unix:PATH`` or
+    ``vsock://CID:PORT`` (reconnected after a failure on the next call)."""
+    transport, _addr, _fam = _parse_url(url)
+    return RemoteProbe(lambda: _open_socket(url, timeout), url, transport, timeout)
+
+
+def open_probe(*, path: str | os.PathLike[str] | None = None, cmd: Sequence[str] | str | None = None,
+               url: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> Any:
+    """The probe of a run: ``cmd`` (a child process), ``url`` (a socket), else the
+    library ``path`` in process."""
+    if cmd:
+        return spawn(shlex.split(cmd) if isinstance(cmd, str) else cmd, timeout)
+    if url:
+        return connect(url, timeout)
+    from .build import reference_probe_path
+    from .library import load_probe
+
+    return load_probe(path if path is not None else reference_probe_path())

@@ -1,0 +1,121 @@
+"""The verdict: CERTIFIED or NOT_CERTIFIED, computed from results and a profile alone.
+
+The verdict is a pure function of the per-test results and the profile so that any
+verifier can recompute it from a report and refuse a report whose claimed verdict
+differs.  Reasons are machine-readable and sorted, so the same inputs always give
+the same bytes.
+
+Rules, for each suite the profile marks required:
+- no result at all for the suite: ``SUITE_MISSING``;
+- a result ``failed`` or ``error``: ``TEST_FAILED``;
+- a result ``skipped``: ``TEST_SKIPPED`` (a skipped required test proves nothing);
+- a result ``unsupported``: ``OP_UNSUPPORTED``, only if the profile says
+  ``"unsupported_ops": "fail"``.
+Advisory suites, and suites the profile does not name, never give reasons.
+
+A profile's ``waivers`` may cover a test's reason (not ``SUITE_MISSING``) until the
+waiver expires: the reason then moves to a separate ``waived`` list as a ``WAIVED``
+entry.  Whether a waiver is in effect depends on the time ``at``; a profile without
+waivers gives exactly the output it always gave (no ``waived`` key), and so does a
+profile whose waivers cover nothing at ``at``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import fnmatch
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..profile import Profile
+
+CERTIFIED = "CERTIFIED"
+NOT_CERTIFIED = "NOT_CERTIFIED"
+OUTCOMES = ("passed", "failed", "error", "skipped", "unsupported")
+
+
+def _reason_key(r: Mapping[str, Any]) -> tuple[str, str, str]:
+    return (str(r["suite"]), str(r.get("test", "")), str(r["code"]))
+
+
+def waiver_covers(waiver: Mapping[str, Any], test_id: str) -> bool:
+    """Whether ``waiver`` names ``test_id``: exactly, or by an fnmatch pattern.
+
+    The exact comparison comes first because test ids hold ``[...]``, which fnmatch
+    would read as a character class.
+    """
+    return any(t == test_id or fnmatch.fnmatchcase(test_id, t) for t in waiver["tests"])
+
+
+def _waiver_for(waivers: list[Mapping[str, Any]], test_id: str, at: _dt.datetime) -> Mapping[str, Any] | None:
+    for w in waivers:
+        expires = _dt.datetime.strptime(str(w["expires"]), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.UTC)
+        if at <= expires and waiver_covers(w, test_id):
+            return w
+    return None
+
+
+def compute(results: Iterable[Mapping[str, Any]], profile: Profile,
+            at: _dt.datetime | None = None) -> dict[str, Any]:
+    """``{"result": CERTIFIED|NOT_CERTIFIED, "reasons": [...]}`` for ``results`` under ``profile``.
+
+    With waivers in force at ``at`` (default: now) the covered reasons are listed
+    under ``"waived"`` instead; see the module docstring.
+    """
+    required = set(profile.required_suites())
+    fail_unsupported = profile.unsupported_ops_fail
+    seen: set[str] = set()
+    reasons: list[dict[str, Any]] = []
+    for r in results:
+        suite = r["suite"]
+        seen.add(suite)
+        if suite not in required:
+            continue
+        outcome = r["outcome"]
+        if outcome in ("failed", "error"):
+            reasons.append({"code": "TEST_FAILED", "test": r["id"], "suite": suite, "message": r.get("message", "")})
+        elif outcome == "skipped":
+            reasons.append({"code": "TEST_SKIPPED", "test": r["id"], "suite": suite, "message": r.get("message", "")})
+        elif outcome == "unsupported":
+            if fail_unsupported:
+                reasons.append({"code": "OP_UNSUPPORTED", "test": r["id"], "suite": suite, "op": r.get("op")})
+        elif outcome != "passed":
+            # The schema admits only OUTCOMES; anything else is a bug upstream and
+            # must never read as a pass.
+            reasons.append({"code": "TEST_FAILED", "test": r["id"], "suite": suite,
+                            "message": f"unknown outcome {outcome!r}"})
+    reasons.extend({"code": "SUITE_MISSING", "suite": s} for s in required - seen)
+    waived: list[dict[str, Any]] = []
+    waivers = list(profile.data.get("waivers") or ())
+    if waivers:
+        when = at or _dt.datetime.now(_dt.UTC)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=_dt.UTC)
+        kept: list[dict[str, Any]] = []
+        for reason in reasons:
+            w = _waiver_for(waivers, reason["test"], when) if "test" in reason else None
+            if w is None:
+                kept.append(reason)
+                continue
+            waived.append({"code": "WAIVED", "suite": reason["suite"], "test": reason["test"],
+                           "failure": reason["code"], "message": str(reason.get("message") or ""),
+                           "tracking": str(w["tracking"]), "expires": str(w["expires"])})
+        reasons = kept
+    reasons.sort(key=_reason_key)
+    out: dict[str, Any] = {"result": NOT_CERTIFIED if reasons else CERTIFIED, "reasons": reasons}
+    if waived:
+        waived.sort(key=_reason_key)
+        out["waived"] = waived
+    return out
+
+
+def summarize(results: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """Counts of results by outcome, their total, and the vectors they checked."""
+    counts = dict.fromkeys(OUTCOMES, 0)
+    total = vectors = 0
+    for r in results:
+        total += 1
+        outcome = r["outcome"]
+        counts[outcome] = counts.get(outcome, 0) + 1
+        vectors += int(r.get("vectors", 0))
+    return {"total": total, **counts, "vectors": vectors}

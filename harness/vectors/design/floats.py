@@ -1,0 +1,444 @@
+"""The explicit edge-case vectors: which inputs each op is tested on, and why.
+
+Each recipe returns groups of ``(inputs, flags, comment)``; expected outputs are
+filled in later by both references (``reference.golden``).  Recipes are
+deterministic: a private SplitMix64 stream with fixed seeds supplies the few random
+choices, so ``teecert vectors generate`` reproduces every file byte for byte.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from ...ops import DATA_KINDS, FloatFormat, Op
+from ..streams import mix as generator
+
+Case = tuple[tuple[int, ...], tuple[str, ...], str]
+
+
+@dataclass
+class Group:
+    name: str
+    comment: str
+    cases: list[Case] = field(default_factory=list)
+
+    def add(self, inputs: tuple[int, ...], flags: tuple[str, ...] = (), comment: str = "") -> None:
+        self.cases.append((inputs, flags, comment))
+
+
+class _Rand:
+    """A small deterministic source of choices (SplitMix64 over a named seed)."""
+
+    def __init__(self, name: str) -> None:
+        self.s0 = generator.initial_state("explicit:" + name, 0)
+        self.k = 0
+
+    def next(self) -> int:
+        v = generator.draw(self.s0, self.k)
+        self.k += 1
+        return v
+
+    def below(self, n: int) -> int:
+        return self.next() % n
+
+
+def _bits(fmt: FloatFormat, sign: int, e: int, frac: int) -> int:
+    return (sign << (fmt.width - 1)) | (e << fmt.frac_bits) | frac
+
+
+def pow2(fmt: FloatFormat, k: int, sign: int = 0) -> int:
+    """Bits of 2**k (normal or subnormal) in ``fmt``."""
+    e = k + fmt.bias
+    if e >= 1:
+        return _bits(fmt, sign, e, 0)
+    shift = fmt.frac_bits - 1 + e  # subnormal: 2**k = frac * 2**(emin - frac_bits)
+    return _bits(fmt, sign, 0, 1 << shift)
+
+
+def specials(fmt: FloatFormat) -> list[tuple[int, str]]:
+    """Named special and boundary values of the format."""
+    s = fmt.sign_bit
+    one = pow2(fmt, 0)
+    q = fmt.quiet_bit
+    return [
+        (0, "+0"),
+        (s, "-0"),
+        (fmt.inf, "+inf"),
+        (s | fmt.inf, "-inf"),
+        (fmt.canonical_nan, "qNaN"),
+        (s | fmt.canonical_nan, "-qNaN"),
+        (fmt.exp_mask | q | 0x5A5, "qNaN payload"),
+        (s | fmt.exp_mask | 0x3, "-sNaN payload"),
+        (fmt.exp_mask | 1, "sNaN"),
+        (one, "1"),
+        (s | one, "-1"),
+        (pow2(fmt, 1), "2"),
+        (pow2(fmt, -1), "0.5"),
+        (one + 1, "1+ulp"),
+        (one - 1, "1-ulp/2"),
+        (one | (fmt.quiet_bit), "1.5"),
+        (pow2(fmt, 1) | (fmt.quiet_bit), "3"),
+        (fmt.max_finite, "max"),
+        (s | fmt.max_finite, "-max"),
+        (1 << fmt.frac_bits, "min normal"),
+        (s | (1 << fmt.frac_bits), "-min normal"),
+        (1, "min subnormal"),
+        (s | 1, "-min subnormal"),
+        (fmt.frac_mask, "max subnormal"),
+        (s | fmt.frac_mask, "-max subnormal"),
+    ]
+
+
+def _special_flags(name: str) -> tuple[str, ...]:
+    if "NaN" in name:
+        return ("NaN",)
+    if "inf" in name:
+        return ("Infinity",)
+    if "subnormal" in name:
+        return ("Subnormal",)
+    if name in ("+0", "-0"):
+        return ("SignedZero",)
+    return ()
+
+
+def _cross(fmt: FloatFormat, arity: int, values: list[tuple[int, str]]) -> Iterator[Case]:
+    if arity == 1:
+        for v, n in values:
+            yield (v,), _special_flags(n), n
+    elif arity == 2:
+        for a, na in values:
+            for b, nb in values:
+                flags = tuple(sorted(set(_special_flags(na) + _special_flags(nb))))
+                yield (a, b), flags, f"{na}, {nb}"
+    else:
+        for a, na in values:
+            for b, nb in values:
+                for c, nc in values:
+                    flags = tuple(sorted(set(_special_flags(na) + _special_flags(nb) + _special_flags(nc))))
+                    yield (a, b, c), flags, f"{na}, {nb}, {nc}"
+
+
+def _random_normal(fmt: FloatFormat, r: _Rand, emin: int, emax: int, sign: int | None = None) -> int:
+    e = emin + r.below(emax - emin + 1)
+    sg = r.below(2) if sign is None else sign
+    return _bits(fmt, sg, e + fmt.bias, r.next() & fmt.frac_mask)
+
+
+def _odd_with_bits(r: _Rand, nbits: int) -> int:
+    """A random odd integer of exactly ``nbits`` bits."""
+    if nbits <= 1:
+        return 1
+    return (1 << (nbits - 1)) | (r.next() & ((1 << (nbits - 1)) - 1)) | 1
+
+
+def _near_midpoint(
+    r: _Rand, p: int, f: Callable[[int, int, int], int], tries_per_bit: int
+) -> tuple[int, int]:
+    """Search random p-bit operands for a result whose bits past the p-th are closest
+    to 1000...: the rounding of such a result is decided very far down."""
+    best: tuple[int, int, int] | None = None
+    t = p + 24
+    for _ in range(400 * tries_per_bit):
+        a = (1 << (p - 1)) | (r.next() & ((1 << (p - 1)) - 1))
+        b = (1 << (p - 1)) | (r.next() & ((1 << (p - 1)) - 1)) | 1
+        q = f(a, b, t)
+        extra = q.bit_length() - p  # bits below the p-th significant bit
+        tail = q & ((1 << extra) - 1)
+        dist = abs(tail - (1 << (extra - 1))) << (t + p - extra)  # normalize scale
+        if best is None or dist < best[0]:
+            best = (dist, a, b)
+    assert best is not None
+    return best[1], best[2]
+
+
+def _int_to_bits(fmt: FloatFormat, sign: int, mant: int, exp2: int) -> int:
+    """Bits of ``(-1)**sign * mant * 2**exp2`` where the value is exactly representable."""
+    n = mant.bit_length()
+    assert 0 < n <= fmt.precision
+    e = exp2 + n - 1  # unbiased exponent of the leading bit
+    frac = (mant << (fmt.precision - n)) & fmt.frac_mask
+    return _bits(fmt, sign, e + fmt.bias, frac)
+
+
+def _libm_groups(op: Op) -> list[Group]:
+    """A libm function's explicit vectors: its hard cases (``reference.libm.hard_cases``:
+    special and boundary values, exact results, argument-reduction traps, published
+    worst cases of correct rounding), split into those with a non-finite or zero
+    operand and the rest, plus values drawn from its stream domain."""
+    from ...reference import libm
+    from ..streams import libm as libm_streams
+
+    fmt = op.fmt
+    special = Group("special", "NaN, infinite or zero operands (C11 Annex F special values)")
+    hard = Group("hard", "boundaries, exact results, argument-reduction traps and known worst "
+                 "cases of correct rounding")
+
+    def odd(x: int) -> bool:
+        return fmt.is_nan(x) or (x & ~fmt.sign_bit) in (0, fmt.inf)
+
+    seen: set[tuple[int, ...]] = set()
+    for case in libm.hard_cases(op.name, fmt):
+        if case in seen:
+            continue
+        seen.add(case)
+        (special if any(odd(x) for x in case) else hard).add(case)
+    domain = Group("domain", "values drawn from the function's stream domain (teecert-libm-v1)")
+    for vec in libm_streams.vectors(op, 0xE0, 0, 64):
+        if vec not in seen:
+            seen.add(vec)
+            domain.add(vec)
+    return [g for g in (special, hard, domain) if g.cases]
+
+
+def groups_for(op: Op) -> list[Group]:
+    """All explicit groups of one op."""
+    if op.kind in DATA_KINDS:
+        from . import data as data_design
+
+        return data_design.groups_for(op)
+    if op.kind == "libm":
+        return _libm_groups(op)
+    fmt = op.fmt
+    p = fmt.precision
+    r = _Rand(op.id)
+    out: list[Group] = []
+
+    sp = specials(fmt)
+    g = Group("specials", "every pair (or triple) of special and boundary values")
+    pool = sp if op.arity < 3 else [sp[i] for i in (0, 1, 2, 3, 4, 7, 9, 10, 17, 19, 21)]
+    for case in _cross(fmt, op.arity, pool):
+        g.add(*case)
+    out.append(g)
+
+    g = Group("nan", "NaN operands of every kind, in every position: the result is canonical")
+    nans = [
+        (fmt.canonical_nan, "qNaN"),
+        (fmt.sign_bit | fmt.canonical_nan, "-qNaN"),
+        (fmt.exp_mask | fmt.quiet_bit | (fmt.quiet_bit - 1), "qNaN all-ones payload"),
+        (fmt.sign_bit | fmt.exp_mask | 1, "-sNaN payload 1"),
+        (fmt.exp_mask | (fmt.quiet_bit >> 1), "sNaN high payload"),
+    ]
+    one = pow2(fmt, 0)
+    for nv, nn in nans:
+        for pos in range(op.arity):
+            args = [one] * op.arity
+            args[pos] = nv
+            g.add(tuple(args), ("NaN",), f"{nn} as operand {pos + 1}")
+    if op.name in ("add", "sub", "mul", "div", "fma", "mul_add_unfused"):
+        inf, ninf, zero = fmt.inf, fmt.sign_bit | fmt.inf, 0
+        invalid: dict[str, list[tuple[tuple[int, ...], str]]] = {
+            "add": [((inf, ninf), "inf + -inf")],
+            "sub": [((inf, inf), "inf - inf")],
+            "mul": [((zero, inf), "0 * inf"), ((ninf, zero), "-inf * 0")],
+            "div": [((zero, zero), "0 / 0"), ((inf, ninf), "inf / -inf")],
+            "fma": [((zero, inf, fmt.canonical_nan), "fma(0, inf, NaN)"), ((inf, one, ninf), "fma(inf, 1, -inf)")],
+            "mul_add_unfused": [((inf, zero, one), "inf * 0 + 1"), ((inf, one, ninf), "inf * 1 + -inf")],
+        }
+        for inv_args, cm in invalid[op.name]:
+            g.add(inv_args, ("NaN", "Invalid"), cm)
+    if op.name == "sqrt":
+        g.add((pow2(fmt, 0, 1),), ("NaN", "Invalid"), "sqrt(-1)")
+        g.add((fmt.sign_bit | 1,), ("NaN", "Invalid"), "sqrt(-min subnormal)")
+    out.append(g)
+
+    out.append(_subnormal_group(op, r))
+    out.append(_rounding_group(op, r))
+    out.append(_range_group(op, r))
+    out.append(_cancellation_group(op, r))
+    if op.arity == 3:
+        out.append(_contraction_group(op, r))
+
+    g = Group("random", "pseudo-random operands from the stream generator, seed 7")
+    for vec in generator.vectors(op, 7, 0, 64):
+        g.add(vec, (), "")
+    out.append(g)
+    del p
+    return out
+
+
+def _subnormal_group(op: Op, r: _Rand) -> Group:
+    fmt = op.fmt
+    g = Group("subnormal", "subnormal inputs and results; FTZ or DAZ gets these wrong")
+    one = pow2(fmt, 0)
+    minn = 1 << fmt.frac_bits
+    for _ in range(12):
+        a = r.next() & fmt.frac_mask or 1
+        b = r.next() & fmt.frac_mask or 1
+        s = r.below(2)
+        if op.arity == 1:
+            g.add((a | (s << (fmt.width - 1)),), ("Subnormal",), "subnormal operand")
+        elif op.arity == 2:
+            if op.name in ("add", "sub"):
+                g.add((a, b | (s << (fmt.width - 1))), ("Subnormal",), "subnormal operands")
+                g.add((minn | (a & 0xFF), minn), ("Subnormal",), "normal difference of tiny normals")
+            elif op.name == "mul":
+                g.add((a, one), ("Subnormal",), "subnormal * 1")
+                k = 1 + r.below(fmt.frac_bits + 2)
+                g.add((_random_normal(fmt, r, fmt.emin, fmt.emin + 3), pow2(fmt, -k)), ("Subnormal",), "tiny normal * 2^-k")
+            else:  # div
+                g.add((a, one), ("Subnormal",), "subnormal / 1")
+                k = 1 + r.below(fmt.frac_bits + 2)
+                g.add((_random_normal(fmt, r, fmt.emin, fmt.emin + 3), pow2(fmt, k)), ("Subnormal",), "tiny normal / 2^k")
+                g.add((_random_normal(fmt, r, fmt.emin, fmt.emin + 1), _random_normal(fmt, r, 1, 3)), ("Subnormal",), "tiny / small")
+        else:
+            k = 1 + r.below(fmt.frac_bits + 2)
+            g.add((_random_normal(fmt, r, fmt.emin, fmt.emin + 2), pow2(fmt, -k), a), ("Subnormal",), "tiny product plus subnormal")
+            g.add((a, one, b), ("Subnormal",), "subnormal * 1 + subnormal")
+    return g
+
+
+def _rounding_group(op: Op, r: _Rand) -> Group:
+    """Exact ties and near-ties: results exactly halfway between two neighbours, or one
+    bit either side, where every rounding direction gives a different answer."""
+    fmt = op.fmt
+    p = fmt.precision
+    g = Group("halfway", "results exactly halfway between neighbours, and one bit either side")
+    for i in range(16):
+        s = r.below(2)
+        if op.name in ("add", "sub"):
+            # a = 1.f (p bits); b = 2^-p * (1, or 1 +/- tiny): the sum lies at, above or
+            # below the midpoint after a.
+            a = _random_normal(fmt, r, 0, 0, sign=s)
+            sub = op.name == "sub"
+            bs = (1 - s) if sub else s
+            mid = pow2(fmt, -p, bs)
+            g.add((a, mid), ("Halfway",), "tie")
+            g.add((a, mid + 1), ("NearHalfway",), "just above a tie")
+            g.add((a, mid - 1), ("NearHalfway",), "just below a tie")
+        elif op.name in ("mul", "fma", "mul_add_unfused"):
+            # odd A (k bits) * odd B (p+1-k bits) needs exactly p+1 bits: a tie.
+            k = 2 + r.below(p - 2)
+            A = _odd_with_bits(r, k)
+            B = _odd_with_bits(r, p + 1 - k)
+            if (A * B).bit_length() != p + 1:
+                B = _odd_with_bits(r, p + 2 - k)
+            ea = r.below(7) - 3
+            a = _int_to_bits(fmt, s, A, ea - k + 1)
+            b = _int_to_bits(fmt, r.below(2), B, -B.bit_length() + 1)
+            flag = "Halfway" if (A * B).bit_length() == p + 1 else "NearHalfway"
+            if op.arity == 2:
+                g.add((a, b), (flag,), "product needs p+1 bits")
+            else:
+                g.add((a, b, 0), (flag,), "product needs p+1 bits, + 0")
+                g.add((a, b, pow2(fmt, ea - 2 * p, r.below(2))), ("NearHalfway",), "tie nudged by a tiny addend")
+        elif op.name == "div":
+            # No quotient of two binary floats is an exact tie, so search for one
+            # within 2^-24 of an ulp of a midpoint (a hard case for double rounding).
+            A, B = _near_midpoint(r, p, lambda a, b, t: (a << t) // b, 2)
+            a = _int_to_bits(fmt, s, A, r.below(5) - 2 - p)
+            b = _int_to_bits(fmt, r.below(2), B, 1 - p)
+            g.add((a, b), ("NearHalfway",), "quotient near a midpoint")
+        elif op.name == "sqrt":
+            A, _ = _near_midpoint(r, p, lambda a, b, t: math.isqrt(a << (2 * t)), 1)
+            e2 = 2 * (r.below(9) - 4 - p // 2)  # even: keeps the searched digits of the root
+            g.add((_int_to_bits(fmt, 0, A, e2),), ("NearHalfway",), "root near a midpoint")
+        del i
+    return g
+
+
+def _range_group(op: Op, r: _Rand) -> Group:
+    fmt = op.fmt
+    p = fmt.precision
+    g = Group("range", "overflow and underflow boundaries in every direction")
+    mx, one = fmt.max_finite, pow2(fmt, 0)
+    half_ulp_max = pow2(fmt, fmt.emax - p)
+    minsub = 1
+    for s in (0, 1):
+        sg = s << (fmt.width - 1)
+        if op.name == "add":
+            g.add((mx | sg, mx | sg), ("Overflow",), "max + max")
+            g.add((mx | sg, half_ulp_max | sg), ("Overflow", "Halfway"), "max + half an ulp: ties to even overflows")
+            g.add((mx | sg, (half_ulp_max - 1) | sg), ("NearHalfway",), "max + just under half an ulp")
+            g.add((minsub | sg, minsub | sg), ("Subnormal",), "min subnormal + min subnormal")
+        elif op.name == "sub":
+            g.add((mx | sg, mx | (sg ^ fmt.sign_bit)), ("Overflow",), "max - -max")
+            g.add((mx | sg, half_ulp_max | sg ^ fmt.sign_bit), ("Overflow", "Halfway"), "max - -(half an ulp)")
+            g.add((pow2(fmt, fmt.emin) | sg, minsub | sg), ("Subnormal",), "min normal - min subnormal")
+        elif op.name == "mul":
+            g.add((mx | sg, pow2(fmt, 1)), ("Overflow",), "max * 2")
+            g.add((mx | sg, one + 1), ("Overflow",), "max * (1+ulp)")
+            g.add((minsub | sg, pow2(fmt, -1)), ("Underflow", "Halfway"), "min subnormal * 0.5: a tie with zero")
+            g.add((minsub | sg, pow2(fmt, -1) | fmt.quiet_bit), ("Underflow",), "min subnormal * 0.75")
+            g.add((minsub | sg, pow2(fmt, -2)), ("Underflow",), "min subnormal * 0.25")
+            g.add((pow2(fmt, fmt.emin) | sg, one - 1), ("Subnormal",), "min normal * (1-ulp/2): rounds to min normal or below")
+        elif op.name == "div":
+            g.add((mx | sg, pow2(fmt, -1)), ("Overflow",), "max / 0.5")
+            g.add((one | sg, minsub), ("Overflow",), "1 / min subnormal")
+            g.add((minsub | sg, pow2(fmt, 1)), ("Underflow", "Halfway"), "min subnormal / 2: a tie with zero")
+            g.add((minsub | sg, pow2(fmt, 0) | fmt.quiet_bit), ("Underflow",), "min subnormal / 1.5")
+            g.add((one | sg, 0), ("DivByZero",), "1 / +0")
+            g.add((one | sg, fmt.sign_bit), ("DivByZero",), "1 / -0")
+            g.add((pow2(fmt, fmt.emin) | sg, one + 1), ("Subnormal",), "min normal / (1+ulp)")
+        elif op.name == "sqrt":
+            if s == 0:
+                g.add((mx,), (), "sqrt(max)")
+                g.add((minsub,), ("Subnormal",), "sqrt(min subnormal)")
+                g.add((pow2(fmt, fmt.emin),), (), "sqrt(min normal)")
+                g.add((fmt.frac_mask,), ("Subnormal",), "sqrt(max subnormal)")
+        else:  # fma, mul_add_unfused
+            g.add((mx | sg, pow2(fmt, 1), fmt.sign_bit | mx | sg), ("Overflow",), "max * 2 - max: exact in fma, overflows unfused")
+            g.add((mx | sg, one, half_ulp_max | sg), ("Overflow", "Halfway"), "max * 1 + half an ulp")
+            g.add((minsub | sg, pow2(fmt, -1), 0), ("Underflow", "Halfway"), "min subnormal * 0.5 + 0")
+            g.add((minsub | sg, pow2(fmt, -1), minsub), ("Underflow",), "min subnormal * 0.5 + min subnormal")
+    return g
+
+
+def _cancellation_group(op: Op, r: _Rand) -> Group:
+    fmt = op.fmt
+    g = Group("cancellation", "exact zeros and their signs, massive cancellation")
+    for _ in range(6):
+        x = _random_normal(fmt, r, -10, 10)
+        nx = x ^ fmt.sign_bit
+        if op.name == "add":
+            g.add((x, nx), ("SignedZero",), "x + -x")
+            g.add((0, fmt.sign_bit), ("SignedZero",), "+0 + -0")
+            g.add((fmt.sign_bit, fmt.sign_bit), ("SignedZero",), "-0 + -0")
+        elif op.name == "sub":
+            g.add((x, x), ("SignedZero",), "x - x")
+            g.add((fmt.sign_bit, 0), ("SignedZero",), "-0 - +0")
+            g.add((x, x + 1), (), "x - next(x)")
+        elif op.name == "mul":
+            g.add((x, fmt.sign_bit), ("SignedZero",), "x * -0")
+            g.add((nx, 0), ("SignedZero",), "-x * +0")
+        elif op.name == "div":
+            g.add((fmt.sign_bit, x), ("SignedZero",), "-0 / x")
+            g.add((x, fmt.inf | fmt.sign_bit), ("SignedZero",), "x / -inf")
+        elif op.name == "sqrt":
+            g.add((fmt.sign_bit,), ("SignedZero",), "sqrt(-0)")
+            g.add((pow2(fmt, 2 * (r.below(20) - 10)),), (), "sqrt of an even power of two")
+        else:
+            y = _random_normal(fmt, r, -10, 10)
+            g.add((x, y, 0), ("SignedZero",), "x * y + 0")
+            g.add((x, 0, fmt.sign_bit), ("SignedZero",), "x * 0 + -0")
+            g.add((fmt.sign_bit, y, 0), ("SignedZero",), "-0 * y + +0")
+            g.add((x, pow2(fmt, 0), nx), ("SignedZero",), "x * 1 - x")
+    return g
+
+
+def _contraction_group(op: Op, r: _Rand) -> Group:
+    fmt = op.fmt
+    g = Group("contraction", "a * b + c where fused, unfused and extended-precision evaluation differ")
+    one = pow2(fmt, 0)
+    if fmt.width == 64:
+        g.add((0x3FF0000000000001, 0x3FEFFFFFFFFFFFFF, 0xBFF0000000000000), ("Contraction",),
+              "DESIGN.md: 0 unfused, 3c9ffffffffffffe fused, 3ca0000000000000 under x87")
+    # (1 + u)(1 - u/2) - 1 in any format: the same shape as the classic vector
+    g.add((one + 1, one - 1, one | fmt.sign_bit), ("Contraction",), "(1+ulp)(1-ulp/2) - 1")
+    for _ in range(8):
+        a = _random_normal(fmt, r, -2, 2)
+        b = _random_normal(fmt, r, -2, 2)
+        # c = -round(a*b) to p bits, approximated by truncating the exact product
+        A = (a & fmt.frac_mask) | (1 << fmt.frac_bits)
+        B = (b & fmt.frac_mask) | (1 << fmt.frac_bits)
+        P = A * B
+        ea = ((a >> fmt.frac_bits) & ((1 << fmt.exp_bits) - 1)) - fmt.bias
+        eb = ((b >> fmt.frac_bits) & ((1 << fmt.exp_bits) - 1)) - fmt.bias
+        shift = P.bit_length() - fmt.precision
+        Pt = P >> shift
+        c_exp = ea + eb - 2 * fmt.frac_bits + shift
+        sa = (a >> (fmt.width - 1)) ^ (b >> (fmt.width - 1))
+        c = _int_to_bits(fmt, 1 - sa, Pt, c_exp)
+        g.add((a, b, c), ("Contraction",), "a * b - trunc(a * b): the rounding error of the product")
+    return g

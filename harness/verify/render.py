@@ -1,0 +1,313 @@
+"""Render a verified run report as a self-contained HTML page or as Markdown.
+
+A reviewer reads these views; the signed JSON stays authoritative and every page
+says so first.  Only a report that ``verify_report`` accepted is rendered: the
+view is built from the statement it verified and from the verdict it recomputed,
+never from what the report claims.  Sections come in the order a reviewer decides
+on (DESIGN.md, Reports): verdict, identity, validity, signers, counts, failures and
+waivers; then the full results, the environment, the digests and how to verify.
+
+The HTML has its CSS inline, no scripts and no external references, and a
+Content-Security-Policy that forbids loading anything, so it works offline and
+a hostile string in a report cannot run or fetch anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import functools
+import re
+import shlex
+import sys
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .. import __version__
+from .. import profile as profiles
+from .._internal import canonical
+from .._internal.atomic import write_atomic
+from ..errors import UsageError
+from ..profile import Profile
+from ..report import keys
+from ..report import statement as report
+from .verifier import VerifyOutcome, verify_report
+
+#: How many characters of a digest the views show where space is short.
+SHORT = 12
+_FAILING = ("failed", "error")
+
+
+# -- loading and verifying (shared with ``compare``) ----------------------------------
+
+
+def parse_at(text: str | None) -> _dt.datetime | None:
+    """``--at``: RFC 3339 (``2026-11-21T05:00:00Z``) or a date, always UTC-aware."""
+    if text is None:
+        return None
+    try:
+        t = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--at: {text!r} is not an RFC 3339 time such as 2026-11-21T05:00:00Z") from None
+    return t if t.tzinfo else t.replace(tzinfo=_dt.UTC)
+
+
+def load_outcome(path: str | Path, *, trusted: Mapping[str, Any] | None, profile: Profile | None,
+                 at: _dt.datetime | None) -> VerifyOutcome:
+    """Read the report at ``path`` and verify it; ``UsageError`` if it cannot be read,
+    ``MalformedInput`` or ``NotAuthentic`` (naming ``path``) if it is refused."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise UsageError(f"{p}: cannot read ({e.strerror})") from None
+    return verify_report(data, str(p), trusted=trusted, profile=profile, at=at)
+
+
+def add_verify_options(p: argparse.ArgumentParser, *, profile: bool = True) -> None:
+    """The options every command that verifies reports takes, as ``teecert verify`` spells them."""
+    p.add_argument("--trust", metavar="KEYS", help="PEM public key file or folder of trusted signers")
+    if profile:
+        p.add_argument("--profile", metavar="NAME|FILE", help="the profile the report must have been made under")
+    p.add_argument("--at", metavar="TIME", help="verification time, RFC 3339 (default: now)")
+
+
+def verify_inputs(a: argparse.Namespace) -> tuple[dict[str, Any] | None, Profile | None, _dt.datetime]:
+    """Trusted keys, pinned profile and verification time from ``add_verify_options`` options."""
+    trusted = dict(keys.load_trusted(Path(a.trust))) if a.trust else None
+    prof = profiles.load_profile(a.profile) if getattr(a, "profile", None) else None
+    at = parse_at(a.at) or _dt.datetime.now(_dt.UTC).replace(microsecond=0)
+    return trusted, prof, at
+
+
+# -- the view model ---------------------------------------------------------------------
+
+
+def _flatten(value: Any, prefix: str, out: dict[str, str]) -> None:
+    if isinstance(value, Mapping):
+        if not value and prefix:
+            out[prefix] = ""
+        for k in sorted(value):
+            _flatten(value[k], f"{prefix}.{k}" if prefix else str(k), out)
+    elif isinstance(value, list):
+        out[prefix] = " ".join(str(v) for v in value)
+    elif value is None:
+        out[prefix] = ""
+    else:
+        out[prefix] = str(value)
+
+
+def flatten(value: Mapping[str, Any]) -> dict[str, str]:
+    """``{"a": {"b": 1}, "c": [1, 2]}`` → ``{"a.b": "1", "c": "1 2"}``, keys sorted."""
+    out: dict[str, str] = {}
+    _flatten(value, "", out)
+    return out
+
+
+def _reason_view(r: Mapping[str, Any]) -> dict[str, Any]:
+    """A verdict reason as ``subject`` (the test, or the suite) and a ``detail`` line."""
+    code = r["code"]
+    if code == "SUITE_MISSING":
+        return {**r, "subject": f"suite {r['suite']}", "detail": "has no results"}
+    if code == "OP_UNSUPPORTED":
+        return {**r, "subject": r.get("test", ""), "detail": f"op {r.get('op')} is not supported by the probe"}
+    return {**r, "subject": r.get("test", ""), "detail": r.get("message") or ""}
+
+
+def verify_command(outcome: VerifyOutcome, at: _dt.datetime | None) -> str:
+    """The exact ``teecert verify`` command that re-checks what this view shows."""
+    prof = outcome.profile
+    words = ["teecert", "verify", outcome.where, "--trust", "SIGNER.pem", "--profile",
+             prof.id if prof.id in profiles.BUILTIN and outcome.profile_pinned else "PROFILE.json"]
+    if at is not None:
+        words += ["--at", report.format_time(at)]
+    return shlex.join(words)
+
+
+def _characterization(char: Any) -> dict[str, Any]:
+    """The report's ``probe.characterization`` as two flat tables (facts, cases)."""
+    if not isinstance(char, Mapping):
+        return {"facts": {}, "cases": {}}
+    facts = {k: v for k, v in char.items() if k != "cases"}
+    cases = char.get("cases")
+    return {"facts": flatten(facts), "cases": dict(cases) if isinstance(cases, Mapping) else {}}
+
+
+def view(outcome: VerifyOutcome, at: _dt.datetime | None = None) -> dict[str, Any]:
+    """Everything the templates show, computed once; ``at`` is the verification time."""
+    st = outcome.statement
+    pred = st["predicate"]
+    fp = pred["environment"]["fingerprint"]
+    desc = pred["probe"]["description"]
+    prof = outcome.profile
+    how = prof.suites
+    results = pred["results"]
+    failures = []
+    for r in results:
+        if r["outcome"] not in _FAILING:
+            continue
+        failures.append({**r, "policy": how.get(r["suite"], "not in profile")})
+    nb = report.parse_time(pred["validity"]["not_before"], outcome.where)
+    na = report.parse_time(pred["validity"]["not_after"], outcome.where)
+    validity: dict[str, Any] = {**pred["validity"], "days": (na - nb).days}
+    if at is not None:
+        validity["at"] = report.format_time(at)
+        left = na - at
+        validity["remaining"] = (f"{left.days} days {left.seconds // 3600} hours" if left.days
+                                 else f"{left.seconds // 3600} hours {left.seconds % 3600 // 60} minutes")
+    name = str(desc.get("name", "")) if isinstance(desc, Mapping) else ""
+    version = str(desc.get("version", "")) if isinstance(desc, Mapping) else ""
+    verdict = outcome.verdict
+    return {
+        "where": outcome.where,
+        "file": Path(outcome.where).name,
+        "payload_sha256": canonical.sha256_hex(st),
+        "verdict": verdict["result"],
+        "certified": verdict["result"] == "CERTIFIED",
+        "reasons": [_reason_view(r) for r in verdict["reasons"]],
+        "notes": list(outcome.reasons),
+        "identity": {
+            "environment_digest": pred["environment"]["digest"],
+            "probe_digest": pred["probe"]["digest"],
+            "probe_name": f"{name} {version}".strip() or "not recorded",
+            "cpu_model": str(fp.get("cpu_model") or "not recorded"),
+            "kernel": str(fp.get("kernel") or "not recorded"),
+            "libc": str(fp.get("libc") or "not recorded"),
+            "arch": str(fp.get("arch") or "not recorded"),
+            "microcode": str(fp.get("microcode") or "not recorded"),
+        },
+        "profile": {**prof.identity(), "tier": prof.tier, "pinned": outcome.profile_pinned,
+                    "suites": sorted(how.items())},
+        "validity": validity,
+        "signer": pred["signer"],
+        "signers": list(outcome.signer_keyids),
+        "signer_pinned": outcome.signer_pinned,
+        "summary": pred["summary"],
+        "failures": failures,
+        "waivers": [],  # report format v1 records none; the section shows its empty state
+        "results": results,
+        "fingerprint": flatten(fp),
+        "probe_description": flatten(desc) if isinstance(desc, Mapping) else {},
+        # raw hardware behaviour under the consensus semantics (never judged)
+        "characterization": _characterization(pred["probe"].get("characterization")),
+        "harness": pred["harness"],
+        "vector_set": pred["vector_set"],
+        "run": pred["run"],
+        "transcripts": pred["probe"]["transcripts"],
+        "command": verify_command(outcome, at),
+        "teecert_version": __version__,
+    }
+
+
+# -- templates ----------------------------------------------------------------------------
+
+
+def _load_template(name: str) -> str:
+    return resources.files("teecert").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~])")
+
+
+def md_text(value: Any) -> str:
+    """Markdown prose: one line, Markdown punctuation escaped, HTML characters as entities
+    (a Markdown viewer passes raw HTML through)."""
+    text = " ".join(str(value).split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def md_code(value: Any) -> str:
+    """A Markdown code span holding ``value`` literally, safe inside a table cell."""
+    text = " ".join(str(value).split()).replace("|", "\\|")
+    if not text:
+        return ""
+    fence = "`" * (max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def short(value: Any, n: int = SHORT) -> str:
+    text = "" if value is None else str(value)
+    return text[:n]
+
+
+@functools.cache
+def environment(markdown: bool) -> jinja2.Environment:
+    """The jinja2 environment: HTML autoescaped, Markdown through ``md``/``code`` filters."""
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(_load_template),
+        autoescape=not markdown,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md"] = md_text
+    env.filters["code"] = md_code
+    env.filters["short"] = short
+    return env
+
+
+def render_html(outcome: VerifyOutcome, at: _dt.datetime | None = None) -> str:
+    """The report as one self-contained HTML page (``at``: the verification time to show)."""
+    return environment(False).get_template("report.html.j2").render(v=view(outcome, at))
+
+
+def render_markdown(outcome: VerifyOutcome, at: _dt.datetime | None = None) -> str:
+    """The report as Markdown, in the same order as the HTML page."""
+    return environment(True).get_template("report.md.j2").render(v=view(outcome, at))
+
+
+# -- command line ---------------------------------------------------------------------------
+
+
+def _verdict_line(outcome: VerifyOutcome) -> str:
+    if outcome.verdict["result"] == "CERTIFIED":
+        return f"{outcome.where}: CERTIFIED"
+    first = outcome.verdict["reasons"][0] if outcome.verdict["reasons"] else {}
+    return f"{outcome.where}: NOT_CERTIFIED: {first.get('code', '')} {first.get('test') or first.get('suite') or ''}".rstrip()
+
+
+def run(a: argparse.Namespace) -> int:
+    """``teecert render``: verify, then write the views; exit code of the verdict."""
+    trusted, prof, at = verify_inputs(a)
+    if a.html and a.md and Path(a.html).resolve() == Path(a.md).resolve():
+        raise UsageError(f"--html and --md both name {a.html}; give two files")
+    outcome = load_outcome(a.report, trusted=trusted, profile=prof, at=at)
+    code = 0 if outcome.verdict["result"] == "CERTIFIED" else 1
+    # Render both before writing either, so a failure leaves no half set of views.
+    pages: list[tuple[Path, str]] = []
+    if a.html:
+        pages.append((Path(a.html), render_html(outcome, at)))
+    if a.md:
+        pages.append((Path(a.md), render_markdown(outcome, at)))
+    if not pages:
+        print(_verdict_line(outcome), file=sys.stderr)
+        sys.stdout.write(render_markdown(outcome, at))
+        return code
+    print(_verdict_line(outcome))
+    for path, text in pages:
+        write_atomic(path, text.encode("utf-8"), 0o644)
+        print(f"wrote {path}")
+    return code
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register ``teecert render`` on the CLI's subparsers."""
+    p = subparsers.add_parser(
+        "render", help="verify a report, then render it as HTML and/or Markdown",
+        description="Verify REPORT (as `teecert verify` does) and render it for reviewers. "
+                    "Without --html or --md, Markdown goes to standard output. "
+                    "Exit 0 CERTIFIED, 1 NOT_CERTIFIED, 2 not authentic or malformed (nothing written).",
+    )
+    p.add_argument("report", metavar="REPORT")
+    p.add_argument("--html", metavar="FILE", help="write a self-contained HTML page")
+    p.add_argument("--md", metavar="FILE", help="write Markdown")
+    add_verify_options(p)
+    p.set_defaults(func=run)
+
