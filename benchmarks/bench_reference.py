@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 from teecert import ops
 from teecert.reference import golden, mpfr, rational
-from teecert.vectors.streams import mix as generator
+from teecert.vectors.streams import inputs as stream_inputs
 
 Evaluator = Callable[[str, list[tuple[int, ...]]], list[int]]
 
@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             per_ref: dict[str, list[float]] = {name: [] for name, _ in refs}
             for rnd in ops.ROUNDINGS:
                 op_id = f"{fmt}.{family}.{rnd}"
-                vecs = generator.vectors(ops.get(op_id), a.seed, 0, a.n)
+                vecs = stream_inputs.vectors(ops.get(op_id), a.seed, 0, a.n)
                 for name, fn in refs:
                     per_ref[name].append(best_time(fn, op_id, vecs, a.repeat))
             means = {name: sum(v) / len(v) for name, v in per_ref.items()}

@@ -26,6 +26,7 @@ from teecert import ops
 from teecert.probe import build as probe_build
 from teecert.probe import streams as stream_eval
 from teecert.probe.library import Probe, ffi, load_probe
+from teecert.vectors.streams import inputs as stream_inputs
 from teecert.vectors.streams import mix as generator
 
 
@@ -98,7 +99,7 @@ def main() -> int:
     ap.add_argument("--breakdown", action="store_true", help="also time each stage of the Python loop")
     a = ap.parse_args()
 
-    if not stream_eval.have_accelerator():
+    if not stream_inputs.have_accelerator():
         print("warning: teecert._accel is not built; the Python side uses the pure-Python generator")
     op = ops.get(a.op)
     probe = load_probe(a.probe or probe_build.reference_probe_path())
@@ -112,7 +113,7 @@ def main() -> int:
     c_best = min(s for s, _, _ in c)
     same = {d for _, d in py} == {d for _, d, _ in c}
     py_sha = probe.description.get("transcript_sha256", "?")
-    gen = "C generator" if stream_eval.have_accelerator() else "Python generator"
+    gen = "C generator" if stream_inputs.have_accelerator() else "Python generator"
     print(f"stream {op.id} seed {a.seed}: {a.count:,} vectors in chunks of {a.chunk:,} (best of {a.repeat})")
     print(f"  python  teecert.probe.streams     {a.count / py_best / 1e6:8.1f} M vectors/s"
           f"   ({gen}; probe {probe.path.name}, transcript SHA-256 {py_sha})")
@@ -120,7 +121,7 @@ def main() -> int:
           f"   (reference probe code, transcript SHA-256 {c[0][2]})")
     print(f"  ratio   C / python              {py_best / c_best:8.2f}x")
     print(f"  same leaves on both sides: {'yes' if same else 'NO'}")
-    if a.breakdown and stream_eval.have_accelerator():
+    if a.breakdown and stream_inputs.have_accelerator():
         for stage, ns in breakdown(probe, op, a.seed, a.count, a.chunk).items():
             print(f"  {stage:36s} {ns:6.1f} ns/vector")
     return 0 if same else 1

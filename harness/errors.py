@@ -39,5 +39,18 @@ class ProbeError(TeecertError):
     """The probe could not be loaded, lies about its ABI, or failed during a call."""
 
 
+class ArgumentsRejected(ProbeError):
+    """The probe answered ``TEECERT_E_ARGS``: wrong sizes, or an op id it does not
+    know at all (an older probe asked for an optional ``hw.*`` op)."""
+
+
+class UnsupportedOp(ProbeError):
+    """The probe declares that it does not implement this op (or attestation).
+
+    Unsupported ops are declared, not faked: the profile decides whether a missing
+    op fails the run.
+    """
+
+
 class BuildError(TeecertError):
     """A native build (reference probe, accelerator) could not be done."""

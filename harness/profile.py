@@ -11,7 +11,7 @@ A profile is also a governance document: signed by governance keys (a DSSE envel
 payloadType ``application/vnd.teecert.profile+json``, around its canonical JSON),
 in force from ``activates`` to ``expires``, and superseded by newer versions through
 a revocation list (``governance.py``).  ``load_profile`` reads signed and unsigned
-profiles alike without judging signatures; ``load_governed`` is what enforces them.
+profiles alike without judging signatures; ``governance.profiles.load_governed`` is what enforces them.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import datetime as _dt
 import functools
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -29,14 +28,18 @@ from typing import Any
 
 import jsonschema
 
-from ._internal import canonical
+from ._internal import canonical, dsse
 from ._internal.atomic import write_atomic
+from ._internal.schema import make_validator, schema_error
+from ._internal.timefmt import format_time, parse_time
 from .errors import MalformedInput, NotAuthentic, UsageError
 
 SCHEMA_ID = "teecert-profile/1"
 SCHEMA_FILE = "profile.schema.json"
 #: Profiles shipped with teecert, loadable by name.
 BUILTIN = ("development", "strict", "bootstrap")
+#: ``payloadType`` of a profile signed by governance (a DSSE envelope).
+PROFILE_PAYLOAD_TYPE = "application/vnd.teecert.profile+json"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 #: ``probe_timeout`` of a profile that does not set it.
 DEFAULT_PROBE_TIMEOUT = 30.0
@@ -50,7 +53,7 @@ class Profile:
     digest: str
     source: str = field(default="", compare=False)
     builtin: bool = field(default=False, compare=False)
-    #: Governance key ids whose signatures verified (``load_governed``); empty otherwise.
+    #: Governance key ids whose signatures verified (``governance.profiles.load_governed``); empty otherwise.
     signers: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -112,11 +115,11 @@ class Profile:
 
     @property
     def activates(self) -> _dt.datetime | None:
-        return _time(self.data["activates"], self.source) if "activates" in self.data else None
+        return parse_time(self.data["activates"], self.source) if "activates" in self.data else None
 
     @property
     def expires(self) -> _dt.datetime | None:
-        return _time(self.data["expires"], self.source) if "expires" in self.data else None
+        return parse_time(self.data["expires"], self.source) if "expires" in self.data else None
 
     @property
     def waivers(self) -> list[dict[str, Any]]:
@@ -128,20 +131,9 @@ class Profile:
         start, end = self.activates, self.expires
         if start is not None and at < start:
             raise NotAuthentic(f"{name} is not active before {self.data['activates']} "
-                               f"(time {_fmt(at)})")
+                               f"(time {format_time(at)})")
         if end is not None and at > end:
-            raise NotAuthentic(f"{name} expired at {self.data['expires']} (time {_fmt(at)})")
-
-
-def _time(text: str, where: str) -> _dt.datetime:
-    try:
-        return _dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.UTC)
-    except (TypeError, ValueError):
-        raise MalformedInput(f"{where}: {text!r} is not an RFC 3339 UTC time like 2026-11-21T05:00:00Z") from None
-
-
-def _fmt(t: _dt.datetime) -> str:
-    return (t if t.tzinfo else t.replace(tzinfo=_dt.UTC)).astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            raise NotAuthentic(f"{name} expired at {self.data['expires']} (time {format_time(at)})")
 
 
 @functools.cache
@@ -152,44 +144,9 @@ def schema() -> dict[str, Any]:
     return doc
 
 
-_PATTERNS: dict[str, re.Pattern[str]] = {}
-
-
-def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[jsonschema.ValidationError]:
-    # JSON Schema patterns are ECMA-262 regular expressions, where "$" matches only at
-    # the very end; Python's "$" also matches before a final newline, which would let
-    # "<digest>\n" pass.  Our patterns use "$" only as their last character.
-    if not isinstance(instance, str):
-        return
-    compiled = _PATTERNS.get(pattern)
-    if compiled is None:
-        body = pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith("\\$") else pattern
-        compiled = _PATTERNS[pattern] = re.compile(body)
-    if not compiled.search(instance):
-        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
-def make_validator(doc: dict[str, Any], registry: Any = None) -> jsonschema.protocols.Validator:
-    """A validator for ``doc`` (checked first) with ECMA-262 ``pattern`` semantics."""
-    base = jsonschema.validators.validator_for(doc)
-    base.check_schema(doc)
-    cls = jsonschema.validators.extend(base, {"pattern": _ecma_pattern})
-    v: jsonschema.protocols.Validator = cls(doc) if registry is None else cls(doc, registry=registry)
-    return v
-
-
 @functools.cache
 def _validator() -> jsonschema.protocols.Validator:
     return make_validator(schema())
-
-
-def schema_error(errors: list[jsonschema.ValidationError], where: str) -> MalformedInput | None:
-    """One ``MalformedInput`` line for the most relevant schema error, or None."""
-    best = jsonschema.exceptions.best_match(errors)
-    if best is None:
-        return None
-    message = best.message if len(best.message) <= 200 else best.message[:197] + "..."
-    return MalformedInput(f"{where}: {best.json_path}: {message}")
 
 
 def from_document(doc: Any, where: str, *, builtin: bool = False) -> Profile:
@@ -200,17 +157,12 @@ def from_document(doc: Any, where: str, *, builtin: bool = False) -> Profile:
     if err is not None:
         raise err
     # The schema fixes the shape of times; these are the facts it cannot state.
-    start = _time(doc["activates"], f"{where}: $.activates") if "activates" in doc else None
-    end = _time(doc["expires"], f"{where}: $.expires") if "expires" in doc else None
+    start = parse_time(doc["activates"], f"{where}: $.activates") if "activates" in doc else None
+    end = parse_time(doc["expires"], f"{where}: $.expires") if "expires" in doc else None
     if start is not None and end is not None and end <= start:
         raise MalformedInput(f"{where}: $.expires ({doc['expires']}) is not after $.activates ({doc['activates']})")
     for i, w in enumerate(doc.get("waivers") or ()):
-        _time(w["expires"], f"{where}: $.waivers[{i}].expires")
-    pol = (doc.get("attestation") or {}).get("policy")
-    if pol is not None:  # checked now, so a bad policy is refused with the profile's name
-        from .attestation.validate.policy import from_document as policy_from_document
-
-        policy_from_document(pol, f"{where}: attestation.policy")
+        parse_time(w["expires"], f"{where}: $.waivers[{i}].expires")
     return Profile(data=doc, digest=canonical.sha256_hex(doc), source=where, builtin=builtin)
 
 
@@ -233,7 +185,7 @@ def builtin(name: str) -> Profile:
     return Profile(data=copy.deepcopy(p.data), digest=p.digest, source=p.source, builtin=True)
 
 
-def _read(name_or_path: str | Path) -> bytes:
+def read_profile_bytes(name_or_path: str | Path) -> bytes:
     path = Path(name_or_path)
     try:
         return path.read_bytes()
@@ -249,99 +201,19 @@ def load_profile(name_or_path: str | Path) -> Profile:
     """A built-in profile by name (``development``, ``bootstrap``, ``strict``) or a profile file.
 
     A signed profile file (an envelope) gives the profile it carries, with its
-    signatures *not* checked: that is ``load_governed``'s job.  Verifiers pin profiles
+    signatures *not* checked: that is ``governance.profiles.load_governed``'s job.  Verifiers pin profiles
     by digest, which the signatures do not change.
     """
     if isinstance(name_or_path, str) and name_or_path in BUILTIN:
         return builtin(name_or_path)
     where = str(name_or_path)
-    doc = canonical.loads(_read(name_or_path), where)
-    from .governance import trust as governance
-    from .report import dsse
-
-    if governance.is_envelope(doc):
+    doc = canonical.loads(read_profile_bytes(name_or_path), where)
+    if dsse.is_envelope(doc):
         ptype, payload, _ = dsse.parse_envelope(doc, where)
-        if ptype != governance.PROFILE_PAYLOAD_TYPE:
-            raise MalformedInput(f"{where}: payloadType is {ptype!r}, expected {governance.PROFILE_PAYLOAD_TYPE!r}")
+        if ptype != PROFILE_PAYLOAD_TYPE:
+            raise MalformedInput(f"{where}: payloadType is {ptype!r}, expected {PROFILE_PAYLOAD_TYPE!r}")
         doc = canonical.loads(payload, f"{where}: payload")
     return from_document(doc, where)
-
-
-# -- governance: signed profiles ---------------------------------------------------------
-
-
-def sign_profile(source: bytes, where: str, private_keys: Any) -> dict[str, Any]:
-    """Sign a profile document (schema-checked first), or add signatures to a signed one.
-
-    Returns the envelope: payloadType ``application/vnd.teecert.profile+json`` around the
-    profile's RFC 8785 form.  A key that already signed is not added twice.
-    """
-    from .governance import trust as governance
-
-    doc = canonical.loads(source, where)
-    if governance.is_envelope(doc):
-        env, payload = governance.cosign(doc, where, governance.PROFILE_PAYLOAD_TYPE, private_keys)
-        inner = canonical.loads(payload, f"{where}: payload")
-        if canonical.dumps(inner) != payload:
-            raise MalformedInput(f"{where}: payload is not in RFC 8785 canonical form")
-        from_document(inner, f"{where}: payload")
-        return env
-    from_document(doc, where)
-    return governance.sign_document(governance.PROFILE_PAYLOAD_TYPE, doc, private_keys)
-
-
-def verify_signed_profile(data: bytes, where: str, governance: Any, at: _dt.datetime | None = None,
-                          *, revocations: Any = None) -> Profile:
-    """A signed profile verified under ``governance`` (a file or ``governance.Governance``).
-
-    Refused (``NotAuthentic``) when fewer than the threshold of distinct governance
-    keys signed it, when ``at`` (default: now) is outside its ``activates`` ..
-    ``expires``, or when ``revocations`` (a file or ``governance.Revocations``)
-    supersede its version at ``at``.
-    """
-    from .governance import trust as gv
-
-    gov = gv.load_governance(governance)
-    doc, signers = gv.verify_signed(data, where, gov, gv.PROFILE_PAYLOAD_TYPE, "profile")
-    prof = from_document(doc, where)
-    prof = Profile(data=prof.data, digest=prof.digest, source=where, signers=tuple(signers))
-    when = gv.resolve_at(at)
-    prof.check_in_force(when, where)
-    if revocations is not None:
-        gv.load_revocations(revocations, gov).check_profile(prof.id, prof.version, when, where)
-    return prof
-
-
-def load_governed(name_or_path: str | Path, governance: Any = None, at: _dt.datetime | None = None,
-                  *, revocations: Any = None) -> Profile:
-    """The profile a certification run may use, with governance enforced.
-
-    Without ``governance`` this is ``load_profile`` (signatures are not judged).  With
-    it (a governance file or ``governance.Governance``): a signed profile must carry
-    the threshold of governance signatures, be in force at ``at`` (default: now) and
-    not be superseded by ``revocations``; an unsigned profile (a built-in or a plain
-    file) is accepted only in the ``development`` tier.  Refusals are ``NotAuthentic``
-    (exit 2), one line naming the file.
-    """
-    if governance is None:
-        return load_profile(name_or_path)
-    from .governance import trust as gv
-
-    is_name = isinstance(name_or_path, str) and name_or_path in BUILTIN
-    data = b"" if is_name else _read(name_or_path)
-    where = f"profile {name_or_path}" if is_name else str(name_or_path)
-    if not is_name and gv.is_envelope(canonical.loads(data, where)):
-        return verify_signed_profile(data, where, governance, at, revocations=revocations)
-    prof = load_profile(name_or_path)
-    if prof.certification_tier:
-        raise NotAuthentic(f"{where}: unsigned {prof.tier} profile {prof.id} v{prof.version}; the {prof.tier} "
-                           f"tier needs a profile signed by governance (teecert profile sign)")
-    gov = gv.load_governance(governance)
-    when = gv.resolve_at(at)
-    prof.check_in_force(when, where)
-    if revocations is not None:
-        gv.load_revocations(revocations, gov).check_profile(prof.id, prof.version, when, where)
-    return prof
 
 
 def update_pinned_vector_digest(profile_dir: Path, digest: str) -> list[Path]:

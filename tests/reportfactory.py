@@ -20,9 +20,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from teecert._internal import canonical
+from teecert._internal import canonical, dsse
+from teecert._internal.timefmt import format_time
 from teecert.profile import Profile, load_profile
-from teecert.report import dsse
 from teecert.report import statement as report
 
 #: A fixed "now" so reports made in tests have known validity periods.
@@ -105,8 +105,8 @@ def statement_for(
             "id": str(uuid.uuid4()),
             "nonce": _hex(str(uuid.uuid4())),
             "seed": "9007199254740993",
-            "started": report.format_time(now - dt.timedelta(minutes=1)),
-            "finished": report.format_time(now),
+            "started": format_time(now - dt.timedelta(minutes=1)),
+            "finished": format_time(now),
             "transport": "in-process",
             "workers": 2,
             "command": ["teecert", "run", "--profile", prof.id],

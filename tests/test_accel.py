@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from teecert import ops
+from teecert.vectors.streams import inputs as stream_inputs
 from teecert.vectors.streams import mix as generator
 
 _accel = pytest.importorskip("teecert._accel", reason="teecert._accel is not built (pip install -e .)")
@@ -31,7 +32,7 @@ def impl() -> str:
 
 
 def py_vectors(op: ops.Op, seed: int, start: int, n: int) -> bytes:
-    return generator.pack_inputs(op, generator.vectors(op, seed, start, n))
+    return stream_inputs.pack_inputs(op, stream_inputs.vectors(op, seed, start, n))
 
 
 def test_the_catalogue_has_the_expected_shapes() -> None:

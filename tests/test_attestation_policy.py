@@ -218,7 +218,7 @@ def test_every_failed_rule_is_listed() -> None:
 
 
 def test_schema_file_is_a_valid_schema() -> None:
-    from teecert.profile import make_validator
+    from teecert._internal.schema import make_validator
 
     make_validator(policy.schema())
     assert set(policy.schema()["properties"]) >= {"debug_allowed", "accepted_tcb_statuses", "min_tcb",

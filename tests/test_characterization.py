@@ -7,8 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from teecert.certify.facts.characterization import CASES, UNSUPPORTED, characterize
-from teecert.errors import ProbeError
-from teecert.probe.library import ArgumentsRejected, UnsupportedOp
+from teecert.errors import ArgumentsRejected, ProbeError, UnsupportedOp
 from teecert.report import statement as report
 
 

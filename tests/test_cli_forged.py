@@ -25,9 +25,10 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from teecert._internal import canonical
+from teecert._internal import canonical, dsse
+from teecert._internal.timefmt import format_time, parse_time
 from teecert.profile import load_profile
-from teecert.report import dsse, keys, verdict
+from teecert.report import keys, verdict
 from teecert.report import statement as report
 
 from conftest import no_traceback, teecert_cli
@@ -269,12 +270,12 @@ def test_changed_vector_set_digest_is_refused(real: Real, tmp_path: Path) -> Non
 
 
 def test_verification_after_the_validity_period_is_refused(real: Real) -> None:
-    not_after = report.parse_time(real.statement["predicate"]["validity"]["not_after"], "test")
-    late = report.format_time(not_after + dt.timedelta(seconds=1))
+    not_after = parse_time(real.statement["predicate"]["validity"]["not_after"], "test")
+    late = format_time(not_after + dt.timedelta(seconds=1))
     line = refused(real, real.path, "--trust", str(real.pub), "--at", late)
-    assert f"expired at {report.format_time(not_after)}" in line
+    assert f"expired at {format_time(not_after)}" in line
     # the last second of the period is still good
-    ok = verify(real, real.path, "--trust", str(real.pub), "--at", report.format_time(not_after))
+    ok = verify(real, real.path, "--trust", str(real.pub), "--at", format_time(not_after))
     assert ok.code == 0, ok.out + ok.err
 
 

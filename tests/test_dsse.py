@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from teecert._internal import dsse
 from teecert.errors import MalformedInput, NotAuthentic
-from teecert.report import dsse
 
 # RFC 8032 section 7.1, TEST 1 and TEST 2: (secret key, public key, message, signature).
 RFC8032 = [

@@ -22,10 +22,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from teecert import profile as profiles
-from teecert._internal import canonical
+from teecert._internal import canonical, dsse
 from teecert.errors import MalformedInput, NotAuthentic, UsageError
+from teecert.governance import profiles as governed
 from teecert.governance import trust as governance
-from teecert.report import dsse, keys, verdict
+from teecert.report import keys, verdict
 from teecert.verify import decision
 from teecert.verify.verifier import verify_report
 
@@ -100,7 +101,7 @@ def write(path: Path, doc: Any) -> Path:
     return path
 
 
-def sign_env(doc: Any, signers: list[Ed25519PrivateKey], ptype: str = governance.PROFILE_PAYLOAD_TYPE) -> dict[str, Any]:
+def sign_env(doc: Any, signers: list[Ed25519PrivateKey], ptype: str = profiles.PROFILE_PAYLOAD_TYPE) -> dict[str, Any]:
     """Sign with no checks at all, as a forger holding keys would."""
     return dsse.sign(ptype, canonical.dumps(doc), signers)
 
@@ -213,25 +214,25 @@ def test_revocation_list_below_threshold_is_refused(gov: Gov, tmp_path: Path) ->
 
 def test_load_governed(gov: Gov, signed_profile: Path, tmp_path: Path) -> None:
     at = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
-    prof = profiles.load_governed(signed_profile, gov.file, at)
+    prof = governed.load_governed(signed_profile, gov.file, at)
     assert prof.id == "acme" and len(prof.signers) == 2 and prof.certification_tier
     unsigned = write(tmp_path / "unsigned.json", profile_doc())
     for p in (unsigned, "strict", "bootstrap"):
         with pytest.raises(NotAuthentic, match=r"unsigned (bootstrap|strict) profile .*signed by governance"):
-            profiles.load_governed(p, gov.file, at)
-    assert profiles.load_governed("development", gov.file, at).id == "development"  # may stay unsigned
+            governed.load_governed(p, gov.file, at)
+    assert governed.load_governed("development", gov.file, at).id == "development"  # may stay unsigned
     under = write(tmp_path / "under.json", sign_env(profile_doc(), [gov.keys[2]]))
     with pytest.raises(NotAuthentic, match="signed by 1 of the 3"):
-        profiles.load_governed(under, gov.file, at)
+        governed.load_governed(under, gov.file, at)
     with pytest.raises(NotAuthentic, match="expired"):
-        profiles.load_governed(signed_profile, gov.file, dt.datetime(2028, 1, 1, tzinfo=dt.UTC))
+        governed.load_governed(signed_profile, gov.file, dt.datetime(2028, 1, 1, tzinfo=dt.UTC))
     rev = signed_revocations(gov, tmp_path / "rev.json",
                              revocations_doc(profiles=[{"id": "acme", "min_version": 2, "from": ACTIVATES}]))
     with pytest.raises(NotAuthentic, match="superseded"):
-        profiles.load_governed(signed_profile, gov.file, at, revocations=rev)
+        governed.load_governed(signed_profile, gov.file, at, revocations=rev)
     # without governance: the old behaviour (signatures not judged)
-    assert profiles.load_governed(signed_profile, None).digest == prof.digest
-    assert profiles.load_governed("strict").id == "strict"
+    assert governed.load_governed(signed_profile, None).digest == prof.digest
+    assert governed.load_governed("strict").id == "strict"
 
 
 def test_bootstrap_builtin() -> None:
@@ -512,8 +513,8 @@ def test_bad_signed_documents(gov: Gov, signed_profile: Path, tmp_path: Path) ->
     extra_env = write(tmp_path / "extra-env.json", {**env, "note": "x"})
     unknown = write(tmp_path / "unknown.json", sign_env({**profile_doc(), "quorum": 1}, two))
     dup_payload = b'{"id":"acme","id":"evil"}'
-    dup = write(tmp_path / "dup.json", dsse.sign(governance.PROFILE_PAYLOAD_TYPE, dup_payload, two))
-    noncanon = write(tmp_path / "noncanon.json", dsse.sign(governance.PROFILE_PAYLOAD_TYPE,
+    dup = write(tmp_path / "dup.json", dsse.sign(profiles.PROFILE_PAYLOAD_TYPE, dup_payload, two))
+    noncanon = write(tmp_path / "noncanon.json", dsse.sign(profiles.PROFILE_PAYLOAD_TYPE,
                                                            json.dumps(profile_doc(), indent=1).encode(), two))
     cases = [
         (truncated, ("not valid JSON",)), (no_sigs, ("'signatures' must be a non-empty list",)),
@@ -549,8 +550,8 @@ def test_governance_library_errors(gov: Gov) -> None:
     doc = governance.governance_document([*pubs, pubs[0]], 3)  # a key given twice is listed once
     assert len(doc["keys"]) == 3
     g = governance.governance_from_document(doc, "g")
-    env = governance.sign_document(governance.PROFILE_PAYLOAD_TYPE, profile_doc(), gov.keys)
-    _, signers = governance.verify_signed(env, "p", g, governance.PROFILE_PAYLOAD_TYPE, "profile")
+    env = governance.sign_document(profiles.PROFILE_PAYLOAD_TYPE, profile_doc(), gov.keys)
+    _, signers = governance.verify_signed(env, "p", g, profiles.PROFILE_PAYLOAD_TYPE, "profile")
     assert len(signers) == 3
 
 

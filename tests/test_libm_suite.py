@@ -17,7 +17,7 @@ import pytest
 
 from teecert import ops
 from teecert.certify.run import _statement_of
-from teecert.probe import streams as stream_eval
+from teecert.vectors.streams import inputs as stream_inputs
 from teecert.vectors.streams import libm as libm_streams
 
 from conftest import no_traceback, teecert_cli
@@ -33,13 +33,13 @@ def test_catalogue_has_every_function_in_both_formats() -> None:
 
 @pytest.mark.parametrize("op_id", ["f64.pow.rne", "f32.atan2.rne", "f64.exp.rne", "f32.log.rne"])
 def test_c_generator_equals_the_python_specification(op_id: str) -> None:
-    if not stream_eval.have_accelerator():
+    if not stream_inputs.have_accelerator():
         pytest.skip("teecert._accel is not built")
     op = ops.get(op_id)
     rng = random.Random(op_id)
     for _ in range(4):
         start, n = rng.randrange(1 << 20), rng.randrange(1, 700)
-        assert stream_eval.chunk_inputs(op, 1, start, n) == libm_streams.pack(
+        assert stream_inputs.chunk_inputs(op, 1, start, n) == libm_streams.pack(
             op, libm_streams.vectors(op, 1, start, n))
 
 

@@ -33,7 +33,7 @@ from teecert import ops
 from teecert.errors import MalformedInput, TeecertError
 from teecert.ops import F32, F64, FloatFormat
 from teecert.reference import golden, mpfr, rational
-from teecert.vectors.streams import mix as generator
+from teecert.vectors.streams import inputs as stream_inputs
 
 REFERENCES: list[tuple[str, Callable[[str, list[tuple[int, ...]]], list[int]]]] = [
     ("rational", rational.evaluate_many),
@@ -211,7 +211,7 @@ def test_f32_rne_sqrt_matches_double_rounded_to_float(vecs: list[tuple[int, ...]
 @pytest.mark.parametrize("name", list(HW_OPS))
 def test_rne_stream_vectors_match_hardware(fmt: FloatFormat, name: str) -> None:
     """The generator's value classes too (ties, near-halfway runs, extremes)."""
-    vecs = generator.vectors(ops.get(f"{fmt.name}.{name}.rne"), 5, 0, 10_000)
+    vecs = stream_inputs.vectors(ops.get(f"{fmt.name}.{name}.rne"), 5, 0, 10_000)
     assert check_against_hardware(fmt, name, vecs) > 9000
 
 
@@ -352,7 +352,7 @@ EXACT_NAMES = ["add", "sub", "mul", "div", "sqrt", "fma", "mul_add_unfused"]
 @pytest.mark.parametrize("name", EXACT_NAMES)
 def test_directed_roundings_sandwich_the_exact_result_on_streams(fmt: FloatFormat, name: str) -> None:
     op = ops.get(f"{fmt.name}.{name}.rne")
-    vecs = generator.vectors(op, 9, 0, 3000)
+    vecs = stream_inputs.vectors(op, 9, 0, 3000)
     n = check_directed(fmt, name, vecs)
     if name != "mul_add_unfused":
         assert n > 1000  # enough vectors had a finite exact result
@@ -565,7 +565,7 @@ def test_every_nan_input_gives_the_canonical_nan(fmt: FloatFormat) -> None:
 def agreement(seed: int, per_op: int) -> int:
     total = 0
     for op_id, op in ops.CATALOGUE.items():
-        vecs = generator.vectors(op, seed, 0, per_op)
+        vecs = stream_inputs.vectors(op, seed, 0, per_op)
         golden.evaluate_many(op_id, vecs)  # raises ReferenceDisagreement on any difference
         total += len(vecs)
     return total
@@ -584,14 +584,14 @@ def test_references_agree_on_millions_of_stream_vectors() -> None:
 @pytest.mark.parametrize("fmt", [F32, F64], ids=["f32", "f64"])
 @pytest.mark.parametrize("name", EXACT_NAMES)
 def test_directed_sandwich_on_more_stream_vectors(fmt: FloatFormat, name: str) -> None:
-    check_directed(fmt, name, generator.vectors(ops.get(f"{fmt.name}.{name}.rne"), 31, 0, 20_000))
+    check_directed(fmt, name, stream_inputs.vectors(ops.get(f"{fmt.name}.{name}.rne"), 31, 0, 20_000))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", [F32, F64], ids=["f32", "f64"])
 @pytest.mark.parametrize("name", list(HW_OPS))
 def test_rne_more_stream_vectors_match_hardware(fmt: FloatFormat, name: str) -> None:
-    check_against_hardware(fmt, name, generator.vectors(ops.get(f"{fmt.name}.{name}.rne"), 32, 0, 100_000))
+    check_against_hardware(fmt, name, stream_inputs.vectors(ops.get(f"{fmt.name}.{name}.rne"), 32, 0, 100_000))
 
 
 # --------------------------------------------------------------------------------------
@@ -645,7 +645,7 @@ def test_mpfr_fast_path_runs_mpfr_only(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("the fast path must not call the rational reference")
 
     monkeypatch.setattr(rational, "op_function", broken)
-    vecs = generator.vectors(ops.get("f64.div.rup"), 3, 0, 100)
+    vecs = stream_inputs.vectors(ops.get("f64.div.rup"), 3, 0, 100)
     assert golden.evaluate_mpfr_many("f64.div.rup", vecs) == mpfr.evaluate_many("f64.div.rup", vecs)
 
 
@@ -681,5 +681,5 @@ def test_empty_batches() -> None:
 
 
 def test_batches_accept_any_iterable() -> None:
-    vecs = generator.vectors(ops.get("f32.fma.rdn"), 4, 0, 50)
+    vecs = stream_inputs.vectors(ops.get("f32.fma.rdn"), 4, 0, 50)
     assert golden.evaluate_many("f32.fma.rdn", iter(vecs)) == [golden.evaluate("f32.fma.rdn", v) for v in vecs]

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from teecert._internal.timefmt import format_time
 from teecert.errors import NotAuthentic
 from teecert.report import keys
-from teecert.report import statement as report
 from teecert.verify import render
 from teecert.verify.verifier import VerifyOutcome, verify_report
 
@@ -271,7 +271,7 @@ def test_usage_errors(certified: rf.SignedReport, tmp_path: Path) -> None:
 
 def test_time_parsing() -> None:
     t = render.parse_at("2026-11-21T05:00:00Z")
-    assert t is not None and report.format_time(t) == "2026-11-21T05:00:00Z"
+    assert t is not None and format_time(t) == "2026-11-21T05:00:00Z"
     assert render.parse_at(None) is None
 
 

@@ -21,9 +21,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from teecert import profile as profiles
-from teecert._internal import canonical
+from teecert._internal import canonical, dsse
+from teecert._internal.schema import make_validator
 from teecert.errors import MalformedInput, NotAuthentic, UsageError
-from teecert.report import dsse, keys, verdict
+from teecert.report import keys, verdict
 from teecert.report import statement as report
 from teecert.verify.verifier import VerifyOutcome, error_to_json, outcome_to_json, verify_report
 
@@ -553,7 +554,7 @@ reasons = _mutated(_reason_ok)
 def def_validator(name: str) -> Any:
     """A validator for one of the run-report schema's $defs, with our pattern semantics."""
     schema = report.schema()
-    return profiles.make_validator({"$schema": schema["$schema"], "$defs": schema["$defs"],
+    return make_validator({"$schema": schema["$schema"], "$defs": schema["$defs"],
                                     "$ref": f"#/$defs/{name}"})
 
 

@@ -18,7 +18,7 @@ from teecert.errors import UsageError
 from teecert.probe import streams as stream_eval
 from teecert.probe.library import TRANSCRIPT_T0, Probe, load_probe, transcript_step
 from teecert.vectors import merkle
-from teecert.vectors.streams import mix as generator
+from teecert.vectors.streams import inputs as stream_inputs
 
 from probezoo import build_zoo_probe
 
@@ -44,7 +44,7 @@ def python_leaves(op_id: str, seed: int, count: int, chunk: int) -> list[bytes]:
     fn = {"add": float.__add__, "mul": float.__mul__}[op.name]
     leaves = []
     for start in range(0, count, chunk):
-        vecs = generator.vectors(op, seed, start, min(chunk, count - start))
+        vecs = stream_inputs.vectors(op, seed, start, min(chunk, count - start))
         outs = [_bits(fn(_f(a), _f(b))) for a, b in vecs]
         leaves.append(merkle.leaf_hash(struct.pack(f"<{len(outs)}Q", *outs)))
     return leaves
@@ -80,7 +80,7 @@ def test_empty_stream_and_bad_chunk_size(ref: Probe) -> None:
 def test_chunk_outputs_gives_the_vectors_of_one_chunk(ref: Probe) -> None:
     op = ops.get("f64.mul.rne")
     inputs, outputs = stream_eval.chunk_outputs(ref, op, 8, 2048, 300)
-    assert inputs == generator.vectors(op, 8, 2048, 300)
+    assert inputs == stream_inputs.vectors(op, 8, 2048, 300)
     assert outputs == [_bits(_f(a) * _f(b)) for a, b in inputs]
     leaf = merkle.leaf_hash(struct.pack("<300Q", *outputs))
     assert stream_eval.evaluate_stream(ref, op, 8, 2348, 2048)[1] == leaf
@@ -89,7 +89,7 @@ def test_chunk_outputs_gives_the_vectors_of_one_chunk(ref: Probe) -> None:
 def test_chunk_outputs_for_three_operand_f32(ref: Probe) -> None:
     op = ops.get("f32.fma.rup")
     inputs, outputs = stream_eval.chunk_outputs(ref, op, 2, 0, 50)
-    assert inputs == generator.vectors(op, 2, 0, 50)
+    assert inputs == stream_inputs.vectors(op, 2, 0, 50)
     assert len(outputs) == 50 and all(0 <= x < 2**32 for x in outputs)
 
 
@@ -107,8 +107,8 @@ def test_python_fallback_warns_and_agrees(ref: Probe, monkeypatch: pytest.Monkey
     op = ops.get("f64.fma.rtz")
     fast = stream_eval.evaluate_stream(ref, op, 6, 700, 256)
     fast_chunk = stream_eval.chunk_outputs(ref, op, 6, 256, 100)
-    monkeypatch.setattr(stream_eval, "_accel", None)
-    monkeypatch.setattr(stream_eval, "_warned", False)
+    monkeypatch.setattr(stream_inputs, "_accel", None)
+    monkeypatch.setattr(stream_inputs, "_warned", False)
     with pytest.warns(RuntimeWarning, match="pure Python"):
         slow = stream_eval.evaluate_stream(ref, op, 6, 700, 256)
     assert slow == fast
@@ -139,8 +139,9 @@ def test_stream_eval_needs_no_accelerator_to_import(tmp_path: Path) -> None:
     code = (
         "import sys, importlib\n"
         "sys.modules['teecert._accel'] = None\n"  # import of it fails
-        "from teecert import stream_eval\n"
-        "assert not stream_eval.have_accelerator()\n"
+        "from teecert.probe import streams\n"
+        "from teecert.vectors.streams import inputs as stream_inputs\n"
+        "assert not stream_inputs.have_accelerator()\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path)
 

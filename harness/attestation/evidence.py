@@ -18,6 +18,10 @@ from cryptography import x509
 
 from ..errors import MalformedInput, UsageError
 from .model import Verified
+from .testing import sim
+from .testing.sim import is_sim
+from .validate.policy import validate
+from .verify import dcap, nitro, snp
 
 FORMATS = ("snp", "tdx", "sgx", "nitro", "sim")
 
@@ -36,7 +40,6 @@ def _maybe_base64(data: bytes) -> bytes | None:
 
 def detect(data: bytes, where: str) -> str:
     """The evidence format by its own structure (never by file name)."""
-    from .testing.sim import is_sim
 
     if is_sim(data):
         return "sim"
@@ -86,29 +89,24 @@ def verify(
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt}: expected auto or one of {', '.join(FORMATS)}")
     if fmt == "nitro":
-        from .verify import nitro
 
         return nitro.verify(data, roots=roots, at=at, where=where)
     if at is None:
         raise UsageError(f"{where}: {fmt} evidence carries no time of its own: pass --at (verification time)")
     if fmt == "sim":
-        from .testing import sim
 
         return sim.verify(data, at=at, where=where)
     if fmt == "snp":
-        from .verify import snp
 
         if not certs:
             raise UsageError(f"{where}: SEV-SNP evidence needs the VCEK or VLEK certificate: pass --cert")
         # SEV-SNP collateral is AMD's CRL (KDS vcek/v1/{product}/crl or vlek/v1/{product}/crl)
         return snp.verify(data, cert=certs[0], roots=roots, at=at, where=where, crl=collateral)
-    from .verify import dcap
 
     return dcap.verify(data, collateral=collateral, roots=roots, at=at, where=where)
 
 
 def verify_and_validate(data: bytes, where: str, *, policy: Any, **kw: Any) -> Outcome:
-    from .validate.policy import validate
 
     verified = verify(data, where, **kw)
     return Outcome(verified, validate(verified, policy))

@@ -16,7 +16,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..errors import MalformedInput, NotAuthentic, TeecertError
+from .._internal.timefmt import parse_time
+from ..errors import MalformedInput, NotAuthentic, ProbeError, TeecertError, UnsupportedOp
 from . import binding, evidence
 from .testing import sim
 from .validate import policy
@@ -90,9 +91,6 @@ def collect(*, probe: Any, profile_data: Mapping[str, Any], nonce: str, results:
             signer_public_key: str, transcripts: Sequence[Mapping[str, Any]], now: _dt.datetime,
             measurement: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     """(attestation section, result row) for a run, at report time."""
-    from ..errors import ProbeError
-    from ..probe.library import UnsupportedOp
-
     pol = profile_policy(profile_data, "profile")
     rd = binding.report_data(nonce=nonce, results=results, signer_public_key=signer_public_key,
                              transcripts=transcripts)
@@ -158,7 +156,6 @@ def check_report(pred: Mapping[str, Any], profile_data: Mapping[str, Any], where
     if rd.hex() != att["report_data"]:
         raise NotAuthentic(f"{where}: the attestation binding does not match this report "
                            "(results, transcripts, nonce or signing key differ from what was attested)")
-    from ..report.statement import parse_time
 
     at = parse_time(pred["run"]["finished"], f"{where}: predicate.run.finished")
     outcome, message, _record, _f = evaluate(att, rd, profile_policy(profile_data, where), at, f"{where}: attestation")

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .._internal import canonical
 from .._internal.atomic import write_atomic
+from .._internal.timefmt import format_time
 from ..attestation import binding, run_evidence
 from ..errors import MalformedInput, UsageError
 from ..profile import from_document
@@ -74,7 +75,7 @@ def finish(path: Path, *, key: Ed25519PrivateKey, data: bytes, fmt: str, certs: 
                                           certs=certs, collateral=collateral, now=now)
     results = [r for r in parts["results"] if r["id"] != row["id"]] + [row]
     statement = report.build_statement(
-        harness=parts["harness"], run={**parts["run"], "finished": report.format_time(now)}, profile=profile,
+        harness=parts["harness"], run={**parts["run"], "finished": format_time(now)}, profile=profile,
         vector_set=parts["vector_set"], probe=parts["probe"], environment=parts["environment"],
         results=results, signer_pub=key.public_key(), attestation=att, now=now,
     )

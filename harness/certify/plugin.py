@@ -23,11 +23,12 @@ import pytest
 from .. import __version__
 from ..attestation import run_evidence
 from ..errors import TeecertError
+from ..probe.remote import open_probe
 from ..profile import Profile, load_profile
 from ..report import keys
 from ..report import statement as report
 from ..vectors.store import VectorSet, load_set
-from . import pending
+from . import hookspec, pending
 from .facts import fingerprint as environment
 from .facts.characterization import characterize
 from .judge import environment as environment_checks
@@ -97,7 +98,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    from . import hookspec
 
     pluginmanager.add_hookspecs(hookspec)
 
@@ -411,7 +411,6 @@ REPORT_ERROR = pytest.StashKey[str]()
 
 def _write_report(config: pytest.Config, state: RunState) -> None:
     # Transport wiring (issue 3): the report's probe is reached as the tests reached it.
-    from ..probe.remote import open_probe
 
     probe = open_probe(path=state.probe_path, cmd=state.probe_cmd, url=state.probe_url,
                        timeout=state.probe_timeout)

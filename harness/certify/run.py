@@ -7,9 +7,11 @@ drives the certification suites through pytest with the teecert plugin.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import shlex
+import signal
 import subprocess
 import sys
 import uuid
@@ -21,12 +23,15 @@ from typing import Any
 from .. import ops
 from .._internal import canonical
 from ..errors import MalformedInput, TeecertError, UsageError
+from ..governance.profiles import load_governed
 from ..probe.build import reference_probe_path
 from ..probe.library import load_probe
-from ..profile import Profile, load_governed
+from ..probe.remote import default_host_cmd, open_probe
+from ..profile import Profile
 from ..report import keys
 from ..vectors.store import VectorSet, load_set
 from . import pending
+from .stress import plan_from_profile
 
 DEFAULT_OUT = Path("teecert-reports")
 
@@ -74,7 +79,6 @@ def check_profile_plan(profile: Profile, vs: VectorSet, where: str) -> None:
     """What a profile asks of the vector set beyond its schema: the stress plan's ops
     and chunks, and libm pins naming libm functions; one line naming ``where``."""
     if "stress" in profile.data:
-        from .stress import plan_from_profile
 
         plan_from_profile(profile.data["stress"], vs.streams(), where)
     for op_id in profile.data.get("libm", {}).get("pinned", {}):
@@ -132,7 +136,6 @@ def run(
         # process: a probe that crashes, aborts or hangs fails its tests instead of
         # taking the harness down (docs/wire-protocol.md).  A profile that requires
         # the consensus process's memory locked gets a host started with --mlock.
-        from ..probe.remote import default_host_cmd
 
         if probe is not None and not probe.exists():
             raise UsageError(f"--probe {probe}: no such file")
@@ -141,7 +144,6 @@ def run(
             words.append("--mlock")
         probe_cmd = shlex.join(words)
     if probe_cmd or probe_url:
-        from ..probe.remote import open_probe
 
         open_probe(cmd=probe_cmd, url=probe_url,
                    timeout=probe_timeout or prof.probe_timeout).close()
@@ -210,7 +212,6 @@ def run(
     report_path = out / f"teecert-report-{run_id}.json"
     if not report_path.exists():
         if code < 0 and in_process:
-            import signal
 
             try:
                 sig = signal.Signals(-code).name
@@ -226,7 +227,6 @@ def run(
 
 
 def _statement_of(path: Path) -> dict[str, Any]:
-    import base64
 
     env = canonical.loads(path.read_bytes(), str(path))
     if not isinstance(env, dict) or not isinstance(env.get("payload"), str):

@@ -76,7 +76,7 @@ def process_fpenv() -> tuple[str, int] | None:
     """The calling thread's raw FP control state, read without any probe (through the
     accelerator); None when the accelerator is not built."""
     try:
-        from .. import _accel  # type: ignore[attr-defined]
+        from .. import _accel  # type: ignore[attr-defined]  # optional: built by pip install
     except ImportError:
         return None
     arch = _accel.ffi.new("char[16]")

@@ -26,6 +26,7 @@ import contextlib
 import dataclasses
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
@@ -40,9 +41,11 @@ import psutil
 from .. import ops
 from ..errors import MalformedInput, TeecertError
 from ..probe.library import POISON_FTZ_DAZ, POISON_ROUND_UP
-from ..probe.streams import chunk_inputs
+from ..probe.remote import connect, default_host_cmd, spawn
 from ..vectors import merkle
+from ..vectors.generate import pack_outputs
 from ..vectors.store import Stream
+from ..vectors.streams.inputs import chunk_inputs
 
 #: Perturbation names a profile may list, with what each does (docs/profile-format.md).
 PERTURBATIONS: dict[str, str] = {
@@ -215,7 +218,6 @@ def baseline_chunks(pairs: Sequence[tuple[Stream, int]], host: Sequence[str] | s
                     timeout: float) -> list[GoldenChunk]:
     """The outputs a fresh probe host gives with nothing perturbed (a command is
     started as it is; a URL gets a fresh connection)."""
-    from ..probe.remote import connect, spawn
 
     rp = connect(host, timeout=timeout) if isinstance(host, str) else spawn(host, timeout=timeout)
     try:
@@ -232,8 +234,9 @@ def baseline_chunks(pairs: Sequence[tuple[Stream, int]], host: Sequence[str] | s
 def golden_chunk(st: Stream, index: int) -> GoldenChunk:
     """Chunk ``index`` of ``st``: its inputs and the golden outputs, re-derived with
     MPFR and accepted only when they hash to the committed leaf."""
-    from ..reference import golden
-    from ..vectors.generate import pack_outputs
+    from ..reference import (
+        golden,  # the references import gmpy2 (~0.1 s): only golden values need them
+    )
 
     start, n = st.chunk_span(index)
     packed = chunk_inputs(st.op, st.seed, start, n)
@@ -332,7 +335,6 @@ def over_url(p: Perturbation) -> Perturbation:
 
 def _one_process(host: Sequence[str] | str, p: Perturbation, goldens: Sequence[GoldenChunk],
                  rnd: int, proc: int, timeout: float, cores: Sequence[int]) -> tuple[int, list[Divergence]]:
-    from ..probe.remote import connect, spawn
 
     found: list[Divergence] = []
     vectors = 0
@@ -395,9 +397,7 @@ def run(plan: Plan, p: Perturbation, host: Sequence[str] | str, goldens: Sequenc
 def host_of(session: Any) -> list[str] | str:
     """The command that starts a fresh probe host for ``session`` (a
     ``teecert.certify.session.Session``), or the URL of the listening one it uses."""
-    import shlex
 
-    from ..probe.remote import default_host_cmd
 
     if session.probe_cmd:
         return shlex.split(session.probe_cmd)

@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from .. import profile as profiles
+from .._internal.timefmt import format_time
 from ..errors import UsageError
+from ..governance import profiles as governed
 from ..governance import trust as governance
-from ..governance.trust import DECISION_PAYLOAD_TYPE, format_time
+from ..governance.trust import DECISION_PAYLOAD_TYPE
 from ..report import keys
 
 ParseTime = Callable[[str], _dt.datetime]
@@ -53,7 +55,7 @@ def _profile_show(a: argparse.Namespace) -> int:
 
 def _profile_sign(a: argparse.Namespace) -> int:
     src = governance.read_bytes(a.profile, "profile")
-    env = profiles.sign_profile(src, a.profile, _private_keys(a.key))
+    env = governed.sign_profile(src, a.profile, _private_keys(a.key))
     same = Path(a.out).resolve() == Path(a.profile).resolve()
     written = _emit(env, a.out, overwrite=same or a.force)
     prof = profiles.load_profile(written)
@@ -65,7 +67,7 @@ def _profile_sign(a: argparse.Namespace) -> int:
 def _profile_verify(a: argparse.Namespace, parse_time: ParseTime) -> int:
     at = _at(a, parse_time)
     gov = governance.load_governance(a.governance)
-    prof = profiles.verify_signed_profile(governance.read_bytes(a.signed, "signed profile"), a.signed, gov, at,
+    prof = governed.verify_signed_profile(governance.read_bytes(a.signed, "signed profile"), a.signed, gov, at,
                                           revocations=a.revocations)
     if a.json:
         print(json.dumps({"profile": a.signed, "authentic": True, **prof.identity(), "tier": prof.tier,
@@ -98,7 +100,7 @@ def _decide(a: argparse.Namespace, parse_time: ParseTime) -> int:
     gov = governance.load_governance(a.governance) if a.governance else None
     if a.revocations and gov is None:
         raise UsageError("--revocations needs --governance: a revocation list is checked against governance keys")
-    prof = profiles.load_governed(a.profile, gov, at, revocations=a.revocations)
+    prof = governed.load_governed(a.profile, gov, at, revocations=a.revocations)
     revs = governance.load_revocations(a.revocations, gov) if a.revocations and gov else None
     trusted = dict(keys.load_trusted(Path(a.trust))) if a.trust else None
     reports = [(governance.read_bytes(r, "report"), r) for r in a.reports]
@@ -174,7 +176,7 @@ def verify_decision_file(a: argparse.Namespace, data: bytes, path: Path, parse_t
         ptype = governance.payload_type_of(data, str(path))
     except MalformedInput:
         return None  # not ours to judge: the report path gives its own error
-    other = {governance.PROFILE_PAYLOAD_TYPE: "profile", governance.REVOCATIONS_PAYLOAD_TYPE: "revocations"}
+    other = {profiles.PROFILE_PAYLOAD_TYPE: "profile", governance.REVOCATIONS_PAYLOAD_TYPE: "revocations"}
     if ptype in other:
         raise UsageError(f"{path}: a signed {other[ptype]} document, not a report or decision; "
                          f"check it with `teecert {other[ptype]} verify`")

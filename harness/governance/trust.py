@@ -25,36 +25,22 @@ from typing import Any
 import jsonschema
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from .._internal import canonical
+from .._internal import canonical, dsse
 from .._internal.atomic import write_atomic
+from .._internal.schema import make_validator, schema_error
+from .._internal.timefmt import parse_time
 from ..errors import MalformedInput, NotAuthentic, UsageError
-from ..report import dsse, keys
+from ..report import keys
 
 GOVERNANCE_SCHEMA = "teecert-governance/1"
 REVOCATIONS_SCHEMA = "teecert-revocations/1"
-PROFILE_PAYLOAD_TYPE = "application/vnd.teecert.profile+json"
 REVOCATIONS_PAYLOAD_TYPE = "application/vnd.teecert.revocations+json"
 DECISION_PAYLOAD_TYPE = "application/vnd.teecert.verify.decision+json"
 #: Tiers whose profiles must be signed by governance wherever governance is in force.
 CERTIFICATION_TIERS = frozenset({"bootstrap", "strict"})
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 # -- small shared pieces -------------------------------------------------------------
-
-
-def parse_time(text: str, where: str) -> _dt.datetime:
-    """An RFC 3339 UTC time to the second (``2026-11-21T05:00:00Z``), UTC-aware."""
-    try:
-        return _dt.datetime.strptime(text, TIME_FORMAT).replace(tzinfo=_dt.UTC)
-    except (ValueError, TypeError):
-        raise MalformedInput(f"{where}: {text!r} is not an RFC 3339 UTC time like 2026-11-21T05:00:00Z") from None
-
-
-def format_time(t: _dt.datetime) -> str:
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=_dt.UTC)
-    return t.astimezone(_dt.UTC).strftime(TIME_FORMAT)
 
 
 def resolve_at(at: _dt.datetime | None) -> _dt.datetime:
@@ -65,16 +51,12 @@ def resolve_at(at: _dt.datetime | None) -> _dt.datetime:
 
 @functools.cache
 def _validator(name: str) -> jsonschema.protocols.Validator:
-    from ..profile import make_validator
-
     doc = json.loads(resources.files("teecert").joinpath("schemas", f"{name}.schema.json").read_bytes())
     return make_validator(doc)
 
 
 def check_schema(doc: Any, name: str, where: str) -> None:
     """``MalformedInput`` (file and JSON path) unless ``doc`` fits ``schemas/<name>.schema.json``."""
-    from ..profile import schema_error
-
     err = schema_error(list(_validator(name).iter_errors(doc)), where)
     if err is not None:
         raise err
@@ -90,9 +72,7 @@ def read_bytes(path: str | Path, what: str) -> bytes:
         raise UsageError(f"{p}: cannot read the {what} ({e.strerror})") from None
 
 
-def is_envelope(doc: Any) -> bool:
-    """Whether a parsed JSON document looks like a DSSE envelope (rather than a bare document)."""
-    return isinstance(doc, dict) and "payloadType" in doc
+is_envelope = dsse.is_envelope
 
 
 def payload_type_of(data: bytes, where: str) -> str | None:

@@ -13,6 +13,7 @@ import functools
 import hashlib
 import importlib
 import os
+import platform
 import re
 import shlex
 import shutil
@@ -388,7 +389,6 @@ CROSS_PACKAGES = {
 
 def native_arch() -> str:
     """The machine's own architecture as a triple's first word (``x86_64``)."""
-    import platform
 
     return {"amd64": "x86_64", "arm64": "aarch64"}.get(platform.machine().lower(),
                                                         platform.machine().lower())

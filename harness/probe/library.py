@@ -23,7 +23,7 @@ from typing import Any
 
 import cffi
 
-from ..errors import ProbeError, UsageError
+from ..errors import ArgumentsRejected, ProbeError, UnsupportedOp, UsageError
 from ..ops import Op
 
 #: The one ABI version this teecert speaks.
@@ -91,19 +91,6 @@ ATTEST_FIRST_CAP = 1 << 16
 #: even when the file was replaced since, so a second load of a changed file would
 #: run the old code under the new file's digest.
 _LOADED: dict[str, str] = {}
-
-
-class ArgumentsRejected(ProbeError):
-    """The probe answered ``TEECERT_E_ARGS``: wrong sizes, or an op id it does not
-    know at all (an older probe asked for an optional ``hw.*`` op)."""
-
-
-class UnsupportedOp(ProbeError):
-    """The probe declares that it does not implement this op (or attestation).
-
-    Unsupported ops are declared, not faked: the profile decides whether a missing
-    op fails the run.
-    """
 
 
 def transcript_step(prev: bytes, op_id: str, n: int, out_leaf: bytes) -> bytes:

@@ -32,8 +32,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import ProbeError, UsageError
+from ..errors import ProbeError, UnsupportedOp, UsageError
 from ..ops import Op
+from .build import host_path, reference_probe_path
 from .library import (
     ABI_VERSION,
     E_ARGS,
@@ -41,8 +42,8 @@ from .library import (
     E_UNSUPPORTED,
     MAX_EVIDENCE,
     OK,
-    UnsupportedOp,
     ffi,
+    load_probe,
     parse_description,
     report_data_bytes,
     run_values_with,
@@ -661,7 +662,6 @@ class RemoteProbe:
 def default_host_cmd(probe: str | os.PathLike[str] | None = None) -> list[str]:
     """``teecert-probe-host --probe LIB``: the host serving ``probe`` (default: the
     reference probe) on stdio."""
-    from .build import host_path, reference_probe_path
 
     lib = Path(probe) if probe is not None else reference_probe_path()
     return [str(host_path()), "--probe", str(lib.resolve())]
@@ -693,7 +693,5 @@ def open_probe(*, path: str | os.PathLike[str] | None = None, cmd: Sequence[str]
         return spawn(shlex.split(cmd) if isinstance(cmd, str) else cmd, timeout)
     if url:
         return connect(url, timeout)
-    from .build import reference_probe_path
-    from .library import load_probe
 
     return load_probe(path if path is not None else reference_probe_path())

@@ -13,68 +13,27 @@ with a warning: correct, but about a thousand times slower.
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import warnings
 from collections.abc import Callable
 from typing import Any
 
 from ..errors import UsageError
 from ..ops import DATA_KINDS, Op
-from ..vectors.streams import mix as generator
+from ..vectors.streams import mix
+from ..vectors.streams.inputs import (
+    chunk_inputs,
+    have_accelerator,
+    native_generator,
+    pack_inputs,
+    vectors,
+    warn_slow,
+)
 from .library import Probe
 from .library import ffi as _probe_ffi
 from .remote import RemoteProbe
 
-_accel: Any
-try:
-    from .. import _accel  # type: ignore[attr-defined, no-redef]
-except ImportError:  # not built (source tree without `pip install -e .`)
-    _accel = None
-
-_warned = False
-
 #: ``on_chunk(index, n, leaf)``: chunk ``index`` of ``n`` vectors has this leaf.
 ChunkCallback = Callable[[int, int, bytes], object]
-
-
-def have_accelerator() -> bool:
-    """Whether the C generator is built."""
-    return _accel is not None
-
-
-def _warn_slow() -> None:
-    global _warned
-    if not _warned:
-        _warned = True
-        warnings.warn(
-            "teecert._accel is not built: generating stream inputs in pure Python, "
-            "about a thousand times slower (reinstall teecert with a C compiler present)",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-
-
-def _generator(op: Op, s0: int) -> Callable[[int, int, Any], None]:
-    """``gen(start, n, buf)``: the C generator of ``op``'s stream (teecert-mix-v1, or
-    teecert-libm-v1 for a libm function) writing vectors ``start .. start+n-1``."""
-    lib = _accel.lib
-    arity, width = op.arity, op.fmt.width
-    if op.kind == "libm":
-        from ..vectors.streams import libm as libm_streams
-
-        dom = _accel.ffi.new("int32_t[]", [int(x) for d in libm_streams.domain(op.name, op.fmt)
-                                          for x in d])
-
-        def gen_libm(start: int, n: int, buf: Any) -> None:
-            lib.teecert_gen_libm(s0, start, n, arity, width, dom, buf)
-
-        return gen_libm
-
-    def gen_mix(start: int, n: int, buf: Any) -> None:
-        lib.teecert_gen(s0, start, n, arity, width, buf)
-
-    return gen_mix
 
 
 def _check_span(op: Op, count: int, chunk_size: int) -> None:
@@ -103,18 +62,18 @@ def evaluate_stream(
     _check_span(op, count, chunk_size)
     if op.kind in DATA_KINDS:  # teecert-data-v1 is Python only (small streams)
         return _evaluate_python(probe, op, seed, count, chunk_size, on_chunk)
-    if _accel is None:
-        _warn_slow()
+    if not have_accelerator():
+        warn_slow()
         return _evaluate_python(probe, op, seed, count, chunk_size, on_chunk)
 
-    s0 = generator.initial_state(op.id, seed)
+    s0 = mix.initial_state(op.id, seed)
     size = min(chunk_size, count)
     if isinstance(probe, RemoteProbe) and size * op.in_bytes < REMOTE_BATCH_BYTES:
         return _evaluate_remote(probe, op, s0, count, chunk_size, on_chunk)
     inbuf = probe.new_buffer(size * op.in_bytes)
     outbuf = probe.new_buffer(size * op.out_bytes)
     out_view = memoryview(_probe_ffi.buffer(outbuf))
-    gen = _generator(op, s0)
+    gen = native_generator(op, s0)
     run_into = probe.run_into
     out_bytes = op.out_bytes
     sha256 = hashlib.sha256
@@ -141,7 +100,7 @@ def _evaluate_remote(probe: RemoteProbe, op: Op, s0: Any, count: int, chunk_size
     bufs = [(probe.new_buffer(size * op.in_bytes), probe.new_buffer(size * op.out_bytes))
             for _ in range(min(per, -(-count // chunk_size)))]
     views = [memoryview(_probe_ffi.buffer(o)) for _i, o in bufs]
-    gen = _generator(op, s0)
+    gen = native_generator(op, s0)
     out_bytes = op.out_bytes
     leaves: list[bytes] = []
     starts = list(range(0, count, chunk_size))
@@ -169,37 +128,13 @@ def _evaluate_python(probe: Probe | RemoteProbe, op: Op, seed: int, count: int, 
     for index, start in enumerate(range(0, count, chunk_size)):
         n = min(chunk_size, count - start)
         packed = chunk_inputs(op, seed, start, n) if op.kind in DATA_KINDS else \
-            generator.pack_inputs(op, generator.vectors(op, seed, start, n))
+            pack_inputs(op, vectors(op, seed, start, n))
         out = probe.run(op, packed, n)
         leaf = hashlib.sha256(b"\x00" + out).digest()
         leaves.append(leaf)
         if on_chunk is not None:
             on_chunk(index, n, leaf)
     return leaves
-
-
-@functools.lru_cache(maxsize=48)
-def _data_chunk(op_id: str, seed: int, start: int, n: int) -> bytes:
-    """A data op's chunk (teecert-data-v1, pure Python, a few ms to 0.2 s), kept:
-    stress runs the same chunks in every round and process."""
-    from .. import ops
-    from ..vectors.streams import data as data_streams
-
-    return data_streams.packed_inputs(ops.get(op_id), seed, start, n)
-
-
-def chunk_inputs(op: Op, seed: int, start: int, n: int) -> bytes:
-    """The packed probe-ABI inputs of vectors ``start .. start+n-1`` of a stream."""
-    if n < 0 or start < 0:
-        raise UsageError(f"stream {op.id}: bad chunk span start={start} n={n}")
-    if op.kind in DATA_KINDS:
-        return _data_chunk(op.id, seed, start, n)
-    if _accel is None:
-        _warn_slow()
-        return generator.pack_inputs(op, generator.vectors(op, seed, start, n))
-    buf = _accel.ffi.new("unsigned char[]", n * op.in_bytes)
-    _generator(op, generator.initial_state(op.id, seed))(start, n, buf)
-    return bytes(_accel.ffi.buffer(buf))
 
 
 def chunk_outputs(probe: Probe | RemoteProbe, op: Op, seed: int, start: int,

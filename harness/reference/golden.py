@@ -21,7 +21,7 @@ from itertools import chain
 
 from ..errors import MalformedInput, TeecertError
 from ..ops import CATALOGUE, DATA_KINDS, Op
-from . import mpfr, rational
+from . import data, mpfr, rational
 
 
 class ReferenceDisagreement(TeecertError):
@@ -57,7 +57,6 @@ def _checked(op: Op, args_list: Iterable[Sequence[int]]) -> list[Sequence[int]]:
     if not vecs:
         return vecs
     if op.kind in DATA_KINDS:
-        from . import data
 
         for v in vecs:
             data.check_vector(op, v)
@@ -89,11 +88,10 @@ def evaluate(op_id: str, args: Sequence[int]) -> int:
     op = _op(op_id)
     (vec,) = _checked(op, [args])
     if op.kind in DATA_KINDS:
-        from . import data
 
         return data.evaluate_many(op, [vec])[0]
     if op.kind == "libm":  # correctly rounded: MPFR and mpmath must agree
-        from . import libm
+        from . import libm  # mpmath costs ~0.1 s to import: only libm ops need it
 
         return libm.golden(op.name, op.fmt, vec)
     r = rational.op_function(op_id)(*vec)
@@ -111,11 +109,10 @@ def evaluate_many(op_id: str, args_list: Iterable[Sequence[int]]) -> list[int]:
     op = _op(op_id)
     vecs = _checked(op, args_list)
     if op.kind in DATA_KINDS:
-        from . import data
 
         return data.evaluate_many(op, vecs)
     if op.kind == "libm":
-        from . import libm
+        from . import libm  # mpmath costs ~0.1 s to import: only libm ops need it
 
         return libm.golden_many(op.name, op.fmt, vecs)
     r = rational.evaluate_many(op_id, vecs)
@@ -134,7 +131,7 @@ def evaluate_mpfr_many(op_id: str, args_list: Iterable[Sequence[int]]) -> list[i
     if op.kind in DATA_KINDS:  # one reference, confirmed as it goes (reference.data)
         return evaluate_many(op_id, args_list)
     if op.kind == "libm":
-        from . import libm
+        from . import libm  # mpmath costs ~0.1 s to import: only libm ops need it
 
         return [libm.mpfr_value(op.name, op.fmt, v) for v in _checked(op, args_list)]
     return mpfr.evaluate_many(op_id, _checked(op, args_list))

@@ -24,9 +24,9 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_public_key,
 )
 
+from .._internal import dsse
 from .._internal.atomic import write_atomic
 from ..errors import MalformedInput, UsageError
-from . import dsse
 
 ENV_KEY = "TEECERT_KEY"
 _PEM_PUBLIC = b"-----BEGIN PUBLIC KEY-----"

@@ -24,15 +24,16 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import referencing
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .. import profile as profiles
-from .._internal import canonical
+from .._internal import canonical, dsse
 from .._internal.atomic import write_atomic
+from .._internal.schema import make_validator, schema_error
+from .._internal.timefmt import format_time, parse_time
 from ..errors import MalformedInput, UsageError
 from ..profile import Profile
-from . import dsse, keys, verdict
+from . import keys, verdict
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://teecert.dev/run-report/v1"
@@ -40,7 +41,6 @@ PAYLOAD_TYPE = "application/vnd.in-toto+json"
 SCHEMA_FILE = "run-report.schema.json"
 SUBJECT_ENVIRONMENT = "platform-environment"
 SUBJECT_PROBE = "probe"
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _RUN_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 # Files that make up teecert's source for ``source_digest``.  Vector data and native
@@ -52,21 +52,6 @@ _SOURCE_SUBPACKAGES = ("suites",)
 
 
 # -- time ---------------------------------------------------------------------------
-
-
-def format_time(t: _dt.datetime) -> str:
-    """RFC 3339 UTC to the second: ``2026-11-21T05:00:00Z`` (naive times are taken as UTC)."""
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=_dt.UTC)
-    return t.astimezone(_dt.UTC).strftime(TIME_FORMAT)
-
-
-def parse_time(text: str, where: str) -> _dt.datetime:
-    """The inverse of ``format_time``; ``MalformedInput`` naming ``where`` otherwise."""
-    try:
-        return _dt.datetime.strptime(text, TIME_FORMAT).replace(tzinfo=_dt.UTC)
-    except (ValueError, TypeError):
-        raise MalformedInput(f"{where}: {text!r} is not an RFC 3339 UTC time like 2026-11-21T05:00:00Z") from None
 
 
 # -- the harness's own identity ---------------------------------------------------------
@@ -126,11 +111,7 @@ def schema() -> dict[str, Any]:
 
 @functools.cache
 def _validator() -> jsonschema.protocols.Validator:
-    prof = profiles.schema()
-    registry: referencing.Registry[Any] = referencing.Registry().with_resource(
-        prof["$id"], referencing.Resource.from_contents(prof)
-    )
-    return profiles.make_validator(schema(), registry)
+    return make_validator(schema())
 
 
 # A report holds hundreds of result rows and the generic validator spends about
@@ -217,7 +198,7 @@ def validate_schema(statement: Any, where: str) -> None:
     light = _without_rows(statement)
     if light is not statement and _validator().is_valid(light):
         return
-    err = profiles.schema_error(list(_validator().iter_errors(statement)), where)
+    err = schema_error(list(_validator().iter_errors(statement)), where)
     if err is not None:
         raise err
 

@@ -19,15 +19,16 @@ from typing import Any
 from .. import ops
 from .._internal.atomic import write_atomic
 from ..errors import MalformedInput
-from . import merkle
+from . import design, merkle
 from . import store as vectors
-from .design import floats as vector_design
+from .streams import data as data_streams
+from .streams.inputs import chunk_inputs as packed_inputs
 
 
 def chunk_inputs(op: ops.Op, seed: int, start: int, n: int) -> list[tuple[int, ...]]:
     """Inputs of one stream chunk (the C generator when built; it is tested equal to
     the Python specification)."""
-    from ..probe.streams import chunk_inputs as packed_inputs
+
 
     return op.unpack_inputs(packed_inputs(op, seed, start, n), n)
 
@@ -38,7 +39,9 @@ def pack_outputs(op: ops.Op, outs: list[int]) -> bytes:
 
 def golden_chunk(op_id: str, seed: int, start: int, n: int) -> bytes:
     """Merkle leaf of the golden outputs of one chunk, both references agreeing."""
-    from ..reference import golden
+    from ..reference import (
+        golden,  # the references import gmpy2 (~0.1 s): only golden values need them
+    )
 
     op = ops.get(op_id)
     outs = golden.evaluate_many(op_id, chunk_inputs(op, seed, start, n))
@@ -51,9 +54,11 @@ def _golden_chunk_task(args: tuple[str, int, int, int]) -> tuple[str, int, bytes
 
 
 def explicit_file(op: ops.Op) -> str:
-    from ..reference import golden
+    from ..reference import (
+        golden,  # the references import gmpy2 (~0.1 s): only golden values need them
+    )
 
-    groups = vector_design.groups_for(op)
+    groups = design.groups_for(op)
     rendered = []
     for g in groups:
         expected = golden.evaluate_many(op.id, [c[0] for c in g.cases])
@@ -84,7 +89,6 @@ def generate(
     def span(op: ops.Op) -> tuple[int, int]:
         """(chunk size, vectors) of ``op``'s stream."""
         if op.kind in ops.DATA_KINDS:
-            from .streams import data as data_streams
 
             return data_streams.CHUNK_SIZE, data_streams.count_of(op)
         if op.kind == "libm":
@@ -145,7 +149,9 @@ def check(
     say(f"manifest: {len(vs.files)} files match, set digest {vs.digest}")
     seed = seed if seed is not None else random.SystemRandom().randrange(1 << 63)
     rng = random.Random(seed)
-    from ..reference import golden
+    from ..reference import (
+        golden,  # the references import gmpy2 (~0.1 s): only golden values need them
+    )
 
     all_vectors: list[tuple[str, vectors.ExplicitVector]] = []
     for op_id in vs.explicit_ops():

@@ -27,8 +27,8 @@ from typing import Any
 
 from .. import __version__
 from .._internal.atomic import write_atomic
+from .._internal.timefmt import format_time
 from ..errors import UsageError
-from ..report import statement as report
 from .render import (
     SHORT,
     add_verify_options,
@@ -437,7 +437,7 @@ def render_compare_html(cmp: Comparison, at: _dt.datetime | None = None, *, list
         names=cmp.class_of(),
         class_name=class_name,
         matrix=_matrix(cmp),
-        at=report.format_time(at) if at else None,
+        at=format_time(at) if at else None,
         teecert_version=__version__,
         limit=list_limit,
     )

@@ -25,16 +25,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from .. import __version__
 from .._internal import canonical
+from .._internal.timefmt import format_time, parse_time
 from ..errors import MalformedInput, NotAuthentic, UsageError
 from ..governance import trust as governance
 from ..governance.trust import (
     DECISION_PAYLOAD_TYPE,
     Governance,
     Revocations,
-    format_time,
-    parse_time,
 )
 from ..profile import Profile
+from .verifier import verify_report
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://teecert.dev/decision/v1"
@@ -63,7 +63,6 @@ def build(reports: Sequence[tuple[bytes, str]], profile: Profile, *,
     refusal propagates (exit 2).  All reports must be of one platform-environment.
     The result is PASSED when every report's recomputed verdict is CERTIFIED.
     """
-    from .verifier import verify_report
 
     if not reports:
         raise UsageError("a decision needs at least one report")

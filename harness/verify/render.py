@@ -31,10 +31,10 @@ from .. import __version__
 from .. import profile as profiles
 from .._internal import canonical
 from .._internal.atomic import write_atomic
+from .._internal.timefmt import format_time, parse_time
 from ..errors import UsageError
 from ..profile import Profile
 from ..report import keys
-from ..report import statement as report
 from .verifier import VerifyOutcome, verify_report
 
 #: How many characters of a digest the views show where space is short.
@@ -124,7 +124,7 @@ def verify_command(outcome: VerifyOutcome, at: _dt.datetime | None) -> str:
     words = ["teecert", "verify", outcome.where, "--trust", "SIGNER.pem", "--profile",
              prof.id if prof.id in profiles.BUILTIN and outcome.profile_pinned else "PROFILE.json"]
     if at is not None:
-        words += ["--at", report.format_time(at)]
+        words += ["--at", format_time(at)]
     return shlex.join(words)
 
 
@@ -151,11 +151,11 @@ def view(outcome: VerifyOutcome, at: _dt.datetime | None = None) -> dict[str, An
         if r["outcome"] not in _FAILING:
             continue
         failures.append({**r, "policy": how.get(r["suite"], "not in profile")})
-    nb = report.parse_time(pred["validity"]["not_before"], outcome.where)
-    na = report.parse_time(pred["validity"]["not_after"], outcome.where)
+    nb = parse_time(pred["validity"]["not_before"], outcome.where)
+    na = parse_time(pred["validity"]["not_after"], outcome.where)
     validity: dict[str, Any] = {**pred["validity"], "days": (na - nb).days}
     if at is not None:
-        validity["at"] = report.format_time(at)
+        validity["at"] = format_time(at)
         left = na - at
         validity["remaining"] = (f"{left.days} days {left.seconds // 3600} hours" if left.days
                                  else f"{left.seconds // 3600} hours {left.seconds % 3600 // 60} minutes")

@@ -22,11 +22,13 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .. import profile as profiles
-from .._internal import canonical
+from .._internal import canonical, dsse
+from .._internal.timefmt import format_time, parse_time
+from ..attestation.run_evidence import check_report
 from ..errors import MalformedInput, NotAuthentic, TeecertError
 from ..governance import trust as governance
 from ..profile import Profile
-from ..report import dsse, keys, verdict
+from ..report import keys, verdict
 from ..report import statement as report
 
 
@@ -146,8 +148,8 @@ def verify_report(
     when = at or _dt.datetime.now(_dt.UTC)
     if when.tzinfo is None:
         when = when.replace(tzinfo=_dt.UTC)
-    nb = report.parse_time(pred["validity"]["not_before"], where)
-    na = report.parse_time(pred["validity"]["not_after"], where)
+    nb = parse_time(pred["validity"]["not_before"], where)
+    na = parse_time(pred["validity"]["not_after"], where)
     if na - nb > _dt.timedelta(days=prof.validity_days):
         raise NotAuthentic(
             f"{where}: validity of {(na - nb).days} days exceeds the {prof.validity_days} days "
@@ -155,10 +157,10 @@ def verify_report(
         )
     if when > na:
         raise NotAuthentic(f"{where}: expired at {pred['validity']['not_after']} "
-                           f"(verification time {report.format_time(when)})")
+                           f"(verification time {format_time(when)})")
     if when < nb:
         raise NotAuthentic(f"{where}: not valid before {pred['validity']['not_before']} "
-                           f"(verification time {report.format_time(when)})")
+                           f"(verification time {format_time(when)})")
     # --- governance (harness/governance.py): the profile's activation window, and
     #     what a revocation list withdraws at the verification time.
     governance.check_report(pred, signers, prof.data, when, where, revocations)
@@ -185,7 +187,6 @@ def verify_report(
             computed = now_verdict
     # 8. Attestation: the binding is recomputed and the embedded evidence re-verified
     #    and re-validated under the profile's policy; the recorded outcome must hold.
-    from ..attestation.run_evidence import check_report
 
     notes.extend(check_report(pred, prof.data, where))
     return VerifyOutcome(

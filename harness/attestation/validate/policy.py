@@ -46,8 +46,8 @@ from typing import Any
 import jsonschema
 
 from ..._internal import canonical
+from ..._internal.schema import make_validator, schema_error
 from ...errors import MalformedInput
-from ...profile import make_validator, schema_error
 from ..model import Verified
 
 SCHEMA_ID = "teecert-attestation-policy/1"

@@ -18,9 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ...errors import ProbeError, TeecertError
+from ...errors import ArgumentsRejected, ProbeError, TeecertError, UnsupportedOp
 from ...ops import F64, Op
-from ...probe.library import ArgumentsRejected, UnsupportedOp
 
 #: The characterization ops.  Every value travels in an 8-byte slot (binary32 and
 #: 32-bit integers in its low half), so all of them are laid out like f64 ops.

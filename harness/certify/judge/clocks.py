@@ -26,10 +26,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import cffi
 import jsonschema
 
-from ...errors import MalformedInput
+from ...errors import ArgumentsRejected, MalformedInput, UnsupportedOp
 from ...probe import build as probe_build
+from ..facts.characterization import HW_OPS
 
 #: Clock ids of clocks.h and their names.
 CLOCKS: dict[int, str] = {
@@ -361,7 +363,6 @@ _FLAGS = ("-std=c99", "-O2", "-fPIC", "-shared", "-DTEECERT_INTERNAL=")
 def _library() -> tuple[Any, Any]:
     """clocks.c built (once, into the cache, keyed by its sources) and loaded:
     (ffi, lib)."""
-    import cffi
 
     nd = probe_build.native_dir()
     srcs = [nd / "probe" / "clocks.c", nd / "probe" / "clocks.h", nd / "probe" / "sha256.h",
@@ -400,8 +401,6 @@ def measure(probe: Any, samples: int) -> dict[str, ClockStats]:
     reads it, through the characterization ops ``hw.clock.info`` and
     ``hw.clock.sample`` (docs/ops.md); a clock the probe cannot read, or a probe
     without these ops, gives an unsupported entry."""
-    from ...probe.library import ArgumentsRejected, UnsupportedOp
-    from ..facts.characterization import HW_OPS
 
     out: dict[str, ClockStats] = {}
     for cid, name in CLOCKS.items():

@@ -24,6 +24,7 @@ from ... import ops
 from ..._internal.atomic import write_atomic
 from ...probe.build import cache_dir
 from ...vectors import merkle
+from ...vectors.generate import pack_outputs
 from ...vectors.store import ExplicitVector, Stream
 from ..session import TrackedProbe
 from .vectors import Finding, divergence
@@ -39,7 +40,7 @@ class Tally:
     first: dict[str, Any] | None = None
 
     def add(self, op: ops.Op, index: int, args: Sequence[int], want: int, got: int) -> None:
-        from ...reference import libm
+        from ...reference import libm  # mpmath costs ~0.1 s to import: only libm ops need it
 
         self.differ += 1
         err = libm.ulp_error(op.name, op.fmt, args, got)
@@ -81,7 +82,6 @@ def explicit(probe: TrackedProbe, op: ops.Op, vecs: list[ExplicitVector],
     for v, g in zip(vecs, got, strict=True):
         if g != v.expected:
             tally.add(op, v.tc_id, v.inputs, v.expected, g)
-    from ...vectors.generate import pack_outputs
 
     got_root = merkle.leaf_hash(pack_outputs(op, got)).hex()
     golden_root = merkle.leaf_hash(pack_outputs(op, [v.expected for v in vecs])).hex()
@@ -105,8 +105,9 @@ def _chunk_tally(probe: TrackedProbe, st: Stream, index: int, leaf: bytes) -> di
     Deterministic in (committed leaf, probe leaf), so it is cached under the user's
     cache folder (``probe_build.cache_dir``): a cache entry is a convenience, and one
     that does not parse is recomputed."""
-    from ...reference import golden
-    from ...vectors.generate import pack_outputs
+    from ...reference import (
+        golden,  # the references import gmpy2 (~0.1 s): only golden values need them
+    )
 
     path = _cache_file(st, index, leaf.hex())
     with contextlib.suppress(OSError, ValueError):

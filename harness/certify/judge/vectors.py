@@ -113,7 +113,9 @@ def locate(probe: TrackedProbe, st: Stream, chunk: int) -> dict[str, Any] | None
 
     The chunk is re-run on the probe, then compared against MPFR block by block
     (fast); the differing vector found is confirmed with both references."""
-    from ...reference import golden
+    from ...reference import (
+        golden,  # the references import gmpy2 (~0.1 s): only golden values need them
+    )
 
     inputs, outputs = probe.chunk(st, chunk)
     start, _n = st.chunk_span(chunk)

@@ -8,7 +8,7 @@ returns the groups of ``(inputs, flags, comment)`` of one op; golden outputs are
 filled in later by ``reference.data``.
 
 Everything is deterministic: the few pseudo-random choices come from
-``vector_design._Rand`` seeded with the op id, and all arithmetic on float values is
+``vector_design.Rand`` seeded with the op id, and all arithmetic on float values is
 exact integer or ``Fraction`` arithmetic (no host floats).  Byte-string slots are
 the int their bytes spell big-endian (``ops.Slot``).
 """
@@ -20,7 +20,7 @@ from fractions import Fraction
 
 from ...ops import DEC_TEXT_BYTES, F64, FORMATS, HASH_MSG_BYTES, SORT_ITEMS, FloatFormat, Op
 from ...reference.data import items_slot, text_slot
-from .floats import Group, _Rand, pow2
+from .common import Group, Rand, pow2
 
 __all__ = ["groups_for"]
 
@@ -48,7 +48,7 @@ def _nonempty(groups: Iterable[Group]) -> list[Group]:
     return [g for g in groups if g.cases]
 
 
-def _rand_bytes(r: _Rand, n: int) -> bytes:
+def _rand_bytes(r: Rand, n: int) -> bytes:
     out = bytearray()
     while len(out) < n:
         out += r.next().to_bytes(8, "little")
@@ -161,7 +161,7 @@ def _boundary(width: int) -> list[tuple[int, str]]:
 
 def _int_groups(op: Op, width: int) -> list[Group]:
     seen: set[tuple[int, ...]] = set()
-    r = _Rand(op.id)
+    r = Rand(op.id)
     m = (1 << width) - 1
     name = op.name
     if name in ("clz", "ctz", "popcnt"):
@@ -214,7 +214,7 @@ def _int_groups(op: Op, width: int) -> list[Group]:
     return _nonempty(out)
 
 
-def _division_group(width: int, r: _Rand, seen: set[tuple[int, ...]]) -> Group:
+def _division_group(width: int, r: Rand, seen: set[tuple[int, ...]]) -> Group:
     m = (1 << width) - 1
     mn, mx = 1 << (width - 1), (1 << (width - 1)) - 1
     g = _group("division", "RISC-V edges (x / 0, MIN / -1), truncation and the signs of "
@@ -289,7 +289,7 @@ def _shift_counts(width: int) -> list[tuple[int, str]]:
     return out
 
 
-def _shift_groups(op: Op, width: int, r: _Rand, seen: set[tuple[int, ...]]) -> list[Group]:
+def _shift_groups(op: Op, width: int, r: Rand, seen: set[tuple[int, ...]]) -> list[Group]:
     m = (1 << width) - 1
     top = 1 << (width - 1)
     values = [
@@ -314,7 +314,7 @@ def _shift_groups(op: Op, width: int, r: _Rand, seen: set[tuple[int, ...]]) -> l
     return _nonempty([g, every, rnd])
 
 
-def _bitcount_groups(op: Op, width: int, r: _Rand, seen: set[tuple[int, ...]]) -> list[Group]:
+def _bitcount_groups(op: Op, width: int, r: Rand, seen: set[tuple[int, ...]]) -> list[Group]:
     m = (1 << width) - 1
     sp = _group("specials", "0 (the width), 1, all ones, MIN and the boundary table", seen)
     sp.add((0,), (), f"0: gives {width} for clz and ctz, 0 for popcnt")
@@ -344,7 +344,7 @@ def _sat_groups(op: Op) -> list[Group]:
     signed = dst[0] == "i"
     width = int(dst[1:])
     seen: set[tuple[int, ...]] = set()
-    r = _Rand(op.id)
+    r = Rand(op.id)
     s = src.sign_bit
     one = pow2(src, 0)
 
@@ -415,7 +415,7 @@ def _int_to_float_groups(op: Op) -> list[Group]:
     lo = -(1 << (width - 1)) if signed else 0
     hi = (1 << (width - 1)) - 1 if signed else m
     seen: set[tuple[int, ...]] = set()
-    r = _Rand(op.id)
+    r = Rand(op.id)
 
     def fits(v: int) -> bool:
         return lo <= v <= hi
@@ -506,7 +506,7 @@ def _int_to_float_groups(op: Op) -> list[Group]:
 # --------------------------------------------------------------- f64.to_dec
 
 
-def _dec_tie_values(r: _Rand) -> list[tuple[int, str]]:
+def _dec_tie_values(r: Rand) -> list[tuple[int, str]]:
     """Binary64 values whose 17-digit rounding is an exact decimal tie: m / 2^j with m odd
     and m * 5^j of exactly 18 digits (the last one a 5)."""
     out = []
@@ -542,7 +542,7 @@ def _carry_values() -> list[tuple[int, str]]:
 
 def _to_dec_groups(op: Op) -> list[Group]:
     seen: set[tuple[int, ...]] = set()
-    r = _Rand(op.id)
+    r = Rand(op.id)
     s = F64.sign_bit
 
     sp = _group("specials", "zeros, infinities and NaNs (every NaN prints as nan)", seen)
@@ -689,7 +689,7 @@ def _nudged_down(digits: str, exp10: int, at: int) -> str:
 
 def _from_dec_groups(op: Op) -> list[Group]:
     seen: set[tuple[int, ...]] = set()
-    r = _Rand(op.id)
+    r = Rand(op.id)
 
     def grp(name: str, comment: str) -> Group:
         return _group(name, comment, seen)
@@ -970,7 +970,7 @@ _NEAR_HALFWAY: tuple[tuple[str, str], ...] = (
 
 def _serialize_groups(op: Op) -> list[Group]:
     seen: set[tuple[int, ...]] = set()
-    r = _Rand(op.id)
+    r = Rand(op.id)
     m64 = (1 << 64) - 1
     one_half = pow2(F64, 0) | F64.quiet_bit
     base = (1, 0x0203040506070809, 0xFFFFFFFE, one_half, 0xBEEF)
@@ -1058,7 +1058,7 @@ def _serialize_groups(op: Op) -> list[Group]:
 
 def _sort_groups(op: Op) -> list[Group]:
     seen: set[tuple[int, ...]] = set()
-    r = _Rand(op.id)
+    r = Rand(op.id)
     n = SORT_ITEMS
     payload_mask = (1 << 48) - 1
 
@@ -1152,7 +1152,7 @@ _HASH_LENGTHS = (0, 1, 3, 55, 56, 57, 63, 64, 65, 111, 112, 113, 127, 128, 129, 
 
 def _hash_groups(op: Op) -> list[Group]:
     seen: set[tuple[int, ...]] = set()
-    r = _Rand(op.id)
+    r = Rand(op.id)
     n = HASH_MSG_BYTES
 
     def add(g: Group, msg: bytes, comment: str, tail: bytes = b"") -> None:

@@ -10,51 +10,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 
-from ...ops import DATA_KINDS, FloatFormat, Op
+from ...ops import FloatFormat, Op
 from ..streams import mix as generator
-
-Case = tuple[tuple[int, ...], tuple[str, ...], str]
-
-
-@dataclass
-class Group:
-    name: str
-    comment: str
-    cases: list[Case] = field(default_factory=list)
-
-    def add(self, inputs: tuple[int, ...], flags: tuple[str, ...] = (), comment: str = "") -> None:
-        self.cases.append((inputs, flags, comment))
-
-
-class _Rand:
-    """A small deterministic source of choices (SplitMix64 over a named seed)."""
-
-    def __init__(self, name: str) -> None:
-        self.s0 = generator.initial_state("explicit:" + name, 0)
-        self.k = 0
-
-    def next(self) -> int:
-        v = generator.draw(self.s0, self.k)
-        self.k += 1
-        return v
-
-    def below(self, n: int) -> int:
-        return self.next() % n
-
-
-def _bits(fmt: FloatFormat, sign: int, e: int, frac: int) -> int:
-    return (sign << (fmt.width - 1)) | (e << fmt.frac_bits) | frac
-
-
-def pow2(fmt: FloatFormat, k: int, sign: int = 0) -> int:
-    """Bits of 2**k (normal or subnormal) in ``fmt``."""
-    e = k + fmt.bias
-    if e >= 1:
-        return _bits(fmt, sign, e, 0)
-    shift = fmt.frac_bits - 1 + e  # subnormal: 2**k = frac * 2**(emin - frac_bits)
-    return _bits(fmt, sign, 0, 1 << shift)
+from .common import Case, Group, Rand, float_bits, pow2
 
 
 def specials(fmt: FloatFormat) -> list[tuple[int, str]]:
@@ -120,13 +79,13 @@ def _cross(fmt: FloatFormat, arity: int, values: list[tuple[int, str]]) -> Itera
                     yield (a, b, c), flags, f"{na}, {nb}, {nc}"
 
 
-def _random_normal(fmt: FloatFormat, r: _Rand, emin: int, emax: int, sign: int | None = None) -> int:
+def _random_normal(fmt: FloatFormat, r: Rand, emin: int, emax: int, sign: int | None = None) -> int:
     e = emin + r.below(emax - emin + 1)
     sg = r.below(2) if sign is None else sign
-    return _bits(fmt, sg, e + fmt.bias, r.next() & fmt.frac_mask)
+    return float_bits(fmt, sg, e + fmt.bias, r.next() & fmt.frac_mask)
 
 
-def _odd_with_bits(r: _Rand, nbits: int) -> int:
+def _odd_with_bits(r: Rand, nbits: int) -> int:
     """A random odd integer of exactly ``nbits`` bits."""
     if nbits <= 1:
         return 1
@@ -134,7 +93,7 @@ def _odd_with_bits(r: _Rand, nbits: int) -> int:
 
 
 def _near_midpoint(
-    r: _Rand, p: int, f: Callable[[int, int, int], int], tries_per_bit: int
+    r: Rand, p: int, f: Callable[[int, int, int], int], tries_per_bit: int
 ) -> tuple[int, int]:
     """Search random p-bit operands for a result whose bits past the p-th are closest
     to 1000...: the rounding of such a result is decided very far down."""
@@ -159,50 +118,14 @@ def _int_to_bits(fmt: FloatFormat, sign: int, mant: int, exp2: int) -> int:
     assert 0 < n <= fmt.precision
     e = exp2 + n - 1  # unbiased exponent of the leading bit
     frac = (mant << (fmt.precision - n)) & fmt.frac_mask
-    return _bits(fmt, sign, e + fmt.bias, frac)
-
-
-def _libm_groups(op: Op) -> list[Group]:
-    """A libm function's explicit vectors: its hard cases (``reference.libm.hard_cases``:
-    special and boundary values, exact results, argument-reduction traps, published
-    worst cases of correct rounding), split into those with a non-finite or zero
-    operand and the rest, plus values drawn from its stream domain."""
-    from ...reference import libm
-    from ..streams import libm as libm_streams
-
-    fmt = op.fmt
-    special = Group("special", "NaN, infinite or zero operands (C11 Annex F special values)")
-    hard = Group("hard", "boundaries, exact results, argument-reduction traps and known worst "
-                 "cases of correct rounding")
-
-    def odd(x: int) -> bool:
-        return fmt.is_nan(x) or (x & ~fmt.sign_bit) in (0, fmt.inf)
-
-    seen: set[tuple[int, ...]] = set()
-    for case in libm.hard_cases(op.name, fmt):
-        if case in seen:
-            continue
-        seen.add(case)
-        (special if any(odd(x) for x in case) else hard).add(case)
-    domain = Group("domain", "values drawn from the function's stream domain (teecert-libm-v1)")
-    for vec in libm_streams.vectors(op, 0xE0, 0, 64):
-        if vec not in seen:
-            seen.add(vec)
-            domain.add(vec)
-    return [g for g in (special, hard, domain) if g.cases]
+    return float_bits(fmt, sign, e + fmt.bias, frac)
 
 
 def groups_for(op: Op) -> list[Group]:
-    """All explicit groups of one op."""
-    if op.kind in DATA_KINDS:
-        from . import data as data_design
-
-        return data_design.groups_for(op)
-    if op.kind == "libm":
-        return _libm_groups(op)
+    """All explicit groups of one float op."""
     fmt = op.fmt
     p = fmt.precision
-    r = _Rand(op.id)
+    r = Rand(op.id)
     out: list[Group] = []
 
     sp = specials(fmt)
@@ -258,7 +181,7 @@ def groups_for(op: Op) -> list[Group]:
     return out
 
 
-def _subnormal_group(op: Op, r: _Rand) -> Group:
+def _subnormal_group(op: Op, r: Rand) -> Group:
     fmt = op.fmt
     g = Group("subnormal", "subnormal inputs and results; FTZ or DAZ gets these wrong")
     one = pow2(fmt, 0)
@@ -289,7 +212,7 @@ def _subnormal_group(op: Op, r: _Rand) -> Group:
     return g
 
 
-def _rounding_group(op: Op, r: _Rand) -> Group:
+def _rounding_group(op: Op, r: Rand) -> Group:
     """Exact ties and near-ties: results exactly halfway between two neighbours, or one
     bit either side, where every rounding direction gives a different answer."""
     fmt = op.fmt
@@ -338,7 +261,7 @@ def _rounding_group(op: Op, r: _Rand) -> Group:
     return g
 
 
-def _range_group(op: Op, r: _Rand) -> Group:
+def _range_group(op: Op, r: Rand) -> Group:
     fmt = op.fmt
     p = fmt.precision
     g = Group("range", "overflow and underflow boundaries in every direction")
@@ -385,7 +308,7 @@ def _range_group(op: Op, r: _Rand) -> Group:
     return g
 
 
-def _cancellation_group(op: Op, r: _Rand) -> Group:
+def _cancellation_group(op: Op, r: Rand) -> Group:
     fmt = op.fmt
     g = Group("cancellation", "exact zeros and their signs, massive cancellation")
     for _ in range(6):
@@ -417,7 +340,7 @@ def _cancellation_group(op: Op, r: _Rand) -> Group:
     return g
 
 
-def _contraction_group(op: Op, r: _Rand) -> Group:
+def _contraction_group(op: Op, r: Rand) -> Group:
     fmt = op.fmt
     g = Group("contraction", "a * b + c where fused, unfused and extended-precision evaluation differ")
     one = pow2(fmt, 0)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import struct
 
+from ...errors import UsageError
 from ...ops import FloatFormat, Op
 
 GENERATOR = "teecert-mix-v1"
@@ -102,16 +103,10 @@ def value(fmt: FloatFormat, c: int, m: int) -> int:
 
 
 def vectors(op: Op, seed: int, start: int, count: int) -> list[tuple[int, ...]]:
-    """Inputs of vectors ``start .. start+count-1`` of the stream ``(op, seed)``
-    (a libm op's stream comes from ``teecert-libm-v1``, ``libm_streams``)."""
-    if op.kind == "libm":
-        from . import libm as libm_streams
-
-        return libm_streams.vectors(op, seed, start, count)
-    if op.kind in ("int", "hash"):
-        from . import data as data_streams
-
-        return data_streams.vectors(op, seed, start, count)
+    """Inputs of vectors ``start .. start+count-1`` of the stream ``(op, seed)`` of a
+    float op (``inputs.vectors`` picks the generator of any op)."""
+    if op.kind != "float":
+        raise UsageError(f"stream {op.id}: teecert-mix-v1 makes inputs of float ops, not {op.kind} ops")
     s0 = initial_state(op.id, seed)
     fmt = op.fmt
     per = 2 * op.arity

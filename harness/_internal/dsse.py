@@ -167,3 +167,8 @@ def verify_signatures(
         named = f" (signature key ids: {', '.join(h[:16] for h in hints)})" if hints else ""
         raise NotAuthentic(f"{where}: no valid signature by a trusted key{named}")
     return sorted(verified)
+
+
+def is_envelope(doc: Any) -> bool:
+    """Whether a parsed JSON document looks like a DSSE envelope (rather than a bare document)."""
+    return isinstance(doc, dict) and "payloadType" in doc
