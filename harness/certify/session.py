@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import ops
+from .._internal import accel
 from ..probe.library import TRANSCRIPT_T0, Probe, transcript_step
 from ..probe.remote import DEFAULT_TIMEOUT, RemoteProbe, open_probe
 from ..probe.streams import chunk_outputs, evaluate_stream
@@ -75,9 +76,8 @@ class TrackedProbe:
 def process_fpenv() -> tuple[str, int] | None:
     """The calling thread's raw FP control state, read without any probe (through the
     accelerator); None when the accelerator is not built."""
-    try:
-        from .. import _accel  # type: ignore[attr-defined]  # optional: built by pip install
-    except ImportError:
+    _accel = accel.load()
+    if _accel is None:
         return None
     arch = _accel.ffi.new("char[16]")
     value = int(_accel.lib.teecert_accel_fpenv(arch))
@@ -92,7 +92,7 @@ class Session:
     profile: Profile
     vector_set: VectorSet
     seed: int
-    # Transport wiring (issue 3): a probe host command (child process) or URL
+    # a probe host command (child process) or URL
     # (socket) instead of the in-process library at probe_path.
     probe_cmd: str | None = None
     probe_url: str | None = None

@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from .. import __version__
+from .._internal.version import __version__
 from ..errors import TeecertError, UsageError
 
 
@@ -31,6 +31,7 @@ def _parse_time(text: str) -> _dt.datetime:
 
 
 def _cmd_run(a: argparse.Namespace) -> int:
+    from ..certify.options import ProbeTarget, RunOptions
     from ..certify.run import finish, run
 
     if a.evidence or a.pending:
@@ -42,30 +43,26 @@ def _cmd_run(a: argparse.Namespace) -> int:
                       key=Path(a.key) if a.key else None, out=Path(a.out))
         print(f"teecert run: {done.verdict}")
         print(f"report: {done.report_path}")
-        return done.exit_code
+        return 0 if done.verdict == "CERTIFIED" else 1
 
     extra = list(a.pytest_args or [])
     if extra and extra[0] == "--":
         extra = extra[1:]
-    outcome = run(
-        probe=Path(a.probe) if a.probe else None,
+    outcome = run(RunOptions(
+        probe=ProbeTarget(path=Path(a.probe) if a.probe else None, cmd=a.probe_cmd_line, url=a.probe_url,
+                          timeout=a.probe_timeout, in_process=a.in_process),
         profile=a.profile,
+        governance=Path(a.governance) if a.governance else None,
+        revocations=Path(a.revocations) if a.revocations else None,
+        vectors=Path(a.vectors) if a.vectors else None,
         out=Path(a.out),
         key=Path(a.key) if a.key else None,
         workers=a.workers,
-        vectors=Path(a.vectors) if a.vectors else None,
         seed=a.seed,
-        pytest_args=extra,
-        argv=["teecert", *sys.argv[1:]],
         print_report_data=a.print_report_data,
-        governance=Path(a.governance) if a.governance else None,
-        # Transport wiring (issue 3).
-        probe_cmd=a.probe_cmd_line,
-        probe_url=a.probe_url,
-        probe_timeout=a.probe_timeout,
-        in_process=a.in_process,
-        revocations=Path(a.revocations) if a.revocations else None,
-    )
+        pytest_args=tuple(extra),
+        argv=("teecert", *sys.argv[1:]),
+    ))
     if outcome.pending_path is not None:
         print(f"teecert run: waiting for attestation evidence of report data {outcome.report_data}")
         print(f"pending run: {outcome.pending_path}")
@@ -78,7 +75,7 @@ def _cmd_run(a: argparse.Namespace) -> int:
         line += f" ({len(outcome.reasons)} reasons; first: {first.get('code')} {first.get('test') or first.get('suite')})"
     print(line)
     print(f"report: {outcome.report_path}")
-    return outcome.exit_code
+    return 0 if outcome.verdict == "CERTIFIED" else 1
 
 
 def _cmd_verify(a: argparse.Namespace) -> int:

@@ -16,17 +16,14 @@ from collections.abc import Callable
 from typing import Any
 
 from ... import ops
+from ..._internal import accel
 from ...errors import UsageError
 from ...ops import DATA_KINDS, Op
 from . import data as data_streams
 from . import libm as libm_streams
 from . import mix
 
-_accel: Any
-try:
-    from .. import _accel  # type: ignore[attr-defined, no-redef]
-except ImportError:  # not built (source tree without `pip install -e .`)
-    _accel = None
+_accel: Any = accel.load()  # None in a source tree without `pip install -e .`
 
 _warned = False
 

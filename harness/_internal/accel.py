@@ -1,0 +1,20 @@
+"""The optional C accelerator ``teecert._accel`` (cffi API mode, built by ``pip install``
+from native/accel/): the stream generators in C and a reader of the process's FP
+control state.  A bare source tree has no build of it; callers fall back or say so."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from typing import Any
+
+
+@functools.cache
+def load() -> Any | None:
+    """The accelerator module, or None when it is not built."""
+    try:
+        # By name: it is a compiled extension of the package root, which no module
+        # below the root may import as a package (that would make an import cycle).
+        return importlib.import_module("teecert._accel")
+    except ImportError:
+        return None

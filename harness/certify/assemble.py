@@ -1,0 +1,145 @@
+"""Assemble a run's signed report once its tests are done: the environment
+fingerprint and characterization teecert observes, the results, attestation
+evidence bound to all of it, then the signed statement (or a pending run that waits
+for evidence obtained out of band).  Only the controller process does this, once."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .._internal.timefmt import format_time
+from .._internal.version import __version__
+from ..attestation import run_evidence
+from ..probe.remote import open_probe
+from ..profile import Profile
+from ..report import keys
+from ..report import statement as report
+from ..vectors.store import VectorSet
+from . import pending
+from .facts import fingerprint as environment
+from .facts.characterization import characterize
+from .judge import environment as environment_checks
+
+
+@dataclass
+class RunState:
+    """Controller-side state of one certification run."""
+
+    probe_path: Path | None
+    profile: Profile
+    vector_set: VectorSet
+    run_id: str
+    nonce: str
+    seed: int
+    started: str
+    report_dir: Path | None
+    key_path: Path | None
+    command: list[str]
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    transcripts: list[dict[str, Any]] = field(default_factory=list)
+    workers: int = 0
+    report_path: Path | None = None
+    statement: dict[str, Any] | None = None
+    pending: bool = False
+    pending_path: Path | None = None
+    report_data: bytes | None = None
+    # how the tests reached the probe, when not in process: a host command or URL
+    probe_cmd: str | None = None
+    probe_url: str | None = None
+    probe_timeout: float = 30.0
+
+
+
+
+def now() -> str:
+    """The current time as the report writes it."""
+    return format_time(_dt.datetime.now(_dt.UTC))
+
+
+@dataclass
+class Hooks:
+    """The plugin hooks assembling calls, so vendors' plugins can add facts and see
+    the statement (hookspec.py)."""
+
+    environment: Callable[[dict[str, Any]], None]
+    report: Callable[[dict[str, Any]], None]
+
+
+def write_report(state: RunState, hooks: Hooks) -> None:
+    """Assemble, attest, sign and write the run's report (or its pending run) into
+    ``state``; the report's probe is reached as the tests reached it."""
+    probe = open_probe(path=state.probe_path, cmd=state.probe_cmd, url=state.probe_url,
+                       timeout=state.probe_timeout)
+    try:
+        _write_report_with(state, hooks, probe)
+    finally:
+        close = getattr(probe, "close", None)
+        if close is not None:
+            close()
+
+
+def _write_report_with(state: RunState, hooks: Hooks, probe: Any) -> None:
+    description = probe.description
+    fp = environment.fingerprint(description, probe.digest)
+    # The extended facts (core counts, libc version, the consensus process's affinity
+    # and locked memory); the identity digest still covers IDENTITY_FIELDS only.
+    fp = environment_checks.extended_fingerprint(
+        fp, description, pid=getattr(probe, "child_pid", None) or os.getpid())
+    hooks.environment(fp)
+    key = keys.load_private(state.key_path) if state.key_path else keys.load_or_create_default()
+    transcripts = sorted(state.transcripts, key=lambda t: t["worker"])
+    parts: dict[str, Any] = {
+        "harness": {"name": "teecert", "version": __version__, "source_digest": report.source_digest()},
+        "run": {
+            "id": state.run_id,
+            "nonce": state.nonce,
+            "seed": str(state.seed),
+            "started": state.started,
+            "finished": now(),
+            "transport": getattr(probe, "transport", "in-process"),
+            "workers": max(state.workers, 1),
+            "command": state.command,
+        },
+        "vector_set": {"name": state.vector_set.name, "version": state.vector_set.version,
+                       "digest": state.vector_set.digest},
+        "probe": {
+            "path": str(probe.path),
+            "digest": probe.digest,
+            "abi_version": probe.abi_version,
+            "description": description,
+            "transcripts": transcripts,
+            "characterization": characterize(probe),
+        },
+        "environment": {"fingerprint": fp, "digest": environment.identity_digest(fp)},
+        "results": [state.results[k] for k in sorted(state.results)],
+    }
+    pub_b64 = keys.public_raw_b64(key.public_key())
+    assert state.report_dir is not None
+    if state.pending:
+        state.pending_path, state.report_data = pending.write(
+            state.report_dir, parts=parts, profile_doc=state.profile.data, signer_public_key=pub_b64)
+        return
+    # Attestation comes last: its report data binds the final results and transcripts.
+    attestation, att_row = run_evidence.collect(
+        probe=probe, profile_data=state.profile.data, nonce=state.nonce, results=parts["results"],
+        signer_public_key=pub_b64, transcripts=transcripts,
+        now=_dt.datetime.now(_dt.UTC).replace(microsecond=0), measurement=bytes.fromhex(probe.digest),
+    )
+    state.results[att_row["id"]] = att_row
+    statement = report.build_statement(
+        **{**parts, "results": [state.results[k] for k in sorted(state.results)]},
+        profile=state.profile,
+        signer_pub=key.public_key(),
+        attestation=attestation,
+    )
+    envelope = report.sign_statement(statement, key)
+    state.report_path = report.write_report(state.report_dir, envelope, statement)
+    state.statement = statement
+    hooks.report(statement)
+
+

@@ -1,0 +1,58 @@
+"""What a certification run is asked to do: which probe, under which policy, and
+where its report goes (the options of ``teecert run``, as the library takes them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import UsageError
+
+DEFAULT_OUT = Path("teecert-reports")
+
+
+@dataclass(frozen=True)
+class ProbeTarget:
+    """Which probe a run certifies and how it is reached: a library (``path``, the
+    reference probe when None), served by a probe host in a child process unless
+    ``in_process``; a probe host command serving it on its stdio (``cmd``); or a
+    listening probe host (``url``).  ``timeout`` bounds each call (None: the
+    profile's ``probe_timeout``)."""
+
+    path: Path | None = None
+    cmd: str | None = None
+    url: str | None = None
+    timeout: float | None = None
+    in_process: bool = False
+
+    def check(self) -> None:
+        """Refuse combinations that do not fit together, with the fix in one line."""
+        if sum(x is not None for x in (self.path, self.cmd, self.url)) > 1:
+            raise UsageError("give one of --probe, --probe-cmd and --probe-url")
+        if self.in_process and (self.cmd or self.url):
+            raise UsageError("--in-process loads a library: it does not go with --probe-cmd or --probe-url")
+        if self.timeout is not None and not self.timeout > 0:
+            raise UsageError(f"--probe-timeout must be positive, not {self.timeout}")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """One ``teecert run``: the probe, the profile (a built-in name or a file) and what
+    pins it (a governance file, a revocation list), the vector set (built in when
+    None), where the signed report goes and which key signs it (the default key when
+    None), pytest-xdist workers, the seed of the run's random choices, and whether to
+    stop at a pending run whose report data is attested out of band."""
+
+    probe: ProbeTarget = field(default_factory=ProbeTarget)
+    profile: str = "development"
+    governance: Path | None = None
+    revocations: Path | None = None
+    vectors: Path | None = None
+    out: Path = DEFAULT_OUT
+    key: Path | None = None
+    workers: str | None = None
+    seed: int | None = None
+    print_report_data: bool = False
+    pytest_args: tuple[str, ...] = ()
+    #: the command line as the user typed it, recorded in the report
+    argv: tuple[str, ...] = ("teecert", "run")

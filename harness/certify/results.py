@@ -1,0 +1,113 @@
+"""The rows of a run's results, made from what pytest reports: one per test, plus
+the harness's own checks (each worker's transcript, a crashed worker, an incomplete
+run).  Suites attach what they found to their test report; these turn it into the
+report's ``results`` rows (docs/report-format.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+#: the ``user_properties`` key under which a test records what it found
+RESULT_PROPERTY = "teecert"
+
+
+def suite_of(nodeid: str) -> str:
+    name = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+    if name.endswith(".py"):
+        name = name[:-3]
+    return name[5:] if name.startswith("test_") else name
+
+
+def message_of(rep: pytest.TestReport) -> str:
+    crash = getattr(rep.longrepr, "reprcrash", None)
+    if crash is not None:
+        text = str(crash.message)
+    elif isinstance(rep.longrepr, tuple) and len(rep.longrepr) == 3:
+        text = str(rep.longrepr[2])  # skip: (file, line, reason)
+    else:
+        text = str(rep.longrepr or "")
+    text = text.strip().splitlines()[0] if text.strip() else ""
+    for prefix in ("Failed: ", "Skipped: "):
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+    return text[:500]
+
+
+def row_of(report: pytest.TestReport, prev: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The result row of one test from its setup, call or teardown report (None when
+    this phase does not decide the outcome); ``prev`` is the row so far."""
+    props = dict(report.user_properties).get(RESULT_PROPERTY, {})
+    if not isinstance(props, dict):
+        props = {}
+    outcome: str
+    if report.when == "call":
+        outcome = report.outcome
+    elif report.when == "setup" and report.outcome != "passed":
+        outcome = "error" if report.outcome == "failed" else "skipped"
+    elif report.when == "teardown" and report.outcome == "failed":
+        outcome = "error"
+    else:
+        return None
+    if outcome == "skipped" and props.get("unsupported"):
+        outcome = "unsupported"
+    msg = props.get("message") or ("" if outcome == "passed" else message_of(report))
+    entry = {
+        "id": report.nodeid,
+        "suite": props.get("suite") or suite_of(report.nodeid),
+        "op": props.get("op"),
+        "kind": props.get("kind", "check"),
+        "outcome": outcome,
+        "message": str(msg)[:500],
+        "vectors": int(props.get("vectors", 0)),
+        "failures": int(props.get("failures", 0)),
+        "root": props.get("root"),
+        "expected_root": props.get("expected_root"),
+        "divergence": props.get("divergence"),
+        "duration_ms": int(report.duration * 1000) + (prev["duration_ms"] if prev else 0),
+    }
+    if prev is not None and report.when == "teardown":
+        entry = {**prev, "outcome": "error", "message": entry["message"], "duration_ms": entry["duration_ms"]}
+    return entry
+
+
+def collection_error_row(report: pytest.CollectReport) -> dict[str, Any]:
+    """A module that failed to collect fails its suite (or the probe suite)."""
+    nodeid = report.nodeid or "collection"
+    return {
+        "id": nodeid,
+        "suite": suite_of(nodeid) if nodeid.endswith(".py") else "probe",
+        "op": None,
+        "kind": "check",
+        "outcome": "error",
+        "message": ("collection failed: " + str(report.longrepr).strip().splitlines()[-1])[:500],
+        "vectors": 0,
+        "failures": 0,
+        "root": None,
+        "expected_root": None,
+        "divergence": None,
+        "duration_ms": 0,
+    }
+
+
+def transcript_row(worker: str, info: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": f"transcript::{worker}",
+        "suite": "probe",
+        "op": None,
+        "kind": "check",
+        "outcome": "passed" if info["ok"] else "failed",
+        "message": info["message"][:500],
+        "vectors": 0,
+        "failures": 0 if info["ok"] else 1,
+        "root": None,
+        "expected_root": None,
+        "divergence": None,
+        "duration_ms": 0,
+    }
+
+
+def incomplete_row(why: str) -> dict[str, Any]:
+    """The row that fails a run that did not run every test it collected."""
+    return {**transcript_row("session", {"ok": False, "message": f"incomplete run: {why}"}), "id": "session::complete"}
