@@ -8,9 +8,12 @@ JSON and HTML outputs.  The target (DESIGN.md, Qualities) is a compare of 1,000
 reports in under 5 s on one core beyond the verify time.
 
     python benchmarks/bench_compare.py [--reports 1000] [--results 200] [--worst-case]
+    python benchmarks/bench_compare.py --quick
 
 ``--worst-case`` also times a fleet where every report disagrees with every other
-(one class per report), the slowest input for the class grouping.
+(one class per report), the slowest input for the class grouping.  ``--quick`` runs
+both fleets at 20 reports of 20 results: a check that the benchmark still runs (a
+second or two), not a figure.
 Prints figures; asserts nothing (figures go in the issue notes, not in tests).
 """
 
@@ -28,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from teecert.verify import compare, render
+from teecert.verify import compare, verifier
 
 import reportfactory as rf
 
@@ -64,7 +67,7 @@ def fleet(out: Path, n: int, per: int, *, diverging: int, missing: int, worst: b
 
 def measure(paths: list[Path], at: Any) -> dict[str, float]:
     t0 = time.perf_counter()
-    outcomes = [render.load_outcome(p, trusted=None, profile=None, at=at) for p in paths]
+    outcomes = [verifier.verify_report_file(p, trusted=None, profile=None, at=at) for p in paths]
     t1 = time.perf_counter()
     cmp = compare.compare(outcomes)
     t2 = time.perf_counter()
@@ -90,14 +93,18 @@ def report(name: str, n: int, figures: dict[str, float]) -> None:
     print(f"  beyond verify     {beyond:7.3f} s  (target < 5 s)")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reports", type=int, default=1000)
     ap.add_argument("--results", type=int, default=200)
     ap.add_argument("--diverging", type=int, default=20, help="reports that diverge on one stream")
     ap.add_argument("--missing", type=int, default=50, help="reports that lack one result")
     ap.add_argument("--worst-case", action="store_true", help="also time one class per report")
-    a = ap.parse_args()
+    ap.add_argument("--quick", action="store_true",
+                    help="both fleets at 20 reports of 20 results: checks that it runs")
+    if ap.parse_known_args(argv)[0].quick:  # explicit options still win
+        ap.set_defaults(reports=20, results=20, diverging=2, missing=2, worst_case=True)
+    a = ap.parse_args(argv)
     scenarios = [("fleet", False)] + ([("worst case", True)] if a.worst_case else [])
     for name, worst in scenarios:
         with tempfile.TemporaryDirectory() as tmp:

@@ -1,13 +1,17 @@
 """Benchmark of the data ops (integers, conversions, data model, hashes).
 
-For every data op, over one stream chunk (2,048 vectors of ``teecert-data-v1``):
+For every data op, over one stream chunk (2,048 vectors of ``teecert-data-v1``; ``-n``):
 milliseconds to generate the inputs (pure Python), milliseconds for the golden
 values (``teecert.reference.data``, each confirmed by its second answer), and the
 reference probe's throughput in process, in vectors per second.  The generator's
 cost is what a run pays per chunk (the probe's is negligible); the reference's is
 what ``teecert vectors generate`` and a divergence search pay.
 
-    python benchmarks/bench_data_ops.py [--repeat N] [--op OP ...]
+    python benchmarks/bench_data_ops.py [--repeat N] [-n VECTORS] [--op OP ...]
+    python benchmarks/bench_data_ops.py --quick
+
+``--quick`` runs every op over 64 vectors, once: a check that the benchmark still
+runs (seconds), not a figure.
 """
 
 from __future__ import annotations
@@ -36,12 +40,17 @@ def best_of(repeat: int, fn: Callable[[], Any]) -> float:
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("-n", type=int, default=data_streams.CHUNK_SIZE,
+                    help=f"vectors per op (default one chunk, {data_streams.CHUNK_SIZE})")
     ap.add_argument("--op", action="append", help="only this op (repeatable)")
+    ap.add_argument("--quick", action="store_true", help="64 vectors per op, once: checks that it runs")
+    if ap.parse_known_args(argv)[0].quick:  # explicit options still win
+        ap.set_defaults(n=64, repeat=1)
     args = ap.parse_args(argv)
     selected = [ops.get(o) for o in args.op] if args.op else \
         [op for op in ops.CATALOGUE.values() if op.kind in ops.DATA_KINDS]
     probe = load_probe(reference_probe_path())
-    n = data_streams.CHUNK_SIZE
+    n = args.n
     print(f"{'op':<18} {'generate ms':>12} {'golden ms':>10} {'probe M/s':>10}")
     totals = [0.0, 0.0]
     for op in selected:

@@ -10,7 +10,11 @@ How often the platform's libm differs from the golden values is what the libm
 suite reports (``teecert run``; ``tests/test_libm_reference.py -m slow`` counts it
 for glibc through ctypes too).
 
-    python benchmarks/bench_libm_reference.py [-n INPUTS] [--seed SEED]
+    python benchmarks/bench_libm_reference.py [-n INPUTS] [--seed SEED] [--repeat R]
+    python benchmarks/bench_libm_reference.py --quick
+
+``--quick`` evaluates five inputs per function and format, once: a check that the
+benchmark still runs (a second), not a figure.
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("-n", type=int, default=2000, help="inputs per function (default 2000)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=2, help="runs per measurement, best kept")
+    ap.add_argument("--quick", action="store_true", help="five inputs per function, once: checks that it runs")
+    if ap.parse_known_args(argv)[0].quick:  # explicit options still win
+        ap.set_defaults(n=5, repeat=1)
     a = ap.parse_args(argv)
 
     methods: list[tuple[str, Method]] = [

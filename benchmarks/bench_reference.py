@@ -8,6 +8,10 @@ Targets (docs in the reference modules): rational <= ~6 us and mpfr <= ~2 us per
 f64 binary op on average.
 
     python benchmarks/bench_reference.py [-n VECTORS] [--seed SEED] [--repeat R]
+    python benchmarks/bench_reference.py --quick
+
+``--quick`` evaluates ten vectors per op, once: a check that the benchmark still runs
+(a second), not a figure.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("-n", type=int, default=4000, help="vectors per op (default 4000)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=3, help="runs per measurement, best kept")
+    ap.add_argument("--quick", action="store_true", help="ten vectors per op, once: checks that it runs")
+    if ap.parse_known_args(argv)[0].quick:  # explicit options still win
+        ap.set_defaults(n=10, repeat=1)
     a = ap.parse_args(argv)
 
     refs: list[tuple[str, Evaluator]] = [

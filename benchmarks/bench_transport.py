@@ -19,12 +19,18 @@ qemu-user beside the native host, at chunks of 65,536 vectors, for a few ops.
 
     python benchmarks/bench_transport.py [--op f64.add.rne] [--count 4194304] [--repeat 3]
     python benchmarks/bench_transport.py --cross [--count 1048576]
+    python benchmarks/bench_transport.py --quick
+
+``--quick`` runs the same loop over 16,384 vectors at every batch size, once: a check
+that the benchmark still runs (seconds), not a figure.  Exits 1 when two transports
+(or, with ``--cross``, two architectures) computed different leaves.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import sys
 import time
 from collections.abc import Callable
 from functools import partial
@@ -80,19 +86,23 @@ def cross(count: int, repeat: int) -> None:
                     t, d = best(partial(stream_eval.evaluate_stream, rp, op, 1, count, 65536), repeat)
                 rates.append(count / t / 1e6)
                 digests.add(d)
-            assert len(digests) == 1, f"{op_id}: architectures disagree"
+            if len(digests) != 1:
+                sys.exit(f"{op_id}: architectures disagree")
             print(f"{op_id:<14}" + "".join(f"{r:>20.2f}" for r in rates))
         for name, cmd in hosts.items():
             print(f"  {name}: {shlex.join(cmd)}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--op", default="f64.add.rne")
     ap.add_argument("--count", type=int, default=1 << 22)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--cross", action="store_true", help="AArch64 and RISC-V under qemu-user")
-    a = ap.parse_args()
+    ap.add_argument("--quick", action="store_true", help="tiny sizes, one repeat: checks that it runs")
+    if ap.parse_known_args(argv)[0].quick:  # explicit options still win
+        ap.set_defaults(count=1 << 14, repeat=1)
+    a = ap.parse_args(argv)
     if a.cross:
         cross(a.count if a.count != 1 << 22 else 1 << 20, a.repeat)
         return
@@ -112,7 +122,8 @@ def main() -> None:
             t_rt, d_rt = best(partial(stream_eval.evaluate_stream, remote, op, 1, count, b), a.repeat)
             stream_eval.REMOTE_BATCH_BYTES = grouped_bytes
             t_gr, d_gr = best(partial(stream_eval.evaluate_stream, remote, op, 1, count, b), a.repeat)
-            assert d_in == d_rt == d_gr, f"transports disagree at batch {b}"
+            if not d_in == d_rt == d_gr:
+                sys.exit(f"transports disagree at batch {b}")
             r_in, r_rt, r_gr = (count / t / 1e6 for t in (t_in, t_rt, t_gr))
             print(f"{b:>8} {r_in:>11.1f} {r_rt:>11.1f} {r_rt / r_in:>6.2f} {r_gr:>14.1f} {r_gr / r_in:>6.2f}")
             if half_at is None and r_rt >= 0.5 * r_in:

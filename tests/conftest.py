@@ -91,10 +91,11 @@ REALWORLD = Path(os.environ.get("TEECERT_REALWORLD",
 
 
 def invoke_subcommand(add_parser: Callable[[Any], None], argv: Sequence[str]) -> int:
-    """Parse ``argv`` with one module's own subcommand parser (``render.add_parser``,
-    ``compare.add_parser``) and run it in process, as ``teecert.cli.main.main`` does."""
+    """Parse ``argv`` with one module's own subcommand parser (``add_render_parser``,
+    ``add_compare_parser``) and run it in process, as ``teecert.cli.main.main`` does."""
     import argparse
 
+    from teecert.cli.common import exit_code_of
     from teecert.errors import TeecertError
 
     parser = argparse.ArgumentParser(prog="teecert")
@@ -104,5 +105,5 @@ def invoke_subcommand(add_parser: Callable[[Any], None], argv: Sequence[str]) ->
         code: int = args.func(args)
     except TeecertError as e:
         print(f"teecert {args.cmd}: {e}")
-        return e.exit_code
+        return exit_code_of(e)
     return code

@@ -19,6 +19,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from teecert._internal.timefmt import format_time
+from teecert.cli import verify as cli_verify
+from teecert.cli.common import parse_at
 from teecert.errors import NotAuthentic
 from teecert.report import keys
 from teecert.verify import render
@@ -40,7 +42,7 @@ MD_ORDER = ("The signed JSON report is authoritative", "## Verdict", "## Identit
 
 
 def invoke(argv: Sequence[str]) -> int:
-    return invoke_subcommand(render.add_parser, argv)
+    return invoke_subcommand(cli_verify.add_render_parser, argv)
 
 
 def outcome_of(r: rf.SignedReport) -> VerifyOutcome:
@@ -256,7 +258,7 @@ def test_tampered_signature_and_wrong_signer_are_refused(certified: rf.SignedRep
 def test_expired_report_is_refused(certified: rf.SignedReport, tmp_path: Path) -> None:
     out = tmp_path / "x.md"
     with pytest.raises(NotAuthentic, match="expired"):
-        render.run(argparse.Namespace(report=str(certified.path), html=None, md=str(out), trust=None,
+        cli_verify._cmd_render(argparse.Namespace(report=str(certified.path), html=None, md=str(out), trust=None,
                                       profile=None, at="2027-06-01T00:00:00Z"))
     assert not out.exists()
 
@@ -270,9 +272,9 @@ def test_usage_errors(certified: rf.SignedReport, tmp_path: Path) -> None:
 
 
 def test_time_parsing() -> None:
-    t = render.parse_at("2026-11-21T05:00:00Z")
+    t = parse_at("2026-11-21T05:00:00Z")
     assert t is not None and format_time(t) == "2026-11-21T05:00:00Z"
-    assert render.parse_at(None) is None
+    assert parse_at(None) is None
 
 
 def test_characterization_is_shown_and_escaped(tmp_path: Path) -> None:
