@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from teecert.attestation.abi import dcap as dcap_abi
 from teecert.attestation.verify import dcap
 from teecert.attestation.verify.x509chain import load_certificates
 from teecert.errors import MalformedInput, NotAuthentic, UsageError
@@ -78,7 +79,7 @@ def test_tdx_v4_with_collateral_is_up_to_date() -> None:
     assert len(v.report_data) == 64 and v.report_data.hex().startswith("9a9d48e7")
     assert v.report_data.hex().endswith("523f20")
     assert v.claims["header.tee_type"] == 0x81
-    assert v.claims["header.qe_vendor_id"] == dcap.INTEL_QE_VENDOR_ID
+    assert v.claims["header.qe_vendor_id"] == dcap_abi.INTEL_QE_VENDOR_ID
     assert v.claims["td_attributes"] == "0000001000000000"
     assert v.claims["pck.fmspc"] == "b0c06f000000"
     assert v.claims["pck.pcesvn"] == 11
@@ -127,7 +128,7 @@ def test_tdx_v5_signature_and_chain_without_collateral() -> None:
 
 def test_tdx_v5_signed_data_covers_the_body_descriptor() -> None:
     quote = _read(TDX_V5)
-    q = dcap.parse_quote(quote, "v5")
+    q = dcap_abi.parse_quote(quote, "v5")
     assert q.signed == quote[: 48 + 2 + 4 + 648]
     assert struct.unpack_from("<HI", quote, 48) == (3, 648)
     # A descriptor that still parses (type 3 -> 2 would change the size) cannot be altered
@@ -179,7 +180,7 @@ def test_sgx_debug_enclave_verifies_without_collateral() -> None:
 def test_flipped_bit_in_signed_body(name: str) -> None:
     quote = _read(name)
     at = TDX_V5_AT if name == TDX_V5 else IN_WINDOW
-    body_start = len(dcap.parse_quote(quote, "x").signed) - 64  # inside REPORTDATA
+    body_start = len(dcap_abi.parse_quote(quote, "x").signed) - 64  # inside REPORTDATA
     with pytest.raises(NotAuthentic, match=r"^sample\.dat: quote signature"):
         _verify(_flip(quote, body_start + 3, 5), None, at=at)
 
@@ -194,14 +195,14 @@ def test_flipped_bit_in_quote_signature() -> None:
 @pytest.mark.parametrize("name", [TDX_V4, SGX_V3])
 def test_flipped_bit_in_qe_report(name: str) -> None:
     quote = _read(name)
-    off = quote.index(dcap.parse_quote(quote, "x").qe_report_raw)
+    off = quote.index(dcap_abi.parse_quote(quote, "x").qe_report_raw)
     with pytest.raises(NotAuthentic, match="QE report signature"):
         _verify(_flip(quote, off + 70), None)
 
 
 def test_flipped_bit_in_qe_auth_data_breaks_the_binding() -> None:
     quote = _read(TDX_V4)
-    q = dcap.parse_quote(quote, "x")
+    q = dcap_abi.parse_quote(quote, "x")
     assert q.qe_auth
     off = quote.index(q.qe_report_sig) + 64 + 2  # after the 2-byte QE auth data size
     with pytest.raises(NotAuthentic, match="does not bind the attestation key"):
@@ -210,7 +211,7 @@ def test_flipped_bit_in_qe_auth_data_breaks_the_binding() -> None:
 
 def _with_tampered_pck(quote: bytes) -> bytes:
     """The quote with one letter changed inside the PCK certificate's signed subject."""
-    q = dcap.parse_quote(quote, "x")
+    q = dcap_abi.parse_quote(quote, "x")
     pems = re.findall(rb"-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----", q.pck_chain_pem)
     pck_pem = pems[0]
     body = b"".join(pck_pem.split(b"\n")[1:-1])
@@ -234,7 +235,7 @@ def test_flipped_bit_in_pck_certificate(name: str) -> None:
 
 def test_flipped_bit_in_pck_pem_text_is_refused() -> None:
     quote = _read(SGX_DEBUG)
-    q = dcap.parse_quote(quote, "x")
+    q = dcap_abi.parse_quote(quote, "x")
     off = quote.index(q.pck_chain_pem) + 200
     with pytest.raises((NotAuthentic, MalformedInput)):
         _verify(_flip(quote, off, 1), None)
@@ -253,7 +254,7 @@ def test_trailing_bytes_after_signature_data_are_ignored(extra: bytes) -> None:
 @pytest.mark.parametrize("name", [TDX_V4, TDX_V5, SGX_V3])
 def test_truncated_quote_is_malformed(name: str) -> None:
     quote = _read(name)
-    used = dcap.parse_quote(quote, "x").used
+    used = dcap_abi.parse_quote(quote, "x").used
     for cut in (0, 1, 10, 47, 48, 100, 631, 700, 1200, used - 1):
         with pytest.raises(MalformedInput, match=r"^sample\.dat: truncated") as exc:
             _verify(quote[:cut], None)
@@ -267,7 +268,7 @@ def test_bit_flips_anywhere_give_only_teecert_errors(name: str) -> None:
     chain); no other exception escapes."""
     quote = _read(name)
     at = TDX_V5_AT if name == TDX_V5 else IN_WINDOW
-    used = dcap.parse_quote(quote, "x").used
+    used = dcap_abi.parse_quote(quote, "x").used
     refused = 0
     for off in range(0, used, 5):
         try:

@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from teecert.attestation import binding, evidence, run_evidence
+from teecert.attestation.abi import snp as snp_abi
 from teecert.attestation.testing import sim
 from teecert.attestation.validate import policy
 from teecert.errors import MalformedInput, NotAuthentic
@@ -68,7 +69,7 @@ def test_binding_changes_with_every_input() -> None:
 
 
 def test_snp_container_certificate_table() -> None:
-    report = b"R" * evidence.SNP_REPORT_LEN
+    report = b"R" * snp_abi.REPORT_SIZE
     vcek, ask = b"vcek-der", b"ask-der!!"
     guid_vcek = uuid.UUID("63da758d-e664-4564-adc5-f4b93be8accd").bytes_le
     guid_ask = uuid.UUID("4ab7b379-bbac-4fe4-a02f-05aef327c782").bytes_le

@@ -12,6 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from teecert.attestation.abi import snp as snp_abi
 from teecert.attestation.model import Verified
 from teecert.attestation.validate import policy
 from teecert.attestation.verify import roots, snp, x509chain
@@ -278,16 +279,16 @@ def test_parse_v5_fields_and_turin_tcb_layout() -> None:
     raw[0:4] = (5).to_bytes(4, "little")
     raw[0x1F8:0x200] = (0x1234).to_bytes(8, "little")
     raw[0x200:0x208] = (0x5678).to_bytes(8, "little")
-    r = snp.parse_report(bytes(raw), "v5")
+    r = snp_abi.parse_report(bytes(raw), "v5")
     assert r.version == 5 and r.launch_mit_vector == 0x1234 and r.current_mit_vector == 0x5678
     assert r.cpuid_fam_id == 0x19 and r.signing_key == 1 and r.vmpl == 1
-    assert snp.parse_report(_report(VCEK_REPORT), "v2").launch_mit_vector is None
+    assert snp_abi.parse_report(_report(VCEK_REPORT), "v2").launch_mit_vector is None
     tcb = int.from_bytes(bytes([1, 2, 3, 4, 0, 0, 0, 9]), "little")
-    assert snp.tcb_components(tcb, "Turin") == {"fmc": 1, "bootloader": 2, "tee": 3, "snp": 4, "microcode": 9}
-    assert snp.tcb_components(tcb, "Milan") == {"bootloader": 1, "tee": 2, "snp": 0, "microcode": 9}
-    assert snp.product_from_cpuid(0x19, 0x01) == "Milan"
-    assert snp.product_from_cpuid(0x19, 0x11) == "Genoa"
-    assert snp.product_from_cpuid(0x1A, 0x02) == "Turin"
+    assert snp_abi.tcb_components(tcb, "Turin") == {"fmc": 1, "bootloader": 2, "tee": 3, "snp": 4, "microcode": 9}
+    assert snp_abi.tcb_components(tcb, "Milan") == {"bootloader": 1, "tee": 2, "snp": 0, "microcode": 9}
+    assert snp_abi.product_from_cpuid(0x19, 0x01) == "Milan"
+    assert snp_abi.product_from_cpuid(0x19, 0x11) == "Genoa"
+    assert snp_abi.product_from_cpuid(0x1A, 0x02) == "Turin"
 
 
 def test_v5_version_change_is_not_authentic() -> None:

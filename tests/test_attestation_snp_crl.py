@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
 
 from teecert.attestation import evidence
+from teecert.attestation.abi import snp as snp_abi
 from teecert.attestation.model import Verified
 from teecert.attestation.validate import policy
 from teecert.attestation.verify import roots, snp, x509chain
@@ -89,9 +90,9 @@ def _ca(subject: str, key: rsa.RSAPrivateKey, issuer: x509.Name, signer: rsa.RSA
 
 
 def _report(vcek_key: ec.EllipticCurvePrivateKey) -> bytes:
-    rep = bytearray(snp.REPORT_SIZE)
+    rep = bytearray(snp_abi.REPORT_SIZE)
     struct.pack_into("<IIQ", rep, 0x000, 2, 1, 0x30000)  # VERSION 2, GUEST_SVN, POLICY (no debug)
-    struct.pack_into("<II", rep, 0x030, 0, snp.SIG_ALGO_ECDSA_P384_SHA384)  # VMPL 0, SIGNATURE_ALGO
+    struct.pack_into("<II", rep, 0x030, 0, snp_abi.SIG_ALGO_ECDSA_P384_SHA384)  # VMPL 0, SIGNATURE_ALGO
     struct.pack_into("<I", rep, 0x048, 0)  # SIGNING_KEY 0 = VCEK, MASK_CHIP_KEY 0
     rep[0x050:0x090] = b"\xab" * 64  # REPORT_DATA
     rep[0x090:0x0C0] = bytes(range(48))  # MEASUREMENT
@@ -99,7 +100,7 @@ def _report(vcek_key: ec.EllipticCurvePrivateKey) -> bytes:
     for off in (0x038, 0x180, 0x1E0, 0x1F0):  # CURRENT, REPORTED, COMMITTED, LAUNCH TCB
         rep[off:off + 8] = tcb
     rep[0x1A0:0x1E0] = CHIP_ID
-    r, s = decode_dss_signature(vcek_key.sign(bytes(rep[:snp.SIGNED_END]), ec.ECDSA(hashes.SHA384())))
+    r, s = decode_dss_signature(vcek_key.sign(bytes(rep[:snp_abi.SIGNED_END]), ec.ECDSA(hashes.SHA384())))
     rep[0x2A0:0x2E8] = r.to_bytes(72, "little")
     rep[0x2E8:0x330] = s.to_bytes(72, "little")
     return bytes(rep)

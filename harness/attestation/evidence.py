@@ -17,6 +17,9 @@ from typing import Any
 from cryptography import x509
 
 from ..errors import MalformedInput, UsageError
+from .abi import dcap as dcap_abi
+from .abi import nitro as nitro_abi
+from .abi import snp as snp_abi
 from .model import Verified
 from .testing import sim
 from .testing.sim import is_sim
@@ -24,8 +27,6 @@ from .validate.policy import validate
 from .verify import dcap, nitro, snp
 
 FORMATS = ("snp", "tdx", "sgx", "nitro", "sim")
-
-SNP_REPORT_LEN = 0x4A0  # 1184 bytes, every report version
 
 
 def _maybe_base64(data: bytes) -> bytes | None:
@@ -40,21 +41,21 @@ def _maybe_base64(data: bytes) -> bytes | None:
 
 def detect(data: bytes, where: str) -> str:
     """The evidence format by its own structure (never by file name)."""
-
     if is_sim(data):
         return "sim"
-    if len(data) >= 6 and data[0] in (0x84, 0xD2):  # COSE_Sign1, untagged or tag 18
+    if len(data) >= 6 and data[0] in nitro_abi.FIRST_BYTES:
         return "nitro"
-    if len(data) >= 48:
+    if len(data) >= dcap_abi.HEADER_LEN:
         version = int.from_bytes(data[0:2], "little")
         key_type = int.from_bytes(data[2:4], "little")
         tee = int.from_bytes(data[4:8], "little")
-        if version in (3, 4, 5) and key_type == 2 and tee in (0, 0x81):
-            return "tdx" if tee == 0x81 else "sgx"
-    if len(data) >= SNP_REPORT_LEN and int.from_bytes(data[0:4], "little") in (2, 3, 4, 5):
+        if (version in dcap_abi.QUOTE_VERSIONS and key_type == dcap_abi.ATT_KEY_TYPE_ECDSA_P256
+                and tee in (dcap_abi.TEE_TYPE_SGX, dcap_abi.TEE_TYPE_TDX)):
+            return "tdx" if tee == dcap_abi.TEE_TYPE_TDX else "sgx"
+    if len(data) >= snp_abi.REPORT_SIZE and int.from_bytes(data[0:4], "little") in snp_abi.SUPPORTED_VERSIONS:
         return "snp"
     decoded = _maybe_base64(data)
-    if decoded is not None and decoded[:1] in (b"\x84", b"\xd2"):
+    if decoded and decoded[0] in nitro_abi.FIRST_BYTES:
         return "nitro"
     raise MalformedInput(f"{where}: not a recognized evidence format (SEV-SNP report, DCAP quote, Nitro document); "
                          "pass --format")
@@ -89,25 +90,20 @@ def verify(
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt}: expected auto or one of {', '.join(FORMATS)}")
     if fmt == "nitro":
-
         return nitro.verify(data, roots=roots, at=at, where=where)
     if at is None:
         raise UsageError(f"{where}: {fmt} evidence carries no time of its own: pass --at (verification time)")
     if fmt == "sim":
-
         return sim.verify(data, at=at, where=where)
     if fmt == "snp":
-
         if not certs:
             raise UsageError(f"{where}: SEV-SNP evidence needs the VCEK or VLEK certificate: pass --cert")
         # SEV-SNP collateral is AMD's CRL (KDS vcek/v1/{product}/crl or vlek/v1/{product}/crl)
         return snp.verify(data, cert=certs[0], roots=roots, at=at, where=where, crl=collateral)
-
     return dcap.verify(data, collateral=collateral, roots=roots, at=at, where=where)
 
 
 def verify_and_validate(data: bytes, where: str, *, policy: Any, **kw: Any) -> Outcome:
-
     verified = verify(data, where, **kw)
     return Outcome(verified, validate(verified, policy))
 

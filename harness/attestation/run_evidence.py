@@ -11,47 +11,18 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import hashlib
-import struct
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .._internal.timefmt import parse_time
 from ..errors import MalformedInput, NotAuthentic, ProbeError, TeecertError, UnsupportedOp
 from . import binding, evidence
+from .abi import snp as snp_abi
+from .abi.snp import split_snp as split_snp  # re-exported: suites call run_evidence.split_snp
 from .testing import sim
 from .validate import policy
 
 RESULT_ID = "attestation::evidence"
-
-# SEV-SNP certificate table GUIDs (GHCB specification, extended guest request).
-_SNP_CERT_GUIDS = {
-    uuid.UUID("63da758d-e664-4564-adc5-f4b93be8accd"): "VCEK",
-    uuid.UUID("a8074bc2-a25a-483e-aae6-39c045a0b8a1"): "VLEK",
-    uuid.UUID("4ab7b379-bbac-4fe4-a02f-05aef327c782"): "ASK",
-    uuid.UUID("c0b406a4-a803-4952-9743-3fb6014cd0ae"): "ARK",
-}
-
-
-def split_snp(data: bytes, where: str) -> tuple[bytes, list[bytes]]:
-    """The reference probe's SNP container: the 1184-byte report, then the
-    certificate table of configfs-tsm's auxblob (GUID, offset, length entries ending
-    with a zero GUID; offsets from the table's start).  VCEK/VLEK first."""
-    report, table = data[: evidence.SNP_REPORT_LEN], data[evidence.SNP_REPORT_LEN :]
-    certs: list[tuple[int, bytes]] = []
-    off = 0
-    while table and off + 24 <= len(table):
-        guid = uuid.UUID(bytes_le=table[off : off + 16])
-        c_off, c_len = struct.unpack_from("<II", table, off + 16)
-        off += 24
-        if guid.int == 0:
-            break
-        if c_off + c_len > len(table):
-            raise MalformedInput(f"{where}: SNP certificate table entry {guid} runs past the table")
-        kind = _SNP_CERT_GUIDS.get(guid)
-        if kind:
-            certs.append((0 if kind in ("VCEK", "VLEK") else 1, table[c_off : c_off + c_len]))
-    return report, [c for _, c in sorted(certs, key=lambda x: x[0])]
 
 
 def _b64(b: bytes | None) -> str | None:
@@ -122,7 +93,7 @@ def from_evidence(*, profile_data: Mapping[str, Any], report_data: bytes, data: 
     if fmt == "auto":
         fmt = evidence.detect(data, "evidence")
     cert_list = list(certs)
-    if fmt == "snp" and len(data) > evidence.SNP_REPORT_LEN and not cert_list:
+    if fmt == "snp" and len(data) > snp_abi.REPORT_SIZE and not cert_list:
         data, cert_list = split_snp(data, "evidence")
     att: dict[str, Any] = {"binding": binding.BINDING, "report_data": report_data.hex(), "source": "file",
                            "format": fmt, "evidence": _b64(data), "certs": [_b64(c) for c in cert_list],

@@ -1,1 +1,2 @@
-"""testing"""
+"""Test doubles for attestation: a simulated platform whose evidence exercises the real
+binding and verification paths, accepted only by development profiles."""

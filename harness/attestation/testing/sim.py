@@ -2,7 +2,7 @@
 
 When a run has no TEE to attest it (no configfs-tsm, no /dev/nsm), development
 profiles may accept *simulated* evidence: an SEV-SNP attestation report (the real
-1184-byte layout, parsed by ``snp.parse_report``) signed by a certificate chain
+1184-byte layout, written and read by ``abi.snp``) signed by a certificate chain
 made up on the spot.  It exercises the same binding and verification paths as
 real evidence, but proves nothing about hardware: its root is generated per run
 and pinned nowhere.  Only profiles whose ``attestation.formats`` list ``"sim"``
@@ -30,8 +30,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 from ...errors import MalformedInput, NotAuthentic
+from ..abi import snp
 from ..model import Verified
-from ..verify import snp
 from ..verify.x509chain import load_certificates, require_utc
 
 MAGIC = b"TEECERT-SIM-v1\x00\x00"
@@ -65,16 +65,10 @@ def make(report_data: bytes, *, measurement: bytes, now: _dt.datetime, days: int
             .not_valid_before(start).not_valid_after(end)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .sign(root_key, hashes.SHA384()))
-    rep = bytearray(snp.REPORT_SIZE)
-    struct.pack_into("<IIQ", rep, 0x000, 2, 0, POLICY_NO_DEBUG)  # VERSION, GUEST_SVN, POLICY
-    struct.pack_into("<II", rep, 0x030, 0, snp.SIG_ALGO_ECDSA_P384_SHA384)  # VMPL, SIGNATURE_ALGO
-    rep[0x050:0x090] = report_data
-    rep[0x090:0x0C0] = measurement[:48].ljust(48, b"\0")
-    sig = leaf_key.sign(bytes(rep[: snp.SIGNED_END]), ec.ECDSA(hashes.SHA384()))
-    r, s = decode_dss_signature(sig)
-    rep[0x2A0:0x2E8] = r.to_bytes(72, "little")
-    rep[0x2E8:0x330] = s.to_bytes(72, "little")
-    parts = [bytes(rep), leaf.public_bytes(Encoding.DER), root.public_bytes(Encoding.DER)]
+    unsigned = snp.encode_report(version=2, policy=POLICY_NO_DEBUG, vmpl=0, report_data=report_data,
+                                 measurement=measurement[:48].ljust(48, b"\0"))
+    r, s = decode_dss_signature(leaf_key.sign(unsigned[: snp.SIGNED_END], ec.ECDSA(hashes.SHA384())))
+    parts = [snp.with_signature(unsigned, r, s), leaf.public_bytes(Encoding.DER), root.public_bytes(Encoding.DER)]
     return MAGIC + b"".join(struct.pack("<I", len(p)) + p for p in parts)
 
 

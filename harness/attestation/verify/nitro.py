@@ -1,14 +1,7 @@
-"""AWS Nitro Enclaves attestation documents: parse and verify.
+"""AWS Nitro Enclaves attestation documents: authenticity.
 
-``parse_document(doc, where) -> Document``
-    ``doc`` is the raw CBOR (an untagged COSE_Sign1 array ``[protected, unprotected,
-    payload, signature]``; a CBOR tag 18 wrapper is tolerated) or its base64 text
-    (standard or URL-safe alphabet, whitespace ignored).  The protected header must
-    be ``{1: -35}`` (ES384) and the payload a map with ``module_id``, ``digest``
-    ("SHA384"), ``timestamp`` (ms since the epoch), ``pcrs`` (index → 48 bytes),
-    ``certificate`` (DER), ``cabundle`` (DER list, root first) and the optional
-    ``public_key``, ``user_data``, ``nonce`` (bytes or null).  ``MalformedInput`` names
-    the field.
+The COSE_Sign1 structure and its payload are decoded by ``abi.nitro``; policy is
+``validate.policy``.  Here: the signature, and the chain to the pinned AWS root.
 
 ``verify(doc, *, roots=None, at=None, where) -> Verified``
     Authenticity only (policy is ``policy.validate``): the ES384 signature (raw
@@ -28,21 +21,16 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as _dt
-import io
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-import cbor2
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from ...errors import MalformedInput, NotAuthentic
+from ..abi import nitro as _abi
 from ..model import Verified
 from . import roots as _roots
 from .x509chain import (
@@ -54,151 +42,7 @@ from .x509chain import (
     verify_chain,
 )
 
-MAX_DOCUMENT = 64 * 1024  # real documents are ~5 KiB; the NSM caps its output at 16 KiB
-ALG_ES384 = -35
-PCR_LEN = {"SHA384": 48}
-DEBUG_PCRS = (0, 1, 2, 8)
 G1_ROOT = "AWS Nitro Enclaves G1"
-_MAX_TIMESTAMP_MS = 253402300800000  # 10000-01-01T00:00:00Z
-_OPTIONAL_MAX = {"public_key": 1024, "user_data": 512, "nonce": 512}
-
-
-@dataclass(frozen=True)
-class Document:
-    """A parsed (not yet trusted) attestation document."""
-
-    protected: bytes
-    payload: bytes
-    signature: bytes
-    module_id: str
-    digest: str
-    timestamp_ms: int
-    pcrs: dict[int, bytes]
-    certificate: bytes
-    cabundle: list[bytes]
-    public_key: bytes | None
-    user_data: bytes | None
-    nonce: bytes | None
-
-    @property
-    def timestamp(self) -> _dt.datetime:
-        return _dt.datetime.fromtimestamp(self.timestamp_ms / 1000, tz=_dt.UTC)
-
-    def sig_structure(self) -> bytes:
-        return cbor2.dumps(["Signature1", self.protected, b"", self.payload])
-
-
-def _raw_bytes(doc: bytes, where: str) -> bytes:
-    if not isinstance(doc, bytes | bytearray | memoryview):
-        raise MalformedInput(f"{where}: a Nitro attestation document must be bytes")
-    b = bytes(doc)
-    if not b:
-        raise MalformedInput(f"{where}: empty Nitro attestation document")
-    if len(b) > MAX_DOCUMENT * 2:
-        raise MalformedInput(f"{where}: {len(b)} bytes, larger than any Nitro attestation document")
-    if b[0] in (0x84, 0xD2):  # CBOR array(4), or tag 18
-        return b
-    text = b"".join(b.split())
-    try:
-        altchars = b"-_" if (b"-" in text or b"_" in text) else None
-        text += b"=" * (-len(text) % 4)
-        out = base64.b64decode(text, altchars=altchars, validate=True)
-    except (binascii.Error, ValueError):
-        raise MalformedInput(f"{where}: neither CBOR (first byte {b[0]:#04x}, expected 0x84) nor base64") from None
-    if not out or out[0] not in (0x84, 0xD2):
-        raise MalformedInput(f"{where}: base64 content is not a COSE_Sign1 array (first byte "
-                             f"{out[0] if out else 'none'}, expected 0x84)")
-    return out
-
-
-def _cbor(data: bytes, what: str, where: str) -> Any:
-    fp = io.BytesIO(data)
-    try:
-        obj = cbor2.CBORDecoder(fp).decode()
-    except Exception as exc:  # untrusted input: cbor2's semantic tag decoders raise many kinds
-        msg = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        raise MalformedInput(f"{where}: {what} is not valid CBOR ({msg})") from None
-    if fp.tell() != len(data):
-        raise MalformedInput(f"{where}: {what} has {len(data) - fp.tell()} trailing bytes after the CBOR item "
-                             f"(offset {fp.tell()})")
-    return obj
-
-
-def _bytes_field(p: Mapping[Any, Any], key: str, where: str, *, optional: bool = False) -> bytes | None:
-    if key not in p:
-        if optional:
-            return None
-        raise MalformedInput(f"{where}: payload field {key!r} is missing")
-    v = p[key]
-    if v is None and optional:
-        return None
-    if not isinstance(v, bytes):
-        raise MalformedInput(f"{where}: payload field {key!r} must be a byte string, not {type(v).__name__}")
-    return v
-
-
-def parse_document(doc: bytes, where: str) -> Document:
-    """Decode the COSE_Sign1 structure and the payload (nothing is trusted yet)."""
-    raw = _raw_bytes(doc, where)
-    if len(raw) > MAX_DOCUMENT:
-        raise MalformedInput(f"{where}: {len(raw)} bytes, larger than any Nitro attestation document")
-    top = _cbor(raw, "COSE_Sign1", where)
-    if isinstance(top, cbor2.CBORTag):
-        if top.tag != 18:
-            raise MalformedInput(f"{where}: CBOR tag {top.tag}, expected an untagged COSE_Sign1 (or tag 18)")
-        top = top.value
-    if not isinstance(top, list | tuple) or len(top) != 4:
-        raise MalformedInput(f"{where}: COSE_Sign1 must be an array of 4 items")
-    protected, unprotected, payload, signature = top
-    types: tuple[tuple[str, Any, type], ...] = (
-        ("protected", protected, bytes), ("unprotected", unprotected, Mapping),
-        ("payload", payload, bytes), ("signature", signature, bytes),
-    )
-    for name, val, typ in types:
-        if not isinstance(val, typ):
-            raise MalformedInput(f"{where}: COSE_Sign1 {name} must be a {typ.__name__}, not {type(val).__name__}")
-    hdr = _cbor(protected, "COSE protected header", where)
-    if not isinstance(hdr, Mapping) or hdr.get(1) != ALG_ES384:
-        alg = hdr.get(1) if isinstance(hdr, Mapping) else None
-        raise MalformedInput(f"{where}: COSE protected header alg (label 1) = {alg!r}, expected -35 (ES384)")
-    if len(signature) != 96:
-        raise MalformedInput(f"{where}: COSE signature is {len(signature)} bytes, expected 96 (ES384 r||s)")
-    p = _cbor(payload, "payload", where)
-    if not isinstance(p, Mapping):
-        raise MalformedInput(f"{where}: payload must be a CBOR map")
-    module_id = p.get("module_id")
-    if not isinstance(module_id, str) or not module_id:
-        raise MalformedInput(f"{where}: payload field 'module_id' must be a non-empty text string")
-    digest = p.get("digest")
-    if digest not in PCR_LEN:
-        raise MalformedInput(f"{where}: payload field 'digest' = {digest!r}, expected 'SHA384'")
-    ts = p.get("timestamp")
-    if not isinstance(ts, int) or isinstance(ts, bool) or not 0 < ts < _MAX_TIMESTAMP_MS:
-        raise MalformedInput(f"{where}: payload field 'timestamp' must be a positive integer (ms since the epoch)")
-    pcrs_in = p.get("pcrs")
-    if not isinstance(pcrs_in, Mapping) or not 1 <= len(pcrs_in) <= 32:
-        raise MalformedInput(f"{where}: payload field 'pcrs' must be a map of 1 to 32 entries")
-    pcrs: dict[int, bytes] = {}
-    for k, v in pcrs_in.items():
-        if not isinstance(k, int) or isinstance(k, bool) or not 0 <= k < 32:
-            raise MalformedInput(f"{where}: payload pcrs key {k!r} is not an index 0..31")
-        if not isinstance(v, bytes) or len(v) != PCR_LEN[digest]:
-            raise MalformedInput(f"{where}: payload pcrs[{k}] must be {PCR_LEN[digest]} bytes")
-        pcrs[k] = v
-    certificate = _bytes_field(p, "certificate", where)
-    cab = p.get("cabundle")
-    if not isinstance(cab, list | tuple) or not 1 <= len(cab) <= 16 or not all(isinstance(c, bytes) for c in cab):
-        raise MalformedInput(f"{where}: payload field 'cabundle' must be a list of 1 to 16 DER certificates")
-    opt: dict[str, bytes | None] = {}
-    for key, limit in _OPTIONAL_MAX.items():
-        val = _bytes_field(p, key, where, optional=True)
-        if val is not None and len(val) > limit:
-            raise MalformedInput(f"{where}: payload field {key!r} is {len(val)} bytes, at most {limit}")
-        opt[key] = val
-    assert certificate is not None
-    return Document(protected=protected, payload=payload, signature=signature, module_id=module_id,
-                    digest=digest, timestamp_ms=ts, pcrs=pcrs, certificate=certificate, cabundle=list(cab),
-                    public_key=opt["public_key"], user_data=opt["user_data"], nonce=opt["nonce"])
 
 
 def _iso_ms(t: _dt.datetime) -> str:
@@ -208,7 +52,7 @@ def _iso_ms(t: _dt.datetime) -> str:
 def verify(doc: bytes, *, roots: list[x509.Certificate] | None = None, at: _dt.datetime | None = None,
            where: str) -> Verified:
     """Verify a Nitro attestation document at ``at`` (None: the document's timestamp)."""
-    d = parse_document(doc, where)
+    d = _abi.parse_document(doc, where)
     notes: list[str] = []
     if at is None:
         at = d.timestamp
@@ -241,8 +85,8 @@ def verify(doc: bytes, *, roots: list[x509.Certificate] | None = None, at: _dt.d
         notes.append(f"chain uses {len(path) - 1} of the {len(bundle)} cabundle certificates")
 
     measurements = {f"PCR{i}": v.hex() for i, v in sorted(d.pcrs.items())}
-    zero = bytes(PCR_LEN[d.digest])
-    debug = all(d.pcrs.get(i, zero) == zero for i in DEBUG_PCRS)
+    zero = bytes(_abi.PCR_LEN[d.digest])
+    debug = all(d.pcrs.get(i, zero) == zero for i in _abi.DEBUG_PCRS)
     if debug:
         notes.append("PCR0, PCR1, PCR2 and PCR8 are all zero: debug-mode enclave")
     report_data = d.user_data if d.user_data is not None else d.nonce if d.nonce is not None else b""

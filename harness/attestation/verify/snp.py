@@ -1,9 +1,8 @@
-"""AMD SEV-SNP attestation reports: parse (ABI spec, ATTESTATION_REPORT) and verify.
+"""AMD SEV-SNP attestation reports: authenticity.
 
-``parse_report(data, where) -> Report``
-    The 1184-byte (0x4A0) report, versions 2 to 5, read field by field at the offsets
-    of the SEV-SNP firmware ABI specification (all integers little-endian).
-    ``MalformedInput`` names the field and its offset.
+The report's layout, TCB layouts and the encoding of AMD's certificate extensions are
+``abi.snp``; policy is ``validate.policy``.  Here: signatures, the chain to a pinned
+ARK, what the certificate states against what the report states, and AMD's CRL.
 
 ``verify(report, *, cert, roots=None, at, where, crl=None) -> Verified``
     Authenticity only (policy is ``policy.validate``):
@@ -43,10 +42,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-import struct
 import warnings
-from dataclasses import dataclass
-from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -56,6 +52,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.x509.oid import SignatureAlgorithmOID
 
 from ...errors import MalformedInput, NotAuthentic
+from ..abi import snp as _abi
 from ..model import Verified
 from . import roots as _roots
 from .x509chain import (
@@ -64,170 +61,6 @@ from .x509chain import (
     subject,
     verify_chain,
 )
-
-REPORT_SIZE = 0x4A0
-SIGNED_END = 0x2A0
-SUPPORTED_VERSIONS = (2, 3, 4, 5)
-SIG_ALGO_ECDSA_P384_SHA384 = 1
-
-POLICY_DEBUG_BIT = 19
-
-_OID_PRODUCT = "1.3.6.1.4.1.3704.1.2"
-_OID_HWID = "1.3.6.1.4.1.3704.1.4"
-_OID_CSP_ID = "1.3.6.1.4.1.3704.1.5"
-_OID_TCB = {
-    "bootloader": "1.3.6.1.4.1.3704.1.3.1",
-    "tee": "1.3.6.1.4.1.3704.1.3.2",
-    "snp": "1.3.6.1.4.1.3704.1.3.3",
-    "microcode": "1.3.6.1.4.1.3704.1.3.8",
-    "fmc": "1.3.6.1.4.1.3704.1.3.9",
-}
-
-# TCB_VERSION byte positions per product (ABI spec "TCB_VERSION Structure").
-TCB_LAYOUT: dict[str, dict[str, int]] = {
-    "Milan": {"bootloader": 0, "tee": 1, "snp": 6, "microcode": 7},
-    "Genoa": {"bootloader": 0, "tee": 1, "snp": 6, "microcode": 7},
-    "Turin": {"fmc": 0, "bootloader": 1, "tee": 2, "snp": 3, "microcode": 7},
-}
-
-SIGNING_KEYS = {0: "VCEK", 1: "VLEK", 7: "none"}
-
-
-@dataclass(frozen=True)
-class Report:
-    """A parsed ATTESTATION_REPORT; byte fields are raw, ``raw`` is the whole report."""
-
-    raw: bytes
-    version: int
-    guest_svn: int
-    policy: int
-    family_id: bytes
-    image_id: bytes
-    vmpl: int
-    signature_algo: int
-    current_tcb: int
-    platform_info: int
-    author_key_en: bool
-    mask_chip_key: bool
-    signing_key: int
-    report_data: bytes
-    measurement: bytes
-    host_data: bytes
-    id_key_digest: bytes
-    author_key_digest: bytes
-    report_id: bytes
-    report_id_ma: bytes
-    reported_tcb: int
-    cpuid_fam_id: int | None
-    cpuid_mod_id: int | None
-    cpuid_step: int | None
-    chip_id: bytes
-    committed_tcb: int
-    current_version: tuple[int, int, int]  # major, minor, build
-    committed_version: tuple[int, int, int]
-    launch_tcb: int
-    launch_mit_vector: int | None
-    current_mit_vector: int | None
-    sig_r: int
-    sig_s: int
-
-    @property
-    def signed_part(self) -> bytes:
-        return self.raw[:SIGNED_END]
-
-    @property
-    def debug(self) -> bool:
-        return bool(self.policy >> POLICY_DEBUG_BIT & 1)
-
-
-def _u32(b: bytes, off: int) -> int:
-    v: int = struct.unpack_from("<I", b, off)[0]
-    return v
-
-
-def _u64(b: bytes, off: int) -> int:
-    v: int = struct.unpack_from("<Q", b, off)[0]
-    return v
-
-
-def parse_report(data: bytes, where: str) -> Report:
-    """Parse an ATTESTATION_REPORT (structure checks only; nothing is trusted yet)."""
-    if not isinstance(data, bytes | bytearray | memoryview):
-        raise MalformedInput(f"{where}: an SEV-SNP report must be bytes")
-    b = bytes(data)
-    if len(b) != REPORT_SIZE:
-        what = "truncated" if len(b) < REPORT_SIZE else "too long"
-        raise MalformedInput(f"{where}: SEV-SNP report {what}: {len(b)} bytes, expected {REPORT_SIZE} (0x4A0)")
-    version = _u32(b, 0x000)
-    if version not in SUPPORTED_VERSIONS:
-        raise MalformedInput(f"{where}: VERSION (offset 0x000) = {version}, expected one of "
-                             f"{', '.join(map(str, SUPPORTED_VERSIONS))}")
-    vmpl = _u32(b, 0x030)
-    if vmpl > 3:
-        raise MalformedInput(f"{where}: VMPL (offset 0x030) = {vmpl:#x}, expected 0..3")
-    sig_algo = _u32(b, 0x034)
-    if sig_algo != SIG_ALGO_ECDSA_P384_SHA384:
-        raise MalformedInput(f"{where}: SIGNATURE_ALGO (offset 0x034) = {sig_algo}, expected 1 (ECDSA P-384/SHA-384)")
-    if any(b[0x330:REPORT_SIZE]):
-        raise MalformedInput(f"{where}: SIGNATURE reserved bytes (offset 0x330-0x49F) must be zero")
-    flags = _u32(b, 0x048)
-    v3 = version >= 3
-    v5 = version >= 5
-    return Report(
-        raw=b,
-        version=version,
-        guest_svn=_u32(b, 0x004),
-        policy=_u64(b, 0x008),
-        family_id=b[0x010:0x020],
-        image_id=b[0x020:0x030],
-        vmpl=vmpl,
-        signature_algo=sig_algo,
-        current_tcb=_u64(b, 0x038),
-        platform_info=_u64(b, 0x040),
-        author_key_en=bool(flags & 1),
-        mask_chip_key=bool(flags >> 1 & 1),
-        signing_key=flags >> 2 & 0x7,
-        report_data=b[0x050:0x090],
-        measurement=b[0x090:0x0C0],
-        host_data=b[0x0C0:0x0E0],
-        id_key_digest=b[0x0E0:0x110],
-        author_key_digest=b[0x110:0x140],
-        report_id=b[0x140:0x160],
-        report_id_ma=b[0x160:0x180],
-        reported_tcb=_u64(b, 0x180),
-        cpuid_fam_id=b[0x188] if v3 else None,
-        cpuid_mod_id=b[0x189] if v3 else None,
-        cpuid_step=b[0x18A] if v3 else None,
-        chip_id=b[0x1A0:0x1E0],
-        committed_tcb=_u64(b, 0x1E0),
-        current_version=(b[0x1EA], b[0x1E9], b[0x1E8]),
-        committed_version=(b[0x1EE], b[0x1ED], b[0x1EC]),
-        launch_tcb=_u64(b, 0x1F0),
-        launch_mit_vector=_u64(b, 0x1F8) if v5 else None,
-        current_mit_vector=_u64(b, 0x200) if v5 else None,
-        sig_r=int.from_bytes(b[0x2A0:0x2E8], "little"),
-        sig_s=int.from_bytes(b[0x2E8:0x330], "little"),
-    )
-
-
-def tcb_components(raw: int, product: str) -> dict[str, int]:
-    """A TCB_VERSION value split into named components with ``product``'s layout."""
-    layout = TCB_LAYOUT.get(product)
-    if layout is None:
-        raise NotAuthentic(f"unknown SEV-SNP product {product!r}")
-    b = raw.to_bytes(8, "little")
-    return {name: b[pos] for name, pos in layout.items()}
-
-
-def product_from_cpuid(family: int, model: int) -> str | None:
-    """The product line of a v3+ report's CPUID family/model (None if unknown)."""
-    if family == 0x19 and model <= 0x0F:
-        return "Milan"
-    if family == 0x19 and (0x10 <= model <= 0x1F or 0xA0 <= model <= 0xAF):
-        return "Genoa"
-    if family == 0x1A and model <= 0x11:
-        return "Turin"
-    return None
 
 
 def _ext_bytes(cert: x509.Certificate, oid: str, where: str) -> bytes | None:
@@ -243,32 +76,15 @@ def _ext_bytes(cert: x509.Certificate, oid: str, where: str) -> bytes | None:
     return None
 
 
-def _der_integer(raw: bytes, what: str, where: str) -> int:
-    # AMD encodes the TCB extensions as a DER INTEGER (tag 0x02, short length).
-    if len(raw) < 3 or raw[0] != 0x02 or raw[1] != len(raw) - 2 or raw[1] > 8:
-        raise NotAuthentic(f"{where}: certificate extension {what} is not a small DER INTEGER")
-    return int.from_bytes(raw[2:], "big", signed=True)
-
-
-def _der_string(raw: bytes) -> str | None:
-    # IA5String (0x16) or UTF8String (0x0C) with a short length.
-    if len(raw) >= 2 and raw[0] in (0x16, 0x0C) and raw[1] == len(raw) - 2:
-        try:
-            return raw[2:].decode("ascii")
-        except UnicodeDecodeError:
-            return None
-    return None
-
-
 def _cert_product(cert: x509.Certificate, where: str) -> tuple[str, str]:
-    raw = _ext_bytes(cert, _OID_PRODUCT, where)
+    raw = _ext_bytes(cert, _abi.OID_PRODUCT, where)
     if raw is None:
-        raise NotAuthentic(f"{where}: certificate {subject(cert)} has no productName extension ({_OID_PRODUCT})")
-    name = _der_string(raw)
+        raise NotAuthentic(f"{where}: certificate {subject(cert)} has no productName extension ({_abi.OID_PRODUCT})")
+    name = _abi.der_string(raw)
     if name is None:
         raise NotAuthentic(f"{where}: certificate productName extension is not an IA5String")
     line = name.split("-", 1)[0]
-    if line not in TCB_LAYOUT:
+    if line not in _abi.TCB_LAYOUT:
         raise NotAuthentic(f"{where}: certificate product {name!r} is not a known SEV-SNP product")
     return line, name
 
@@ -276,63 +92,6 @@ def _cert_product(cert: x509.Certificate, where: str) -> tuple[str, str]:
 def _cn(cert: x509.Certificate) -> str:
     attrs = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
     return str(attrs[0].value) if attrs else ""
-
-
-def _hex(b: bytes) -> str:
-    return b.hex()
-
-
-def _claims(r: Report, product: str, product_name: str) -> dict[str, Any]:
-    layout_product = product
-    c: dict[str, Any] = {
-        "version": r.version,
-        "guest_svn": r.guest_svn,
-        "policy": r.policy,
-        "policy_abi_minor": r.policy & 0xFF,
-        "policy_abi_major": r.policy >> 8 & 0xFF,
-        "policy_smt": bool(r.policy >> 16 & 1),
-        "policy_migrate_ma": bool(r.policy >> 18 & 1),
-        "policy_debug": r.debug,
-        "policy_single_socket": bool(r.policy >> 20 & 1),
-        "family_id": _hex(r.family_id),
-        "image_id": _hex(r.image_id),
-        "vmpl": r.vmpl,
-        "signature_algo": r.signature_algo,
-        "current_tcb": tcb_components(r.current_tcb, layout_product),
-        "current_tcb_raw": f"{r.current_tcb:016x}",
-        "platform_info": r.platform_info,
-        "platform_info_smt_en": bool(r.platform_info & 1),
-        "platform_info_tsme_en": bool(r.platform_info >> 1 & 1),
-        "author_key_en": r.author_key_en,
-        "mask_chip_key": r.mask_chip_key,
-        "signing_key": SIGNING_KEYS.get(r.signing_key, str(r.signing_key)),
-        "report_data": _hex(r.report_data),
-        "measurement": _hex(r.measurement),
-        "host_data": _hex(r.host_data),
-        "id_key_digest": _hex(r.id_key_digest),
-        "author_key_digest": _hex(r.author_key_digest),
-        "report_id": _hex(r.report_id),
-        "report_id_ma": _hex(r.report_id_ma),
-        "reported_tcb": tcb_components(r.reported_tcb, layout_product),
-        "reported_tcb_raw": f"{r.reported_tcb:016x}",
-        "chip_id": _hex(r.chip_id),
-        "committed_tcb": tcb_components(r.committed_tcb, layout_product),
-        "committed_tcb_raw": f"{r.committed_tcb:016x}",
-        "current_version": "{}.{}.{}".format(*r.current_version),
-        "committed_version": "{}.{}.{}".format(*r.committed_version),
-        "launch_tcb": tcb_components(r.launch_tcb, layout_product),
-        "launch_tcb_raw": f"{r.launch_tcb:016x}",
-        "product": product,
-        "product_name": product_name,
-    }
-    if r.cpuid_fam_id is not None:
-        c["cpuid_fam_id"] = r.cpuid_fam_id
-        c["cpuid_mod_id"] = r.cpuid_mod_id
-        c["cpuid_step"] = r.cpuid_step
-    if r.launch_mit_vector is not None:
-        c["launch_mit_vector"] = r.launch_mit_vector
-        c["current_mit_vector"] = r.current_mit_vector
-    return c
 
 
 # ---- AMD certificate revocation lists (KDS vcek/v1/{product}/crl, vlek/v1/{product}/crl) ----
@@ -413,7 +172,7 @@ def verify(report: bytes, *, cert: bytes, roots: list[x509.Certificate] | None =
     """Verify an SEV-SNP report signed by the VCEK/VLEK ``cert`` at time ``at``,
     and, when ``crl`` is given, that AMD has not revoked the chain."""
     at = require_utc(at, where)
-    r = parse_report(report, where)
+    r = _abi.parse_report(report, where)
     revocations = None if crl is None else load_crl(crl, where)
     certs = load_certificates(cert, f"{where}: certificate")
     leaf, extra = certs[0], certs[1:]
@@ -425,9 +184,9 @@ def verify(report: bytes, *, cert: bytes, roots: list[x509.Certificate] | None =
     if r.signing_key not in (0, 1):
         raise NotAuthentic(f"{where}: report is not signed by a VCEK or VLEK "
                            f"(SIGNING_KEY={r.signing_key}, offset 0x048 bits 4:2)")
-    signer = SIGNING_KEYS[r.signing_key]
+    signer = _abi.SIGNING_KEYS[r.signing_key]
     cn = _cn(leaf)
-    has_csp = _ext_bytes(leaf, _OID_CSP_ID, where) is not None
+    has_csp = _ext_bytes(leaf, _abi.OID_CSP_ID, where) is not None
     leaf_kind = "VLEK" if cn == "SEV-VLEK" or has_csp else "VCEK" if cn == "SEV-VCEK" else None
     if leaf_kind is None:
         raise NotAuthentic(f"{where}: certificate {subject(leaf)} is neither a VCEK (CN=SEV-VCEK) nor a VLEK (CN=SEV-VLEK)")
@@ -473,7 +232,7 @@ def verify(report: bytes, *, cert: bytes, roots: list[x509.Certificate] | None =
         if r.cpuid_fam_id == 0 and r.cpuid_mod_id == 0:
             notes.append("report v3+ carries no CPUID identification (all zero)")
         else:
-            cpu_product = product_from_cpuid(r.cpuid_fam_id, r.cpuid_mod_id)
+            cpu_product = _abi.product_from_cpuid(r.cpuid_fam_id, r.cpuid_mod_id)
             if cpu_product is None:
                 notes.append(f"CPUID family {r.cpuid_fam_id:#x} model {r.cpuid_mod_id:#x} is not a known product")
             elif cpu_product != product:
@@ -481,23 +240,24 @@ def verify(report: bytes, *, cert: bytes, roots: list[x509.Certificate] | None =
                                    f"is {cpu_product} but the {signer} is for {product_name}")
 
     # 5. REPORTED_TCB equals the certificate's TCB.
-    tcb = tcb_components(r.reported_tcb, product)
+    tcb = _abi.tcb_components(r.reported_tcb, product)
     for comp in tcb:
-        raw = _ext_bytes(leaf, _OID_TCB[comp], where)
+        raw = _ext_bytes(leaf, _abi.OID_TCB[comp], where)
         if raw is None:
-            raise NotAuthentic(f"{where}: {signer} certificate has no {comp} TCB extension ({_OID_TCB[comp]})")
-        cert_val = _der_integer(raw, _OID_TCB[comp], where)
+            raise NotAuthentic(f"{where}: {signer} certificate has no {comp} TCB extension ({_abi.OID_TCB[comp]})")
+        cert_val = _abi.der_integer(raw)
+        if cert_val is None:
+            raise NotAuthentic(f"{where}: certificate extension {_abi.OID_TCB[comp]} is not a small DER INTEGER")
         if cert_val != tcb[comp]:
             raise NotAuthentic(f"{where}: REPORTED_TCB {comp} (offset 0x180) = {tcb[comp]} but the {signer} "
                                f"certificate says {cert_val}: certificate is for another TCB")
 
     # 6. Hardware id (VCEK only).
-    hwid = _ext_bytes(leaf, _OID_HWID, where)
+    hwid = _ext_bytes(leaf, _abi.OID_HWID, where)
     if signer == "VCEK":
         if hwid is None:
-            raise NotAuthentic(f"{where}: VCEK certificate has no hwID extension ({_OID_HWID})")
-        if len(hwid) == 66 and hwid[:2] == b"\x04\x40":  # tolerate an OCTET STRING wrapper
-            hwid = hwid[2:]
+            raise NotAuthentic(f"{where}: VCEK certificate has no hwID extension ({_abi.OID_HWID})")
+        hwid = _abi.hwid_bytes(hwid)
         want = r.chip_id[:8] if product == "Turin" and len(hwid) == 8 else r.chip_id
         if not any(r.chip_id):
             notes.append("CHIP_ID is masked (all zero): VCEK hwID not compared; the signature still binds the chip")
@@ -505,18 +265,18 @@ def verify(report: bytes, *, cert: bytes, roots: list[x509.Certificate] | None =
             raise NotAuthentic(f"{where}: CHIP_ID (offset 0x1A0) does not match the VCEK hwID extension: "
                                "certificate is for another chip")
     else:
-        csp = _ext_bytes(leaf, _OID_CSP_ID, where)
+        csp = _ext_bytes(leaf, _abi.OID_CSP_ID, where)
         if csp is not None:
-            notes.append(f"VLEK issued to CSP {_der_string(csp) or csp.hex()}")
+            notes.append(f"VLEK issued to CSP {_abi.der_string(csp) or csp.hex()}")
 
-    claims = _claims(r, product, product_name)
+    claims = _abi.claims(r, product, product_name)
     measurements = {
-        "MEASUREMENT": _hex(r.measurement),
-        "HOST_DATA": _hex(r.host_data),
-        "ID_KEY_DIGEST": _hex(r.id_key_digest),
-        "AUTHOR_KEY_DIGEST": _hex(r.author_key_digest),
-        "FAMILY_ID": _hex(r.family_id),
-        "IMAGE_ID": _hex(r.image_id),
+        "MEASUREMENT": r.measurement.hex(),
+        "HOST_DATA": r.host_data.hex(),
+        "ID_KEY_DIGEST": r.id_key_digest.hex(),
+        "AUTHOR_KEY_DIGEST": r.author_key_digest.hex(),
+        "FAMILY_ID": r.family_id.hex(),
+        "IMAGE_ID": r.image_id.hex(),
     }
     # 7. Revocation (AMD CRL signed by the ARK).
     if revocations is None:
