@@ -187,15 +187,16 @@ def verify_decision_file(a: argparse.Namespace, data: bytes, path: Path, parse_t
     at = parse_time(a.at) if a.at else None
     out = decision.verify(data, str(path), governance.load_governance(a.governance), at)
     pred = out.statement["predicate"]
+    code = 0 if out.passed else 1
     if a.json:
-        print(json.dumps(out.to_json(), indent=2))
+        print(json.dumps({**out.to_json(), "exit_code": code}, indent=2))
     else:
         levels = " ".join(pred["verifiedLevels"]) or "no level"
         print(f"{path}: decision {out.result} ({levels}) for {pred['resourceUri']}, signed by "
               f"{out.governance.describe(out.signers)}; valid until {pred['validity']['not_after']}")
         for c in pred["caveats"]:
             print(f"  caveat: {c}")
-    return out.exit_code
+    return code
 
 
 # -- registration -------------------------------------------------------------------------

@@ -16,26 +16,20 @@ accepted are compared; one that is not authentic stops the comparison (exit 2).
 
 from __future__ import annotations
 
-import argparse
 import datetime as _dt
-import json
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from .._internal.atomic import write_atomic
 from .._internal.timefmt import format_time
+from .._internal.version import __version__
 from ..errors import UsageError
 from .render import (
     SHORT,
-    add_verify_options,
     environment,
     flatten,
-    load_outcome,
-    verify_inputs,
 )
 from .verifier import VerifyOutcome
 
@@ -103,7 +97,7 @@ class Drift:
 
 @dataclass
 class Comparison:
-    """What comparing reports found; ``exit_code`` 0 when they agree, 1 when they diverge."""
+    """What comparing reports found: agreement classes, missing results and drift."""
 
     platforms: list[Platform]
     results: list[ResultComparison]  # every consensus result, sorted by id
@@ -122,10 +116,6 @@ class Comparison:
     @property
     def agree(self) -> bool:
         return not any(r.diverges for r in self.results)
-
-    @property
-    def exit_code(self) -> int:
-        return 0 if self.agree else 1
 
     def class_of(self) -> dict[int, str]:
         """Report index → class name (A, B, ...)."""
@@ -330,7 +320,6 @@ def comparison_to_json(cmp: Comparison) -> dict[str, Any]:
 
     return {
         "agree": cmp.agree,
-        "exit_code": cmp.exit_code,
         "reports": [{
             "report": p.report,
             "label": p.label,
@@ -441,39 +430,3 @@ def render_compare_html(cmp: Comparison, at: _dt.datetime | None = None, *, list
         teecert_version=__version__,
         limit=list_limit,
     )
-
-
-# -- command line --------------------------------------------------------------------------
-
-
-def run(a: argparse.Namespace) -> int:
-    """``teecert compare``: verify every report, compare, print; 0 agree, 1 diverge."""
-    trusted, prof, at = verify_inputs(a)
-    outcomes = [load_outcome(path, trusted=trusted, profile=prof, at=at) for path in a.reports]
-    cmp = compare(outcomes)
-    if a.html:
-        write_atomic(Path(a.html), render_compare_html(cmp, at).encode("utf-8"), 0o644)
-    if a.json:
-        print(json.dumps(comparison_to_json(cmp), indent=2, sort_keys=True))
-    else:
-        for line in comparison_lines(cmp):
-            print(line)
-        if a.html:
-            print(f"wrote {a.html}")
-    return cmp.exit_code
-
-
-def add_parser(subparsers: Any) -> None:
-    """Register ``teecert compare`` on the CLI's subparsers."""
-    p = subparsers.add_parser(
-        "compare", help="verify reports and show which platforms agree on every consensus result",
-        description="Verify every REPORT (as `teecert verify` does), then compare the output roots of "
-                    "their consensus results. Exit 0 when all agree, 1 when any diverge, "
-                    "2 when a report is not authentic or malformed.",
-    )
-    p.add_argument("reports", nargs="+", metavar="REPORT")
-    p.add_argument("--html", metavar="FILE", help="write a self-contained HTML page")
-    p.add_argument("--json", action="store_true", help="machine-readable result")
-    add_verify_options(p)
-    p.set_defaults(func=run)
-

@@ -23,9 +23,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from .. import __version__
 from .._internal import canonical
 from .._internal.timefmt import format_time, parse_time
+from .._internal.version import __version__
 from ..errors import MalformedInput, NotAuthentic, UsageError
 from ..governance import trust as governance
 from ..governance.trust import (
@@ -180,8 +180,8 @@ class DecisionOutcome:
         return str(self.statement["predicate"]["verificationResult"])
 
     @property
-    def exit_code(self) -> int:
-        return 0 if self.result == PASSED else 1
+    def passed(self) -> bool:
+        return self.result == PASSED
 
     def to_json(self) -> dict[str, Any]:
         pred = self.statement["predicate"]
@@ -196,7 +196,6 @@ class DecisionOutcome:
             "signers": self.signers,
             "threshold": self.governance.threshold,
             "caveats": pred["caveats"],
-            "exit_code": self.exit_code,
         }
 
 

@@ -14,12 +14,10 @@ a hostile string in a report cannot run or fetch anything.
 
 from __future__ import annotations
 
-import argparse
 import datetime as _dt
 import functools
 import re
 import shlex
-import sys
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -27,61 +25,15 @@ from typing import Any
 
 import jinja2
 
-from .. import __version__
 from .. import profile as profiles
 from .._internal import canonical
-from .._internal.atomic import write_atomic
 from .._internal.timefmt import format_time, parse_time
-from ..errors import UsageError
-from ..profile import Profile
-from ..report import keys
-from .verifier import VerifyOutcome, verify_report
+from .._internal.version import __version__
+from .verifier import VerifyOutcome
 
 #: How many characters of a digest the views show where space is short.
 SHORT = 12
 _FAILING = ("failed", "error")
-
-
-# -- loading and verifying (shared with ``compare``) ----------------------------------
-
-
-def parse_at(text: str | None) -> _dt.datetime | None:
-    """``--at``: RFC 3339 (``2026-11-21T05:00:00Z``) or a date, always UTC-aware."""
-    if text is None:
-        return None
-    try:
-        t = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"--at: {text!r} is not an RFC 3339 time such as 2026-11-21T05:00:00Z") from None
-    return t if t.tzinfo else t.replace(tzinfo=_dt.UTC)
-
-
-def load_outcome(path: str | Path, *, trusted: Mapping[str, Any] | None, profile: Profile | None,
-                 at: _dt.datetime | None) -> VerifyOutcome:
-    """Read the report at ``path`` and verify it; ``UsageError`` if it cannot be read,
-    ``MalformedInput`` or ``NotAuthentic`` (naming ``path``) if it is refused."""
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as e:
-        raise UsageError(f"{p}: cannot read ({e.strerror})") from None
-    return verify_report(data, str(p), trusted=trusted, profile=profile, at=at)
-
-
-def add_verify_options(p: argparse.ArgumentParser, *, profile: bool = True) -> None:
-    """The options every command that verifies reports takes, as ``teecert verify`` spells them."""
-    p.add_argument("--trust", metavar="KEYS", help="PEM public key file or folder of trusted signers")
-    if profile:
-        p.add_argument("--profile", metavar="NAME|FILE", help="the profile the report must have been made under")
-    p.add_argument("--at", metavar="TIME", help="verification time, RFC 3339 (default: now)")
-
-
-def verify_inputs(a: argparse.Namespace) -> tuple[dict[str, Any] | None, Profile | None, _dt.datetime]:
-    """Trusted keys, pinned profile and verification time from ``add_verify_options`` options."""
-    trusted = dict(keys.load_trusted(Path(a.trust))) if a.trust else None
-    prof = profiles.load_profile(a.profile) if getattr(a, "profile", None) else None
-    at = parse_at(a.at) or _dt.datetime.now(_dt.UTC).replace(microsecond=0)
-    return trusted, prof, at
 
 
 # -- the view model ---------------------------------------------------------------------
@@ -264,50 +216,3 @@ def render_markdown(outcome: VerifyOutcome, at: _dt.datetime | None = None) -> s
 
 
 # -- command line ---------------------------------------------------------------------------
-
-
-def _verdict_line(outcome: VerifyOutcome) -> str:
-    if outcome.verdict["result"] == "CERTIFIED":
-        return f"{outcome.where}: CERTIFIED"
-    first = outcome.verdict["reasons"][0] if outcome.verdict["reasons"] else {}
-    return f"{outcome.where}: NOT_CERTIFIED: {first.get('code', '')} {first.get('test') or first.get('suite') or ''}".rstrip()
-
-
-def run(a: argparse.Namespace) -> int:
-    """``teecert render``: verify, then write the views; exit code of the verdict."""
-    trusted, prof, at = verify_inputs(a)
-    if a.html and a.md and Path(a.html).resolve() == Path(a.md).resolve():
-        raise UsageError(f"--html and --md both name {a.html}; give two files")
-    outcome = load_outcome(a.report, trusted=trusted, profile=prof, at=at)
-    code = 0 if outcome.verdict["result"] == "CERTIFIED" else 1
-    # Render both before writing either, so a failure leaves no half set of views.
-    pages: list[tuple[Path, str]] = []
-    if a.html:
-        pages.append((Path(a.html), render_html(outcome, at)))
-    if a.md:
-        pages.append((Path(a.md), render_markdown(outcome, at)))
-    if not pages:
-        print(_verdict_line(outcome), file=sys.stderr)
-        sys.stdout.write(render_markdown(outcome, at))
-        return code
-    print(_verdict_line(outcome))
-    for path, text in pages:
-        write_atomic(path, text.encode("utf-8"), 0o644)
-        print(f"wrote {path}")
-    return code
-
-
-def add_parser(subparsers: Any) -> None:
-    """Register ``teecert render`` on the CLI's subparsers."""
-    p = subparsers.add_parser(
-        "render", help="verify a report, then render it as HTML and/or Markdown",
-        description="Verify REPORT (as `teecert verify` does) and render it for reviewers. "
-                    "Without --html or --md, Markdown goes to standard output. "
-                    "Exit 0 CERTIFIED, 1 NOT_CERTIFIED, 2 not authentic or malformed (nothing written).",
-    )
-    p.add_argument("report", metavar="REPORT")
-    p.add_argument("--html", metavar="FILE", help="write a self-contained HTML page")
-    p.add_argument("--md", metavar="FILE", help="write Markdown")
-    add_verify_options(p)
-    p.set_defaults(func=run)
-

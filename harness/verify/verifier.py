@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -25,7 +26,7 @@ from .. import profile as profiles
 from .._internal import canonical, dsse
 from .._internal.timefmt import format_time, parse_time
 from ..attestation.run_evidence import check_report
-from ..errors import MalformedInput, NotAuthentic, TeecertError
+from ..errors import MalformedInput, NotAuthentic, TeecertError, UsageError
 from ..governance import trust as governance
 from ..profile import Profile
 from ..report import keys, verdict
@@ -230,5 +231,16 @@ def error_to_json(error: TeecertError, where: str) -> dict[str, Any]:
         "authentic": False,
         "error": type(error).__name__,
         "message": str(error),
-        "exit_code": error.exit_code,
     }
+
+
+def verify_report_file(path: str | Path, *, trusted: Mapping[str, Any] | None, profile: Profile | None,
+                       at: _dt.datetime | None) -> VerifyOutcome:
+    """Read the report at ``path`` and verify it; ``UsageError`` if it cannot be read,
+    ``MalformedInput`` or ``NotAuthentic`` (naming ``path``) if it is refused."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise UsageError(f"{p}: cannot read ({e.strerror})") from None
+    return verify_report(data, str(p), trusted=trusted, profile=profile, at=at)
