@@ -9,6 +9,7 @@ error, never a hang.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -18,7 +19,8 @@ import struct
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -283,6 +285,119 @@ def test_probe_build_host(tmp_path: Path) -> None:
     assert "wire protocol 1" in v.stdout
 
 
+# ------------------------------------------------ the host under sanitizers
+#
+# The malformed-frame tests below run against the host as installed and against the
+# same sources built with AddressSanitizer and UndefinedBehaviorSanitizer (the
+# probe it dlopen()s stays unsanitized): a parser that reads past a frame, or
+# overflows while sizing a reply, fails them even when its answer looks right.
+
+#: added to the flags of ``build_host`` for the sanitized host
+SANITIZE = ("-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+            "-fno-omit-frame-pointer", "-g")
+#: exit status of a sanitized host that reported a bug (the host's own are 0 to 3)
+SANITIZER_EXIT = 86
+#: what a sanitizer report contains; the host's stderr must never contain one
+SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "SUMMARY: UndefinedBehaviorSanitizer")
+
+
+@dataclass(frozen=True)
+class FuzzHost:
+    """A probe host to feed malformed frames: its path and the environment to run it in
+    (None: this process's)."""
+
+    path: str
+    env: Mapping[str, str] | None = None
+
+
+def _sanitizer_env(detect_leaks: bool) -> dict[str, str]:
+    # Any report ends the host at once with SANITIZER_EXIT and the report on stderr.
+    common = f"halt_on_error=1:abort_on_error=0:exitcode={SANITIZER_EXIT}"
+    return {**os.environ,
+            "ASAN_OPTIONS": f"{common}:detect_leaks={int(detect_leaks)}",
+            "UBSAN_OPTIONS": f"{common}:print_stacktrace=1"}
+
+
+def _first_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    errors = [ln for ln in lines if "error" in ln.lower() or "cannot find" in ln]
+    return (errors or lines or ["no output"])[0]
+
+
+def _build_sanitized_host(compiler: list[str], work: Path) -> dict[str, Any]:
+    """Build ``work/teecert-probe-host-asan``; ``{"skip": reason}`` where this toolchain
+    cannot, else ``{"detect_leaks": bool}``."""
+    (work / "tiny.c").write_text("int main(void) { return 0; }\n")
+    tiny = subprocess.run([*compiler, *SANITIZE, str(work / "tiny.c"), "-o", str(work / "tiny")],
+                          capture_output=True, text=True, timeout=120, check=False)
+    if tiny.returncode != 0:
+        missing = [lib for lib, mark in (("libasan", "asan"), ("libubsan", "ubsan"))
+                   if mark in tiny.stderr.lower()] or ["the ASan/UBSan runtime"]
+        return {"skip": f"sanitized host: {compiler[0]} cannot link {' and '.join(missing)} "
+                        f"({_first_line(tiny.stderr)})"}
+    # LeakSanitizer needs ptrace-like powers some sandboxes deny: check it can run.
+    detect_leaks = True
+    for _ in range(2):
+        run = subprocess.run([str(work / "tiny")], env=_sanitizer_env(detect_leaks),
+                             capture_output=True, text=True, timeout=60, check=False)
+        if run.returncode == 0 or not detect_leaks or "LeakSanitizer" not in run.stderr:
+            break
+        detect_leaks = False
+    if run.returncode != 0:
+        return {"skip": f"sanitized host: a sanitized program cannot run here ({_first_line(run.stderr)})"}
+    nd = probe_build.native_dir()
+    out = work / "teecert-probe-host-asan"
+    cmd = [*compiler, *probe_build.HOST_CFLAGS, *SANITIZE, "-I", str(nd), "-I", str(nd / "probe"),
+           *(str(s) for s in probe_build.host_sources()), "-o", str(out), *probe_build.HOST_LDLIBS]
+    built = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    assert built.returncode == 0, shlex.join(cmd) + "\n" + built.stderr
+    return {"detect_leaks": detect_leaks}
+
+
+@pytest.fixture(scope="session")
+def sanitized_host(tmp_path_factory: pytest.TempPathFactory) -> FuzzHost:
+    """native/host/probe_host.c built as ``build_host`` builds it, plus SANITIZE; skips
+    (naming what is missing) where the toolchain has no ASan/UBSan runtime.  Built once
+    per run: pytest-xdist workers share it through their common temporary folder."""
+    compiler = probe_build.find_compiler()
+    key = hashlib.sha256("\0".join([probe_build.host_build_key(), *compiler, *SANITIZE])
+                         .encode()).hexdigest()[:16]
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    work = root / f"sanitized-host-{key}"
+    work.mkdir(exist_ok=True)
+    with open(work / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = work / "result.json"
+        if not done.is_file():
+            done.write_text(json.dumps(_build_sanitized_host(compiler, work)))
+        result = json.loads(done.read_text())
+    if "skip" in result:
+        pytest.skip(result["skip"])
+    out = work / "teecert-probe-host-asan"
+    env = _sanitizer_env(result["detect_leaks"])
+    version = subprocess.run([str(out), "--version"], env=env, capture_output=True, text=True,
+                             timeout=60, check=False)
+    assert version.returncode == 0 and "wire protocol 1" in version.stdout, version.stderr
+    return FuzzHost(str(out), env)
+
+
+@pytest.fixture(params=["plain", "asan+ubsan"])
+def fuzz_host(request: pytest.FixtureRequest, host: str) -> FuzzHost:
+    """The installed host, then the sanitized one."""
+    if request.param == "plain":
+        return FuzzHost(host)
+    sanitized: FuzzHost = request.getfixturevalue("sanitized_host")
+    return sanitized
+
+
+def assert_no_sanitizer_report(stderr: str, status: int) -> None:
+    reports = [m for m in SANITIZER_REPORTS if m in stderr]
+    assert not reports and status != SANITIZER_EXIT, f"host exited {status}:\n{stderr[-6000:]}"
+
+
 # ---------------------------------------------------- fuzz: client -> host
 
 
@@ -299,12 +414,15 @@ def run_item(op: str, n: int, data: bytes, out_bytes: int, in_bytes: int | None 
             + opb + b"\0" * (-len(opb) % 8) + data + b"\0" * (-len(data) % 8))
 
 
-def talk(host: str, lib: Path, data: bytes, close: bool = True) -> tuple[list[tuple[int, bytes]], int]:
+def talk(host: str, lib: Path, data: bytes, close: bool = True,
+         env: Mapping[str, str] | None = None) -> tuple[list[tuple[int, bytes]], int]:
     """Send ``data`` to a stdio host, close its stdin; the frames it answered and its
-    exit status (within 10 s, or the test fails)."""
+    exit status (within 10 s, or the test fails).  A sanitizer report on the host's
+    stderr fails the test, showing the report."""
     p = subprocess.Popen([host, "--probe", str(lib)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
-    out, _err = p.communicate(data, timeout=10)
+                         stderr=subprocess.PIPE, env=env)
+    out, err = p.communicate(data, timeout=10)
+    assert_no_sanitizer_report(err.decode(errors="replace"), p.returncode)
     frames = []
     while len(out) >= 6:
         length, mtype = struct.unpack_from("<IH", out, 0)
@@ -336,8 +454,8 @@ def error_of(fr: tuple[int, bytes]) -> tuple[int, str]:
     (frame(transport.HELLO, struct.pack("<II", 9, 0)), 4, "the client asked for 9", False),
 ])
 def test_malformed_frames_get_a_clear_error_and_no_hang(
-        host: str, reference: Path, data: bytes, code: int, words: str, continues: bool) -> None:
-    frames, status = talk(host, reference, data + frame(transport.TRANSCRIPT))
+        fuzz_host: FuzzHost, reference: Path, data: bytes, code: int, words: str, continues: bool) -> None:
+    frames, status = talk(fuzz_host.path, reference, data + frame(transport.TRANSCRIPT), env=fuzz_host.env)
     errors = [f for f in frames if f[0] == transport.ERROR]
     assert len(errors) == 1, frames
     got_code, message = error_of(errors[0])
@@ -347,10 +465,11 @@ def test_malformed_frames_get_a_clear_error_and_no_hang(
     assert status in (0, 1)
 
 
-def test_unknown_op_and_wrong_sizes_are_statuses_not_errors(host: str, reference: Path) -> None:
+def test_unknown_op_and_wrong_sizes_are_statuses_not_errors(fuzz_host: FuzzHost, reference: Path) -> None:
     body = struct.pack("<II", 2, 0) + run_item("f64.nope.rne", 1, b"\0" * 16, 8) + \
         run_item("f64.add.rne", 1, b"\0" * 16, 16)
-    frames, status = talk(host, reference, HELLO_REQ + frame(transport.RUN, body))
+    frames, status = talk(fuzz_host.path, reference, HELLO_REQ + frame(transport.RUN, body),
+                          env=fuzz_host.env)
     assert status == 0 and frames[-1][0] == transport.RUN | transport.REPLY
     reply = frames[-1][1]
     assert struct.unpack_from("<II", reply, 0)[0] == 2
@@ -359,9 +478,10 @@ def test_unknown_op_and_wrong_sizes_are_statuses_not_errors(host: str, reference
 
 
 @pytest.mark.parametrize("cut", [2, 5, 6 + 3])
-def test_a_peer_that_disconnects_mid_frame_ends_the_host(host: str, reference: Path, cut: int) -> None:
+def test_a_peer_that_disconnects_mid_frame_ends_the_host(fuzz_host: FuzzHost, reference: Path,
+                                                         cut: int) -> None:
     req = frame(transport.FPENV_POISON, struct.pack("<I", 1))
-    frames, status = talk(host, reference, HELLO_REQ + req[:cut])
+    frames, status = talk(fuzz_host.path, reference, HELLO_REQ + req[:cut], env=fuzz_host.env)
     assert [f[0] for f in frames] == [transport.HELLO | transport.REPLY]
     assert status == 1
 
