@@ -1,8 +1,9 @@
 """The errors teecert raises, under a single root.
 
-Only the command line turns these into exit codes: ``NotAuthentic`` and
-``MalformedInput`` and ``UsageError`` give 2; ``Rejected`` gives 1.  Every message
-is one line that names the file and the field where it can.
+Only the command line turns these into exit codes (``teecert.cli.common``):
+``Rejected`` gives 1, every other one 2.  Every message is one line that names the
+file and the field where it can.  Errors that are also the user's mistake subclass
+the matching builtin (``ValueError``).
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 
 class TeecertError(Exception):
     """Root of every error teecert raises on purpose."""
-
-    exit_code = 2
 
 
 class UsageError(TeecertError, ValueError):
@@ -31,8 +30,6 @@ class NotAuthentic(TeecertError):
 
 class Rejected(TeecertError):
     """The input is authentic but does not meet the policy (e.g. NOT_CERTIFIED)."""
-
-    exit_code = 1
 
 
 class ProbeError(TeecertError):

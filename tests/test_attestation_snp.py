@@ -16,6 +16,7 @@ from teecert.attestation.abi import snp as snp_abi
 from teecert.attestation.model import Verified
 from teecert.attestation.validate import policy
 from teecert.attestation.verify import roots, snp, x509chain
+from teecert.cli.common import exit_code_of
 from teecert.errors import MalformedInput, NotAuthentic, TeecertError, UsageError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -118,7 +119,7 @@ def test_vlek_report_expired_now() -> None:
     with pytest.raises(NotAuthentic, match="expired") as exc:
         _verify(VLEK_REPORT, NOW)
     assert str(exc.value).startswith(VLEK_REPORT + ":") and "\n" not in str(exc.value)
-    assert exc.value.exit_code == 2
+    assert exit_code_of(exc.value) == 2
 
 
 def test_vlek_vmpl_policy() -> None:
@@ -269,7 +270,7 @@ def test_unknown_version_and_algorithm_named_with_offset() -> None:
 
 def test_every_error_exits_2() -> None:
     for err in (MalformedInput("x"), NotAuthentic("x")):
-        assert isinstance(err, TeecertError) and err.exit_code == 2
+        assert isinstance(err, TeecertError) and exit_code_of(err) == 2
 
 
 # ---- parser details ------------------------------------------------------------------
@@ -386,6 +387,6 @@ def test_random_damage_gives_only_documented_errors() -> None:
             else:
                 _verify(VCEK_REPORT, cert=data)
         except TeecertError as exc:
-            assert exc.exit_code == 2 and "\n" not in str(exc)
+            assert exit_code_of(exc) == 2 and "\n" not in str(exc)
         else:
             raise AssertionError(f"damaged input #{i} accepted")
