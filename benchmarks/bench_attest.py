@@ -3,7 +3,7 @@
 For each real sample (``../shared/realworld/attestation``, see its SOURCES.md), after
 start-up and a warm-up call, measures the CPU time (``time.process_time``) of
 ``evidence.verify`` + ``policy.validate`` (default policy) for one piece, then for N in a
-loop (default 1,000).  The targets (issue "Figures") are under 20 ms of CPU for one piece
+loop (default 1,000).  The targets are under 20 ms of CPU for one piece
 and under 20 s for a thousand.
 
     python benchmarks/bench_attest.py [--n 1000] [--realworld DIR]

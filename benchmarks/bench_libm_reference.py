@@ -7,7 +7,7 @@ ordinary arguments is that of a uniformly random bit pattern.  The figures are
 quoted in the module docstring of ``teecert.reference.libm``.
 
 How often the platform's libm differs from the golden values is what the libm
-suite reports (``teecert run``; ``tests/test_libm_reference.py -m slow`` counts it
+suite reports (``teecert run``; ``tests/reference/test_libm_reference.py -m slow`` counts it
 for glibc through ctypes too).
 
     python benchmarks/bench_libm_reference.py [-n INPUTS] [--seed SEED] [--repeat R]

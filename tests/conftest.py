@@ -60,7 +60,7 @@ def quick_profile(tmp_path_factory: pytest.TempPathFactory) -> Path:
     doc = dict(load_profile("development").data)
     doc["id"] = "test-quick"
     doc["stream_scale"] = 6  # 1 of 16 chunks: 65,536 vectors per op
-    # libm is advisory in development and costs seconds a run: tests/test_libm_suite.py
+    # libm is advisory in development and costs seconds a run: tests/certify/test_libm_suite.py
     # runs it; a profile that does not name it skips it
     doc["suites"] = {k: v for k, v in doc["suites"].items() if k != "libm"}
     path = tmp_path_factory.mktemp("profiles") / "quick.json"

@@ -85,7 +85,7 @@ def dumps(obj: Any) -> bytes:
     points, and the two differ only for names outside ASCII.  So ASCII-named
     documents (all of teecert's) take the C-accelerated encoder, about ten times
     faster, which ``verify`` needs for thousands of reports; anything else goes
-    through the ``rfc8785`` package.  tests/test_canonical.py checks the two paths
+    through the ``rfc8785`` package.  tests/report/test_canonical.py checks the two paths
     agree on generated documents.
     """
     if _check_dumpable(obj):

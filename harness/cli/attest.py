@@ -38,6 +38,7 @@ def _read(path: str, what: str) -> bytes:
 
 def default_roots() -> list[Any]:
     """The bundled pinned roots plus any installed with ``teecert trust add``."""
+    # imported when the command runs, so that `teecert` starts without it
     from ..attestation.verify.roots import bundled_roots, load_roots
 
     roots = bundled_roots()
@@ -48,6 +49,7 @@ def default_roots() -> list[Any]:
 
 
 def _cmd_attest_verify(a: argparse.Namespace, parse_time: Any) -> int:
+    # imported when the command runs, so that `teecert` starts without it
     from ..attestation import evidence
     from ..attestation.validate.policy import default_policy, load_policy
     from ..attestation.verify.roots import load_roots
@@ -82,6 +84,7 @@ def _cmd_attest_verify(a: argparse.Namespace, parse_time: Any) -> int:
 
 
 def _cmd_attest_simulate(a: argparse.Namespace) -> int:
+    # imported when the command runs, so that `teecert` starts without it
     from ..attestation.testing import sim
 
     try:
@@ -97,13 +100,16 @@ def _cmd_attest_simulate(a: argparse.Namespace) -> int:
 
 
 def _cmd_trust(a: argparse.Namespace) -> int:
+    # imported when the command runs, so that `teecert` starts without it
     from cryptography.hazmat.primitives.serialization import Encoding
 
+    # imported when the command runs, so that `teecert` starts without it
     from ..attestation.verify.roots import load_roots, pinned_name
     from ..attestation.verify.x509chain import fingerprint, subject
 
     d = Path(a.dir) if a.dir else trust_dir()
     if a.trust_cmd == "list":
+        # imported when the command runs, so that `teecert` starts without it
         from ..attestation.verify.roots import bundled_roots
 
         listed = bundled_roots() + (load_roots(d) if d.is_dir() and any(d.iterdir()) else [])

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import profile as profiles
+from .._internal.atomic import write_atomic
 from .._internal.timefmt import format_time
-from ..errors import UsageError
+from ..errors import MalformedInput, UsageError
 from ..governance import profiles as governed
 from ..governance import trust as governance
 from ..governance.trust import DECISION_PAYLOAD_TYPE
@@ -83,6 +84,7 @@ def _profile_verify(a: argparse.Namespace, parse_time: ParseTime) -> int:
 
 
 def _decide(a: argparse.Namespace, parse_time: ParseTime) -> int:
+    # imported when the command runs, so that `teecert` starts without it
     from ..verify import decision
 
     signing = _private_keys(a.key)
@@ -139,7 +141,6 @@ def _governance(a: argparse.Namespace) -> int:
         pubs.extend(keys.load_trusted(Path(f)).values())
     doc = governance.governance_document(pubs, a.threshold)
     data = (json.dumps(doc, indent=2) + "\n").encode("utf-8")
-    from .._internal.atomic import write_atomic
 
     write_atomic(Path(a.out), data, 0o644, overwrite=a.force)
     print(f"{a.out}: governance of {len(doc['keys'])} keys, threshold {doc['threshold']}")
@@ -169,7 +170,7 @@ def revocations_option(a: argparse.Namespace) -> governance.Revocations | None:
 
 def verify_decision_file(a: argparse.Namespace, data: bytes, path: Path, parse_time: ParseTime) -> int | None:
     """``teecert verify`` on a decision (told by its payloadType): the exit code; None otherwise."""
-    from ..errors import MalformedInput
+    # imported when the command runs, so that `teecert` starts without it
     from ..verify import decision
 
     try:

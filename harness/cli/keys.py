@@ -8,6 +8,7 @@ from typing import Any
 
 
 def _cmd_keys(a: argparse.Namespace) -> int:
+    # imported when the command runs, so that `teecert` starts without it
     from ..report import keys
 
     path = Path(a.file)

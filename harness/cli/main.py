@@ -46,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TeecertError as e:
         if getattr(args, "json", False):
             if args.cmd == "verify" and getattr(args, "report", None):
+                # imported when the command runs, so that `teecert` starts without it
                 from ..verify.verifier import error_to_json
 
                 doc = {**error_to_json(e, args.report), "exit_code": exit_code_of(e)}

@@ -14,6 +14,7 @@ from ..errors import UsageError
 
 
 def _cmd_probe(a: argparse.Namespace) -> int:
+    # imported when the command runs, so that `teecert` starts without it
     from ..probe.build import build_probe, reference_probe_path
     from ..probe.library import load_probe
 
@@ -34,6 +35,7 @@ def _cmd_probe(a: argparse.Namespace) -> int:
             print(shlex.join(tb.probe_cmd))
             return 0
         if a.host:
+            # imported when the command runs, so that `teecert` starts without it
             from ..probe.build import HOST_NAME, build_host
 
             if a.source or a.cflags:

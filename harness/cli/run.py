@@ -11,6 +11,7 @@ from ..errors import UsageError
 
 
 def _cmd_run(a: argparse.Namespace) -> int:
+    # imported when the command runs, so that `teecert` starts without it
     from ..certify.options import ProbeTarget, RunOptions
     from ..certify.run import finish, run
 

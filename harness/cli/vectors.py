@@ -9,15 +9,18 @@ from typing import Any
 
 
 def _cmd_vectors(a: argparse.Namespace) -> int:
+    # imported when the command runs, so that `teecert` starts without it
     from ..vectors import generate as vector_gen
 
     if a.vectors_cmd == "generate":
         out = Path(a.out)
         files = vector_gen.generate(out, jobs=a.jobs, op_ids=a.op or None, progress=vector_gen.main_progress)
+        # imported when the command runs, so that `teecert` starts without it
         from ..vectors.store import SET_NAME, SET_VERSION, set_digest
 
         digest = set_digest(SET_NAME, SET_VERSION, dict(sorted(files.items())))
         if a.pin_profiles:
+            # imported when the command runs, so that `teecert` starts without it
             from ..profile import update_pinned_vector_digest
 
             update_pinned_vector_digest(Path(a.pin_profiles), digest)

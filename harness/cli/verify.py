@@ -12,12 +12,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .._internal.atomic import write_atomic
+from ..errors import UsageError
 from . import governance as governance_cli
 from .common import add_verify_options, parse_at, parse_time, verdict_code, verify_inputs
 
 
 def _read(path: Path) -> bytes:
-    from ..errors import UsageError
 
     try:
         return path.read_bytes()
@@ -58,8 +59,7 @@ def _cmd_verify(a: argparse.Namespace) -> int:
 
 
 def _cmd_render(a: argparse.Namespace) -> int:
-    from .._internal.atomic import write_atomic
-    from ..errors import UsageError
+    # imported when the command runs, so that `teecert` starts without it
     from ..verify.render import render_html, render_markdown
     from ..verify.verifier import verify_report_file
 
@@ -86,7 +86,7 @@ def _cmd_render(a: argparse.Namespace) -> int:
 
 
 def _cmd_compare(a: argparse.Namespace) -> int:
-    from .._internal.atomic import write_atomic
+    # imported when the command runs, so that `teecert` starts without it
     from ..verify.compare import compare, comparison_lines, comparison_to_json, render_compare_html
     from ..verify.verifier import verify_report_file
 

@@ -10,7 +10,7 @@ digests differ completely.  So :func:`keccak_sponge` is a pure-Python
 Keccak-f[1600] sponge written from FIPS 202.  With ``domain=0x06`` it must equal
 ``hashlib.sha3_256``, which checks the permutation, the absorbing and the padding
 against an independent implementation; only the domain byte is left, and
-published Keccak-256 known answers check that (tests/test_hash_reference.py).
+published Keccak-256 known answers check that (tests/reference/test_hash_reference.py).
 
 Speed: the permutation is unrolled over 25 local variables, because CPython spends
 its time per operation and loops over lists cost twice as much.  Measured on the

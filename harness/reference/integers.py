@@ -12,7 +12,7 @@ is its two's-complement pattern in ``[0, 2^32)``, an ``f64`` its binary64 patter
 A pattern out of its range is a caller bug and raises ``MalformedInput``.
 
 The C kernels of ``native/probe/intops.c`` implement the same semantics;
-``tests/test_intops.py`` checks that the two agree, and checks both against
+``tests/probe/test_intops.py`` checks that the two agree, and checks both against
 independent answers (hand-written tables, ``float()``, ``format()``, ``struct``).
 """
 

@@ -21,7 +21,7 @@ that share no code, and refused if they differ (``LibmReferenceDisagreement``):
    by mpmath (a private ``MPContext``) at ``3p + 64`` bits, and the result is
    enclosed in ``y * (1 +- 2^(16 - wp))`` -- mpmath's elementary functions are
    accurate to about one unit of the working precision, so 2^16 units is a wide
-   margin (``tests/test_libm_reference.py`` measures it).  Both ends of the
+   margin (``tests/reference/test_libm_reference.py`` measures it).  Both ends of the
    enclosure are rounded with our own integer rounding (gradual underflow and the
    overflow threshold ``(2 - 2^-p) 2^emax`` included); rounding is monotonic,
    so if they agree every value in between rounds to that result.  Otherwise the
@@ -853,7 +853,7 @@ def ulp_error(fn: str, fmt: FloatFormat | str, args: Sequence[int], got_bits: in
 #: and hypot).  Source: the CORE-MATH project's worst-case files (src/binary64/*/*.wc,
 #: src/binary32/{pow,hypot,atan2}/*.wc; MIT licence), which collect V. Lefevre's
 #: and P. Zimmermann's searches (testlibm data, BaCSeL).  Not trusted:
-#: tests/test_libm_reference.py checks that each one lies within 2^-40 ulp of a
+#: tests/reference/test_libm_reference.py checks that each one lies within 2^-40 ulp of a
 #: rounding midpoint (the ten closest per function were kept, after that check).
 WORST_CASES: dict[tuple[str, str], tuple[str, ...]] = {
     ("f64", "exp"): (

@@ -28,7 +28,7 @@ Every NaN result becomes the canonical NaN (docs/ops.md); MPFR has no NaN
 payloads or signs to leak, but the canonicalization is explicit anyway.  MPFR's
 signed-zero rules (``x - x = +0`` except ``-0`` rounding down, ``sqrt(-0) = -0``,
 ``fma`` zero signs) match IEEE 754 and are checked against the rational
-reference and hand-derived cases in ``tests/test_reference.py``.
+reference and hand-derived cases in ``tests/reference/test_reference.py``.
 """
 
 from __future__ import annotations

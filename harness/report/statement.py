@@ -119,7 +119,7 @@ def _validator() -> jsonschema.protocols.Validator:
 # checks restate $defs/result and $defs/reason of the schema in plain Python; when
 # every row passes them the rows are left out of the generic validation.  When any
 # row fails, the generic validator runs on everything, so errors read the same.
-# tests/test_report.py checks that both agree on generated rows.
+# tests/report/test_report.py checks that both agree on generated rows.
 _RESULT_KEYS = frozenset({"id", "suite", "op", "kind", "outcome", "message", "vectors", "failures", "root",
                           "expected_root", "divergence", "duration_ms"})
 _DIVERGENCE_KEYS = frozenset({"index", "inputs", "expected", "got", "ulp"})

@@ -2,7 +2,7 @@
 
 A stream is ``(op, generator, seed, count)``; this module turns it into the exact
 input bit patterns, in pure Python.  ``native/accel/accel.c`` implements the same
-function in C for speed; the two must agree bit for bit (``tests/test_generator.py``).
+function in C for speed; the two must agree bit for bit (``tests/vectors/test_generator.py``).
 The specification is in ``docs/vectors.md``; keep the three in step.
 
 SplitMix64 is counter based: draw ``k`` (0-based) of a stream is

@@ -12,7 +12,7 @@ from pathlib import Path
 from conftest import teecert_cli
 from probezoo import build_zoo_probe
 
-REPORTS = Path(__file__).resolve().parent.parent / "reports"
+REPORTS = Path(__file__).resolve().parents[2] / "reports"
 
 
 def _finished(report: Path) -> str:

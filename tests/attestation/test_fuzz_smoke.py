@@ -1,11 +1,11 @@
-"""A short run of the attestation fuzzer (``tests/fuzz_attestation.py``) in the default tests.
+"""A short run of the attestation fuzzer (``tests/attestation/fuzz_attestation.py``) in the default tests.
 
 Every target (SEV-SNP report and certificate, TDX v4 and v5, SGX v3 with and without
 collateral, Nitro, DCAP collateral JSON) gets a couple of hundred cases drawn from all of
 its mutation kinds (truncation, bit flips, byte replacements, insertions/deletions,
 length-field corruption, random bytes); only ``MalformedInput`` and ``NotAuthentic`` may
 escape, and no case may take longer than the hypothesis deadline.  The long run (100,000
-cases per target) is ``python tests/fuzz_attestation.py``.
+cases per target) is ``python tests/attestation/fuzz_attestation.py``.
 """
 
 from __future__ import annotations

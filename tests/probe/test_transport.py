@@ -168,7 +168,7 @@ def test_a_run_through_every_transport_passes_the_same_suites_as_in_process(
 @pytest.fixture(scope="module")
 def isolation_profile(quick_profile: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The quick profile without the stress suite: a hanging probe would otherwise
-    hang once in every fresh process of every perturbation (tests/test_stress.py
+    hang once in every fresh process of every perturbation (tests/certify/test_stress.py
     covers the stress suite's own handling of a failing probe)."""
     doc = json.loads(quick_profile.read_text())
     doc["id"] = "test-isolation"

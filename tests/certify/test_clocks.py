@@ -5,7 +5,7 @@ RISC-V.
 
 The C is compiled here into a throwaway shared library exported with
 ``-DTEECERT_INTERNAL=`` (in the probe these functions are hidden) and called
-through cffi in ABI mode, as tests/test_hashes_c.py does.
+through cffi in ABI mode, as tests/probe/test_hashes_c.py does.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from teecert.attestation.verify import roots, snp, x509chain
 from teecert.cli.common import exit_code_of
 from teecert.errors import MalformedInput, NotAuthentic, TeecertError, UsageError
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 from conftest import REALWORLD as RW  # noqa: E402
 
 SNP = RW / "snp"

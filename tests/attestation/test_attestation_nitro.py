@@ -21,7 +21,7 @@ from teecert.attestation.verify import nitro, roots
 from teecert.cli.common import exit_code_of
 from teecert.errors import MalformedInput, NotAuthentic, TeecertError, UsageError
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 from conftest import REALWORLD as RW  # noqa: E402
 
 NITRO = RW / "nitro"

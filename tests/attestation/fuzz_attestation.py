@@ -28,11 +28,11 @@ Targets (one per format, plus the two side inputs)::
 
 Run (``TEECERT_FUZZ_EXAMPLES`` cases per target, default 100,000)::
 
-    TEECERT_FUZZ_EXAMPLES=100000 python -m pytest tests/fuzz_attestation.py -p no:cacheprovider -s
-    TEECERT_FUZZ_EXAMPLES=100000 python tests/fuzz_attestation.py [TARGET ...]
+    TEECERT_FUZZ_EXAMPLES=100000 python -m pytest tests/attestation/fuzz_attestation.py -p no:cacheprovider -s
+    TEECERT_FUZZ_EXAMPLES=100000 python tests/attestation/fuzz_attestation.py [TARGET ...]
 
 The runner prints progress after every batch and per-target counts (by mutation kind
-and by outcome) at the end.  ``tests/test_fuzz_smoke.py`` runs the same strategies for
+and by outcome) at the end.  ``tests/attestation/test_fuzz_smoke.py`` runs the same strategies for
 a few hundred cases per target in the default test run.
 """
 
@@ -61,7 +61,7 @@ from teecert.attestation import evidence
 from teecert.attestation.validate import policy
 from teecert.errors import MalformedInput, NotAuthentic
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from conftest import REALWORLD
 
