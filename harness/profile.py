@@ -77,6 +77,11 @@ class Profile:
     def suites(self) -> dict[str, str]:
         return dict(self.data["suites"])
 
+    @property
+    def attestation_required(self) -> bool:
+        """Whether a run must carry authentic evidence that meets the policy."""
+        return bool((self.data.get("attestation") or {}).get("required"))
+
     def required_suites(self) -> list[str]:
         return sorted(s for s, how in self.data["suites"].items() if how == "required")
 
@@ -161,6 +166,10 @@ def from_document(doc: Any, where: str, *, builtin: bool = False) -> Profile:
     end = parse_time(doc["expires"], f"{where}: $.expires") if "expires" in doc else None
     if start is not None and end is not None and end <= start:
         raise MalformedInput(f"{where}: $.expires ({doc['expires']}) is not after $.activates ({doc['activates']})")
+    formats = ((doc.get("attestation") or {}).get("policy") or {}).get("formats") or ()
+    if "sim" in formats and doc.get("tier") != "development":
+        raise MalformedInput(f"{where}: $.attestation.policy.formats: 'sim' (simulated evidence, which anyone "
+                             f"can make) is accepted only by development profiles, not tier {doc.get('tier')!r}")
     for i, w in enumerate(doc.get("waivers") or ()):
         parse_time(w["expires"], f"{where}: $.waivers[{i}].expires")
     return Profile(data=doc, digest=canonical.sha256_hex(doc), source=where, builtin=builtin)

@@ -16,13 +16,13 @@ from typing import Any
 
 from .._internal.timefmt import parse_time
 from ..errors import MalformedInput, NotAuthentic, ProbeError, TeecertError, UnsupportedOp
-from . import binding, evidence
+from . import EVIDENCE_RESULT_ID, binding, evidence
 from .abi import snp as snp_abi
 from .abi.snp import split_snp as split_snp  # re-exported: suites call run_evidence.split_snp
 from .testing import sim
 from .validate import policy
 
-RESULT_ID = "attestation::evidence"
+RESULT_ID = EVIDENCE_RESULT_ID
 
 
 def _b64(b: bytes | None) -> str | None:
@@ -77,7 +77,7 @@ def collect(*, probe: Any, profile_data: Mapping[str, Any], nonce: str, results:
         else:
             att["evidence"] = _b64(data)
     except UnsupportedOp:
-        if pol.formats is None or "sim" in pol.formats:
+        if "sim" in pol.formats:
             att.update(source="simulated", format="sim",
                        evidence=_b64(sim.make(rd, measurement=hashlib.sha384(measurement).digest(), now=now)))
     except (ProbeError, TeecertError) as e:

@@ -7,6 +7,8 @@ the same bytes.
 
 Rules, for each suite the profile marks required:
 - no result at all for the suite: ``SUITE_MISSING``;
+- (whatever the suite levels) a profile that requires attestation and no
+  ``attestation::evidence`` result: ``ATTESTATION_MISSING``;
 - a result ``failed`` or ``error``: ``TEST_FAILED``;
 - a result ``skipped``: ``TEST_SKIPPED`` (a skipped required test proves nothing);
 - a result ``unsupported``: ``OP_UNSUPPORTED``, only if the profile says
@@ -27,6 +29,7 @@ import fnmatch
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..attestation import EVIDENCE_RESULT_ID
 from ..profile import Profile
 
 CERTIFIED = "CERTIFIED"
@@ -62,6 +65,7 @@ def compute(results: Iterable[Mapping[str, Any]], profile: Profile,
     With waivers in force at ``at`` (default: now) the covered reasons are listed
     under ``"waived"`` instead; see the module docstring.
     """
+    results = list(results)
     required = set(profile.required_suites())
     fail_unsupported = profile.unsupported_ops_fail
     seen: set[str] = set()
@@ -85,6 +89,15 @@ def compute(results: Iterable[Mapping[str, Any]], profile: Profile,
             reasons.append({"code": "TEST_FAILED", "test": r["id"], "suite": suite,
                             "message": f"unknown outcome {outcome!r}"})
     reasons.extend({"code": "SUITE_MISSING", "suite": s} for s in required - seen)
+    if profile.attestation_required:
+        # Evidence a profile requires is never optional, whatever the suite levels say.
+        row = next((r for r in results if r["id"] == EVIDENCE_RESULT_ID), None)
+        if row is None:
+            reasons.append({"code": "ATTESTATION_MISSING", "suite": "attestation",
+                            "message": "the profile requires attestation evidence and the run has none"})
+        elif row["suite"] not in required and row["outcome"] != "passed":
+            reasons.append({"code": "TEST_FAILED", "test": row["id"], "suite": "attestation",
+                            "message": row.get("message", "")})
     waived: list[dict[str, Any]] = []
     waivers = list(profile.data.get("waivers") or ())
     if waivers:

@@ -65,6 +65,8 @@ def _reason_view(r: Mapping[str, Any]) -> dict[str, Any]:
     code = r["code"]
     if code == "SUITE_MISSING":
         return {**r, "subject": f"suite {r['suite']}", "detail": "has no results"}
+    if code == "ATTESTATION_MISSING":
+        return {**r, "subject": "attestation", "detail": r.get("message") or "no evidence"}
     if code == "OP_UNSUPPORTED":
         return {**r, "subject": r.get("test", ""), "detail": f"op {r.get('op')} is not supported by the probe"}
     return {**r, "subject": r.get("test", ""), "detail": r.get("message") or ""}

@@ -48,7 +48,7 @@ def test_defaults() -> None:
     assert p.debug_allowed is False
     assert p.accepted_tcb_statuses == ("UpToDate",)
     assert p.min_tcb == {} and p.allowed_measurements is None and p.vmpl is None and p.report_data is None
-    assert p.require_collateral is None and p.formats is None
+    assert p.require_collateral is None and p.formats == ("snp", "tdx", "sgx", "nitro")  # never sim
     assert dataclasses.replace(p, source="default policy") == policy.DEFAULT
 
 

@@ -105,3 +105,21 @@ def test_trust_add_checks_the_pin(tmp_path: Path) -> None:
     bad = teecert_cli(["trust", "add", str(fake), "--dir", str(tmp_path / "t2")])
     assert bad.code == 2 and "not a pinned vendor root" in bad.err
     assert not (tmp_path / "t2").exists() or not any((tmp_path / "t2").iterdir())
+
+
+def test_simulated_evidence_meets_no_policy_that_does_not_name_it(tmp_path: Path) -> None:
+    """Anyone can make simulated evidence: without a policy that lists ``sim`` (a
+    development profile's), `attest verify` says the policy is not met."""
+    import datetime as dt
+
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ev = tmp_path / "sim.bin"
+    assert teecert_cli(["attest", "simulate", "--report-data", "cd" * 64, "--out", str(ev)]).code == 0
+    res = teecert_cli(["attest", "verify", str(ev), "--at", now])
+    assert res.code == 1, res.out + res.err
+    assert no_traceback(res.out + res.err)
+    assert "formats: evidence is sim, the policy accepts only snp, tdx, sgx, nitro" in res.out + res.err
+    policy = tmp_path / "dev-policy.json"
+    policy.write_text(json.dumps({"formats": ["sim"], "require_collateral": False}))
+    ok = teecert_cli(["attest", "verify", str(ev), "--policy", str(policy), "--at", now])
+    assert ok.code == 0, ok.out + ok.err

@@ -62,6 +62,7 @@ def _doc() -> dict[str, Any]:
 def test_profile_from_file(tmp_path: Path) -> None:
     doc = _doc()
     doc.update(id="acme-bootstrap", tier="bootstrap", suites={"probe": "required", "fpenv": "advisory"})
+    doc["attestation"]["policy"]["formats"] = ["snp", "tdx"]
     p = profiles.load_profile(_write(tmp_path, doc))
     assert (p.id, p.builtin, p.required_suites(), p.advisory_suites()) == (
         "acme-bootstrap", False, ["probe"], ["fpenv"])
@@ -81,6 +82,8 @@ def test_profile_from_file(tmp_path: Path) -> None:
         (lambda d: d.update(stream_scale=0), r"p\.json: \$\.stream_scale: 0 is less than the minimum"),
         (lambda d: d.update(schema="teecert-profile/2"), r"p\.json: \$\.schema: "),
         (lambda d: d["attestation"].update(required="no"), r"p\.json: \$\.attestation\.required: "),
+        (lambda d: d["attestation"].update(policy={"formats": ["bogus"]}),
+         r"p\.json: \$\.attestation\.policy\.formats\[0\]: 'bogus' is not one of"),
     ],
 )
 def test_schema_errors_name_file_and_field(tmp_path: Path, edit: Any, message: str) -> None:
@@ -133,3 +136,15 @@ def test_update_pinned_vector_digest_refuses_bad_input(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"strict\.json: missing"):
         profiles.update_pinned_vector_digest(tmp_path, "cd" * 32)
     assert (tmp_path / "development.json").read_bytes() == before  # all or nothing
+
+
+@pytest.mark.parametrize("tier", ["bootstrap", "strict"])
+def test_simulated_evidence_only_in_development_profiles(tmp_path: Path, tier: str) -> None:
+    """Evidence anyone can make must not pass a certification tier's policy."""
+    doc = _doc()
+    doc.update(id=f"acme-{tier}", tier=tier)
+    doc["attestation"] = {"required": True, "policy": {"formats": ["snp", "sim"]}}
+    with pytest.raises(MalformedInput, match=rf"p\.json: \$\.attestation\.policy\.formats: 'sim' .* not tier '{tier}'"):
+        profiles.load_profile(_write(tmp_path, doc))
+    doc["tier"] = "development"
+    assert "sim" in profiles.load_profile(_write(tmp_path, doc)).data["attestation"]["policy"]["formats"]

@@ -272,7 +272,8 @@ def test_report_under_development_refused_for_strict(good: rf.SignedReport) -> N
 def test_profile_document_weakened_under_a_builtin_name(tmp_path: Path) -> None:
     # A report made under "strict" with unsupported ops allowed: CERTIFIED under the
     # weakened document, NOT_CERTIFIED under the real strict profile.
-    weak = dict(profiles.load_profile("strict").data, unsupported_ops="allow")
+    strict = profiles.load_profile("strict").data
+    weak = dict(strict, unsupported_ops="allow", attestation={**strict["attestation"], "required": False})
     path = tmp_path / "weak.json"
     path.write_text(json.dumps(weak))
     attested = rf.result("test_attestation.py::test_probe_evidence_for_a_fresh_nonce", "attestation", "passed")

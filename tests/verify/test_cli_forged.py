@@ -337,3 +337,68 @@ def test_evidence_replayed_from_another_run_is_refused(real: Real, tmp_path: Pat
     p2 = write_envelope(tmp_path / "replay2.json", resigned(real, replay_evidence))
     line = refused(real, p2, "--trust", str(real.pub))
     assert "another run" in line, line
+
+
+# -- evidence a profile requires is never optional ---------------------------------------
+
+
+def _requiring(tmp_path: Path, real: Real, *, suite_level: str) -> tuple[Path, Any]:
+    """The quick profile, but requiring attestation (real formats only), with the
+    attestation suite at ``suite_level``."""
+    doc = copy.deepcopy(load_profile(real.profile).data)
+    doc["id"] = "test-quick-attested"
+    doc["tier"] = "bootstrap"
+    doc["attestation"] = {"required": True, "policy": {"formats": ["snp", "tdx", "sgx", "nitro"]}}
+    doc["suites"]["attestation"] = suite_level
+    path = tmp_path / f"attested-{suite_level}.json"
+    path.write_text(json.dumps(doc))
+    return path, load_profile(path)
+
+
+@pytest.mark.parametrize("suite_level", ["required", "advisory"])
+def test_a_report_stripped_of_required_evidence_is_refused(real: Real, tmp_path: Path, suite_level: str) -> None:
+    """The key holder removes the attestation section and its result, marks every
+    result passed, claims CERTIFIED under a profile that requires attestation and
+    re-signs: the recomputed verdict says the evidence is missing."""
+    path_profile, prof = _requiring(tmp_path, real, suite_level=suite_level)
+
+    def edit(st: dict[str, Any]) -> None:
+        pred = st["predicate"]
+        _strip_attestation(pred)
+        for r in pred["results"]:
+            r.update(outcome="passed", failures=0, message="")
+        pred["profile"] = {**prof.identity(), "document": prof.data}
+        pred["summary"] = verdict.summarize(pred["results"])
+        pred["verdict"] = {"result": "CERTIFIED", "reasons": []}
+
+    path = write_envelope(tmp_path / "stripped.json", resigned(real, edit))
+    line = refused(real, path, "--trust", str(real.pub), profile=str(path_profile))
+    assert "claims CERTIFIED but its results give NOT_CERTIFIED: first reason ATTESTATION_MISSING" in line
+    # and told honestly (the verdict recomputed), it is authentic but not certified
+    def honest(st: dict[str, Any]) -> None:
+        edit(st)
+        st["predicate"]["verdict"] = verdict.compute(st["predicate"]["results"], prof)
+
+    path = write_envelope(tmp_path / "honest.json", resigned(real, honest))
+    res = verify(real, path, "--trust", str(real.pub), profile=str(path_profile))
+    assert res.code == 1, res.out + res.err
+    assert res.out.splitlines()[0] == f"{path}: NOT_CERTIFIED: ATTESTATION_MISSING attestation"
+
+
+def test_failed_required_evidence_fails_even_where_its_suite_is_advisory(tmp_path: Path) -> None:
+    import reportfactory as rf
+
+    doc = copy.deepcopy(load_profile("development").data)
+    doc.update(id="needs-evidence", tier="bootstrap", suites={"probe": "required", "attestation": "advisory"})
+    doc["attestation"] = {"required": True, "policy": {"formats": ["snp"]}}
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(doc))
+    prof = load_profile(path)
+    rows = [rf.result("probe::abi", "probe"), rf.result("attestation::evidence", "attestation", "failed")]
+    v = verdict.compute(rows, prof)
+    assert v["result"] == "NOT_CERTIFIED"
+    assert [(r["code"], r.get("test")) for r in v["reasons"]] == [("TEST_FAILED", "attestation::evidence")]
+    rows[1] = rf.result("attestation::evidence", "attestation")
+    assert verdict.compute(rows, prof)["reasons"] == []
+    missing = verdict.compute(rows[:1], prof)["reasons"]
+    assert [r["code"] for r in missing] == ["ATTESTATION_MISSING"]

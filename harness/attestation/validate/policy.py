@@ -22,7 +22,7 @@ outcomes stay separate: not authentic (exit 2) versus authentic but rejected (ex
 
 Keys (all optional; docs/attestation.md has the full text):
 
-``formats``               evidence formats accepted (absent: any)
+``formats``               evidence formats accepted (absent: snp, tdx, sgx, nitro; never sim)
 ``debug_allowed``         default false: debug TEEs are rejected
 ``accepted_tcb_statuses`` default ["UpToDate"]: Intel TCB status must be one of these
                           (checked when the evidence has a status)
@@ -48,6 +48,7 @@ import jsonschema
 from ..._internal import canonical
 from ..._internal.schema import make_validator, schema_error
 from ...errors import MalformedInput
+from .. import REAL_FORMATS
 from ..model import Verified
 
 SCHEMA_ID = "teecert-attestation-policy/1"
@@ -66,7 +67,7 @@ _DEBUG_WHAT = {
 class Policy:
     """A schema-checked attestation policy with its defaults applied."""
 
-    formats: tuple[str, ...] | None = None
+    formats: tuple[str, ...] = REAL_FORMATS
     debug_allowed: bool = False
     accepted_tcb_statuses: tuple[str, ...] = ("UpToDate",)
     min_tcb: dict[str, int] = field(default_factory=dict)
@@ -104,7 +105,7 @@ def from_document(doc: Any, where: str) -> Policy:
     am = doc.get("allowed_measurements")
     rd = doc.get("report_data")
     return Policy(
-        formats=tuple(doc["formats"]) if "formats" in doc else None,
+        formats=tuple(doc["formats"]) if "formats" in doc else REAL_FORMATS,
         debug_allowed=bool(doc.get("debug_allowed", False)),
         accepted_tcb_statuses=tuple(doc.get("accepted_tcb_statuses", ("UpToDate",))),
         min_tcb={str(k): int(v) for k, v in doc.get("min_tcb", {}).items()},
@@ -149,7 +150,7 @@ def validate(verified: Verified, policy: Policy | Mapping[str, Any] | None = Non
     v = verified
     fails: list[str] = []
 
-    if pol.formats is not None and v.format not in pol.formats:
+    if v.format not in pol.formats:
         fails.append(f"formats: evidence is {v.format}, the policy accepts only {', '.join(pol.formats)}")
 
     if v.debug and not pol.debug_allowed:
