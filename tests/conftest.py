@@ -48,7 +48,7 @@ def key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from teecert.report import keys
 
     path = tmp_path_factory.mktemp("keys") / "run-key.pem"
-    keys.generate(path)
+    keys.write_public(Path(f"{path}.pub"), keys.generate(path).public_key())  # for --trust
     return path
 
 

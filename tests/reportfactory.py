@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from teecert._internal import canonical, dsse
 from teecert._internal.timefmt import format_time
 from teecert.profile import Profile, load_profile
+from teecert.report import keys
 from teecert.report import statement as report
 
 #: A fixed "now" so reports made in tests have known validity periods.
@@ -143,6 +144,14 @@ class SignedReport:
     def trusted(self) -> dict[str, Any]:
         pub = self.key.public_key()
         return {dsse.keyid_of(pub): pub}
+
+    @property
+    def pub(self) -> Path:
+        """The signer's public key as a file beside the report, for ``--trust``."""
+        path = self.path.with_name(self.path.name + ".signer.pub")
+        if not path.exists():
+            keys.write_public(path, self.key.public_key())
+        return path
 
 
 def make_signed_report(tmp_path: Path, *, key: Ed25519PrivateKey | None = None,

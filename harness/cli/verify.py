@@ -49,10 +49,20 @@ def _cmd_verify(a: argparse.Namespace) -> int:
     outcome = verify_report(data, str(path), trusted=trusted, profile=profile, at=parse_at(a.at),
                             revocations=governance_cli.revocations_option(a))
     code = verdict_code(outcome.verdict["result"])
+    # Fail closed: a CERTIFIED verdict is accepted only when the signer and the profile
+    # are pinned; anyone can sign a report that names their own key and policy.
+    unpinned = [what for what, pinned in (("signer not pinned (pass --trust KEYS)", outcome.signer_pinned),
+                                          ("profile not pinned (pass --profile)", outcome.profile_pinned))
+                if not pinned]
+    if code == 0 and unpinned and not a.allow_unpinned:
+        code = 1
     if a.json:
-        print(json.dumps({**outcome_to_json(outcome), "exit_code": code}, indent=2))
+        print(json.dumps({**outcome_to_json(outcome), "accepted": code == 0, "exit_code": code}, indent=2))
     else:
-        print(_verdict_line(str(path), outcome.verdict))
+        line = _verdict_line(str(path), outcome.verdict)
+        if outcome.verdict["result"] == "CERTIFIED" and unpinned:
+            line += (": not accepted, " if code else ": accepted with --allow-unpinned, ") + "; ".join(unpinned)
+        print(line)
         for note in outcome.reasons:
             print(f"  {note}")
     return code
@@ -114,6 +124,9 @@ def add_verify_parser(sub: Any) -> None:
     v.add_argument("--profile", metavar="NAME|FILE", help="the profile the report must have been made under")
     v.add_argument("--at", metavar="TIME", help="verification time, RFC 3339 (default: now)")
     v.add_argument("--json", action="store_true", help="machine-readable result")
+    v.add_argument("--allow-unpinned", action="store_true",
+                   help="accept a CERTIFIED report whose signer or profile nothing pins (exit 0); "
+                        "without it such a report exits 1")
     governance_cli.add_verify_options(v)
     v.set_defaults(func=_cmd_verify)
 

@@ -126,16 +126,24 @@ def load_private(path: Path) -> Ed25519PrivateKey:
 
 
 def load_or_create_default() -> Ed25519PrivateKey:
-    """The default run key, created (0600) on first use."""
+    """The default run key, created (0600) on first use, with its public key beside it
+    (``run-key.pem.pub``: what a verifier pins with ``--trust``)."""
     path = default_key_path()
     if not path.exists():
         try:
-            return generate(path)
+            key = generate(path)
         except UsageError:
             if not path.exists():
                 raise
             # Another run created it between our check and our write: use theirs.
-    return load_private(path)
+        else:
+            write_public(Path(str(path) + ".pub"), key.public_key())
+            return key
+    key = load_private(path)
+    pub = Path(str(path) + ".pub")
+    if not pub.exists():
+        write_public(pub, key.public_key())
+    return key
 
 
 def _pem_blocks(data: bytes) -> list[bytes]:

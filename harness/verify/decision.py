@@ -54,6 +54,11 @@ def level(tier: str) -> str:
     return f"TEECERT_CERTIFIED_{tier.upper()}"
 
 
+def _passed(verdicts: Sequence[Mapping[str, Any]]) -> bool:
+    """A decision passes when every report is CERTIFIED and signed by a pinned key."""
+    return all(v["result"] == "CERTIFIED" and v["signer_pinned"] for v in verdicts)
+
+
 def build(reports: Sequence[tuple[bytes, str]], profile: Profile, *,
           trusted: Mapping[str, Ed25519PublicKey] | None, at: _dt.datetime | None = None,
           revocations: Revocations | None = None) -> dict[str, Any]:
@@ -88,7 +93,8 @@ def build(reports: Sequence[tuple[bytes, str]], profile: Profile, *,
         inputs.append({"uri": uri, "digest": {"sha256": digest}})
         v = out.verdict
         verdicts.append({"uri": uri, "result": v["result"], "reasons": len(v["reasons"]),
-                         "waived": len(v.get("waived", [])), "not_after": pred["validity"]["not_after"]})
+                         "waived": len(v.get("waived", [])), "not_after": pred["validity"]["not_after"],
+                         "signer_pinned": out.signer_pinned})
         not_after = min(not_after, parse_time(pred["validity"]["not_after"], where))
         for w in v.get("waived", []):  # the admission cannot outlive a waiver it relies on
             not_after = min(not_after, parse_time(w["expires"], where))
@@ -107,7 +113,11 @@ def build(reports: Sequence[tuple[bytes, str]], profile: Profile, *,
         caveats.append(f"profile {profile.id} is of the {profile.tier} tier: not for admission to consensus")
     if not profile.signers:
         caveats.append(f"profile {profile.id} v{profile.version} was not verified against governance signatures")
-    passed = all(v["result"] == "CERTIFIED" for v in verdicts)
+    # Governance admits only reports whose signer it pinned (--trust): a signature
+    # that checks against the key the report itself names proves nothing.
+    caveats.extend(f"{v['uri']}: signer not pinned (pass --trust): not admitted"
+                   for v in verdicts if not v["signer_pinned"])
+    passed = _passed(verdicts)
     order = sorted(range(len(inputs)), key=lambda i: inputs[i]["uri"])
     return {
         "_type": STATEMENT_TYPE,
@@ -155,7 +165,7 @@ def check(statement: Any, where: str) -> None:
     if parse_time(pred["validity"]["not_after"], where) < nb:
         raise MalformedInput(f"{where}: predicate.validity.not_after is before not_before")
     parse_time(pred["timeVerified"], where)
-    passed = all(v["result"] == "CERTIFIED" for v in pred["verdicts"])
+    passed = _passed(pred["verdicts"])
     if (pred["verificationResult"] == PASSED) != passed:
         raise MalformedInput(f"{where}: predicate.verificationResult {pred['verificationResult']} "
                              "is not what the recorded verdicts give")

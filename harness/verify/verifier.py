@@ -81,8 +81,11 @@ def _resolve_profile(pred: Mapping[str, Any], given: Profile | None, where: str,
         b = profiles.builtin(rp["id"])
         if b.digest == rp["digest"]:
             return b, True, None
-        note = (f"profile not pinned: {claimed} differs from the built-in {b.id} v{b.version} "
-                f"({b.digest[:16]}); judged by the profile recorded in the report")
+        # A reviewer reads the name: a weakened document under a built-in's name is a
+        # forgery of the policy, whoever signed it.
+        raise NotAuthentic(f"{where}: made under profile {claimed}, which carries the built-in name "
+                           f"{b.id} but not its document ({b.digest[:16]}); pin the profile it was "
+                           f"made under with --profile FILE")
     else:
         note = f"profile not pinned: judged by the profile {claimed} recorded in the report (pass --profile)"
     return report.embedded_profile(statement, where), False, note

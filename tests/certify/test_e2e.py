@@ -54,7 +54,7 @@ def test_reference_probe_is_certified_and_verifies(tmp_path: Path, key_file: Pat
     assert len([r for r in streams if r["suite"] in ("integers", "hashes")]) == 67
     assert all(r["root"] == r["expected_root"] for r in streams)
     assert pred["probe"]["transcripts"] and pred["results"]
-    ver = teecert_cli(["verify", str(path), "--profile", str(quick_profile), "--json"])
+    ver = teecert_cli(["verify", str(path), "--profile", str(quick_profile), "--trust", f"{key_file}.pub", "--json"])
     assert ver.code == 0, ver.out + ver.err
     assert json.loads(ver.out)["exit_code"] == 0
 
@@ -66,7 +66,7 @@ def test_default_run_is_the_full_stream_set(tmp_path: Path, key_file: Path) -> N
     streams = [r for r in stmt["predicate"]["results"] if r["kind"] == "stream"]
     assert sum(r["vectors"] for r in streams if r["suite"] == "ieee754") == 56 * 1048576
     assert sum(r["vectors"] for r in streams if r["suite"] == "libm") == 20 * 3 * 65536
-    assert teecert_cli(["verify", str(path)]).code == 0
+    assert teecert_cli(["verify", str(path), "--trust", f"{key_file}.pub"]).code == 0
 
 
 def test_xdist_writes_one_report_with_every_worker_transcript(tmp_path: Path, key_file: Path,
@@ -195,7 +195,8 @@ def test_evidence_obtained_out_of_band(tmp_path: Path, key_file: Path, attested_
     (report_path,) = out.glob("teecert-report-*.json")
     stmt = json.loads(base64.b64decode(json.loads(report_path.read_text())["payload"]))
     assert stmt["predicate"]["attestation"]["source"] == "file"
-    assert teecert_cli(["verify", str(report_path), "--profile", str(attested_profile)]).code == 0
+    assert teecert_cli(["verify", str(report_path), "--profile", str(attested_profile),
+                        "--trust", f"{key_file}.pub"]).code == 0
     # the key must be the one the pending run was bound to
     other = tmp_path / "other.pem"
     assert teecert_cli(["keys", "generate", str(other)]).code == 0

@@ -42,7 +42,8 @@ def test_non_editable_install_runs_from_any_directory(tmp_path: Path) -> None:
     key = tmp_path / "home" / ".config" / "teecert" / "run-key.pem"
     assert key.stat().st_mode & 0o777 == 0o600
     (report,) = (elsewhere / "reports").glob("teecert-report-*.json")
-    ver = subprocess.run([teecert, "verify", str(report)], cwd=tmp_path, capture_output=True, text=True,
-                         env=env, timeout=120, check=False)
+    # the default key's public key is written beside it: what the validator hands over
+    ver = subprocess.run([teecert, "verify", str(report), "--trust", f"{key}.pub"], cwd=tmp_path,
+                         capture_output=True, text=True, env=env, timeout=120, check=False)
     assert ver.returncode == 0, ver.stdout + ver.stderr
     assert sys.executable != str(py)

@@ -89,10 +89,12 @@ def gov(tmp_path_factory: pytest.TempPathFactory) -> Gov:
 
 
 def profile_doc(version: int = 1, **extra: Any) -> dict[str, Any]:
-    """A bootstrap-tier profile reports from the factory can meet (attestation advisory)."""
+    """A bootstrap-tier profile reports from the factory can meet (attestation advisory,
+    real evidence formats only: simulated evidence is for development profiles)."""
     doc = copy.deepcopy(profiles.load_profile("development").data)
     doc.update({"id": "acme", "version": version, "tier": "bootstrap", "activates": ACTIVATES, "expires": EXPIRES,
                 **extra})
+    doc["attestation"]["policy"]["formats"] = ["snp", "tdx", "sgx", "nitro"]
     return doc
 
 
@@ -264,13 +266,16 @@ def acme(gov: Gov) -> profiles.Profile:
 
 
 def verify_cli(gov: Gov, report: Path, signed_profile: Path, *extra: str) -> CliResult:
+    trust = report.with_name(report.name + ".signer.pub")
     return teecert_cli(["verify", str(report), "--profile", str(signed_profile), "--at", AT,
-                        "--governance", str(gov.file), *extra])
+                        "--governance", str(gov.file), *(["--trust", str(trust)] if trust.exists() else []),
+                        *extra])
 
 
 def test_revoked_key_platform_vector_set_and_version(gov: Gov, signed_profile: Path, acme: profiles.Profile,
                                                      tmp_path: Path) -> None:
     good = rf.make_signed_report(tmp_path, profile=acme)
+    assert good.pub.exists()
     pred = good.statement["predicate"]
     ok(verify_cli(gov, good.path, signed_profile))
     cases = {
@@ -324,6 +329,14 @@ def test_decision_needs_the_threshold_and_then_verifies(gov: Gov, signed_profile
     pub = keys.write_public(tmp_path / "signer.pub", key.public_key())
     out = tmp_path / "decision.json"
     ok(decide(gov, [r.path for r in reports], signed_profile, out, extra=("--trust", str(pub))))
+    # without --trust nothing pins the reports' signer: an authentic FAILED decision, saying why
+    unpinned = tmp_path / "unpinned.json"
+    res = decide(gov, [r.path for r in reports], signed_profile, unpinned)
+    assert res.code == 1, res.out + res.err
+    upred = json.loads(base64.b64decode(json.loads(unpinned.read_text())["payload"]))["predicate"]
+    assert upred["verificationResult"] == "FAILED" and upred["verifiedLevels"] == []
+    assert any("signer not pinned" in c for c in upred["caveats"])
+    assert {v["signer_pinned"] for v in upred["verdicts"]} == {False}
     env = json.loads(out.read_text())
     assert env["payloadType"] == "application/vnd.teecert.verify.decision+json"
     st = json.loads(base64.b64decode(env["payload"]))
@@ -351,7 +364,7 @@ def test_decision_needs_the_threshold_and_then_verifies(gov: Gov, signed_profile
     one_line(teecert_cli([*verify[:-2], "--at", "2027-01-01T00:00:00Z"]), "verify", "decision expired at")
     # a co-signature by an outsider does not count
     lone = tmp_path / "lone.json"
-    ok(decide(gov, [reports[0].path], signed_profile, lone, 1))
+    ok(decide(gov, [reports[0].path], signed_profile, lone, 1, extra=("--trust", str(pub))))
     ok(teecert_cli(["decide", "--cosign", str(lone), "--key", str(gov.outsider), "--out", str(lone)]))
     one_line(teecert_cli(["verify", str(lone), "--governance", str(gov.file), "--at", AT]), "verify",
              "signed by 1 of the 3")
@@ -395,11 +408,16 @@ def test_forged_decision_statement_is_refused(gov: Gov, tmp_path: Path) -> None:
         "verificationResult": "PASSED", "verifiedLevels": ["TEECERT_CERTIFIED_STRICT"],
         "validity": {"not_before": AT, "not_after": "2026-12-01T00:00:00Z"}, "caveats": [],
         "verdicts": [{"uri": "teecert:report:x", "result": "NOT_CERTIFIED", "reasons": 1, "waived": 0,
-                      "not_after": "2026-12-01T00:00:00Z"}]}
+                      "not_after": "2026-12-01T00:00:00Z", "signer_pinned": True}]}
     st = {"_type": decision.STATEMENT_TYPE, "subject": [{"name": "platform-environment", "digest": {"sha256": "a" * 64}}],
           "predicateType": decision.PREDICATE_TYPE, "predicate": pred}
     path = write(tmp_path / "lying.json", sign_env(st, gov.keys[:2], governance.DECISION_PAYLOAD_TYPE))
     one_line(teecert_cli(["verify", str(path), "--governance", str(gov.file), "--at", AT]), "verify",
+             "verificationResult PASSED is not what the recorded verdicts give")
+    # CERTIFIED, but over a signer the decider did not pin: no PASSED either
+    pred["verdicts"][0].update(result="CERTIFIED", reasons=0, signer_pinned=False)
+    path1 = write(tmp_path / "unpinned.json", sign_env(st, gov.keys[:2], governance.DECISION_PAYLOAD_TYPE))
+    one_line(teecert_cli(["verify", str(path1), "--governance", str(gov.file), "--at", AT]), "verify",
              "verificationResult PASSED is not what the recorded verdicts give")
     pred["verificationResult"], pred["verifiedLevels"], pred["extra"] = "FAILED", [], 1
     path2 = write(tmp_path / "extra.json", sign_env(st, gov.keys[:2], governance.DECISION_PAYLOAD_TYPE))
@@ -563,7 +581,7 @@ def test_run_under_governance(gov: Gov, tmp_path: Path) -> None:
                       expires=(now + dt.timedelta(days=60)).strftime("%Y-%m-%dT%H:%M:%SZ"), stream_scale=6)
     src = write(tmp_path / "live.json", doc)
     key = tmp_path / "run.pem"
-    keys.generate(key)
+    keys.write_public(Path(f"{key}.pub"), keys.generate(key).public_key())
     unsigned = teecert_cli(["run", "--profile", str(src), "--governance", str(gov.file), "--key", str(key),
                             "--out", str(tmp_path / "u")])
     assert unsigned.code == 2 and "sign" in unsigned.err.splitlines()[0], unsigned.err
@@ -574,4 +592,4 @@ def test_run_under_governance(gov: Gov, tmp_path: Path) -> None:
                        "--out", str(tmp_path / "s")])
     assert res.code == 0, res.out[-2000:] + res.err[-2000:]
     (report,) = (tmp_path / "s").glob("teecert-report-*.json")
-    assert teecert_cli(["verify", str(report), "--profile", str(signed)]).code == 0
+    assert teecert_cli(["verify", str(report), "--profile", str(signed), "--trust", f"{key}.pub"]).code == 0

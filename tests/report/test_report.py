@@ -282,8 +282,16 @@ def test_profile_document_weakened_under_a_builtin_name(tmp_path: Path) -> None:
     assert r.statement["predicate"]["verdict"]["result"] == "CERTIFIED"
     with pytest.raises(NotAuthentic, match="not the required strict"):
         check(r.data, trusted=r.trusted, profile=profiles.load_profile("strict"))
-    out = check(r.data, trusted=r.trusted)  # unpinned: judged by its own document, and said so
-    assert not out.profile_pinned and "differs from the built-in strict" in out.reasons[0]
+    # unpinned, a built-in's name on another document is refused outright: reviewers read names
+    with pytest.raises(NotAuthentic, match=r"carries the built-in name strict but not its document"):
+        check(r.data, trusted=r.trusted)
+    # the same document under a name of its own is judged by that document, and said so
+    own = dict(weak, id="acme-relaxed")
+    path.write_text(json.dumps(own))
+    r2 = rf.make_signed_report(tmp_path / "own", profile=profiles.load_profile(path),
+                               results=[*rf.make_results(len(rf.SUITES), n_unsupported=2), attested])
+    out = check(r2.data, trusted=r2.trusted)
+    assert not out.profile_pinned and "profile not pinned" in out.reasons[0]
 
 
 def test_profile_document_not_matching_its_digest(good: rf.SignedReport) -> None:

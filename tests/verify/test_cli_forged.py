@@ -402,3 +402,51 @@ def test_failed_required_evidence_fails_even_where_its_suite_is_advisory(tmp_pat
     assert verdict.compute(rows, prof)["reasons"] == []
     missing = verdict.compute(rows[:1], prof)["reasons"]
     assert [r["code"] for r in missing] == ["ATTESTATION_MISSING"]
+
+
+# -- exit 0 needs a pinned signer and a pinned profile ------------------------------------
+
+
+def test_certified_is_accepted_only_with_signer_and_profile_pinned(real: Real) -> None:
+    path = str(real.path)
+    both = teecert_cli(["verify", path, "--trust", str(real.pub), "--profile", str(real.profile)])
+    assert both.code == 0 and both.out.splitlines()[0] == f"{path}: CERTIFIED", both.out + both.err
+    no_signer = teecert_cli(["verify", path, "--profile", str(real.profile)])
+    assert no_signer.code == 1, no_signer.out + no_signer.err
+    assert no_signer.out.splitlines()[0] == f"{path}: CERTIFIED: not accepted, signer not pinned (pass --trust KEYS)"
+    # the quick profile is no built-in: without --profile nothing pins it
+    no_profile = teecert_cli(["verify", path, "--trust", str(real.pub)])
+    assert no_profile.code == 1
+    assert no_profile.out.splitlines()[0].endswith("not accepted, profile not pinned (pass --profile)")
+    doc = json.loads(teecert_cli(["verify", path, "--json"]).out)
+    assert doc["verdict"]["result"] == "CERTIFIED" and doc["accepted"] is False and doc["exit_code"] == 1
+    assert not doc["signer_pinned"] and not doc["profile"]["pinned"]
+    # an explicit opt-in, said in the line
+    opted = teecert_cli(["verify", path, "--allow-unpinned"])
+    assert opted.code == 0 and "accepted with --allow-unpinned" in opted.out.splitlines()[0]
+
+
+def test_a_strangers_report_under_a_weakened_copy_of_strict_is_refused(real: Real, tmp_path: Path) -> None:
+    """Anyone can sign a report naming their own key, under a document that calls
+    itself strict with every suite advisory: refused, not CERTIFIED with a note."""
+    stranger = Ed25519PrivateKey.generate()
+    strict = load_profile("strict")
+    weak = copy.deepcopy(strict.data)
+    weak["suites"] = {s: "advisory" for s in weak["suites"]}
+    weak["attestation"]["required"] = False
+    weak_path = tmp_path / "weak-strict.json"
+    weak_path.write_text(json.dumps(weak))
+    prof = load_profile(weak_path)
+
+    def edit(st: dict[str, Any]) -> None:
+        pred = st["predicate"]
+        _strip_attestation(pred)
+        pred["profile"] = {**prof.identity(), "document": prof.data}
+        set_signer(st, stranger)
+        _recount(pred, weak_path)
+
+    path = write_envelope(tmp_path / "stranger.json", resigned(real, edit, stranger))
+    res = teecert_cli(["verify", str(path)])
+    assert res.code == 2 and res.out == "", res.out + res.err
+    (line,) = res.err.splitlines()
+    assert "carries the built-in name strict but not its document" in line
