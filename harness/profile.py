@@ -30,7 +30,9 @@ import jsonschema
 
 from ._internal import canonical, dsse
 from ._internal.atomic import write_atomic
-from ._internal.schema import make_validator, schema_error
+from ._internal.schema import load as load_schema
+from ._internal.schema import schema_error
+from ._internal.schema import validator as schema_validator
 from ._internal.timefmt import format_time, parse_time
 from .errors import MalformedInput, NotAuthentic, UsageError
 
@@ -141,17 +143,13 @@ class Profile:
             raise NotAuthentic(f"{name} expired at {self.data['expires']} (time {format_time(at)})")
 
 
-@functools.cache
 def schema() -> dict[str, Any]:
     """The profile JSON Schema (package data)."""
-    text = resources.files("teecert").joinpath("schemas", SCHEMA_FILE).read_bytes()
-    doc: dict[str, Any] = json.loads(text)
-    return doc
+    return load_schema("profile")
 
 
-@functools.cache
 def _validator() -> jsonschema.protocols.Validator:
-    return make_validator(schema())
+    return schema_validator("profile")
 
 
 def from_document(doc: Any, where: str, *, builtin: bool = False) -> Profile:

@@ -32,10 +32,17 @@ def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> I
         yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
+@functools.cache
 def load(name: str) -> dict[str, Any]:
     """The packaged schema ``name`` (``profile`` for ``schemas/profile.schema.json``)."""
     doc: dict[str, Any] = json.loads(resources.files("teecert").joinpath("schemas", f"{name}.schema.json").read_bytes())
     return doc
+
+
+@functools.cache
+def validator(name: str) -> jsonschema.protocols.Validator:
+    """The validator of the packaged schema ``name``, built once."""
+    return make_validator(load(name))
 
 
 @functools.cache

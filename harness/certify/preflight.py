@@ -50,6 +50,34 @@ def check_vector_contents(vs: VectorSet) -> None:
     vs.streams()
 
 
+#: pytest options ``teecert run -- ARGS`` passes on: they change what is printed or
+#: written beside the report, never which tests run or how the plugin is set up.
+_PYTEST_OUTPUT_OPTIONS = ("--junitxml", "--junit-xml", "--junit-prefix", "--tb", "--color", "--durations",
+                          "--showlocals", "--full-trace", "--capture", "-r", "-v", "-q", "-s", "-l")
+
+
+def check_pytest_args(args: tuple[str, ...]) -> None:
+    """Refuse pytest options that could leave tests out, or configure the plugin past
+    the checks made here (another profile, no governance): a certification runs
+    every test its profile asks for."""
+    expects_value = {"--junitxml", "--junit-xml", "--junit-prefix", "--tb", "--color", "--durations",
+                     "--capture", "-r"}
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        name = arg.split("=", 1)[0]
+        short = arg[:2] if arg.startswith("-") and not arg.startswith("--") else None
+        if name in _PYTEST_OUTPUT_OPTIONS or (short in ("-r", "-v", "-q") and set(arg[1:]) <= set(arg[1] + "vqs")):
+            i += 2 if (name in expects_value and "=" not in arg and len(arg) == len(name)) else 1
+            continue
+        if short == "-r":
+            i += 1
+            continue
+        raise UsageError(f"-- {arg}: teecert run passes on only pytest's output options "
+                         f"({', '.join(o for o in _PYTEST_OUTPUT_OPTIONS if o.startswith('--'))}, -v, -q, -r, -s): "
+                         "a certification runs every test its profile asks for, under the checked profile")
+
+
 def check_workers(workers: str | None) -> None:
     if workers is not None and workers != "auto" and not (workers.isdigit() and 1 <= int(workers) <= 1024):
         raise UsageError(f"-n {workers}: the number of workers must be 'auto' or 1 to 1024")

@@ -74,6 +74,7 @@ def run(options: RunOptions) -> RunOutcome:
     preflight.check_vector_contents(vs)
     preflight.check_profile_plan(prof, vs, f"profile {o.profile}")
     preflight.check_workers(o.workers)
+    preflight.check_pytest_args(o.pytest_args)
     key, out, workers = o.key, o.out, o.workers
     key_path = key or keys.default_key_path()
     if key is not None:

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
-import functools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +25,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from .._internal import canonical, dsse
 from .._internal.atomic import write_atomic
-from .._internal.schema import make_validator, schema_error
+from .._internal.schema import schema_error
+from .._internal.schema import validator as schema_validator
 from .._internal.timefmt import parse_time
 from ..errors import MalformedInput, NotAuthentic, UsageError
 from ..report import keys
@@ -49,10 +48,8 @@ def resolve_at(at: _dt.datetime | None) -> _dt.datetime:
     return when if when.tzinfo else when.replace(tzinfo=_dt.UTC)
 
 
-@functools.cache
 def _validator(name: str) -> jsonschema.protocols.Validator:
-    doc = json.loads(resources.files("teecert").joinpath("schemas", f"{name}.schema.json").read_bytes())
-    return make_validator(doc)
+    return schema_validator(name)
 
 
 def check_schema(doc: Any, name: str, where: str) -> None:

@@ -29,7 +29,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from .. import profile as profiles
 from .._internal import canonical, dsse
 from .._internal.atomic import write_atomic
-from .._internal.schema import make_validator, schema_error
+from .._internal.schema import load as load_schema
+from .._internal.schema import schema_error
+from .._internal.schema import validator as schema_validator
 from .._internal.timefmt import format_time, parse_time
 from ..errors import MalformedInput, UsageError
 from ..profile import Profile
@@ -102,16 +104,13 @@ def source_digest() -> str:
 # -- schema --------------------------------------------------------------------------
 
 
-@functools.cache
 def schema() -> dict[str, Any]:
     """The run-report JSON Schema (package data)."""
-    doc: dict[str, Any] = json.loads(resources.files("teecert").joinpath("schemas", SCHEMA_FILE).read_bytes())
-    return doc
+    return load_schema("run-report")
 
 
-@functools.cache
 def _validator() -> jsonschema.protocols.Validator:
-    return make_validator(schema())
+    return schema_validator("run-report")
 
 
 # A report holds hundreds of result rows and the generic validator spends about

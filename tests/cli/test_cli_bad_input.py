@@ -333,3 +333,21 @@ def test_vectors_check_recomputes_a_redigested_wrong_golden(tmp_path: Path) -> N
     # --json keeps progress lines off stderr
     res = teecert_cli(["vectors", "check", "--path", str(vdir), "--sample", "1000000", "--chunks", "0", "--json"])
     first_error(res, str(vdir / EXPLICIT), "tcId 1 expects", "both references give")
+
+
+@pytest.mark.parametrize("extra", [
+    ["-o", "python_functions=nothing_matches"],  # collects no test at all
+    ["--ignore-glob=*ieee754*"],  # leaves a suite out
+    ["-p", "no:teecert.certify.plugin"],  # no plugin, no checks
+    ["--teecert-profile", "weak.json"],  # another profile than the one checked (and governed)
+    ["-k", "probe"],
+    ["-x"],  # stops at the first failure, advisory or not
+])
+def test_run_refuses_pytest_options_that_change_what_runs(tmp_path: Path, key_file: Path, quick_profile: Path,
+                                                         extra: list[str]) -> None:
+    """A certification runs every test its profile asks for: `teecert run -- ARGS`
+    passes on only pytest's output options."""
+    out = tmp_path / "out"
+    res = teecert_cli(["run", "--profile", str(quick_profile), "--key", str(key_file), "--out", str(out),
+                       "--", *extra])
+    first_error(res, f"-- {extra[0]}", "only pytest's output options", out=out, prefix="teecert run: ")

@@ -35,18 +35,17 @@ Keys (all optional; docs/attestation.md has the full text):
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
 from ..._internal import canonical
-from ..._internal.schema import make_validator, schema_error
+from ..._internal.schema import load as load_schema
+from ..._internal.schema import schema_error
+from ..._internal.schema import validator as schema_validator
 from ...errors import MalformedInput
 from .. import REAL_FORMATS
 from ..model import Verified
@@ -81,17 +80,13 @@ class Policy:
 DEFAULT = Policy()
 
 
-@functools.cache
 def schema() -> dict[str, Any]:
     """The attestation policy JSON Schema (package data)."""
-    text = resources.files("teecert").joinpath("schemas", SCHEMA_FILE).read_bytes()
-    doc: dict[str, Any] = json.loads(text)
-    return doc
+    return load_schema("attestation-policy")
 
 
-@functools.cache
 def _validator() -> jsonschema.protocols.Validator:
-    return make_validator(schema())
+    return schema_validator("attestation-policy")
 
 
 def from_document(doc: Any, where: str) -> Policy:
