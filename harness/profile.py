@@ -30,6 +30,7 @@ import jsonschema
 
 from ._internal import canonical, dsse
 from ._internal.atomic import write_atomic
+from ._internal.files import read_input
 from ._internal.schema import load as load_schema
 from ._internal.schema import schema_error
 from ._internal.schema import validator as schema_validator
@@ -194,14 +195,10 @@ def builtin(name: str) -> Profile:
 
 def read_profile_bytes(name_or_path: str | Path) -> bytes:
     path = Path(name_or_path)
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         raise UsageError(
-            f"unknown profile {str(name_or_path)!r}: not a built-in ({', '.join(BUILTIN)}) and no such file"
-        ) from None
-    except OSError as e:
-        raise UsageError(f"{path}: cannot read the profile ({e.strerror})") from None
+            f"unknown profile {str(name_or_path)!r}: not a built-in ({', '.join(BUILTIN)}) and no such file")
+    return read_input(path, "profile")
 
 
 def load_profile(name_or_path: str | Path) -> Profile:

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from .._internal.atomic import write_atomic
-from ..errors import MalformedInput, UsageError
+from .._internal.files import read_input
+from ..errors import UsageError
 
 
 def trust_dir() -> Path:
@@ -30,10 +31,7 @@ def trust_dir() -> Path:
 
 
 def _read(path: str, what: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as e:
-        raise MalformedInput(f"{path}: cannot read {what} ({e.strerror})") from None
+    return read_input(path, what)
 
 
 def default_roots() -> list[Any]:

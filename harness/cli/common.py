@@ -15,6 +15,13 @@ from ..errors import Rejected, TeecertError, UsageError
 ACCEPTED, REJECTED, INVALID = 0, 1, 2
 
 
+def printable(text: str) -> str:
+    """``text`` with every control or other unprintable character escaped (``\\n``,
+    ``\\x1b``): a reason quoted from a report, a file name or a probe cannot start a
+    second output line or send escape sequences to the reader's terminal."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def exit_code_of(error: TeecertError) -> int:
     """The exit code an error ends a command with."""
     return REJECTED if isinstance(error, Rejected) else INVALID

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from .._internal.version import __version__
 from ..errors import TeecertError
 from . import attest, governance, keys, probe, run, vectors, verify
-from .common import exit_code_of, parse_time
+from .common import exit_code_of, parse_time, printable
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 doc = {"error": type(e).__name__, "message": str(e), "exit_code": exit_code_of(e)}
             print(json.dumps(doc, indent=2))
-        print(f"teecert {args.cmd}: {e}", file=sys.stderr)
+        print(f"teecert {args.cmd}: {printable(str(e))}", file=sys.stderr)
         return exit_code_of(e)
     except KeyboardInterrupt:
         print(f"teecert {args.cmd}: interrupted", file=sys.stderr)
@@ -61,7 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:  # a bug in teecert, not the user's input
         if os.environ.get("TEECERT_DEBUG"):
             traceback.print_exc()
-        print(f"teecert {args.cmd}: internal error: {type(e).__name__}: {e} (set TEECERT_DEBUG=1 for a traceback)",
+        print(f"teecert {args.cmd}: internal error: {type(e).__name__}: {printable(str(e))} "
+              "(set TEECERT_DEBUG=1 for a traceback)",
               file=sys.stderr)
         return 2
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from .common import printable
 
 
 def _cmd_run(a: argparse.Namespace) -> int:
@@ -54,7 +55,7 @@ def _cmd_run(a: argparse.Namespace) -> int:
     if outcome.reasons:
         first = outcome.reasons[0]
         line += f" ({len(outcome.reasons)} reasons; first: {first.get('code')} {first.get('test') or first.get('suite')})"
-    print(line)
+    print(printable(line))
     print(f"report: {outcome.report_path}")
     return 0 if outcome.verdict == "CERTIFIED" else 1
 

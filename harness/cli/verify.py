@@ -13,24 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from .._internal.atomic import write_atomic
+from .._internal.files import read_input
 from ..errors import UsageError
 from . import governance as governance_cli
-from .common import add_verify_options, parse_at, parse_time, verdict_code, verify_inputs
-
-
-def _read(path: Path) -> bytes:
-
-    try:
-        return path.read_bytes()
-    except OSError as e:
-        raise UsageError(f"{path}: cannot read ({e.strerror})") from None
+from .common import add_verify_options, parse_at, parse_time, printable, verdict_code, verify_inputs
 
 
 def _verdict_line(where: str, verdict: dict[str, Any]) -> str:
     if verdict["result"] == "CERTIFIED":
-        return f"{where}: CERTIFIED"
+        return printable(f"{where}: CERTIFIED")
     first = verdict["reasons"][0] if verdict["reasons"] else {}
-    return f"{where}: NOT_CERTIFIED: {first.get('code', '')} {first.get('test') or first.get('suite') or ''}".rstrip()
+    line = f"{where}: NOT_CERTIFIED: {first.get('code', '')} {first.get('test') or first.get('suite') or ''}"
+    return printable(line.rstrip())
 
 
 def _cmd_verify(a: argparse.Namespace) -> int:
@@ -40,7 +34,7 @@ def _cmd_verify(a: argparse.Namespace) -> int:
     from ..verify.verifier import outcome_to_json, verify_report
 
     path = Path(a.report)
-    data = _read(path)
+    data = read_input(path, "report")
     decided = governance_cli.verify_decision_file(a, data, path, parse_time)  # a decision, by payloadType
     if decided is not None:
         return decided
@@ -64,7 +58,7 @@ def _cmd_verify(a: argparse.Namespace) -> int:
             line += (": not accepted, " if code else ": accepted with --allow-unpinned, ") + "; ".join(unpinned)
         print(line)
         for note in outcome.reasons:
-            print(f"  {note}")
+            print(f"  {printable(note)}")
     return code
 
 

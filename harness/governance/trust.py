@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from .._internal import canonical, dsse
 from .._internal.atomic import write_atomic
+from .._internal.files import read_input
 from .._internal.schema import schema_error
 from .._internal.schema import validator as schema_validator
 from .._internal.timefmt import parse_time
@@ -60,13 +61,7 @@ def check_schema(doc: Any, name: str, where: str) -> None:
 
 
 def read_bytes(path: str | Path, what: str) -> bytes:
-    p = Path(path)
-    try:
-        return p.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"{p}: no such {what} file") from None
-    except OSError as e:
-        raise UsageError(f"{p}: cannot read the {what} ({e.strerror})") from None
+    return read_input(path, what)
 
 
 is_envelope = dsse.is_envelope

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.serialization import (
 
 from .._internal import dsse
 from .._internal.atomic import write_atomic
+from .._internal.files import read_input
 from ..errors import MalformedInput, UsageError
 
 ENV_KEY = "TEECERT_KEY"
@@ -163,10 +164,7 @@ def _pem_blocks(data: bytes) -> list[bytes]:
 
 
 def _load_public_file(path: Path) -> dict[str, Ed25519PublicKey]:
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise UsageError(f"{path}: cannot read ({e.strerror})") from None
+    data = read_input(path, "trusted key", limit=1 << 20)
     if b"PRIVATE KEY-----" in data:
         raise UsageError(f"{path}: holds a private key; trust lists take public keys only")
     blocks = _pem_blocks(data)
@@ -199,7 +197,7 @@ def load_trusted(path: Path) -> dict[str, Ed25519PublicKey]:
         if not files:
             raise UsageError(f"{path}: folder holds no public key files")
     elif path.exists():
-        files = [path]
+        files = [path]  # read_input refuses anything but a regular file
     else:
         raise UsageError(f"{path}: no such file or folder of trusted keys")
     trusted: dict[str, Ed25519PublicKey] = {}

@@ -24,9 +24,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .. import profile as profiles
 from .._internal import canonical, dsse
+from .._internal.files import read_input
 from .._internal.timefmt import format_time, parse_time
 from ..attestation.run_evidence import check_report
-from ..errors import MalformedInput, NotAuthentic, TeecertError, UsageError
+from ..errors import MalformedInput, NotAuthentic, TeecertError
 from ..governance import trust as governance
 from ..profile import Profile
 from ..report import keys, verdict
@@ -242,8 +243,4 @@ def verify_report_file(path: str | Path, *, trusted: Mapping[str, Any] | None, p
     """Read the report at ``path`` and verify it; ``UsageError`` if it cannot be read,
     ``MalformedInput`` or ``NotAuthentic`` (naming ``path``) if it is refused."""
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as e:
-        raise UsageError(f"{p}: cannot read ({e.strerror})") from None
-    return verify_report(data, str(p), trusted=trusted, profile=profile, at=at)
+    return verify_report(read_input(p, "report"), str(p), trusted=trusted, profile=profile, at=at)

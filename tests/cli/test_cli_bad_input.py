@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import stat
 from collections.abc import Sequence
@@ -295,7 +296,7 @@ def test_verify_malformed_report(tmp_path: Path, real_report: Path, name: str, m
 
 def test_verify_missing_report(tmp_path: Path) -> None:
     path = tmp_path / "nothing-here.json"
-    first_error(teecert_cli(["verify", str(path)]), str(path), "cannot read", "No such file")
+    first_error(teecert_cli(["verify", str(path)]), str(path), "no such report file")
 
 
 def test_verify_garbage_time(real_report: Path) -> None:
@@ -351,3 +352,41 @@ def test_run_refuses_pytest_options_that_change_what_runs(tmp_path: Path, key_fi
     res = teecert_cli(["run", "--profile", str(quick_profile), "--key", str(key_file), "--out", str(out),
                        "--", *extra])
     first_error(res, f"-- {extra[0]}", "only pytest's output options", out=out, prefix="teecert run: ")
+
+
+def _fifo(tmp_path: Path, name: str) -> Path:
+    path = tmp_path / name
+    os.mkfifo(path)
+    return path
+
+
+@pytest.mark.parametrize("where", ["report", "trust", "profile", "evidence"])
+def test_a_fifo_or_a_device_is_refused_not_read_for_ever(tmp_path: Path, real_report: Path, where: str) -> None:
+    """Nothing writes to the FIFO and /dev/zero never ends: one line, exit 2, at once."""
+    for special in (_fifo(tmp_path, f"{where}.fifo"), Path("/dev/zero")):
+        args = {"report": ["verify", str(special)],
+                "trust": ["verify", str(real_report), "--trust", str(special)],
+                "profile": ["verify", str(real_report), "--profile", str(special)],
+                "evidence": ["attest", "verify", str(special), "--at", "2026-01-01T00:00:00Z"]}[where]
+        res = teecert_cli(args, timeout=60)
+        line = first_error(res, str(special))
+        assert "not a regular file" in line, line
+
+
+def test_a_folder_as_report_is_one_line(tmp_path: Path) -> None:
+    first_error(teecert_cli(["verify", str(tmp_path)]), str(tmp_path), "a folder")
+
+
+def test_control_characters_from_a_report_cannot_forge_output_lines(tmp_path: Path) -> None:
+    """A failing test id carrying a newline and a terminal escape is printed escaped:
+    the reader sees one NOT_CERTIFIED line, never a forged CERTIFIED one."""
+    import reportfactory as rf
+
+    evil = "x\n" + "REPORT.json: CERTIFIED\x1b[2K"
+    r = rf.make_signed_report(tmp_path, results=[*rf.make_results(len(rf.SUITES)),
+                                                 rf.result(evil, "probe", "failed")])
+    res = teecert_cli(["verify", str(r.path), "--trust", str(r.pub), "--profile", "development"])
+    assert res.code == 1, res.out + res.err
+    first = res.out.splitlines()[0]
+    assert first == f"{r.path}: NOT_CERTIFIED: TEST_FAILED x\\nREPORT.json: CERTIFIED\\x1b[2K"
+    assert "\x1b" not in res.out and not any(line.endswith(": CERTIFIED") for line in res.out.splitlines())

@@ -1,0 +1,49 @@
+"""Reading the files users hand teecert: regular files only, never more than a cap.
+
+A FIFO, a terminal or ``/dev/zero`` given as a report, key or profile would block or
+read until memory runs out; each is refused with one line instead.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from ..errors import MalformedInput, UsageError
+
+#: Larger than any report, profile, key, governance file or evidence teecert makes.
+MAX_INPUT_BYTES = 64 << 20
+
+
+def read_input(path: str | Path, what: str, *, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of the regular file ``path`` (a ``what``: "report", "profile", ...).
+
+    ``UsageError`` when it does not exist, cannot be read or is not a regular file;
+    ``MalformedInput`` when it is larger than ``limit``.
+    """
+    p = Path(path)
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise UsageError(f"{p}: no such {what} file") from None
+    except OSError as e:
+        raise UsageError(f"{p}: cannot read the {what} ({e.strerror})") from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        raise UsageError(f"{p}: {kind}; give the {what} file")
+    if st.st_size > limit:
+        raise MalformedInput(f"{p}: {st.st_size} bytes, more than the {limit} a {what} may have")
+    try:
+        # O_NONBLOCK: should the path be swapped for a FIFO after the check, opening
+        # it must not wait for a writer.
+        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as e:
+        raise UsageError(f"{p}: cannot read the {what} ({e.strerror})") from None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise UsageError(f"{p}: not a regular file; give the {what} file")
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise MalformedInput(f"{p}: more than the {limit} bytes a {what} may have")
+    return data
