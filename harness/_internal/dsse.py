@@ -44,6 +44,10 @@ def keyid_of(pub: Ed25519PublicKey) -> str:
     return hashlib.sha256(pub.public_bytes(Encoding.Raw, PublicFormat.Raw)).hexdigest()
 
 
+#: The most signatures an envelope may carry: one per key a governance file can list.
+MAX_SIGNATURES = 1000
+
+
 def b64decode(text: str, what: str) -> bytes:
     """Standard or URL-safe base64 (the specification allows both), in canonical form only.
 
@@ -103,6 +107,11 @@ def parse_envelope(envelope: bytes | Mapping[str, Any], where: str) -> tuple[str
     sigs = env["signatures"]
     if not isinstance(sigs, list) or not sigs:
         raise MalformedInput(f"{where}: envelope 'signatures' must be a non-empty list")
+    if len(sigs) > MAX_SIGNATURES:
+        # Each signature is tried against every trusted key: without a cap, a file of
+        # bogus signatures costs minutes.
+        raise MalformedInput(f"{where}: envelope carries {len(sigs)} signatures, more than the "
+                             f"{MAX_SIGNATURES} any teecert document may have")
     out: list[tuple[str | None, bytes]] = []
     for i, s in enumerate(sigs):
         at = f"{where}: signatures[{i}]"

@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._internal import dsse
 from .._internal.timefmt import parse_time
 from ..errors import MalformedInput, NotAuthentic, ProbeError, TeecertError, UnsupportedOp
 from . import EVIDENCE_RESULT_ID, binding, evidence
@@ -36,9 +37,10 @@ def evaluate(att: Mapping[str, Any], rd: bytes, pol: policy.Policy, at: _dt.date
         return "failed", f"no evidence: {att['error']}", None, []
     if att.get("evidence") is None:
         return "skipped", "no attestation evidence: the probe reaches no TEE and the profile accepts no simulated evidence", None, []
-    data = base64.b64decode(att["evidence"])
-    certs = [base64.b64decode(c) for c in att.get("certs", [])]
-    coll = base64.b64decode(att["collateral"]) if att.get("collateral") else None
+    # Strict, canonical base64 (the report's own fields): MalformedInput naming the field.
+    data = dsse.b64decode(att["evidence"], f"{where}.evidence")
+    certs = [dsse.b64decode(c, f"{where}.certs[{i}]") for i, c in enumerate(att.get("certs", []))]
+    coll = dsse.b64decode(att["collateral"], f"{where}.collateral") if att.get("collateral") else None
     try:
         v = evidence.verify(data, where, fmt=att.get("format") or "auto", certs=certs, collateral=coll, at=at)
     except (NotAuthentic, MalformedInput) as e:

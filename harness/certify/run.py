@@ -81,7 +81,10 @@ def run(options: RunOptions) -> RunOutcome:
         keys.load_private(key)
     else:
         keys.load_or_create_default()
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot make the report folder ({e.strerror or type(e).__name__})") from None
     run_id = str(uuid.uuid4())
     suites = preflight.suites_path()
     args = [

@@ -390,3 +390,15 @@ def test_control_characters_from_a_report_cannot_forge_output_lines(tmp_path: Pa
     first = res.out.splitlines()[0]
     assert first == f"{r.path}: NOT_CERTIFIED: TEST_FAILED x\\nREPORT.json: CERTIFIED\\x1b[2K"
     assert "\x1b" not in res.out and not any(line.endswith(": CERTIFIED") for line in res.out.splitlines())
+
+
+@pytest.mark.parametrize("kind", ["file", "dangling symlink"])
+def test_run_out_that_cannot_be_a_folder_is_one_line(tmp_path: Path, key_file: Path, quick_profile: Path,
+                                                    kind: str) -> None:
+    out = tmp_path / "out"
+    if kind == "file":
+        out.write_text("not a folder")
+    else:
+        out.symlink_to(tmp_path / "nowhere" / "deeper")
+    res = teecert_cli(["run", "--profile", str(quick_profile), "--key", str(key_file), "--out", str(out)])
+    first_error(res, f"--out {out}", "cannot make the report folder", prefix="teecert run: ")

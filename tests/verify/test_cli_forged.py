@@ -450,3 +450,22 @@ def test_a_strangers_report_under_a_weakened_copy_of_strict_is_refused(real: Rea
     assert res.code == 2 and res.out == "", res.out + res.err
     (line,) = res.err.splitlines()
     assert "carries the built-in name strict but not its document" in line
+
+
+def test_attestation_fields_that_are_not_base64_are_one_line(real: Real, tmp_path: Path) -> None:
+    def edit(st: dict[str, Any]) -> None:
+        st["predicate"]["attestation"]["evidence"] = "not base64!"
+
+    path = write_envelope(tmp_path / "nonb64.json", resigned(real, edit))
+    line = refused(real, path, "--trust", str(real.pub))
+    assert "attestation.evidence is not base64" in line
+
+
+def test_an_envelope_of_many_bogus_signatures_is_refused_at_once(real: Real, tmp_path: Path) -> None:
+    """Each signature is tried against every trusted key: thousands of them are refused
+    before any is checked."""
+    env = copy.deepcopy(real.envelope)
+    env["signatures"] = env["signatures"] * 1001
+    path = write_envelope(tmp_path / "many.json", env)
+    line = refused(real, path, "--trust", str(real.pub))
+    assert "1001 signatures, more than the 1000" in line
