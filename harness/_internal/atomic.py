@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from ..errors import UsageError
@@ -78,3 +79,26 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, mode: int = 0o644, *
             tmp.unlink()
     _fsync_dir(directory)
     return dest
+
+
+def remove_stale_temporaries(path: str | os.PathLike[str], *, older_than: float = 60.0) -> list[Path]:
+    """Remove what a killed ``write_atomic`` of ``path`` left behind: its temporary files
+    not touched for ``older_than`` seconds (a younger one may be another process's write
+    in progress).  A run killed while creating its key would otherwise leave a complete
+    private key in a file nobody looks after."""
+    dest = Path(path)
+    removed: list[Path] = []
+    try:
+        candidates = list(dest.parent.glob(f".{dest.name}.*.tmp"))
+    except OSError:
+        return removed
+    now = time.time()
+    for tmp in candidates:
+        try:
+            if tmp.is_file() and not tmp.is_symlink() and now - tmp.stat().st_mtime > older_than:
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError:
+            continue
+    return removed
+

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from .._internal import dsse
-from .._internal.atomic import write_atomic
+from .._internal.atomic import remove_stale_temporaries, write_atomic
 from .._internal.files import read_input
 from ..errors import MalformedInput, UsageError
 
@@ -130,6 +130,7 @@ def load_or_create_default() -> Ed25519PrivateKey:
     """The default run key, created (0600) on first use, with its public key beside it
     (``run-key.pem.pub``: what a verifier pins with ``--trust``)."""
     path = default_key_path()
+    remove_stale_temporaries(path)
     if not path.exists():
         try:
             key = generate(path)

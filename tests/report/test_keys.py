@@ -114,6 +114,27 @@ def test_load_or_create_default_creates_once(monkeypatch: pytest.MonkeyPatch, tm
     path = tmp_path / "teecert" / "run-key.pem"
     assert _mode(path) == 0o600
     assert keys.keyid(keys.load_or_create_default().public_key()) == keys.keyid(first.public_key())
+    # the public key a verifier pins (--trust) is written beside it
+    assert keys.keyid(next(iter(keys.load_trusted(Path(f"{path}.pub")).values()))) == keys.keyid(first.public_key())
+
+
+@posix_only
+def test_a_key_left_by_a_killed_first_run_is_cleaned_up(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A run killed while writing its new key leaves the whole private key in a
+    temporary file; the next start removes it (a young one may be another run's write)."""
+    monkeypatch.delenv("TEECERT_KEY", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    folder = tmp_path / "teecert"
+    folder.mkdir()
+    stale = folder / ".run-key.pem.k1ll3d.tmp"
+    young = folder / ".run-key.pem.wr1t1n.tmp"
+    for f in (stale, young):
+        f.write_bytes(Ed25519PrivateKey.generate().private_bytes(
+            Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    os.utime(stale, (1_000_000_000, 1_000_000_000))
+    keys.load_or_create_default()
+    assert not stale.exists() and young.exists()
+    assert (folder / "run-key.pem").exists()
 
 
 # -- public keys -------------------------------------------------------------------------
