@@ -123,6 +123,8 @@ def parse_description(raw: bytes, where: str) -> dict[str, Any]:
                          object_pairs_hook=_reject_duplicates)
     except ValueError as exc:
         raise ProbeError(f"{where}: self-description is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ProbeError(f"{where}: self-description nests too deep to be a description") from None
     if not isinstance(doc, dict):
         raise ProbeError(f"{where}: self-description is a JSON {type(doc).__name__}, not an object")
     return doc

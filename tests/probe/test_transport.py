@@ -601,6 +601,8 @@ def test_a_lying_host_is_a_clear_probe_error(reply: bytes | None, close: bool, w
     (hello_reply(proto=2), "speaks wire protocol 2"),
     (hello_reply(abi=7), "exports ABI version 7"),
     (hello_reply(desc=b"[1]"), "self-description is a JSON list"),
+    (hello_reply(desc=b"[" * 200_000 + b"]" * 200_000), "self-description nests too deep"),
+    (hello_reply(desc=b'{"a": ' * 100_000 + b"1" + b"}" * 100_000), "self-description nests too deep"),
     (hello_reply()[:30], "probe closed the stream during handshake"),
     (frame(transport.HELLO | transport.REPLY, b"\0" * 10), "HELLO reply of 10 bytes"),
 ])
