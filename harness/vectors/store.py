@@ -147,6 +147,8 @@ def load_set(path: Path | None = None) -> VectorSet:
             raise MalformedInput(f"{where}: files[{fname!r}] is not a SHA-256 hex digest")
         if fname.startswith("/") or ".." in Path(fname).parts:
             raise MalformedInput(f"{where}: files[{fname!r}] leaves the vector folder")
+        if not fname or any(not c.isprintable() for c in fname):
+            raise MalformedInput(f"{where}: files[{fname!r}] is not a file name (empty, or control characters)")
     if set_digest(name, version, files) != digest:
         raise MalformedInput(f"{where}: field 'digest' does not match the files listed")
     for fname, fdigest in sorted(files.items()):

@@ -123,6 +123,20 @@ def test_run_manifest_listing_a_missing_file_names_it(tmp_path: Path, key_file: 
                 "cannot be read", out=out)
 
 
+@pytest.mark.parametrize("name", ["explicit/f64.nul\x00.json", "explicit/line\nbreak.json", ""])
+def test_run_manifest_listing_an_impossible_file_name_names_it(tmp_path: Path, key_file: Path,
+                                                              quick_profile: Path, name: str) -> None:
+    vdir = copy_vectors(tmp_path)
+    doc = manifest(vdir)
+    files = doc["files"]
+    assert isinstance(files, dict)
+    files[name] = "0" * 64
+    write_manifest(vdir, doc, set_digest=True)
+    res, out = run_vectors(tmp_path, key_file, quick_profile, vdir)
+    line = first_error(res, str(vdir / "manifest.json"), "is not a file name", out=out)
+    assert "\x00" not in line and "\n" not in line
+
+
 def unknown_op_set(tmp_path: Path) -> Path:
     """A vector set whose f64.add.rne file claims an op teecert does not know, with a
     manifest re-digested to match: consistent, but not the set the profiles pin."""
