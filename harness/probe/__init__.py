@@ -1,1 +1,3 @@
-"""probe"""
+"""Reaching a probe and running ops on it: in process (cffi), through the probe host
+(stdio, TCP, Unix socket, vsock), the hot stream loop, and building probes.
+"""
