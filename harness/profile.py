@@ -38,7 +38,6 @@ from ._internal.timefmt import format_time, parse_time
 from .errors import MalformedInput, NotAuthentic, UsageError
 
 SCHEMA_ID = "teecert-profile/1"
-SCHEMA_FILE = "profile.schema.json"
 #: Profiles shipped with teecert, loadable by name.
 BUILTIN = ("development", "strict", "bootstrap")
 #: ``payloadType`` of a profile signed by governance (a DSSE envelope).

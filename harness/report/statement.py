@@ -40,7 +40,6 @@ from . import keys, verdict
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://teecert.dev/run-report/v1"
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
-SCHEMA_FILE = "run-report.schema.json"
 SUBJECT_ENVIRONMENT = "platform-environment"
 SUBJECT_PROBE = "probe"
 _RUN_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")

@@ -51,7 +51,6 @@ from .. import REAL_FORMATS
 from ..model import Verified
 
 SCHEMA_ID = "teecert-attestation-policy/1"
-SCHEMA_FILE = "attestation-policy.schema.json"
 COLLATERAL_FORMATS = frozenset({"sgx", "tdx"})
 
 _DEBUG_WHAT = {
