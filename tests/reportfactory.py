@@ -24,6 +24,7 @@ from teecert._internal import canonical, dsse
 from teecert._internal.timefmt import format_time
 from teecert.profile import Profile, load_profile
 from teecert.report import keys
+from teecert.report.identity import identity_digest
 from teecert.report import statement as report
 
 #: A fixed "now" so reports made in tests have known validity periods.
@@ -91,13 +92,13 @@ def statement_for(
     results: list[dict[str, Any]] | None = None,
     now: dt.datetime = NOW,
     validity_days: int | None = None,
-    environment_digest: str | None = None,
+    microcode: str = "0xa0011d1",
     vector_digest: str | None = None,
 ) -> dict[str, Any]:
     """A statement built by ``report.build_statement`` with realistic fields."""
     prof = load_profile(profile) if isinstance(profile, str) else profile
     probe_digest = _hex("probe library")
-    fp = {"arch": "x86_64", "cpu_model": "AMD EPYC 7763 64-Core Processor", "microcode": "0xa0011d1",
+    fp = {"arch": "x86_64", "cpu_model": "AMD EPYC 7763 64-Core Processor", "microcode": microcode,
           "kernel": "Linux 6.8.0", "libc": "glibc 2.39", "cores_logical": 2, "memory_bytes": "8589934592",
           "probe_digest": probe_digest}
     return report.build_statement(
@@ -123,11 +124,10 @@ def statement_for(
             "transcripts": [{"worker": "gw0", "hash": _hex("t0"), "calls": 120},
                             {"worker": "gw1", "hash": _hex("t1"), "calls": 98}],
         },
-        environment={"fingerprint": fp, "digest": environment_digest or _hex(json.dumps(fp, sort_keys=True))},
+        environment={"fingerprint": fp, "digest": identity_digest(fp)},
         results=make_results() if results is None else results,
         signer_pub=key.public_key(),
         validity_days=validity_days,
-        now=now,
     )
 
 

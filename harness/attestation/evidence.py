@@ -108,6 +108,10 @@ def verify_and_validate(data: bytes, where: str, *, policy: Any, **kw: Any) -> O
     return Outcome(verified, validate(verified, policy))
 
 
+def _iso(t: _dt.datetime | None) -> str | None:
+    return None if t is None else t.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def verified_to_json(v: Verified) -> dict[str, Any]:
     return {
         "format": v.format,
@@ -122,5 +126,7 @@ def verified_to_json(v: Verified) -> dict[str, Any]:
         "advisories": list(v.advisories),
         "vmpl": v.vmpl,
         "collateral": v.collateral,
+        "collateral_issued": _iso(v.collateral_issued),
+        "issued": _iso(v.issued),
         "notes": list(v.notes),
     }

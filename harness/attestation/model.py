@@ -24,5 +24,7 @@ class Verified:
     signer: str = ""  # e.g. "VCEK", "VLEK", "PCK (Platform CA)", "AWS Nitro"
     chain: list[str] = field(default_factory=list)  # certificate subjects, leaf first
     collateral: bool = False  # whether collateral was supplied and checked
+    collateral_issued: _dt.datetime | None = None  # the oldest issue date of the checked collateral
+    issued: _dt.datetime | None = None  # the evidence's own time, where it carries one (Nitro)
     claims: dict[str, Any] = field(default_factory=dict)  # every parsed field (hex strings, ints, bools; no floats)
     notes: list[str] = field(default_factory=list)

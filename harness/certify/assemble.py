@@ -116,27 +116,27 @@ def _write_report_with(state: RunState, hooks: Hooks, probe: Any) -> None:
             "characterization": characterize(probe),
         },
         "environment": {"fingerprint": fp, "digest": environment.identity_digest(fp)},
-        "results": [state.results[k] for k in sorted(state.results)],
     }
-    pub_b64 = keys.public_raw_b64(key.public_key())
     assert state.report_dir is not None
+    rows = [state.results[k] for k in sorted(state.results) if k != run_evidence.RESULT_ID]
     if state.pending:
+        # The evidence comes later, out of band, for this statement as it stands.
+        unsigned = report.build_statement(**{**parts, "results": rows}, profile=state.profile,
+                                          signer_pub=key.public_key(),
+                                          attestation=run_evidence.blank_section("file"))
         state.pending_path, state.report_data = pending.write(
-            state.report_dir, parts=parts, profile_doc=state.profile.data, signer_public_key=pub_b64)
+            state.report_dir, statement=unsigned, profile_doc=state.profile.data)
         return
-    # Attestation comes last: its report data binds the final results and transcripts.
+    # Attestation comes last: its report data binds the whole statement as it stands
+    # (everything but the evidence and what the evidence decides).
+    unsigned = report.build_statement(**{**parts, "results": rows}, profile=state.profile,
+                                      signer_pub=key.public_key(), attestation=run_evidence.blank_section("probe"))
     attestation, att_row = run_evidence.collect(
-        probe=probe, profile_data=state.profile.data, nonce=state.nonce, results=parts["results"],
-        signer_public_key=pub_b64, transcripts=transcripts,
+        probe=probe, profile_data=state.profile.data, statement=unsigned,
         now=_dt.datetime.now(_dt.UTC).replace(microsecond=0), measurement=bytes.fromhex(probe.digest),
     )
     state.results[att_row["id"]] = att_row
-    statement = report.build_statement(
-        **{**parts, "results": [state.results[k] for k in sorted(state.results)]},
-        profile=state.profile,
-        signer_pub=key.public_key(),
-        attestation=attestation,
-    )
+    statement = report.with_attestation(unsigned, attestation, att_row, state.profile)
     envelope = report.sign_statement(statement, key)
     state.report_path = report.write_report(state.report_dir, envelope, statement)
     state.statement = statement

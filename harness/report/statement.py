@@ -36,6 +36,7 @@ from .._internal.timefmt import format_time, parse_time
 from ..errors import MalformedInput, UsageError
 from ..profile import Profile
 from . import keys, verdict
+from .identity import identity_digest
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://teecert.dev/run-report/v1"
@@ -220,6 +221,13 @@ def check_consistency(statement: Mapping[str, Any], where: str) -> None:
     validity = pred["validity"]
     if parse_time(validity["not_after"], where) < parse_time(validity["not_before"], where):
         raise MalformedInput(f"{where}: predicate.validity.not_after is before not_before")
+    if parse_time(validity["not_before"], where) != parse_time(run["finished"], where):
+        raise MalformedInput(f"{where}: predicate.validity.not_before is not the run's finish "
+                             "(predicate.run.finished): a report is valid from when its run ended")
+    env = pred["environment"]
+    if identity_digest(env["fingerprint"]) != env["digest"]:
+        raise MalformedInput(f"{where}: predicate.environment.digest is not the identity digest of "
+                             "predicate.environment.fingerprint")
     seen: set[str] = set()
     for i, r in enumerate(pred["results"]):
         if r["id"] in seen:
@@ -253,20 +261,20 @@ def build_statement(
     results: Iterable[Mapping[str, Any]],
     signer_pub: Ed25519PublicKey,
     validity_days: int | None = None,
-    now: _dt.datetime | None = None,
     attestation: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The in-toto Statement of one run; summary, verdict and validity are computed here.
 
     ``validity_days`` may shorten the profile's ``report_validity_days``, never
-    lengthen it.  ``now`` (default: the current time) starts the validity period.
+    lengthen it.  The validity period starts when the run finished
+    (``run["finished"]``): a report is not a free-standing claim its signer dates.
     """
     days = profile.validity_days if validity_days is None else validity_days
     if not 1 <= days <= profile.validity_days:
         raise UsageError(
             f"validity of {days} days: profile {profile.id} allows 1 to {profile.validity_days} days"
         )
-    start = (now or _dt.datetime.now(_dt.UTC)).replace(microsecond=0)
+    start = parse_time(run["finished"], "run report: run.finished")
     rows = sorted((dict(r) for r in results), key=lambda r: str(r.get("id")))
     predicate: dict[str, Any] = {
         "harness": dict(harness),
@@ -295,6 +303,20 @@ def build_statement(
         "predicateType": PREDICATE_TYPE,
         "predicate": predicate,
     }
+
+
+def with_attestation(statement: Mapping[str, Any], attestation: Mapping[str, Any], row: Mapping[str, Any],
+                     profile: Profile) -> dict[str, Any]:
+    """``statement`` completed with its attestation section and result row; the summary
+    and verdict are recomputed (the row counts like any other)."""
+    out = copy.deepcopy(dict(statement))
+    pred = out["predicate"]
+    rows = sorted([*(r for r in pred["results"] if r["id"] != row["id"]), dict(row)], key=lambda r: str(r["id"]))
+    pred["results"] = rows
+    pred["attestation"] = copy.deepcopy(dict(attestation))
+    pred["summary"] = verdict.summarize(rows)
+    pred["verdict"] = verdict.compute(rows, profile, at=parse_time(pred["validity"]["not_before"], "statement"))
+    return out
 
 
 def sign_statement(statement: Mapping[str, Any], private_key: Ed25519PrivateKey) -> dict[str, Any]:

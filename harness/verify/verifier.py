@@ -193,7 +193,7 @@ def verify_report(
     # 8. Attestation: the binding is recomputed and the embedded evidence re-verified
     #    and re-validated under the profile's policy; the recorded outcome must hold.
 
-    notes.extend(check_report(pred, prof.data, where))
+    notes.extend(check_report(statement, prof.data, where))
     return VerifyOutcome(
         where=where,
         authentic=True,

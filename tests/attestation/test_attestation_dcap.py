@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from teecert.attestation.abi import dcap as dcap_abi
+from teecert.attestation.validate import policy
 from teecert.attestation.verify import dcap
 from teecert.attestation.verify.x509chain import load_certificates
 from teecert.errors import MalformedInput, NotAuthentic, UsageError
@@ -425,3 +426,18 @@ def test_pinned_root_and_foreign_roots() -> None:
     if nitro:
         with pytest.raises(NotAuthentic, match="PCK chain"):
             dcap.verify(_read(SGX_DEBUG), collateral=None, roots=nitro, at=IN_WINDOW, where="x")
+
+
+# -- freshness: collateral older than the policy allows ----------------------------------
+
+
+def test_collateral_older_than_the_policy_allows_is_refused_with_its_dates() -> None:
+    coll = _coll(TDX_V4_COLL)
+    tcb_issued = dt.datetime.fromisoformat(json.loads(coll["tcb_info"])["issueDate"].replace("Z", "+00:00"))
+    at = dt.datetime(2025, 7, 1, tzinfo=dt.UTC)
+    v = _verify(_read(TDX_V4), coll, at=at)
+    assert v.collateral_issued is not None and v.collateral_issued <= tcb_issued
+    old = policy.validate(v, policy.from_document({"max_collateral_age_days": 5}, "p"))
+    assert len(old) == 1 and old[0].startswith("max_collateral_age_days: collateral issued "), old
+    assert "2025-07-01T00:00:00Z" in old[0] and "over the 5 allowed" in old[0]
+    assert policy.validate(v, policy.from_document({"max_collateral_age_days": 30}, "p")) == []

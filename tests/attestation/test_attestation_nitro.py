@@ -267,3 +267,14 @@ def test_random_damage_gives_only_documented_errors() -> None:
             nitro.verify(cut, where="fuzz")
         except TeecertError as exc:
             assert exit_code_of(exc) == 2 and "\n" not in str(exc)
+
+
+def test_evidence_far_from_the_verification_time_fails_the_maximum_age() -> None:
+    # The document's timestamp is 2022-10-13T08:58:02.136Z; its leaf lives until 11:58:02.
+    stamp = dt.datetime(2022, 10, 13, 8, 58, 2, 136000, tzinfo=dt.UTC)
+    pol = policy.from_document({"max_evidence_age_seconds": 3600}, "p")
+    near = nitro.verify(_doc(PROD), at=stamp + dt.timedelta(minutes=30), where=PROD)
+    assert near.issued == stamp and policy.validate(near, pol) == []
+    far = nitro.verify(_doc(PROD), at=stamp + dt.timedelta(hours=2), where=PROD)
+    fails = policy.validate(far, pol)
+    assert len(fails) == 1 and fails[0].startswith("max_evidence_age_seconds: evidence made 2022-10-13T08:58:02Z"), fails

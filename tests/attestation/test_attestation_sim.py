@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import hashlib
 import struct
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+import reportfactory as rf
+import rfc8785
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from teecert.attestation import binding, evidence, run_evidence
 from teecert.attestation.abi import snp as snp_abi
@@ -52,20 +59,81 @@ def test_expired_and_malformed(ev: bytes) -> None:
         sim.verify(huge, at=NOW, where="x")
 
 
-def test_binding_changes_with_every_input() -> None:
-    rows = [{"id": "a", "suite": "ieee754", "outcome": "passed"}, {"id": "attestation::evidence", "suite": "attestation"}]
-    t = [{"worker": "gw0", "hash": "00" * 32, "calls": 3}]
-    base = binding.report_data(nonce="ab", results=rows, signer_public_key="K", transcripts=t)
-    assert len(base) == 64
-    # the attestation row itself is not bound (it is computed from the evidence)
-    assert base == binding.report_data(nonce="ab", results=rows[:1], signer_public_key="K", transcripts=t)
-    variants = [
-        dict(nonce="ac", results=rows, signer_public_key="K", transcripts=t),
-        dict(nonce="ab", results=[{**rows[0], "outcome": "failed"}], signer_public_key="K", transcripts=t),
-        dict(nonce="ab", results=rows, signer_public_key="L", transcripts=t),
-        dict(nonce="ab", results=rows, signer_public_key="K", transcripts=[{**t[0], "calls": 4}]),
-    ]
-    assert all(binding.report_data(**v) != base for v in variants)  # type: ignore[arg-type]
+def _by_hand(statement: dict[str, Any], collection: str) -> bytes:
+    """The binding as docs/report-format.md states it, computed here without teecert."""
+    view = copy.deepcopy(statement)
+    pred = view["predicate"]
+    del pred["summary"], pred["verdict"]
+    pred["results"] = [r for r in pred["results"] if r["id"] != "attestation::evidence"]
+    pred["attestation"] = {"binding": "teecert-binding-v2", "collection": collection}
+    return hashlib.sha512(rfc8785.dumps(view)).digest()
+
+
+def _edits() -> dict[str, Callable[[dict[str, Any]], None]]:
+    def at(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+        def edit(st: dict[str, Any]) -> None:
+            *parents, last = path.split(".")
+            node: Any = st
+            for p in parents:
+                node = node[int(p)] if isinstance(node, list) else node[p]
+            node[int(last) if isinstance(node, list) else last] = value
+        return edit
+    return {
+        "subject digest": at("subject.0.digest.sha256", "ab" * 32),
+        "fingerprint (relabelled platform)": at("predicate.environment.fingerprint.cpu_model", "Other CPU"),
+        "environment digest": at("predicate.environment.digest", "cd" * 32),
+        "not_before (re-dated)": at("predicate.validity.not_before", "2027-01-01T00:00:00Z"),
+        "not_after (extended)": at("predicate.validity.not_after", "2030-01-01T00:00:00Z"),
+        "profile document": at("predicate.profile.document.description", "weaker"),
+        "profile version": at("predicate.profile.version", 99),
+        "vector set version": at("predicate.vector_set.version", "2"),
+        "harness version": at("predicate.harness.version", "9.9.9"),
+        "harness source digest": at("predicate.harness.source_digest", "ef" * 32),
+        "a result row": at("predicate.results.0.outcome", "failed"),
+        "signer": at("predicate.signer.public_key", "A" * 43 + "="),
+        "transcripts": at("predicate.probe.transcripts.0.calls", 1),
+        "nonce": at("predicate.run.nonce", "00" * 32),
+        "run finish": at("predicate.run.finished", "2026-11-21T05:00:01Z"),
+    }
+
+
+@pytest.fixture(scope="module")
+def statement() -> dict[str, Any]:
+    st = rf.statement_for(Ed25519PrivateKey.generate())
+    st["predicate"]["attestation"] = run_evidence.blank_section("probe")
+    return st
+
+
+def test_binding_is_the_documented_hash_of_the_statement(statement: dict[str, Any]) -> None:
+    for collection in ("probe", "file"):
+        assert binding.report_data(statement, collection) == _by_hand(statement, collection)
+    assert binding.report_data(statement, "probe") != binding.report_data(statement, "file")
+
+
+@pytest.mark.parametrize("name", sorted(_edits()))
+def test_binding_covers_every_field_a_reviewer_relies_on(statement: dict[str, Any], name: str) -> None:
+    edited = copy.deepcopy(statement)
+    _edits()[name](edited)
+    assert binding.report_data(edited, "probe") != binding.report_data(statement, "probe"), name
+
+
+def test_binding_leaves_out_only_what_the_evidence_decides(statement: dict[str, Any]) -> None:
+    base = binding.report_data(statement, "probe")
+    edited = copy.deepcopy(statement)
+    pred = edited["predicate"]
+    pred["attestation"].update(evidence="AAAA", verified={"debug": False}, failures=["x"], source="probe")
+    pred["results"].append({"id": "attestation::evidence", "suite": "attestation", "outcome": "passed"})
+    pred["summary"] = {"passed": 999}
+    pred["verdict"] = {"result": "CERTIFIED", "reasons": []}
+    assert binding.report_data(edited, "probe") == base
+
+
+def test_a_host_attests_its_key_with_the_report_data() -> None:
+    k1, k2 = b"\x01" * 32, b"\x02" * 32
+    assert binding.host_report_data(k1, RD) == hashlib.sha512(b"teecert-host-attest-v1\x00" + k1 + RD).digest()
+    assert binding.host_report_data(k1, RD) != binding.host_report_data(k2, RD)
+    with pytest.raises(ValueError):
+        binding.host_report_data(k1[:31], RD)
 
 
 def test_snp_container_certificate_table() -> None:

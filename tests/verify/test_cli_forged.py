@@ -30,6 +30,7 @@ from teecert._internal.timefmt import format_time, parse_time
 from teecert.profile import load_profile
 from teecert.report import keys, verdict
 from teecert.report import statement as report
+from teecert.report.identity import identity_digest
 
 from conftest import no_traceback, teecert_cli
 
@@ -337,6 +338,86 @@ def test_evidence_replayed_from_another_run_is_refused(real: Real, tmp_path: Pat
     p2 = write_envelope(tmp_path / "replay2.json", resigned(real, replay_evidence))
     line = refused(real, p2, "--trust", str(real.pub))
     assert "another run" in line, line
+
+
+def _relabel_platform(st: dict[str, Any]) -> None:
+    # Another CPU, with the digest and subject made consistent: only the binding can tell.
+    pred = st["predicate"]
+    pred["environment"]["fingerprint"]["cpu_model"] = "Some Other CPU"
+    pred["environment"]["digest"] = identity_digest(pred["environment"]["fingerprint"])
+    st["subject"][0]["digest"]["sha256"] = pred["environment"]["digest"]
+
+
+def _re_date(st: dict[str, Any]) -> None:
+    # An expired report re-dated a month later, times kept consistent.
+    pred = st["predicate"]
+    for path in (("run", "started"), ("run", "finished"), ("validity", "not_before"), ("validity", "not_after")):
+        node = pred[path[0]]
+        node[path[1]] = format_time(parse_time(node[path[1]], "t") + dt.timedelta(days=30))
+
+
+@pytest.mark.parametrize("name, edit", [
+    ("relabelled platform", _relabel_platform),
+    ("re-dated report", _re_date),
+    ("harness version", lambda st: st["predicate"]["harness"].update(version="9.9.9")),
+    ("harness source digest", lambda st: st["predicate"]["harness"].update(source_digest="ab" * 32)),
+    ("vector set version", lambda st: st["predicate"]["vector_set"].update(version="999")),
+    ("attestation suite row removed", lambda st: st["predicate"]["results"].remove(
+        next(r for r in st["predicate"]["results"] if r["suite"] == "attestation" and r["id"] != "attestation::evidence"))),
+])
+def test_anything_the_evidence_commits_to_cannot_be_edited(real: Real, tmp_path: Path, name: str,
+                                                           edit: Callable[[dict[str, Any]], None]) -> None:
+    def forge(st: dict[str, Any]) -> None:
+        edit(st)
+        _recount(st["predicate"], real.profile)
+
+    path = write_envelope(tmp_path / "edited.json", resigned(real, forge))
+    # verified when the re-dated report would be in date, so that only the binding can refuse it
+    finished = parse_time(real.statement["predicate"]["run"]["finished"], "t")
+    at = format_time(finished + dt.timedelta(days=30, minutes=1))
+    line = refused(real, path, "--trust", str(real.pub), "--at", at)
+    assert "attestation binding does not match" in line, (name, line)
+
+
+@pytest.mark.parametrize("field, value", [
+    ("verified.debug", True),
+    ("verified.tcb_status", "UpToDate"),
+    ("verified.measurements", {"MEASUREMENT": "00" * 48}),
+    ("source", "probe"),
+    ("failures", ["nothing"]),
+])
+def test_recorded_attestation_outcome_is_rederived_not_believed(real: Real, tmp_path: Path, field: str,
+                                                                 value: Any) -> None:
+    assert real.statement["predicate"]["attestation"]["source"] == "simulated"
+
+    def edit(st: dict[str, Any]) -> None:
+        node = st["predicate"]["attestation"]
+        *parents, last = field.split(".")
+        for p in parents:
+            node = node[p]
+        node[last] = value
+
+    path = write_envelope(tmp_path / "edited.json", resigned(real, edit))
+    line = refused(real, path, "--trust", str(real.pub))
+    assert f"predicate.attestation.{field.split('.')[0]}" in line and "differs from what the embedded evidence" in line, line
+
+
+def test_environment_digest_is_recomputed_from_the_fingerprint(real: Real, tmp_path: Path) -> None:
+    def edit(st: dict[str, Any]) -> None:  # a digest that names another platform
+        st["predicate"]["environment"]["digest"] = "ab" * 32
+        st["subject"][0]["digest"]["sha256"] = "ab" * 32
+
+    path = write_envelope(tmp_path / "edited.json", resigned(real, edit))
+    assert "is not the identity digest of predicate.environment.fingerprint" in refused(real, path, "--trust", str(real.pub))
+
+
+def test_validity_starts_at_the_run_s_finish(real: Real, tmp_path: Path) -> None:
+    def edit(st: dict[str, Any]) -> None:  # validity pushed a week later, within the profile's length
+        v = st["predicate"]["validity"]
+        v["not_before"] = format_time(parse_time(v["not_before"], "t") + dt.timedelta(days=7))
+
+    path = write_envelope(tmp_path / "edited.json", resigned(real, edit))
+    assert "not_before is not the run's finish" in refused(real, path, "--trust", str(real.pub))
 
 
 # -- evidence a profile requires is never optional ---------------------------------------

@@ -31,10 +31,15 @@ Keys (all optional; docs/attestation.md has the full text):
 ``vmpl``                  exact SEV-SNP VMPL; evidence without a VMPL fails
 ``report_data``           hex prefix; the rest of the report data must be zero
 ``require_collateral``    default true for formats with collateral (sgx, tdx)
+``max_collateral_age_days``  Intel collateral (TCB info, QE identity, PCK CRL) issued
+                          longer ago than this before the verification time fails
+``max_evidence_age_seconds`` evidence whose own time (Nitro's timestamp) lies further
+                          than this from the verification time, either side, fails
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +78,8 @@ class Policy:
     vmpl: int | None = None
     report_data: bytes | None = None
     require_collateral: bool | None = None  # None: true where the format has collateral
+    max_collateral_age_days: int | None = None
+    max_evidence_age_seconds: int | None = None
     source: str = "default policy"
 
 
@@ -107,6 +114,8 @@ def from_document(doc: Any, where: str) -> Policy:
         vmpl=doc.get("vmpl"),
         report_data=None if rd is None else bytes.fromhex(rd),
         require_collateral=doc.get("require_collateral"),
+        max_collateral_age_days=doc.get("max_collateral_age_days"),
+        max_evidence_age_seconds=doc.get("max_evidence_age_seconds"),
         source=where,
     )
 
@@ -191,7 +200,23 @@ def validate(verified: Verified, policy: Policy | Mapping[str, Any] | None = Non
             why = ("no AMD CRL was supplied and checked (ASK/VCEK revocation unknown)" if v.format == "snp"
                    else f"no collateral was supplied and checked for this {v.format} evidence (TCB status unknown)")
             fails.append(f"require_collateral: {why}")
+
+    if pol.max_collateral_age_days is not None and v.collateral_issued is not None:
+        age = v.time - v.collateral_issued
+        if age > _dt.timedelta(days=pol.max_collateral_age_days):
+            fails.append(f"max_collateral_age_days: collateral issued {_iso(v.collateral_issued)} is "
+                         f"{age.days} days old at {_iso(v.time)}, over the {pol.max_collateral_age_days} allowed")
+
+    if pol.max_evidence_age_seconds is not None and v.issued is not None:
+        gap = abs((v.time - v.issued).total_seconds())
+        if gap > pol.max_evidence_age_seconds:
+            fails.append(f"max_evidence_age_seconds: evidence made {_iso(v.issued)} is {int(gap)} s from "
+                         f"{_iso(v.time)}, over the {pol.max_evidence_age_seconds} allowed")
     return fails
+
+
+def _iso(t: _dt.datetime) -> str:
+    return t.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def load_policy(path: str | Path) -> Policy:

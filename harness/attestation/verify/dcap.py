@@ -372,6 +372,10 @@ def _check_collateral(q: _abi.Quote, pck_path: list[x509.Certificate], pck_ext: 
             raise MalformedInput(f"{where}: collateral.{name} has no nextUpdate")
         windows.append((name, crl.last_update_utc, nu))
     start, end = _check_window(windows, at, where)
+    # How old the collateral is: what Intel's PCS reissues on a schedule (TCB info, QE
+    # identity, PCK CRL); the root CA CRL is reissued about yearly and would make any
+    # maximum age meaningless.
+    v.collateral_issued = min(w[1] for w in windows if w[0] != "root_ca_crl")
 
     # 4. The collateral is for this platform and this TEE.
     want_id = "TDX" if q.tee == "tdx" else "SGX"

@@ -115,6 +115,7 @@ def verify(doc: bytes, *, roots: list[x509.Certificate] | None = None, at: _dt.d
         signer="AWS Nitro",
         chain=[subject(c) for c in path],
         collateral=False,
+        issued=d.timestamp,
         claims=claims,
         notes=notes,
     )

@@ -15,7 +15,11 @@ import sys
 from typing import Any
 
 import psutil
-import rfc8785
+
+# The identity (which fields, and their digest) is the report's business: the
+# verifier recomputes it from a recorded fingerprint.
+from ...report.identity import IDENTITY_FIELDS as IDENTITY_FIELDS
+from ...report.identity import identity_digest as identity_digest
 
 #: Environment variables that can change what consensus code computes or how.
 RELEVANT_VARIABLES = (
@@ -27,19 +31,6 @@ RELEVANT_VARIABLES = (
     "LD_PRELOAD",
     "LD_LIBRARY_PATH",
     "OMP_NUM_THREADS",
-)
-
-#: Fingerprint fields that make up the identity digest (see docs/report-format.md).
-IDENTITY_FIELDS = (
-    "arch",
-    "cpu_model",
-    "cpu_flags_digest",
-    "microcode",
-    "kernel",
-    "libc",
-    "probe_compiler",
-    "probe_cflags",
-    "probe_digest",
 )
 
 
@@ -90,9 +81,3 @@ def fingerprint(probe_description: dict[str, Any], probe_digest: str) -> dict[st
         "probe_cflags": str(probe_description.get("cflags", "")),
         "probe_digest": probe_digest,
     }
-
-
-def identity_digest(fp: dict[str, Any]) -> str:
-    """SHA-256 of the RFC 8785 form of the identity fields of ``fp``."""
-    ident = {k: fp.get(k, "") for k in IDENTITY_FIELDS}
-    return hashlib.sha256(rfc8785.dumps(ident)).hexdigest()
