@@ -24,8 +24,8 @@ from teecert._internal import canonical, dsse
 from teecert._internal.timefmt import format_time
 from teecert.profile import Profile, load_profile
 from teecert.report import keys
-from teecert.report.identity import identity_digest
 from teecert.report import statement as report
+from teecert.report.identity import identity_digest
 
 #: A fixed "now" so reports made in tests have known validity periods.
 NOW = dt.datetime(2026, 11, 21, 5, 0, 0, tzinfo=dt.UTC)

@@ -9,6 +9,7 @@ revocation lists (``add_verify_options`` adds its ``--governance``/``--revocatio
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime as _dt
 import json
 import sys
@@ -24,6 +25,7 @@ from ..governance import profiles as governed
 from ..governance import trust as governance
 from ..governance.trust import DECISION_PAYLOAD_TYPE
 from ..report import keys
+from .common import parse_at
 
 ParseTime = Callable[[str], _dt.datetime]
 
@@ -102,8 +104,8 @@ def _decide(a: argparse.Namespace, parse_time: ParseTime) -> int:
     gov = governance.load_governance(a.governance) if a.governance else None
     if a.revocations and gov is None:
         raise UsageError("--revocations needs --governance: a revocation list is checked against governance keys")
-    prof = governed.load_governed(a.profile, gov, at, revocations=a.revocations)
-    revs = governance.load_revocations(a.revocations, gov) if a.revocations and gov else None
+    revs = governance.load_revocations(a.revocations, gov, at) if a.revocations and gov else None
+    prof = governed.load_governed(a.profile, gov, at, revocations=revs)
     trusted = dict(keys.load_trusted(Path(a.trust))) if a.trust else None
     reports = [(governance.read_bytes(r, "report"), r) for r in a.reports]
     statement = decision.build(reports, prof, trusted=trusted, at=at, revocations=revs)
@@ -126,12 +128,16 @@ def _revocations(a: argparse.Namespace, parse_time: ParseTime) -> int:
                                           _private_keys(a.key))
         same = Path(a.out).resolve() == Path(a.file).resolve()
         written = _emit(env, a.out, overwrite=same or a.force)
-        print(f"{written}: revocation list with {len(env['signatures'])} signature(s)", file=sys.stderr)
+        doc = json.loads(base64.b64decode(env["payload"]))
+        print(f"{written}: revocation list sequence {doc['sequence']} (issued {doc['issued']}, expires "
+              f"{doc['expires']}) with {len(env['signatures'])} signature(s)", file=sys.stderr)
         return 0
+    at = _at(a, parse_time)
     gov = governance.load_governance(a.governance)
-    rev = governance.load_revocations(a.file, gov)
+    rev = governance.load_revocations(a.file, gov, at)
     counts = ", ".join(f"{len(rev.data.get(n) or ())} {n}" for n in ("profiles", "vector_sets", "keys", "platforms"))
-    print(f"{a.file}: revocation list issued {rev.data['issued']} ({counts}) signed by {gov.describe(rev.signers)}")
+    print(f"{a.file}: revocation list sequence {rev.sequence}, issued {rev.data['issued']}, expires "
+          f"{rev.data['expires']} ({counts}) signed by {gov.describe(rev.signers)}; in date at {format_time(at)}")
     return 0
 
 
@@ -165,7 +171,7 @@ def revocations_option(a: argparse.Namespace) -> governance.Revocations | None:
         return None
     if not a.governance:
         raise UsageError("--revocations needs --governance: a revocation list is checked against governance keys")
-    return governance.load_revocations(a.revocations, a.governance)
+    return governance.load_revocations(a.revocations, a.governance, parse_at(getattr(a, "at", None)))
 
 
 def verify_decision_file(a: argparse.Namespace, data: bytes, path: Path, parse_time: ParseTime) -> int | None:
@@ -185,8 +191,12 @@ def verify_decision_file(a: argparse.Namespace, data: bytes, path: Path, parse_t
         return None
     if not a.governance:
         raise UsageError(f"{path}: a decision is verified against governance keys: pass --governance GOV.json")
-    at = parse_time(a.at) if a.at else None
-    out = decision.verify(data, str(path), governance.load_governance(a.governance), at)
+    at = governance.resolve_at(parse_time(a.at) if a.at else None)
+    gov = governance.load_governance(a.governance)
+    revs = governance.load_revocations(a.revocations, gov, at) if getattr(a, "revocations", None) else None
+    # Governance keys revoked by the time of the check (by --revocations or a list accepted
+    # before) do not count toward the decision's threshold.
+    out = decision.verify(data, str(path), governance.governance_at(gov, at, revs), at)
     pred = out.statement["predicate"]
     code = 0 if out.passed else 1
     if a.json:
@@ -246,9 +256,11 @@ def add_parsers(sub: Any, parse_time: ParseTime) -> None:
     rs.add_argument("--key", action="append", metavar="K")
     rs.add_argument("--out", required=True, metavar="SIGNED")
     rs.add_argument("--force", action="store_true")
-    rr = rsub.add_parser("verify", help="verify a signed revocation list against the governance threshold")
+    rr = rsub.add_parser("verify", help="verify a signed revocation list (threshold, dates, sequence) and "
+                                        "record it as the newest seen")
     rr.add_argument("file", metavar="SIGNED")
     rr.add_argument("--governance", required=True, metavar="GOV.json")
+    rr.add_argument("--at", metavar="TIME", help="verification time, RFC 3339 (default: now)")
     rv.set_defaults(func=lambda a: _revocations(a, parse_time))
 
     g = sub.add_parser("governance", help="write a governance file (k-of-n keys)")

@@ -1,3 +1,4 @@
 """Governance state: who may sign policy (the trust file), the profiles it signed,
-and what it withdrew (revocation lists).
+what it withdrew (revocation lists), and the newest list this machine has accepted
+(so that none can be rolled back).
 """

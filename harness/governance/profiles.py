@@ -3,7 +3,8 @@
 A profile is a governance document: a DSSE envelope around its RFC 8785 form, signed
 by a threshold of the keys in the governance file (``trust.py``), in force between
 its ``activates`` and ``expires``, and withdrawn by a revocation list that
-supersedes its version.  ``load_governed`` is what ``teecert run --governance``
+supersedes its version.  A governance key a revocation list revokes stops counting
+toward a profile's threshold from the revocation's time on.  ``load_governed`` is what ``teecert run --governance``
 enforces.
 """
 
@@ -49,18 +50,22 @@ def verify_signed_profile(data: bytes, where: str, governance: Any, at: _dt.date
     """A signed profile verified under ``governance`` (a file or ``governance.Governance``).
 
     Refused (``NotAuthentic``) when fewer than the threshold of distinct governance
-    keys signed it, when ``at`` (default: now) is outside its ``activates`` ..
-    ``expires``, or when ``revocations`` (a file or ``governance.Revocations``)
+    keys signed it (a governance key revoked at ``at``, by ``revocations`` or by a list
+    accepted before, does not count), when ``at`` (default: now) is outside its
+    ``activates`` .. ``expires``, or when ``revocations`` (a file or
+    ``governance.Revocations``, itself in date at ``at`` and not rolled back)
     supersede its version at ``at``.
     """
     gov = gv.load_governance(governance)
-    doc, signers = gv.verify_signed(data, where, gov, PROFILE_PAYLOAD_TYPE, "profile")
+    when = gv.resolve_at(at)
+    # The list first: the governance keys it revokes must not count toward the profile's threshold.
+    revs = gv.load_revocations(revocations, gov, when) if revocations is not None else None
+    doc, signers = gv.verify_signed(data, where, gv.governance_at(gov, when, revs), PROFILE_PAYLOAD_TYPE, "profile")
     prof = from_document(doc, where)
     prof = Profile(data=prof.data, digest=prof.digest, source=where, signers=tuple(signers))
-    when = gv.resolve_at(at)
     prof.check_in_force(when, where)
-    if revocations is not None:
-        gv.load_revocations(revocations, gov).check_profile(prof.id, prof.version, when, where)
+    if revs is not None:
+        revs.check_profile(prof.id, prof.version, when, where)
     return prof
 
 
@@ -70,10 +75,11 @@ def load_governed(name_or_path: str | Path, governance: Any = None, at: _dt.date
 
     Without ``governance`` this is ``load_profile`` (signatures are not judged).  With
     it (a governance file or ``governance.Governance``): a signed profile must carry
-    the threshold of governance signatures, be in force at ``at`` (default: now) and
-    not be superseded by ``revocations``; an unsigned profile (a built-in or a plain
-    file) is accepted only in the ``development`` tier.  Refusals are ``NotAuthentic``
-    (exit 2), one line naming the file.
+    the threshold of governance signatures (revoked governance keys not counting), be
+    in force at ``at`` (default: now) and not be superseded by ``revocations`` (a list
+    that must itself be in date and not rolled back); an unsigned profile (a built-in
+    or a plain file) is accepted only in the ``development`` tier.  Refusals are
+    ``NotAuthentic`` (exit 2), one line naming the file.
     """
     if governance is None:
         return load_profile(name_or_path)
@@ -90,5 +96,5 @@ def load_governed(name_or_path: str | Path, governance: Any = None, at: _dt.date
     when = gv.resolve_at(at)
     prof.check_in_force(when, where)
     if revocations is not None:
-        gv.load_revocations(revocations, gov).check_profile(prof.id, prof.version, when, where)
+        gv.load_revocations(revocations, gov, when).check_profile(prof.id, prof.version, when, where)
     return prof

@@ -6,8 +6,18 @@ least k *distinct* listed keys signed it (DSSE, Ed25519; other signatures are
 ignored, a key that signed twice counts once).  A **revocation list**
 (``teecert-revocations/1``, payloadType ``application/vnd.teecert.revocations+json``)
 withdraws, each from a time on: profile versions below a minimum, vector sets,
-report signing keys and platforms.  ``check_report`` applies a list (and a profile's
-activation window) to a run report; ``docs/profile-format.md`` specifies both files.
+report signing keys, governance keys and platforms.  ``check_report`` applies a list
+(and a profile's activation window) to a run report; ``docs/profile-format.md``
+specifies both files.
+
+Governance state cannot be rolled back.  A list is accepted only between its
+``issued`` and ``expires`` times, and only if its ``sequence`` is not below the
+highest this machine has accepted for the same governance (``state.py``; an equal
+sequence must be the very same list).  A governance key a list revokes stops
+counting toward the threshold from its ``from`` time, for every governance-signed
+document; on the list that revokes it, it never counts (a key does not vote on its
+own revocation), and a key revoked by a list accepted earlier does not count on
+later lists either (``governance_at``).
 """
 
 from __future__ import annotations
@@ -16,7 +26,7 @@ import base64
 import datetime as _dt
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +38,10 @@ from .._internal.atomic import write_atomic
 from .._internal.files import read_input
 from .._internal.schema import schema_error
 from .._internal.schema import validator as schema_validator
-from .._internal.timefmt import parse_time
+from .._internal.timefmt import format_time, parse_time
 from ..errors import MalformedInput, NotAuthentic, UsageError
 from ..report import keys
+from . import state
 
 GOVERNANCE_SCHEMA = "teecert-governance/1"
 REVOCATIONS_SCHEMA = "teecert-revocations/1"
@@ -94,10 +105,24 @@ class Governance:
     threshold: int
     keys: Mapping[str, Ed25519PublicKey]
     source: str = ""
+    #: Governance keys whose signatures do not count (key id -> why, for messages);
+    #: ``governance_at`` fills it for a verification time.
+    revoked: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def keyset_id(self) -> str:
+        """The SHA-256 of the RFC 8785 form of the sorted key ids: what the state folder
+        knows this governance by (names and threshold may change; the keys are the authority)."""
+        return canonical.sha256_hex(sorted(self.keys))
 
     def describe(self, signers: Iterable[str]) -> str:
         n = len(list(signers))
         return f"{n} of the {len(self.keys)} governance keys (threshold {self.threshold})"
+
+    def revoking(self, revoked: Mapping[str, str]) -> Governance:
+        """This governance with ``revoked`` (key id -> why) no longer counting as well."""
+        extra = {k: v for k, v in revoked.items() if k in self.keys and k not in self.revoked}
+        return replace(self, revoked={**self.revoked, **extra}) if extra else self
 
 
 def governance_from_document(doc: Any, where: str) -> Governance:
@@ -163,15 +188,25 @@ def verify_signed(data: bytes | Mapping[str, Any], where: str, gov: Governance, 
     except NotAuthentic:
         raise NotAuthentic(f"{where}: {what} carries no valid signature by a governance key "
                            f"(threshold {gov.threshold} of {len(gov.keys)})") from None
-    if len(signers) < gov.threshold:
-        raise NotAuthentic(f"{where}: {what} is signed by {len(signers)} of the {len(gov.keys)} governance keys; "
-                           f"{gov.threshold} distinct governance keys must sign")
+    signers = require_threshold(signers, gov, where, what)
     if ptype != payload_type:
         raise MalformedInput(f"{where}: payloadType is {ptype!r}, expected {payload_type!r} for a {what}")
     doc = canonical.loads(payload, f"{where}: payload")
     if canonical.dumps(doc) != payload:
         raise MalformedInput(f"{where}: payload is not in RFC 8785 canonical form")
     return doc, signers
+
+
+def require_threshold(signers: Iterable[str], gov: Governance, where: str, what: str) -> list[str]:
+    """The ``signers`` that count (not in ``gov.revoked``); ``NotAuthentic`` below the threshold."""
+    signers = sorted(set(signers))
+    counted = [s for s in signers if s not in gov.revoked]
+    if len(counted) < gov.threshold:
+        dropped = [s for s in signers if s in gov.revoked]
+        why = "".join(f", not counting revoked key {s[:16]} ({gov.revoked[s]})" for s in dropped)
+        raise NotAuthentic(f"{where}: {what} is signed by {len(counted)} of the {len(gov.keys)} governance keys"
+                           f"{why}; {gov.threshold} distinct governance keys must sign")
+    return counted
 
 
 def sign_document(payload_type: str, doc: Any, private_keys: Iterable[Ed25519PrivateKey]) -> dict[str, Any]:
@@ -227,6 +262,44 @@ class Revocations:
     def issued(self) -> _dt.datetime:
         return parse_time(self.data["issued"], self.source)
 
+    @property
+    def expires(self) -> _dt.datetime:
+        return parse_time(self.data["expires"], self.source)
+
+    @property
+    def sequence(self) -> int:
+        return int(self.data["sequence"])
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the list's canonical form: the same with any set of signatures."""
+        return canonical.sha256_hex(self.data)
+
+    def check_in_date(self, at: _dt.datetime | None) -> None:
+        """``NotAuthentic`` (naming the list and its dates) unless ``issued <= at <= expires``.
+
+        A list that never expired could be replayed for ever by whoever wants the
+        revocations of a newer one forgotten; one used before its ``issued`` time
+        claims knowledge the verification time did not have.
+        """
+        when = resolve_at(at)
+        issued, expires = self.data["issued"], self.data["expires"]
+        if when < self.issued:
+            raise NotAuthentic(f"{self.source}: revocation list not yet issued: $.issued {issued} is after the "
+                               f"verification time {format_time(when)} (expires {expires})")
+        if when > self.expires:
+            raise NotAuthentic(f"{self.source}: revocation list expired: $.expires {expires} is before the "
+                               f"verification time {format_time(when)} (issued {issued})")
+
+    def revoked_keys(self) -> dict[str, str]:
+        """Every key id in ``keys`` -> the earliest ``from`` the list gives it."""
+        out: dict[str, str] = {}
+        for e in self._entries("keys"):
+            kid, frm = e["keyid"], e["from"]
+            if kid not in out or parse_time(frm, self.source) < parse_time(out[kid], self.source):
+                out[kid] = frm
+        return out
+
     def _entries(self, name: str) -> list[dict[str, Any]]:
         return list(self.data.get(name) or ())
 
@@ -238,6 +311,8 @@ class Revocations:
         return None
 
     def check_profile(self, profile_id: str, version: int, at: _dt.datetime, where: str) -> None:
+        """``NotAuthentic`` when the list is not in date at ``at`` or supersedes the version."""
+        self.check_in_date(at)
         e = self.superseding(profile_id, version, at)
         if e is not None:
             raise NotAuthentic(f"{where}: profile {profile_id} v{version} is superseded by v{e['min_version']} "
@@ -269,21 +344,88 @@ def revocations_from_document(doc: Any, where: str, signers: Iterable[str] = ())
     if not isinstance(doc, dict):
         raise MalformedInput(f"{where}: a revocation list is a JSON object")
     check_schema(doc, "revocations", where)
-    parse_time(doc["issued"], f"{where}: $.issued")
+    issued = parse_time(doc["issued"], f"{where}: $.issued")
+    if parse_time(doc["expires"], f"{where}: $.expires") < issued:
+        raise MalformedInput(f"{where}: $.expires {doc['expires']} is before $.issued {doc['issued']}")
     for name, when in (("profiles", "from"), ("vector_sets", "revoked_from"), ("keys", "from"), ("platforms", "from")):
         for i, e in enumerate(doc.get(name) or ()):
             parse_time(e[when], f"{where}: $.{name}[{i}].{when}")
     return Revocations(data=doc, source=where, signers=tuple(signers))
 
 
-def load_revocations(path: str | Path | Revocations, governance: str | Path | Governance) -> Revocations:
-    """A revocation list signed by at least the governance threshold."""
+def _recorded_revocations(seen: state.Seen | None, when: _dt.datetime, state_path: Path) -> dict[str, str]:
+    """The governance keys revoked at ``when`` by the lists this machine accepted before."""
+    if seen is None:
+        return {}
+    return {kid: f"revoked from {frm} by a revocation list accepted before, recorded in {state_path}"
+            for kid, frm in seen.revoked_keys.items() if when >= parse_time(frm, str(state_path))}
+
+
+def governance_at(gov: Governance, at: _dt.datetime | None, revocations: Revocations | None = None) -> Governance:
+    """``gov`` as it counts signatures at ``at``: without the governance keys revoked by
+    then, by the lists accepted before (the state folder, ``state.py``) or by ``revocations``."""
+    when = resolve_at(at)
+    if revocations is not None:  # first, so that a message names the list the user gave
+        gov = gov.revoking({kid: f"revoked from {frm} by {revocations.source}"
+                            for kid, frm in revocations.revoked_keys().items() if when >= parse_time(frm, "")})
+    path = state.state_file()
+    return gov.revoking(_recorded_revocations(state.seen(gov.keyset_id, path), when, path))
+
+
+def _check_sequence(rev: Revocations, seen: state.Seen | None, state_path: Path) -> None:
+    """Refuse a list older than, or different from, the newest accepted for its governance."""
+    if seen is None:
+        return
+    if rev.sequence < seen.sequence:
+        raise NotAuthentic(f"{rev.source}: revocation list $.sequence {rev.sequence} is below sequence "
+                           f"{seen.sequence}, the highest already accepted for this governance (recorded in "
+                           f"{state_path}): an older list cannot replace a newer one")
+    if rev.sequence == seen.sequence and rev.digest != seen.digest:
+        raise NotAuthentic(f"{rev.source}: revocation list $.sequence {rev.sequence} was already accepted for this "
+                           f"governance with other content (digest {seen.digest[:16]}, this list "
+                           f"{rev.digest[:16]}; recorded in {state_path}): two lists cannot share a sequence number")
+
+
+def load_revocations(path: str | Path | Revocations, governance: str | Path | Governance,
+                     at: _dt.datetime | None = None) -> Revocations:
+    """A revocation list signed by the governance threshold, in date at ``at`` (default:
+    now) and not older than the newest accepted before for this governance.
+
+    The threshold is counted without the governance keys revoked by then by the lists
+    accepted before, and without any governance key this list itself revokes (from
+    whatever time): a key does not vote on its own revocation.  A list newer than the
+    recorded one is recorded (``state.py``), with the governance keys it revokes.
+    Refusals are ``NotAuthentic``, one line naming the list.  An already loaded
+    ``Revocations`` is only checked to be in date at ``at``.
+    """
+    when = resolve_at(at)
     if isinstance(path, Revocations):
+        path.check_in_date(when)
         return path
     gov = load_governance(governance)
-    doc, signers = verify_signed(read_bytes(path, "revocation list"), str(path), gov,
-                                 REVOCATIONS_PAYLOAD_TYPE, "revocation list")
-    return revocations_from_document(doc, str(path), signers)
+    where = str(path)
+    data = read_bytes(path, "revocation list")
+    with state.locked() as state_path:
+        recorded = state.read(state_path)
+        seen = recorded.get(gov.keyset_id)
+        counting = gov.revoking(_recorded_revocations(seen, when, state_path))
+        doc, signers = verify_signed(data, where, counting, REVOCATIONS_PAYLOAD_TYPE, "revocation list")
+        rev = revocations_from_document(doc, where, signers)
+        own = rev.revoked_keys()
+        counting = counting.revoking({kid: f"revoked by this list, from {frm}" for kid, frm in own.items()})
+        rev = replace(rev, signers=tuple(require_threshold(signers, counting, where, "revocation list")))
+        rev.check_in_date(when)
+        _check_sequence(rev, seen, state_path)
+        if seen is None or rev.sequence > seen.sequence:
+            revoked = dict(seen.revoked_keys) if seen else {}
+            for kid, frm in own.items():
+                if kid in gov.keys and (kid not in revoked or parse_time(frm, where) < parse_time(revoked[kid], "")):
+                    revoked[kid] = frm
+            recorded[gov.keyset_id] = state.Seen(sequence=rev.sequence, digest=rev.digest, issued=doc["issued"],
+                                                 expires=doc["expires"], source=str(Path(path).absolute()),
+                                                 revoked_keys=revoked)
+            state.write(recorded, state_path)
+    return rev
 
 
 def sign_revocations(source: bytes, where: str, private_keys: Iterable[Ed25519PrivateKey]) -> dict[str, Any]:

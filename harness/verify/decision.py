@@ -211,9 +211,11 @@ class DecisionOutcome:
 
 def verify(data: bytes, where: str, gov: Governance, at: _dt.datetime | None = None) -> DecisionOutcome:
     """Verify a signed decision: threshold of governance signatures, format, validity at ``at``."""
+    when = governance.resolve_at(at)
+    # A governance key revoked by then does not count toward the threshold.
+    gov = governance.governance_at(gov, when)
     doc, signers = governance.verify_signed(data, where, gov, DECISION_PAYLOAD_TYPE, "decision")
     check(doc, where)
-    when = governance.resolve_at(at)
     validity = doc["predicate"]["validity"]
     if when < parse_time(validity["not_before"], where):
         raise NotAuthentic(f"{where}: decision not valid before {validity['not_before']} "

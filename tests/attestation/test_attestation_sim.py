@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import reportfactory as rf
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -20,6 +19,8 @@ from teecert.attestation.abi import snp as snp_abi
 from teecert.attestation.testing import sim
 from teecert.attestation.validate import policy
 from teecert.errors import MalformedInput, NotAuthentic
+
+import reportfactory as rf
 
 NOW = dt.datetime(2026, 11, 21, 6, 0, tzinfo=dt.UTC)
 RD = bytes(range(64))

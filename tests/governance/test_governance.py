@@ -39,6 +39,13 @@ EXPIRES = "2027-06-01T00:00:00Z"
 WAIVER_ID = "test_ieee754.py::test_explicit[f64.mul.rtz#9]"
 
 
+@pytest.fixture(autouse=True)
+def state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test its own state folder (the newest revocation list seen): never the real home."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    return tmp_path / "state"
+
+
 def one_line(res: CliResult, cmd: str, *fragments: str) -> str:
     """Exit 2, no traceback, nothing on stdout and one line on stderr holding ``fragments``."""
     assert res.code == 2, (res.code, res.out[-2000:], res.err[-2000:])
@@ -183,8 +190,9 @@ def test_payload_swapped_between_document_kinds_is_refused(gov: Gov, tmp_path: P
     one_line(verify_profile(gov, path), "profile", "payloadType is 'application/vnd.teecert.revocations+json'")
 
 
-def revocations_doc(**lists: Any) -> dict[str, Any]:
-    return {"schema": "teecert-revocations/1", "issued": "2026-11-01T00:00:00Z", **lists}
+def revocations_doc(sequence: int = 1, **lists: Any) -> dict[str, Any]:
+    return {"schema": "teecert-revocations/1", "sequence": sequence, "issued": "2026-11-01T00:00:00Z",
+            "expires": "2027-01-01T00:00:00Z", **lists}
 
 
 def signed_revocations(gov: Gov, path: Path, doc: dict[str, Any], *which: int) -> Path:
@@ -289,15 +297,18 @@ def test_revoked_key_platform_vector_set_and_version(gov: Gov, signed_profile: P
         "version": (revocations_doc(profiles=[{"id": "acme", "min_version": 2, "from": "2026-11-21T06:00:00Z"}]),
                     "superseded by v2", "acme v1"),
     }
-    for name, (doc, *fragments) in cases.items():
-        rev = signed_revocations(gov, tmp_path / f"rev-{name}.json", doc)
+    for sequence, (name, (doc, *fragments)) in enumerate(cases.items(), 1):
+        # each a newer list than the one before: an older or a different list under one
+        # sequence number would be refused as a rollback
+        rev = signed_revocations(gov, tmp_path / f"rev-{name}.json", {**doc, "sequence": sequence})
         one_line(verify_cli(gov, good.path, signed_profile, "--revocations", str(rev)), "verify",
                  str(good.path), *fragments)
         # before the revocation takes effect the report still verifies
         ok(verify_cli(gov, good.path, signed_profile, "--revocations", str(rev), "--at", "2026-11-21T05:59:59Z"))
     # an unrelated list changes nothing, and --revocations needs --governance
     other = signed_revocations(gov, tmp_path / "rev-other.json",
-                               revocations_doc(keys=[{"keyid": "0" * 64, "from": ACTIVATES, "reason": "x"}]))
+                               revocations_doc(len(cases) + 1,
+                                               keys=[{"keyid": "0" * 64, "from": ACTIVATES, "reason": "x"}]))
     ok(verify_cli(gov, good.path, signed_profile, "--revocations", str(other)))
     res = teecert_cli(["verify", str(good.path), "--at", AT, "--revocations", str(other)])
     one_line(res, "verify", "--revocations needs --governance")
@@ -392,7 +403,7 @@ def test_decision_over_a_forged_report_is_refused(gov: Gov, signed_profile: Path
 def test_decision_refuses_unsigned_certification_profile_and_mixed_platforms(
         gov: Gov, signed_profile: Path, acme: profiles.Profile, tmp_path: Path) -> None:
     r1 = rf.make_signed_report(tmp_path, profile=acme)
-    r2 = rf.make_signed_report(tmp_path, profile=acme, environment_digest="ab" * 32)
+    r2 = rf.make_signed_report(tmp_path, profile=acme, microcode="0xdeadbeef")
     out = tmp_path / "d.json"
     one_line(decide(gov, [r1.path, r2.path], signed_profile, out), "decide", "2 platform-environments")
     unsigned = write(tmp_path / "acme.json", acme.data)
