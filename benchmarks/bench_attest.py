@@ -1,6 +1,6 @@
 """Benchmark: verify + validate one piece of attestation evidence, then a thousand.
 
-For each real sample (``../shared/realworld/attestation``, see its SOURCES.md), after
+For each real sample (``tests/data/realworld/attestation``, see its SOURCES.md), after
 start-up and a warm-up call, measures the CPU time (``time.process_time``) of
 ``evidence.verify`` + ``policy.validate`` (default policy) for one piece, then for N in a
 loop (default 1,000).  The targets are under 20 ms of CPU for one piece
@@ -29,8 +29,8 @@ from teecert.attestation.validate import policy
 
 UTC = dt.UTC
 SKIPPED = 77  # exit status: what the benchmark needs is absent
-DEFAULT_REALWORLD = Path(os.environ.get(
-    "TEECERT_REALWORLD", Path(__file__).resolve().parents[2] / "shared" / "realworld" / "attestation"))
+DEFAULT_REALWORLD = Path(os.environ.get("TEECERT_REALWORLD") or Path(__file__).resolve().parents[1]
+                         / "tests" / "data" / "realworld" / "attestation")
 
 
 def samples(root: Path) -> list[tuple[str, bytes, dict[str, Any]]]:

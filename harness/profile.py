@@ -170,7 +170,11 @@ def from_document(doc: Any, where: str, *, builtin: bool = False) -> Profile:
                              f"can make) is accepted only by development profiles, not tier {doc.get('tier')!r}")
     for i, w in enumerate(doc.get("waivers") or ()):
         parse_time(w["expires"], f"{where}: $.waivers[{i}].expires")
-    return Profile(data=doc, digest=canonical.sha256_hex(doc), source=where, builtin=builtin)
+    try:
+        digest = canonical.sha256_hex(doc)
+    except MalformedInput as e:  # a document built in Python, not parsed: a float the schema took as an integer
+        raise MalformedInput(f"{where}: {e}") from None
+    return Profile(data=doc, digest=digest, source=where, builtin=builtin)
 
 
 def builtin_path(name: str) -> Path:

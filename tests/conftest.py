@@ -84,10 +84,11 @@ def run_report(probe: Path, profile: Path, key: Path, out: Path) -> tuple[int, d
     return res.code, _statement_of(report)["predicate"]
 
 
-#: Real attestation evidence captured on real hardware (../shared/realworld/attestation,
-#: see its SOURCES.md); tests that use it skip cleanly where it is absent.
-REALWORLD = Path(os.environ.get("TEECERT_REALWORLD",
-                                Path(__file__).resolve().parents[2] / "shared" / "realworld" / "attestation"))
+#: Real attestation evidence captured on real hardware (tests/data/realworld/attestation,
+#: see its SOURCES.md; ``TEECERT_REALWORLD=DIR`` uses another copy); tests that use it
+#: skip cleanly where it is absent.
+REALWORLD = Path(os.environ.get("TEECERT_REALWORLD")
+                 or Path(__file__).resolve().parent / "data" / "realworld" / "attestation")
 
 
 def invoke_subcommand(add_parser: Callable[[Any], None], argv: Sequence[str]) -> int:

@@ -83,6 +83,39 @@ ZOO: dict[str, ZooProbe] = {
 }
 
 
+#: Probes that hang or crash rather than compute wrongly: a run must end with one
+#: line naming the call, never hang, never dump the interpreter, never write a
+#: report.  Not in ``ZOO``, whose every probe loads and ends NOT_CERTIFIED.
+FAULTY: dict[str, ZooProbe] = {
+    z.name: z
+    for z in (
+        ZooProbe("hang_after", "f64.div.rne never returns after its first call",
+                 source="hang_after.c"),
+        ZooProbe("run_segv", "f64.div.rne segfaults", source="misbehave.c",
+                 defines={"TEECERT_ZOO_MISBEHAVE": "1"}),
+        ZooProbe("describe_segv", "teecert_probe_describe() segfaults", source="load_fault.c",
+                 defines={"TEECERT_ZOO_LOAD_FAULT": "1"}),
+        ZooProbe("describe_hang", "teecert_probe_describe() never returns", source="load_fault.c",
+                 defines={"TEECERT_ZOO_LOAD_FAULT": "2"}),
+        ZooProbe("load_segv", "a constructor segfaults in dlopen()", source="load_fault.c",
+                 defines={"TEECERT_ZOO_LOAD_FAULT": "3"}),
+        ZooProbe("load_hang", "a constructor never returns: dlopen() hangs", source="load_fault.c",
+                 defines={"TEECERT_ZOO_LOAD_FAULT": "4"}),
+    )
+}
+
+
+#: Probes that pass a certification and break later, for ``teecert watch``: not in
+#: ``ZOO`` either, since a run made before they break certifies them.
+LATE: dict[str, ZooProbe] = {
+    z.name: z
+    for z in (
+        ZooProbe("wrong_after", "one wrong result per call once it has been called "
+                 "$TEECERT_ZOO_WRONG_AFTER times (unset: never)", source="wrong_after.c"),
+    )
+}
+
+
 def zoo_dir() -> Path:
     """Where zoo probes are cached: ``$TEECERT_ZOO_DIR``, or a per-user temp dir."""
     env = os.environ.get("TEECERT_ZOO_DIR")
@@ -103,7 +136,21 @@ def _key(z: ZooProbe) -> str:
 
 def build_zoo_probe(name: str) -> Path:
     """The library of zoo probe ``name`` (see ``ZOO``), built if not cached."""
-    z = ZOO[name]
+    return _build(ZOO[name])
+
+
+def build_faulty_probe(name: str) -> Path:
+    """The library of faulty probe ``name`` (see ``FAULTY``), built if not cached."""
+    return _build(FAULTY[name])
+
+
+def build_late_probe(name: str) -> Path:
+    """The library of late-breaking probe ``name`` (see ``LATE``), built if not cached."""
+    return _build(LATE[name])
+
+
+def _build(z: ZooProbe) -> Path:
+    name = z.name
     out = zoo_dir() / f"{name}-{_key(z)}.so"
     if out.is_file():
         return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import hashlib
 import json
 import uuid
@@ -20,12 +21,15 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from teecert import ops
 from teecert._internal import canonical, dsse
 from teecert._internal.timefmt import format_time
 from teecert.profile import Profile, load_profile
 from teecert.report import keys
 from teecert.report import statement as report
 from teecert.report.identity import identity_digest
+from teecert.vectors import testplan
+from teecert.vectors.store import default_path, load_set
 
 #: A fixed "now" so reports made in tests have known validity periods.
 NOW = dt.datetime(2026, 11, 21, 5, 0, 0, tzinfo=dt.UTC)
@@ -63,26 +67,73 @@ def result(test_id: str, suite: str, outcome: str = "passed", *, op: str | None 
     }
 
 
+@functools.cache
+def _plan(profile_doc_json: str) -> dict[str, str]:
+    """Result id -> suite of every test a complete run under the profile reports."""
+    return testplan.expected_tests(json.loads(profile_doc_json), load_set(default_path()))
+
+
+def plan(profile: Profile | str = "development") -> dict[str, str]:
+    prof = load_profile(profile) if isinstance(profile, str) else profile
+    return _plan(json.dumps(prof.data, sort_keys=True))
+
+
+def _op_of(test_id: str) -> str | None:
+    if "[" not in test_id:
+        return None
+    param = test_id[test_id.index("[") + 1:-1]
+    return param if param in _KNOWN_OPS else None
+
+
+_KNOWN_OPS = frozenset(ops.CATALOGUE)
+
+
+def _row_for(test_id: str, suite: str, outcome: str) -> dict[str, Any]:
+    op = _op_of(test_id)
+    kind = "stream" if "stream" in test_id.split("::")[1].split("[")[0] else ("explicit" if op else "check")
+    message = f"probe does not declare {op}" if outcome == "unsupported" and op else ""
+    return result(test_id, suite, outcome, op=op, kind=kind, message=message,
+                  vectors=(65536 if kind == "stream" else 120) if kind != "check" else 0)
+
+
 def make_results(n_pass: int = len(SUITES), n_fail: int = 0, *, n_skip: int = 0, n_unsupported: int = 0,
-                 n_error: int = 0, suites: Sequence[str] = SUITES) -> list[dict[str, Any]]:
-    """Results spread round-robin over ``suites``; each suite gets at least one pass
-    (when ``n_pass`` allows) so no required suite is missing by accident."""
+                 n_error: int = 0, suites: Sequence[str] = SUITES,
+                 profile: Profile | str = "development") -> list[dict[str, Any]]:
+    """Rows with the given outcomes, on real test ids of the profile's plan, spread
+    round-robin over ``suites`` (a suite that runs out of tests lends the turn to
+    ieee754); ``statement_for`` completes them with passes for every other test."""
     outcomes = (["passed"] * n_pass + ["failed"] * n_fail + ["error"] * n_error
                 + ["skipped"] * n_skip + ["unsupported"] * n_unsupported)
+    by_suite: dict[str, list[str]] = {}
+    for tid, suite in sorted(plan(profile).items()):
+        # unsupported rows need an op; keep op-less checks for the other outcomes first
+        by_suite.setdefault(suite, []).append(tid)
+    used: set[str] = set()
     rows = []
     for i, outcome in enumerate(outcomes):
         suite = suites[i % len(suites)]
-        op = _OPS[i % len(_OPS)]
-        if suite == "probe":
-            rows.append(result(f"test_probe.py::test_check_{i}", suite, outcome, message=""))
-        elif outcome == "unsupported":
-            rows.append(result(f"test_{suite}.py::test_explicit[{op}#{i}]", suite, outcome, op=op,
-                               kind="explicit", message=f"probe does not declare {op}"))
-        else:
-            kind = "stream" if i % 2 else "explicit"
-            rows.append(result(f"test_{suite}.py::test_{kind}[{op}#{i}]", suite, outcome, op=op,
-                               kind=kind, vectors=65536 if kind == "stream" else 120))
+        pool = [t for t in by_suite.get(suite, []) if t not in used and (outcome != "unsupported" or _op_of(t))]
+        if not pool:
+            suite = "ieee754"
+            pool = [t for t in by_suite[suite] if t not in used]
+        tid = pool[0]
+        used.add(tid)
+        rows.append(_row_for(tid, suite, outcome))
     return rows
+
+
+TRANSCRIPTS = ({"worker": "gw0", "hash": _hex("t0"), "calls": 120}, {"worker": "gw1", "hash": _hex("t1"), "calls": 98})
+
+
+def complete(rows: Sequence[dict[str, Any]], profile: Profile | str = "development") -> list[dict[str, Any]]:
+    """``rows`` plus a passed row for every planned test they leave out and a row per
+    probe transcript: what a complete run reports."""
+    have = {r["id"] for r in rows}
+    out = list(rows)
+    out += [_row_for(tid, suite, "passed") for tid, suite in sorted(plan(profile).items()) if tid not in have]
+    out += [result(f"{testplan.TRANSCRIPT_PREFIX}{t['worker']}", "probe", "passed") for t in TRANSCRIPTS
+            if f"{testplan.TRANSCRIPT_PREFIX}{t['worker']}" not in have]
+    return out
 
 
 def statement_for(
@@ -114,18 +165,18 @@ def statement_for(
             "command": ["teecert", "run", "--profile", prof.id],
         },
         profile=prof,
-        vector_set={"name": prof.vector_set_name, "version": "1", "digest": vector_digest or prof.vector_digest},
+        vector_set={"name": prof.vector_set_name, "version": load_set(default_path()).version,
+                    "digest": vector_digest or prof.vector_digest},
         probe={
             "path": "/opt/teecert/libteecert_probe.so",
             "digest": probe_digest,
             "abi_version": 1,
             "description": {"name": "teecert-reference", "version": "1.0", "compiler": "gcc 12.2.0",
                             "cflags": "-O2 -ffp-contract=off", "FLT_EVAL_METHOD": 0, "LDBL_MANT_DIG": 64},
-            "transcripts": [{"worker": "gw0", "hash": _hex("t0"), "calls": 120},
-                            {"worker": "gw1", "hash": _hex("t1"), "calls": 98}],
+            "transcripts": [dict(t) for t in TRANSCRIPTS],
         },
         environment={"fingerprint": fp, "digest": identity_digest(fp)},
-        results=make_results() if results is None else results,
+        results=complete(make_results(profile=prof) if results is None else results, prof),
         signer_pub=key.public_key(),
         validity_days=validity_days,
     )
@@ -154,18 +205,30 @@ class SignedReport:
         return path
 
 
+def refresh_identity(statement: dict[str, Any]) -> None:
+    """Make the environment digest and its subject follow the (edited) fingerprint,
+    as a run that observed that fingerprint would have written them."""
+    env = statement["predicate"]["environment"]
+    env["digest"] = identity_digest(env["fingerprint"])
+    for s in statement["subject"]:
+        if s["name"] == report.SUBJECT_ENVIRONMENT:
+            s["digest"]["sha256"] = env["digest"]
+
+
 def make_signed_report(tmp_path: Path, *, key: Ed25519PrivateKey | None = None,
                        mutate: Callable[[dict[str, Any]], None] | None = None,
                        **kwargs: Any) -> SignedReport:
     """A report written to ``tmp_path`` as ``teecert run`` would write it.
 
-    ``mutate`` edits the statement after it is built and before it is signed; the
-    statement then goes through ``sign_statement``'s checks like any other.
+    ``mutate`` edits the statement after it is built and before it is signed (the
+    environment digest then follows the fingerprint); the statement then goes
+    through ``sign_statement``'s checks like any other.
     """
     key = key or Ed25519PrivateKey.generate()
     statement = statement_for(key, **kwargs)
     if mutate is not None:
         mutate(statement)
+        refresh_identity(statement)
     envelope = report.sign_statement(statement, key)
     path = report.write_report(tmp_path, envelope, statement)
     prof = report.embedded_profile(statement, "test")

@@ -9,7 +9,8 @@ strings), so ``dumps`` refuses both.
 ``loads`` is the one parser for every file teecert reads: it refuses what a lenient
 parser would silently accept and a second parser might read differently (duplicate
 keys, NaN and Infinity, floats, huge integers, lone surrogates, invalid UTF-8), and
-its errors name the file and the JSON path of the offending value.
+nesting deeper than ``MAX_DEPTH``, and its errors name the file and the JSON path of
+the offending value.
 """
 
 from __future__ import annotations
@@ -25,6 +26,13 @@ from ..errors import MalformedInput
 
 #: Largest integer a JSON number carries exactly in every common implementation.
 MAX_SAFE_INTEGER = 2**53 - 1
+
+#: Deepest nesting of arrays and objects in a document teecert reads or writes (its
+#: own documents nest about a dozen levels).  The JSON decoder itself would take
+#: close to a thousand, and what reads the parsed document (copies, views, schema
+#: checks) recurses once or more per level: a document that parses must not exhaust
+#: the stack later, far from the file it came from.
+MAX_DEPTH = 64
 
 # A \uD800-\uDFFF escape: the only way a lone surrogate gets into a parsed string.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -53,6 +61,8 @@ def _check_dumpable(obj: Any) -> bool:
         value, parts = stack.pop()
         if value is None or isinstance(value, bool | str):
             continue
+        if len(parts) >= MAX_DEPTH and isinstance(value, dict | list | tuple):
+            raise MalformedInput(f"value at {_path(parts)} nests deeper than {MAX_DEPTH} levels")
         if isinstance(value, int):
             if abs(value) > MAX_SAFE_INTEGER:
                 raise MalformedInput(
@@ -129,6 +139,39 @@ def _find_bad(obj: Any) -> tuple[str, list[str | int]] | None:
         elif isinstance(value, list):
             stack.extend((v, [*parts, i]) for i, v in reversed(list(enumerate(value))))
     return None
+
+
+_CONTAINERS = (dict, list)
+
+
+def _too_deep(obj: Any) -> bool:
+    """Whether arrays and objects nest more than ``MAX_DEPTH`` levels (level by
+    level, so a deep document costs no more than ``MAX_DEPTH`` levels of it)."""
+    level = [obj] if type(obj) in _CONTAINERS else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > MAX_DEPTH:
+            return True
+        below: list[Any] = []
+        for v in level:
+            below.extend([x for x in (v.values() if type(v) is dict else v) if type(x) in _CONTAINERS])
+        level = below
+    return False
+
+
+def _deep_path(obj: Any) -> list[str | int]:
+    """The path of a container at depth ``MAX_DEPTH`` (the document is known to have one)."""
+    stack: list[tuple[Any, list[str | int]]] = [(obj, [])]
+    while stack:
+        value, parts = stack.pop()
+        if len(parts) >= MAX_DEPTH:
+            return parts
+        if isinstance(value, dict):
+            stack.extend((v, [*parts, k]) for k, v in value.items() if type(v) in _CONTAINERS)
+        elif isinstance(value, list):
+            stack.extend((v, [*parts, i]) for i, v in enumerate(value) if type(v) in _CONTAINERS)
+    return []
 
 
 def _find_surrogate(obj: Any) -> list[str | int] | None:
@@ -213,7 +256,10 @@ def loads(data: bytes | str, where: str) -> Any:
     except json.JSONDecodeError as e:
         raise MalformedInput(f"{where}: not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
     except RecursionError:
-        raise MalformedInput(f"{where}: JSON nested too deeply") from None
+        raise MalformedInput(f"{where}: JSON nested too deeply (more than {MAX_DEPTH} levels)") from None
+    if _too_deep(obj):
+        raise MalformedInput(f"{where}: JSON nested too deeply (more than {MAX_DEPTH} levels) at "
+                             f"{_path(_deep_path(obj))}")
     if bad:
         found = _find_bad(obj)
         if found is not None:

@@ -19,7 +19,14 @@ from typing import Any
 
 from .._internal import dsse
 from .._internal.timefmt import parse_time
-from ..errors import MalformedInput, NotAuthentic, ProbeError, TeecertError, UnsupportedOp
+from ..errors import (
+    MalformedInput,
+    NotAuthentic,
+    ProbeError,
+    TeecertError,
+    UnsupportedOp,
+    UsageError,
+)
 from . import EVIDENCE_RESULT_ID, binding, evidence
 from .abi import snp as snp_abi
 from .abi.snp import split_snp as split_snp  # re-exported: suites call run_evidence.split_snp
@@ -53,8 +60,13 @@ def evaluate(att: Mapping[str, Any], rd: bytes, pol: policy.Policy, at: _dt.date
     certs = [dsse.b64decode(c, f"{where}.certs[{i}]") for i, c in enumerate(att.get("certs", []))]
     coll = dsse.b64decode(att["collateral"], f"{where}.collateral") if att.get("collateral") else None
     try:
-        v = evidence.verify(data, where, fmt=att.get("format") or "auto", certs=certs, collateral=coll, at=at)
-    except (NotAuthentic, MalformedInput) as e:
+        fmt = evidence.detect(data, f"{where}.evidence")
+        if att.get("format") not in (None, fmt):
+            raise NotAuthentic(f"{where}.format says {att.get('format')}, but the evidence is {fmt}")
+        v = evidence.verify(data, where, fmt=fmt, certs=certs, collateral=coll, at=at)
+    except (NotAuthentic, MalformedInput, UsageError) as e:
+        # UsageError: what verifying this format needs (a VCEK, a time) is not in the
+        # report, which is the report's fault here, not the reader's.
         return "failed", f"evidence not authentic: {e}", None, []
     failures = policy.validate(v, pol)
     if v.report_data[:64] != rd:

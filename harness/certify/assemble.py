@@ -5,6 +5,7 @@ for evidence obtained out of band).  Only the controller process does this, once
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
 import os
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from typing import Any
 from .._internal.timefmt import format_time
 from .._internal.version import __version__
 from ..attestation import run_evidence
+from ..probe import hostkey
 from ..probe.remote import open_probe
 from ..profile import Profile
 from ..report import keys
@@ -52,6 +54,8 @@ class RunState:
     probe_cmd: str | None = None
     probe_url: str | None = None
     probe_timeout: float = 30.0
+    # the file holding the probe host's token (else $TEECERT_HOST_TOKEN, if set)
+    probe_token_file: Path | None = None
 
 
 
@@ -74,7 +78,7 @@ def write_report(state: RunState, hooks: Hooks) -> None:
     """Assemble, attest, sign and write the run's report (or its pending run) into
     ``state``; the report's probe is reached as the tests reached it."""
     probe = open_probe(path=state.probe_path, cmd=state.probe_cmd, url=state.probe_url,
-                       timeout=state.probe_timeout)
+                       timeout=state.probe_timeout, token_file=state.probe_token_file)
     try:
         _write_report_with(state, hooks, probe)
     finally:
@@ -85,14 +89,35 @@ def write_report(state: RunState, hooks: Hooks) -> None:
 
 def _write_report_with(state: RunState, hooks: Hooks, probe: Any) -> None:
     description = probe.description
-    fp = environment.fingerprint(description, probe.digest)
+    local = environment.fingerprint(description, probe.digest)
+    host_facts = getattr(probe, "host_facts", None)
+    host_key = getattr(probe, "host_public_key", None)
+    harness_fp = None
     # The extended facts (core counts, libc version, the consensus process's affinity
     # and locked memory); the identity digest still covers IDENTITY_FIELDS only.
-    fp = environment_checks.extended_fingerprint(
-        fp, description, pid=getattr(probe, "child_pid", None) or os.getpid())
+    if host_facts is not None:
+        # A probe host reports the machine the probe runs on (another one behind a
+        # socket, an emulated one under qemu-user): that is the platform certified.
+        # The harness's own machine is recorded beside it, outside the identity.
+        fp = environment_checks.extended_fingerprint(
+            environment.host_fingerprint(host_facts, description, probe.digest), description,
+            pid=getattr(probe, "child_pid", None))
+        harness_fp = {k: v for k, v in environment_checks.extended_fingerprint(local, description).items()
+                      if not k.startswith("probe_")}
+    else:
+        fp = environment_checks.extended_fingerprint(
+            local, description, pid=getattr(probe, "child_pid", None) or os.getpid())
     hooks.environment(fp)
+    host: dict[str, Any] = {}
+    if host_key is not None:
+        host["public_key"] = base64.b64encode(host_key).decode("ascii")
+    if host_facts is not None:
+        host["facts_source"] = hostkey.FACTS_SOURCE
     key = keys.load_private(state.key_path) if state.key_path else keys.load_or_create_default()
-    transcripts = sorted(state.transcripts, key=lambda t: t["worker"])
+    # A transcript signed by the key recorded in probe.host needs no key of its own.
+    transcripts = sorted(({k: v for k, v in t.items()
+                           if k != "host_public_key" or v != host.get("public_key")}
+                          for t in state.transcripts), key=lambda t: t["worker"])
     parts: dict[str, Any] = {
         "harness": {"name": "teecert", "version": __version__, "source_digest": report.source_digest()},
         "run": {
@@ -114,8 +139,10 @@ def _write_report_with(state: RunState, hooks: Hooks, probe: Any) -> None:
             "description": description,
             "transcripts": transcripts,
             "characterization": characterize(probe),
+            **({"host": host} if host else {}),
         },
-        "environment": {"fingerprint": fp, "digest": environment.identity_digest(fp)},
+        "environment": {"fingerprint": fp, "digest": environment.identity_digest(fp),
+                        **({"harness": harness_fp} if harness_fp is not None else {})},
     }
     assert state.report_dir is not None
     rows = [state.results[k] for k in sorted(state.results) if k != run_evidence.RESULT_ID]

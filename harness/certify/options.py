@@ -10,20 +10,27 @@ from ..errors import UsageError
 
 DEFAULT_OUT = Path("teecert-reports")
 
+#: The environment variable through which ``teecert run`` tells the test processes of
+#: an in-process run where to write the one line that ends them when a probe call
+#: overruns its deadline, so that the line is the run's only message.
+PROBE_FAULT_FILE_ENV = "TEECERT_PROBE_FAULT_FILE"
+
 
 @dataclass(frozen=True)
 class ProbeTarget:
     """Which probe a run certifies and how it is reached: a library (``path``, the
     reference probe when None), served by a probe host in a child process unless
     ``in_process``; a probe host command serving it on its stdio (``cmd``); or a
-    listening probe host (``url``).  ``timeout`` bounds each call (None: the
-    profile's ``probe_timeout``)."""
+    listening probe host (``url``).  ``timeout`` bounds each call, over every
+    transport (None: the profile's ``probe_timeout``)."""
 
     path: Path | None = None
     cmd: str | None = None
     url: str | None = None
     timeout: float | None = None
     in_process: bool = False
+    #: the file holding a probe host's token (else ``$TEECERT_HOST_TOKEN``, if set)
+    token_file: Path | None = None
 
     def check(self) -> None:
         """Refuse combinations that do not fit together, with the fix in one line."""
@@ -31,6 +38,8 @@ class ProbeTarget:
             raise UsageError("give one of --probe, --probe-cmd and --probe-url")
         if self.in_process and (self.cmd or self.url):
             raise UsageError("--in-process loads a library: it does not go with --probe-cmd or --probe-url")
+        if self.token_file is not None and self.in_process:
+            raise UsageError("--probe-token-file is for a probe host: it does not go with --in-process")
         if self.timeout is not None and not self.timeout > 0:
             raise UsageError(f"--probe-timeout must be positive, not {self.timeout}")
 

@@ -8,6 +8,9 @@ controller assembles the results and signs the report, once.
 
 from __future__ import annotations
 
+import base64
+import functools
+import os
 import secrets
 import sys
 import uuid
@@ -20,6 +23,7 @@ import pytest
 from .._internal.version import __version__
 from ..errors import TeecertError
 from ..profile import load_profile
+from ..vectors import testplan
 from ..vectors.store import load_set
 from . import hookspec, preflight, results
 from .assemble import Hooks, RunState, now, write_report
@@ -31,6 +35,8 @@ _SET_BY_RUN = "(set by teecert run)"
 
 STATE = pytest.StashKey[RunState]()
 SESSION = pytest.StashKey[Session]()
+#: result id -> suite of every test the run has to report (``vectors.testplan``)
+EXPECTED = pytest.StashKey[dict[str, str]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -54,6 +60,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--teecert-probe-timeout", metavar="SECONDS", type=float, default=None,
                 help="deadline of each call to a probe host (default: the profile's "
                      "probe_timeout, else 30)")
+    g.addoption("--teecert-probe-token-file", metavar="FILE", default=None,
+                help="the probe host's token (default: $TEECERT_HOST_TOKEN)")
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -89,13 +97,28 @@ def pytest_configure(config: pytest.Config) -> None:
     # a host command or URL replaces the in-process probe
     remote = {"probe_cmd": config.getoption("teecert_probe_cmd"),
               "probe_url": config.getoption("teecert_probe_url"),
-              "probe_timeout": config.getoption("teecert_probe_timeout") or profile.probe_timeout}
-    config.stash[SESSION] = Session(probe_path, profile, vs, seed, **remote)
+              "probe_timeout": config.getoption("teecert_probe_timeout") or profile.probe_timeout,
+              "probe_token_file": (Path(config.getoption("teecert_probe_token_file"))
+                                   if config.getoption("teecert_probe_token_file") else None)}
+    try:
+        config.stash[SESSION] = Session(probe_path, profile, vs, seed, **remote)
+    except TeecertError as e:  # the token file
+        raise pytest.UsageError(str(e)) from None
     if winput is not None:
         return
     rdir = config.getoption("teecert_report_dir")
     key = config.getoption("teecert_key")
     cmd = config.getoption("teecert_command")
+    if rdir is not None:  # a run that writes a report is a certification
+        try:
+            preflight.check_pytest_options(lambda name: config.getoption(name, None),
+                                           list(config.option.plugins or ()),
+                                           list(config.getoption("override_ini", None) or ()),
+                                           os.environ.get("PYTEST_PLUGINS"))
+            _check_conftests(config)
+        except TeecertError as e:
+            raise pytest.UsageError(str(e)) from None
+    config.stash[EXPECTED] = testplan.expected_tests(profile.data, vs)
     config.stash[STATE] = RunState(
         probe_path=probe_path,
         profile=profile,
@@ -156,7 +179,91 @@ def teecert_record(request: pytest.FixtureRequest) -> Callable[..., None]:
     return record
 
 
+# -- what runs: the suites teecert ships, and only they ---------------------------
+
+
+@functools.cache
+def _suites_dir() -> Path:
+    return preflight.suites_path().resolve()
+
+
+def _check_conftests(config: pytest.Config) -> None:
+    """A conftest.py outside the suites folder is code the run did not ship: its
+    fixtures and hooks could decide what a test finds."""
+    suites = _suites_dir()
+    for plugin in config.pluginmanager.get_plugins():
+        f = getattr(plugin, "__file__", None)
+        if isinstance(f, str) and Path(f).name == "conftest.py" and not Path(f).resolve().is_relative_to(suites):
+            raise TeecertError(f"{f}: a conftest.py outside teecert's suites ({suites}) cannot be part "
+                               f"of a certification run; run pytest from elsewhere, or with --rootdir {suites}")
+
+
+def _item_result_id(item: pytest.Item, suites: Path) -> str | None:
+    """The result id of ``item``: its node id relative to the suites folder, whichever
+    folder pytest started from; None for a test whose module is not in the suites."""
+    try:
+        rel = item.path.resolve().relative_to(suites)
+    except ValueError:
+        return None
+    return rel.as_posix() + "::" + item.nodeid.partition("::")[2]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Name every collected test by its result id, in the process that collects it
+    (an xdist worker sends it with each of the test's reports), and refuse, before
+    anything runs, tests that are not teecert's suites."""
+    if not _active(config):
+        return
+    suites = _suites_dir()
+    foreign = []
+    for item in items:
+        rid = _item_result_id(item, suites)
+        item.user_properties.insert(0, (ID_PROPERTY, rid))
+        if rid is None:
+            foreign.append(f"{item.path}::{item.nodeid.partition('::')[2]}")
+    if hasattr(config, "workerinput") or config.getoption("teecert_report_dir") is None:
+        return
+    try:
+        if foreign:
+            raise TeecertError(_foreign_message(foreign))
+        _check_conftests(config)
+    except TeecertError as e:
+        raise pytest.UsageError(str(e)) from None
+
+
 # -- collecting results (controller) ---------------------------------------------
+
+#: the ``user_properties`` key under which each test carries its result id
+ID_PROPERTY = "teecert_id"
+_foreign: list[str] = []
+
+
+def _foreign_message(tests: list[str]) -> str:
+    more = f" ({len(tests)} such tests)" if len(tests) > 1 else ""
+    return (f"{tests[0]}: a test from outside teecert's suites ({_suites_dir()}); a certification runs "
+            f"those suites and nothing else{more}")
+
+
+def _report_id(config: pytest.Config, report: pytest.TestReport) -> str | None:
+    """The result id of the test ``report`` is about (None, noted, for a test outside
+    the suites): the first id its collection gave it, which nothing that runs later
+    can shadow."""
+    for key, value in report.user_properties:
+        if key == ID_PROPERTY:
+            if not isinstance(value, str):
+                where = f"{(config.rootpath / report.location[0]).resolve()}::{report.nodeid.partition('::')[2]}"
+                if where not in _foreign:
+                    _foreign.append(where)
+                return None
+            return value
+    return _node_result_id(config, report.nodeid)
+
+
+def _node_result_id(config: pytest.Config, nodeid: str) -> str:
+    """The result id of a node that carries none (a collector): relative to the
+    suites folder when it is in it, else its node id as it is."""
+    return results.suite_relative(nodeid, config.rootpath, _suites_dir()) or nodeid
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -166,9 +273,12 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     state = config.stash.get(STATE, None)
     if state is None:
         return
-    row = results.row_of(report, state.results.get(report.nodeid))
+    rid = _report_id(config, report)
+    if rid is None:
+        return
+    row = results.row_of(report, state.results.get(rid), rid)
     if row is not None:
-        state.results[report.nodeid] = row
+        state.results[rid] = row
 
 
 def pytest_collectreport(report: pytest.CollectReport) -> None:
@@ -178,7 +288,7 @@ def pytest_collectreport(report: pytest.CollectReport) -> None:
     state = config.stash.get(STATE, None)
     if state is None:
         return
-    row = results.collection_error_row(report)
+    row = results.collection_error_row(report, _node_result_id(config, report.nodeid))
     state.results[row["id"]] = row
 
 
@@ -190,6 +300,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     global _controller_config, _deselected
     _deselected = 0
     _controller_config = None
+    _foreign.clear()
     if _active(session.config) and not hasattr(session.config, "workerinput"):
         _controller_config = session.config
 
@@ -199,8 +310,24 @@ def _worker_summary(session: pytest.Session) -> dict[str, Any] | None:
     if sess is None or sess._probe is None:
         return None
     ok, message = sess.probe.transcript_check()
-    t, calls = sess.probe.probe.transcript()
-    return {"ok": ok, "message": message, "hash": t.hex(), "calls": calls}
+    probe = sess.probe.probe
+    t, calls = probe.transcript()
+    info: dict[str, Any] = {"ok": ok, "message": message, "hash": t.hex(), "calls": calls}
+    # A probe host co-signs the transcript it served, with its key.
+    sig, key = getattr(probe, "host_signature", None), getattr(probe, "host_signature_key", None)
+    if sig is not None and key is not None:
+        info["host_signature"] = base64.b64encode(sig).decode("ascii")
+        info["host_public_key"] = base64.b64encode(key).decode("ascii")
+    return info
+
+
+def _transcript_entry(worker: str, info: dict[str, Any]) -> dict[str, Any]:
+    """What the report records of one process's transcript."""
+    entry = {"worker": worker, "hash": info["hash"], "calls": int(info["calls"])}
+    for k in ("host_signature", "host_public_key"):
+        if isinstance(info.get(k), str):
+            entry[k] = info[k]
+    return entry
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -219,7 +346,7 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
             "id": f"worker::{worker}",
         }
     if info:
-        state.transcripts.append({"worker": worker, "hash": info["hash"], "calls": int(info["calls"])})
+        state.transcripts.append(_transcript_entry(worker, info))
         state.results[f"transcript::{worker}"] = results.transcript_row(worker, info)
     if out.get("teecert_deselected"):
         _incomplete(state, f"{out['teecert_deselected']} tests deselected on {worker}")
@@ -259,7 +386,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
     info = _worker_summary(session)
     if info:
         state.workers = max(state.workers, 1)
-        state.transcripts.append({"worker": "main", "hash": info["hash"], "calls": int(info["calls"])})
+        state.transcripts.append(_transcript_entry("main", info))
         state.results["transcript::main"] = results.transcript_row("main", info)
     if _deselected:
         _incomplete(state, f"{_deselected} tests deselected")
@@ -267,6 +394,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
         _incomplete(state, f"pytest ended with {pytest.ExitCode(exitstatus).name}")
     if not state.results:
         _incomplete(state, "no test ran")
+    refusal = _complete(state, config.stash[EXPECTED]) if state.report_dir is not None else None
+    if refusal is not None or session.exitstatus == pytest.ExitCode.USAGE_ERROR:
+        # what ran is not a certification run (or pytest refused the command line)
+        if refusal is not None:
+            config.stash[REPORT_ERROR] = refusal
+        session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        return
     if state.report_dir is not None:
         hooks = Hooks(environment=lambda fp: config.hook.pytest_teecert_environment(config=config, fingerprint=fp),
                       report=lambda st: config.hook.pytest_teecert_report(config=config, statement=st))
@@ -278,6 +412,28 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
 
 
 REPORT_ERROR = pytest.StashKey[str]()
+
+
+def _complete(state: RunState, expected: dict[str, str]) -> str | None:
+    """Make the run's results complete: every test the profile and vector set ask
+    for that has no row gets a skipped one, and the run is marked incomplete.  The
+    reason to write no report at all when a test ran that is not one of those."""
+    if _foreign:
+        return _foreign_message(_foreign)
+    found = testplan.gaps(state.results.values(), expected)
+    if found.unexpected:
+        more = f" ({len(found.unexpected)} such results)" if len(found.unexpected) > 1 else ""
+        return f"{found.unexpected[0]}: not a test the profile and vector set ask for{more}"
+    if found.relabelled:
+        rid, claimed, suite = found.relabelled[0]
+        return f"{rid}: recorded under suite {claimed}, but it is a test of suite {suite}"
+    if found.missing:
+        why = f"{len(found.missing)} of the {len(expected)} tests did not run, first {found.missing[0]}"
+        for rid in found.missing:
+            state.results[rid] = results.not_run_row(rid, expected[rid], "the run left it out or stopped early")
+        prev = state.results.get(testplan.INCOMPLETE_ID)
+        _incomplete(state, f"{prev['message'].removeprefix('incomplete run: ')}; {why}" if prev else why)
+    return None
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

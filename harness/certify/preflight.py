@@ -2,18 +2,20 @@
 wrong (probe, profile, vector set, key, options) is one clear line and no report.
 
 ``teecert run`` calls them before it starts pytest; the plugin calls the vector-set
-ones again when pytest is started by hand."""
+ones, and the check of pytest's options, again when pytest is started by hand."""
 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from .. import ops
 from ..errors import MalformedInput, UsageError
 from ..probe.build import reference_probe_path
-from ..probe.library import load_probe
+from ..probe.library import describe_in_child
 from ..probe.remote import default_host_cmd, open_probe
 from ..profile import Profile
 from ..vectors.store import VectorSet
@@ -78,6 +80,52 @@ def check_pytest_args(args: tuple[str, ...]) -> None:
                          "a certification runs every test its profile asks for, under the checked profile")
 
 
+#: pytest options that leave tests out, stop a run early or change what an outcome
+#: means, by the name pytest parses them into (``config.getoption``).  A run that
+#: writes a report refuses any of them set, however it was set (command line,
+#: ``addopts`` of an ini file, ``PYTEST_ADDOPTS``): under ``teecert run`` the
+#: plugin checks them again after ``check_pytest_args``.
+SELECTION_OPTIONS = {
+    "keyword": "-k", "markexpr": "-m", "deselect": "--deselect", "ignore": "--ignore",
+    "ignore_glob": "--ignore-glob", "maxfail": "-x/--maxfail", "lf": "--lf", "stepwise": "--sw",
+    "stepwise_skip": "--sw-skip", "runxfail": "--runxfail", "collectonly": "--collect-only",
+    "setuponly": "--setup-only", "setupplan": "--setup-plan", "doctestmodules": "--doctest-modules",
+    "noconftest": "--noconftest", "usepdb": "--pdb", "trace": "--trace", "reruns": "--reruns",
+}
+#: ``-p no:NAME`` a run may give: plugins that only print, cache or spread the work
+_PLUGINS_OFF = frozenset({"cacheprovider", "pastebin", "junitxml", "faulthandler", "warnings", "xdist"})
+#: ``-p NAME`` a run may give: any other plugin is code that could change what a test finds
+_PLUGINS_ON = frozenset({"teecert", "teecert.certify.plugin", "xdist", "xdist.plugin", "cacheprovider"})
+#: ``-o NAME=VALUE`` a run may give: ini options of pytest's output
+_INI_OUTPUT = ("junit_", "log_", "console_output_style", "verbosity_", "truncation_limit_")
+
+
+def check_pytest_options(option: Callable[[str], Any], plugins: Sequence[str], overrides: Sequence[str],
+                         env_plugins: str | None) -> None:
+    """Refuse, with one line, a pytest run of the plugin that writes a report while
+    it leaves tests out or lets other code decide outcomes: ``option(name)`` is
+    pytest's parsed value (None when no plugin defines it), ``plugins`` the ``-p``
+    values, ``overrides`` the ``-o`` values and ``env_plugins`` ``$PYTEST_PLUGINS``.
+
+    The same rule as ``check_pytest_args`` gives ``teecert run -- ARGS``; a run that
+    gets past it and still misses a test is made complete with the missing tests as
+    skipped (never CERTIFIED where the suite is required)."""
+    why = "a certification runs every test its profile asks for, with nothing but teecert deciding outcomes"
+    for name, flag in SELECTION_OPTIONS.items():
+        if option(name):
+            raise UsageError(f"{flag}: not allowed in a teecert certification run ({why})")
+    for p in plugins:
+        off = p[3:] if p.startswith("no:") else None
+        if (off is not None and off not in _PLUGINS_OFF) or (off is None and p not in _PLUGINS_ON):
+            raise UsageError(f"-p {p}: not allowed in a teecert certification run ({why})")
+    for o in overrides:
+        if not o.split("=", 1)[0].startswith(_INI_OUTPUT):
+            raise UsageError(f"-o {o}: only pytest's output ini options are allowed in a teecert "
+                             f"certification run ({why})")
+    if env_plugins:
+        raise UsageError(f"PYTEST_PLUGINS={env_plugins}: not allowed in a teecert certification run ({why})")
+
+
 def check_workers(workers: str | None) -> None:
     if workers is not None and workers != "auto" and not (workers.isdigit() and 1 <= int(workers) <= 1024):
         raise UsageError(f"-n {workers}: the number of workers must be 'auto' or 1 to 1024")
@@ -89,13 +137,16 @@ def resolve_probe(target: ProbeTarget, profile: Profile) -> ProbeTarget:
     Certification runs reach even a library through a probe host in a child process:
     a probe that crashes, aborts or hangs fails its tests instead of taking the
     harness down (docs/wire-protocol.md).  A profile that requires the consensus
-    process's memory locked gets a host started with --mlock.
+    process's memory locked gets a host started with --mlock.  A library for
+    ``--in-process`` is checked in a child process too: this process never runs a
+    probe's code, so one that crashes or hangs while it loads or describes itself is
+    one line, not a dead command.
     """
     target.check()
     timeout = target.timeout or profile.probe_timeout
     if target.in_process:
         path = target.path.resolve() if target.path else reference_probe_path()
-        load_probe(path)  # fails here, with one line, for a bad probe
+        describe_in_child(path, timeout)  # fails here, with one line, for a bad probe
         return ProbeTarget(path=path, timeout=target.timeout, in_process=True)
     cmd, url = target.cmd, target.url
     if cmd is None and url is None:
@@ -105,8 +156,9 @@ def resolve_probe(target: ProbeTarget, profile: Profile) -> ProbeTarget:
         if profile.data.get("environment", {}).get("isolation", {}).get("locked_memory"):
             words.append("--mlock")
         cmd = shlex.join(words)
-    open_probe(cmd=cmd, url=url, timeout=timeout).close()  # the handshake, checked now
-    return ProbeTarget(cmd=cmd, url=url, timeout=target.timeout)
+    # the handshake (and the token, if the host asks for one), checked now
+    open_probe(cmd=cmd, url=url, timeout=timeout, token_file=target.token_file).close()
+    return ProbeTarget(cmd=cmd, url=url, timeout=target.timeout, token_file=target.token_file)
 
 
 def suites_path() -> Path:

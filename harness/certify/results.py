@@ -5,12 +5,30 @@ report's ``results`` rows (docs/report-format.md)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ..vectors.testplan import INCOMPLETE_ID, TRANSCRIPT_PREFIX
+
 #: the ``user_properties`` key under which a test records what it found
 RESULT_PROPERTY = "teecert"
+
+
+def suite_relative(nodeid: str, rootdir: Path, suites: Path) -> str | None:
+    """``nodeid`` (relative to pytest's ``rootdir``) relative to the ``suites`` folder
+    instead, as results name tests whatever folder pytest was started from
+    (``test_ieee754.py::test_explicit[f64.add.rne]``); None for a test or collector
+    outside it, which is no part of a certification."""
+    path, sep, rest = nodeid.partition("::")
+    if not path:
+        return nodeid
+    try:
+        rel = (rootdir / path).resolve().relative_to(suites)
+    except ValueError:
+        return None
+    return rel.as_posix() + sep + rest
 
 
 def suite_of(nodeid: str) -> str:
@@ -35,9 +53,12 @@ def message_of(rep: pytest.TestReport) -> str:
     return text[:500]
 
 
-def row_of(report: pytest.TestReport, prev: dict[str, Any] | None) -> dict[str, Any] | None:
+def row_of(report: pytest.TestReport, prev: dict[str, Any] | None,
+           result_id: str | None = None) -> dict[str, Any] | None:
     """The result row of one test from its setup, call or teardown report (None when
-    this phase does not decide the outcome); ``prev`` is the row so far."""
+    this phase does not decide the outcome); ``prev`` is the row so far, ``result_id``
+    the test's id (default: its node id)."""
+    result_id = result_id or report.nodeid
     props = dict(report.user_properties).get(RESULT_PROPERTY, {})
     if not isinstance(props, dict):
         props = {}
@@ -54,8 +75,8 @@ def row_of(report: pytest.TestReport, prev: dict[str, Any] | None) -> dict[str, 
         outcome = "unsupported"
     msg = props.get("message") or ("" if outcome == "passed" else message_of(report))
     entry = {
-        "id": report.nodeid,
-        "suite": props.get("suite") or suite_of(report.nodeid),
+        "id": result_id,
+        "suite": props.get("suite") or suite_of(result_id),
         "op": props.get("op"),
         "kind": props.get("kind", "check"),
         "outcome": outcome,
@@ -72,9 +93,9 @@ def row_of(report: pytest.TestReport, prev: dict[str, Any] | None) -> dict[str, 
     return entry
 
 
-def collection_error_row(report: pytest.CollectReport) -> dict[str, Any]:
+def collection_error_row(report: pytest.CollectReport, result_id: str | None = None) -> dict[str, Any]:
     """A module that failed to collect fails its suite (or the probe suite)."""
-    nodeid = report.nodeid or "collection"
+    nodeid = (report.nodeid if result_id is None else result_id) or "collection"
     return {
         "id": nodeid,
         "suite": suite_of(nodeid) if nodeid.endswith(".py") else "probe",
@@ -93,7 +114,7 @@ def collection_error_row(report: pytest.CollectReport) -> dict[str, Any]:
 
 def transcript_row(worker: str, info: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": f"transcript::{worker}",
+        "id": f"{TRANSCRIPT_PREFIX}{worker}",
         "suite": "probe",
         "op": None,
         "kind": "check",
@@ -110,4 +131,11 @@ def transcript_row(worker: str, info: dict[str, Any]) -> dict[str, Any]:
 
 def incomplete_row(why: str) -> dict[str, Any]:
     """The row that fails a run that did not run every test it collected."""
-    return {**transcript_row("session", {"ok": False, "message": f"incomplete run: {why}"}), "id": "session::complete"}
+    return {**transcript_row("session", {"ok": False, "message": f"incomplete run: {why}"}), "id": INCOMPLETE_ID}
+
+
+def not_run_row(result_id: str, suite: str, why: str) -> dict[str, Any]:
+    """The row of a test the run had to run and did not: skipped, which fails a
+    required suite as any skipped test does (``TEST_SKIPPED``)."""
+    return {**transcript_row("session", {"ok": True, "message": f"did not run: {why}"}),
+            "id": result_id, "suite": suite, "outcome": "skipped"}

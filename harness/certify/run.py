@@ -8,23 +8,29 @@ drives the certification suites through pytest with the teecert plugin.
 from __future__ import annotations
 
 import base64
+import contextlib
+import ctypes
 import os
 import secrets
 import signal
 import subprocess
 import sys
+import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from .._internal import canonical
-from ..errors import MalformedInput, TeecertError, UsageError
+from ..errors import MalformedInput, ProbeError, TeecertError, UsageError
 from ..governance.profiles import load_governed
 from ..report import keys
 from ..vectors.store import load_set
 from . import pending, preflight
-from .options import RunOptions
+from .options import PROBE_FAULT_FILE_ENV, RunOptions
 
 
 @dataclass
@@ -81,6 +87,7 @@ def run(options: RunOptions) -> RunOutcome:
         keys.load_private(key)
     else:
         keys.load_or_create_default()
+    made = [p for p in (out, *out.parents) if not p.exists()]  # removed again if the run is cut short
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -115,6 +122,8 @@ def run(options: RunOptions) -> RunOutcome:
         args += ["--teecert-probe", str(target.path)]
     if target.timeout is not None:
         args += ["--teecert-probe-timeout", str(target.timeout)]
+    if target.token_file is not None:  # the file's name only: the secret stays in it
+        args += ["--teecert-probe-token-file", str(target.token_file.resolve())]
     if o.vectors is not None:
         args += ["--teecert-vectors", str(o.vectors)]
     if o.seed is not None:
@@ -123,29 +132,141 @@ def run(options: RunOptions) -> RunOutcome:
         args += ["-n", workers]
     if o.print_report_data:
         args.append("--teecert-print-report-data")
+    env = {**os.environ, "TEECERT_HARNESS_PID": str(os.getpid())}  # the environment suite's
+    if not os.environ.get("TEECERT_DEBUG"):
+        # A probe that crashes the test process is told in one line below, not with
+        # the interpreter's dump of every thread's stack first.
+        args += ["-p", "no:faulthandler"]
+        env.pop("PYTHONFAULTHANDLER", None)
     args += o.pytest_args
     # pytest runs in a child process: a probe that crashes the process or changes
     # its FP state when loaded cannot take the CLI (and its diagnosis) with it.
-    env = {**os.environ, "TEECERT_HARNESS_PID": str(os.getpid())}  # the environment suite's
-    code = subprocess.run([sys.executable, "-m", "pytest", *args], check=False, env=env).returncode
+    with tempfile.TemporaryDirectory(prefix="teecert-run-") as scratch:
+        fault_file = Path(scratch) / "probe-fault" if target.in_process else None
+        if fault_file is not None:
+            env[PROBE_FAULT_FILE_ENV] = str(fault_file)
+        try:
+            code, fault = _run_pytest([sys.executable, "-m", "pytest", *args], env, fault_file)
+        except BaseException:
+            # Ctrl-C or SIGTERM: the test process is gone (it never writes a report
+            # later); leave nothing of the run behind either.
+            _discard_run_files(out, run_id)
+            _remove_empty(made)
+            raise
+    if fault:
+        # An in-process call overran its deadline and the watchdog ended the test
+        # process; with xdist workers the controller may have gone on to a report.
+        _discard_run_files(out, run_id)
+        _remove_empty(made)
+        raise ProbeError(f"{fault}; no report was written")
     pending_path = out / f"teecert-pending-{run_id}.json"
     if o.print_report_data and pending_path.exists():
         doc = pending.load(pending_path)
         return RunOutcome(None, "PENDING", [], pending_path=pending_path, report_data=doc["report_data"])
     report_path = out / f"teecert-report-{run_id}.json"
     if not report_path.exists():
+        _discard_run_files(out, run_id)
         if code < 0 and target.in_process:
             try:
                 sig = signal.Signals(-code).name
             except ValueError:
                 sig = f"signal {-code}"
-            raise TeecertError(f"no report was written: the test process died from {sig}, "
-                               "which a probe loaded --in-process can cause; run without "
-                               "--in-process to isolate the probe in a probe host")
+            _remove_empty(made)
+            raise ProbeError(f"probe {target.path}: the test process died from {sig}, which a probe "
+                             "loaded --in-process can cause (run without --in-process to isolate "
+                             "the probe in a probe host); no report was written")
         raise TeecertError(f"no report was written (pytest exit code {code}); see the output above")
     statement = _statement_of(report_path)
     verdict = statement["predicate"]["verdict"]
     return RunOutcome(report_path, verdict["result"], verdict["reasons"])
+
+
+def _run_pytest(argv: list[str], env: dict[str, str], fault_file: Path | None) -> tuple[int, str]:
+    """Run the test process to its end; returns its exit code and the line a probe
+    call's watchdog left in ``fault_file`` ("" when none).  Once that line is there
+    the test process is ended at once with every process it started: xdist's
+    controller would otherwise replace the worker and go on to the next overdue call."""
+    # Its own process group: Ctrl-C reaches this process alone, which ends the whole
+    # group, so pytest never gets to run its interrupted session's hooks (a report).
+    proc = subprocess.Popen(argv, env=env, process_group=0, preexec_fn=_die_with_parent())
+    try:
+        while True:
+            try:
+                code = proc.wait(timeout=0.2)
+                break
+            except subprocess.TimeoutExpired:
+                if fault_file is not None and _fault_of(fault_file):
+                    _end_tree(proc)
+                    code = proc.wait()
+                    break
+    except BaseException:
+        _end_tree(proc)
+        proc.wait()
+        raise
+    return code, _fault_of(fault_file) if fault_file is not None else ""
+
+
+def _fault_of(path: Path) -> str:
+    """The first complete line of the fault file, or ""."""
+    try:
+        text = path.read_bytes().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    line, newline, _rest = text.partition("\n")
+    return line.strip() if newline else ""
+
+
+def _end_tree(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the test process and the processes it started (xdist workers)."""
+    try:
+        children = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.Error:
+        children = []
+    with contextlib.suppress(OSError):
+        proc.kill()
+    with contextlib.suppress(OSError):
+        os.killpg(proc.pid, signal.SIGKILL)  # its group (_run_pytest), not yet reaped
+    for child in children:
+        with contextlib.suppress(psutil.Error):
+            child.kill()
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has Linux SIGKILL the test process when this process dies,
+    however it dies (SIGKILL too, where nothing here can clean up): a test process
+    left running could write a report after the command has given up."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up now, not in the child
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def arm() -> None:
+        prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before the line above armed it
+            os._exit(1)
+
+    return arm
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders a run made (deepest first) while they are empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
+def _discard_run_files(out: Path, run_id: str) -> None:
+    """Remove what a test process ended part way may have left of this run in ``out``:
+    its report or pending run, and their atomic writes' temporary files."""
+    for name in (f"teecert-report-{run_id}.json", f"teecert-pending-{run_id}.json"):
+        for path in (out / name, *out.glob(f".{name}.*.tmp")):
+            with contextlib.suppress(OSError):
+                path.unlink()
 
 
 def _statement_of(path: Path) -> dict[str, Any]:

@@ -8,19 +8,22 @@ which shows the probe's attested transcript describes exactly these results.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import ops
 from .._internal import accel
-from ..probe.library import TRANSCRIPT_T0, Probe, transcript_step
-from ..probe.remote import DEFAULT_TIMEOUT, RemoteProbe, open_probe
+from ..probe import hostkey
+from ..probe.library import TRANSCRIPT_T0, Probe, set_call_timeout, transcript_step
+from ..probe.remote import DEFAULT_TIMEOUT, RemoteProbe, open_probe, set_default_token
 from ..probe.streams import chunk_outputs, evaluate_stream
 from ..profile import Profile
 from ..vectors import merkle
 from ..vectors.generate import pack_outputs
 from ..vectors.store import Stream, VectorSet
+from .options import PROBE_FAULT_FILE_ENV
 
 
 @dataclass
@@ -97,17 +100,28 @@ class Session:
     probe_cmd: str | None = None
     probe_url: str | None = None
     probe_timeout: float = DEFAULT_TIMEOUT
+    # the probe host's token file (else $TEECERT_HOST_TOKEN, if set)
+    probe_token_file: Path | None = None
     _probe: TrackedProbe | None = None
     _streams: dict[str, Stream] | None = None
     #: the FP control state just before and just after the probe was loaded
     load_fpenv: tuple[tuple[str, int] | None, tuple[str, int] | None] = (None, None)
+
+    def __post_init__(self) -> None:
+        if self.probe_token_file is not None:
+            # every connection this process opens proves it (the stress suites' too)
+            set_default_token(hostkey.load_token(self.probe_token_file))
+        if not self.probe_cmd and not self.probe_url:
+            # In process, the run's deadline bounds every call into the library by
+            # this process, loading included, and the report's own load of it too.
+            set_call_timeout(self.probe_timeout, os.environ.get(PROBE_FAULT_FILE_ENV) or None)
 
     @property
     def probe(self) -> TrackedProbe:
         if self._probe is None:
             before = process_fpenv()
             opened = open_probe(path=self.probe_path, cmd=self.probe_cmd, url=self.probe_url,
-                                timeout=self.probe_timeout)
+                                timeout=self.probe_timeout, token_file=self.probe_token_file)
             self._probe = TrackedProbe(opened)
             if isinstance(opened, RemoteProbe):
                 # The library was loaded by the probe host: its own reading counts.

@@ -13,6 +13,10 @@ from ..errors import Rejected, TeecertError, UsageError
 #: DESIGN.md's contract: 0 accepted, 1 authentic but rejected, 2 not authentic at the
 #: verification time, malformed input or usage error.
 ACCEPTED, REJECTED, INVALID = 0, 1, 2
+#: A command cut short exits as a shell reports a process that signal ended (128 + the
+#: signal): Ctrl-C (SIGINT), the reader of its output gone (SIGPIPE: ``teecert ... |
+#: head -1``), SIGTERM.  Whatever the command started is ended and removed first.
+INTERRUPTED, OUTPUT_CLOSED, TERMINATED = 130, 141, 143
 
 
 def printable(text: str) -> str:

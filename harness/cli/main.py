@@ -3,7 +3,10 @@
 One module per command group registers its commands; this one builds the parser and
 is the only place that turns errors into exit codes (DESIGN.md): 0 accepted, 1
 authentic but rejected, 2 not authentic, malformed input or usage error.  Every
-rejection prints a one-line reason first.
+rejection prints a one-line reason first.  A command cut short exits as shells
+expect of a process a signal ended: 130 after Ctrl-C, 143 after SIGTERM (both once
+what the command started is ended and removed), 141, silently, when the reader of
+its output went away (``teecert ... | head -1``).
 """
 
 from __future__ import annotations
@@ -11,14 +14,27 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import select
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
+from types import FrameType
+from typing import Any
 
 from .._internal.version import __version__
 from ..errors import TeecertError
-from . import attest, governance, keys, probe, run, vectors, verify
-from .common import exit_code_of, parse_time, printable
+from . import attest, doctor, governance, keys, probe, run, vectors, verify, watch
+from .common import (
+    INTERRUPTED,
+    INVALID,
+    OUTPUT_CLOSED,
+    TERMINATED,
+    exit_code_of,
+    parse_time,
+    printable,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,12 +50,46 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_render_parser(sub)
     verify.add_compare_parser(sub)
     attest.add_parsers(sub, parse_time)
+    doctor.add_parsers(sub)
+    watch.add_parsers(sub)
     return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+class _Terminated(BaseException):
+    """SIGTERM, raised where the command is, so that the way out ends and removes what
+    it started (``teecert run``'s test process, temporary files) as Ctrl-C does."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated
+
+
+def _closed_output() -> list[int]:
+    """The descriptors of standard output and error that are pipes (or sockets) whose
+    reader has gone: writing to them fails with EPIPE."""
+    closed = []
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            fd = stream.fileno()
+        except (AttributeError, OSError, ValueError):
+            continue
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        if any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0)):
+            closed.append(fd)
+    return closed
+
+
+def _internal_error(who: str, e: BaseException) -> int:
+    if os.environ.get("TEECERT_DEBUG"):
+        traceback.print_exc()
+    print(f"{who}: internal error: {type(e).__name__}: {printable(str(e))} "
+          "(set TEECERT_DEBUG=1 for a traceback)",
+          file=sys.stderr)
+    return INVALID
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         code: int = args.func(args)
         return code
@@ -55,16 +105,51 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(doc, indent=2))
         print(f"teecert {args.cmd}: {printable(str(e))}", file=sys.stderr)
         return exit_code_of(e)
-    except KeyboardInterrupt:
-        print(f"teecert {args.cmd}: interrupted", file=sys.stderr)
-        return 2
+    except BrokenPipeError as e:
+        if _closed_output():
+            raise  # the reader of our output went away: main's quiet exit
+        return _internal_error(f"teecert {args.cmd}", e)  # another pipe: a bug in teecert
     except Exception as e:  # a bug in teecert, not the user's input
-        if os.environ.get("TEECERT_DEBUG"):
-            traceback.print_exc()
-        print(f"teecert {args.cmd}: internal error: {type(e).__name__}: {printable(str(e))} "
-              "(set TEECERT_DEBUG=1 for a traceback)",
-              file=sys.stderr)
-        return 2
+        return _internal_error(f"teecert {args.cmd}", e)
+
+
+def _command(argv: Sequence[str] | None) -> int:
+    who = "teecert"
+    try:
+        args = build_parser().parse_args(argv)
+        who = f"teecert {args.cmd}"
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print(f"{who}: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except _Terminated:
+        print(f"{who}: terminated", file=sys.stderr)
+        return TERMINATED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    previous: Any = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        try:
+            code = _command(argv)
+            sys.stdout.flush()  # a closed pipe shows here, not as "Exception ignored" at exit
+            return code
+        except SystemExit:  # argparse's --help, --version and usage errors, printed
+            sys.stdout.flush()
+            raise
+    except BrokenPipeError:
+        # Nothing more can reach the reader; the interpreter flushes again on exit, so
+        # the closed descriptors now point at /dev/null.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        for fd in _closed_output() or [sys.stdout.fileno()]:
+            os.dup2(devnull, fd)
+        os.close(devnull)
+        return OUTPUT_CLOSED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ self-description."""
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import shlex
 import sys
@@ -32,6 +33,8 @@ def _cmd_probe(a: argparse.Namespace) -> int:
             print(f"host: {tb.host.resolve()}")
             if tb.missing:
                 print(f"teecert probe build: note: {tb.missing}", file=sys.stderr)
+            if tb.degraded:
+                print(f"teecert probe build: note: {tb.degraded}", file=sys.stderr)
             print(shlex.join(tb.probe_cmd))
             return 0
         if a.host:
@@ -50,6 +53,21 @@ def _cmd_probe(a: argparse.Namespace) -> int:
             extra_cflags=tuple(a.cflags.split()) if a.cflags else (),
         )
         print(built.resolve())
+        return 0
+    if a.probe_url or a.probe_cmd_line or a.probe_token_file:
+        # a probe behind a probe host: its handshake, key and machine facts
+        from ..probe.remote import open_probe  # imported when the command runs, as above
+
+        if a.probe or (a.probe_url and a.probe_cmd_line):
+            raise UsageError("give one of --probe, --probe-cmd and --probe-url")
+        if not (a.probe_url or a.probe_cmd_line):
+            raise UsageError("--probe-token-file is for a probe host: give --probe-cmd or --probe-url")
+        with open_probe(cmd=a.probe_cmd_line, url=a.probe_url, token_file=a.probe_token_file) as rp:
+            key = rp.host_public_key
+            print(json.dumps({"path": str(rp.path), "digest": rp.digest, "abi_version": rp.abi_version,
+                              "description": rp.description,
+                              "host": {"public_key": base64.b64encode(key).decode() if key else None,
+                                       "facts": rp.host_facts}}, indent=2))
         return 0
     path = Path(a.probe) if a.probe else reference_probe_path()
     probe = load_probe(path)
@@ -75,7 +93,14 @@ def add_parsers(sub: Any) -> None:
     b.add_argument("--cflags", metavar="FLAGS", help="extra compiler flags, e.g. '-ffast-math'")
     b.add_argument("--host", action="store_true",
                    help="build the probe host (default output ./teecert-probe-host) instead of a probe")
-    d = psub.add_parser("describe", help="print a probe's self-description")
+    d = psub.add_parser("describe", help="print a probe's self-description (behind a probe host: "
+                                          "also the host's key and its machine's facts)")
     d.add_argument("--probe", metavar="PATH")
+    d.add_argument("--probe-cmd", dest="probe_cmd_line", metavar="CMD",
+                   help="probe host command serving the probe on its stdio")
+    d.add_argument("--probe-url", metavar="URL",
+                   help="listening probe host: tcp://HOST:PORT, unix:PATH or vsock://CID:PORT")
+    d.add_argument("--probe-token-file", metavar="FILE",
+                   help="the probe host's token (default: $TEECERT_HOST_TOKEN)")
     pr.set_defaults(func=_cmd_probe)
 

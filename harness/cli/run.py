@@ -25,6 +25,7 @@ def _cmd_run(a: argparse.Namespace) -> int:
                       key=Path(a.key) if a.key else None, out=Path(a.out))
         print(f"teecert run: {done.verdict}")
         print(f"report: {done.report_path}")
+        print(_signer_line(Path(a.key) if a.key else None))
         return 0 if done.verdict == "CERTIFIED" else 1
 
     extra = list(a.pytest_args or [])
@@ -32,7 +33,8 @@ def _cmd_run(a: argparse.Namespace) -> int:
         extra = extra[1:]
     outcome = run(RunOptions(
         probe=ProbeTarget(path=Path(a.probe) if a.probe else None, cmd=a.probe_cmd_line, url=a.probe_url,
-                          timeout=a.probe_timeout, in_process=a.in_process),
+                          timeout=a.probe_timeout, in_process=a.in_process,
+                          token_file=Path(a.probe_token_file) if a.probe_token_file else None),
         profile=a.profile,
         governance=Path(a.governance) if a.governance else None,
         revocations=Path(a.revocations) if a.revocations else None,
@@ -57,7 +59,21 @@ def _cmd_run(a: argparse.Namespace) -> int:
         line += f" ({len(outcome.reasons)} reasons; first: {first.get('code')} {first.get('test') or first.get('suite')})"
     print(printable(line))
     print(f"report: {outcome.report_path}")
+    print(_signer_line(Path(a.key) if a.key else None))
     return 0 if outcome.verdict == "CERTIFIED" else 1
+
+
+def _signer_line(key: Path | None) -> str:
+    """Which key signed the report, and the public key file a verifier pins (--trust)."""
+    # imported when the command runs, so that `teecert` starts without it
+    from ..report import keys
+
+    path = key or keys.default_key_path()
+    pub = keys.load_private(path).public_key()
+    beside = keys.public_path_of(path)
+    where = (f"public key for --trust: {beside}" if beside.exists()
+             else f"no {beside.name} beside it: `teecert keys show {path}` prints the public key")
+    return printable(f"signed by: Ed25519 key {keys.keyid(pub)} ({where})")
 
 
 def add_parsers(sub: Any) -> None:
@@ -71,7 +87,11 @@ def add_parsers(sub: Any) -> None:
     r.add_argument("--probe-url", metavar="URL",
                    help="listening probe host: tcp://HOST:PORT, unix:PATH or vsock://CID:PORT")
     r.add_argument("--probe-timeout", type=float, metavar="SECONDS",
-                   help="deadline of each call to a probe host (default: the profile's, else 30)")
+                   help="deadline of each call into the probe, over every transport; in process an "
+                        "overdue call ends the run with one line (default: the profile's, else 30)")
+    r.add_argument("--probe-token-file", metavar="FILE",
+                   help="the probe host's token (a file only you can read; default: "
+                        "$TEECERT_HOST_TOKEN), proved to a host that asks for it")
     r.add_argument("--in-process", action="store_true",
                    help="load the probe library into the test process instead of serving it "
                         "from a probe host child process (faster; a crash ends the run)")

@@ -9,17 +9,32 @@ and ``docs/probe-abi.md``.
 The transcript a probe keeps of everything it computed is recomputed here from the
 outputs the harness received (:func:`transcript_step`), so the harness can show
 that the transcript an attestation commits to describes exactly these results.
+
+A call into C cannot be interrupted, so a probe given a ``timeout`` (or loaded after
+:func:`set_call_timeout`) is watched: a call that overruns it ends the process with
+one line naming the probe, the call and the deadline (:class:`_Watchdog`).  Code
+that must survive a probe which crashes or hangs while loading checks it with
+:func:`describe_in_child`, which loads it in a child process.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import select
+import signal
 import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import cffi
 
@@ -91,6 +106,127 @@ ATTEST_FIRST_CAP = 1 << 16
 #: even when the file was replaced since, so a second load of a changed file would
 #: run the old code under the new file's digest.
 _LOADED: dict[str, str] = {}
+
+#: Exit status of a process the watchdog ended because a probe call overran its deadline.
+OVERDUE_EXIT = 2
+
+_T = TypeVar("_T")
+
+
+def _one_line(text: str) -> str:
+    """``text`` with control and other unprintable characters escaped, so a path
+    cannot start a second line of a message written straight to a file descriptor."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+class _Watchdog:
+    """Ends this process when an in-process probe call overruns its deadline.
+
+    A call into C cannot be interrupted from Python, and a probe that loops for ever
+    would hang the run for ever: ending the process is the only bounded way out.
+    A daemon thread looks at the calls in flight (one per thread: the probe never
+    calls back into Python) and, when one is overdue, writes one line naming the
+    probe, the call and the deadline, then ``os._exit(OVERDUE_EXIT)``.  The line
+    goes to ``report_to`` when the process that started this one reads it there
+    (``teecert run``), else to standard error.  The C call releases the GIL, so
+    the thread runs while the probe spins.
+    """
+
+    #: longest sleep between two looks at the calls in flight, seconds
+    TICK = 0.25
+
+    def __init__(self) -> None:
+        #: thread id -> (deadline, timeout, "probe PATH", call)
+        self.calls: dict[int, tuple[float, float, str, str]] = {}
+        #: the deadline of probes loaded without one (None: unbounded)
+        self.default_timeout: float | None = None
+        self.report_to: str | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def ensure_running(self) -> None:
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    thread = threading.Thread(target=self._watch, name="teecert-probe-watchdog",
+                                              daemon=True)
+                    thread.start()
+                    self._thread = thread
+
+    def after_fork(self) -> None:
+        # A forked child has no watchdog thread and none of the parent's calls.
+        self._thread = None
+        self._lock = threading.Lock()
+        self.calls.clear()
+
+    def _watch(self) -> None:
+        while True:
+            now = time.monotonic()
+            wake = now + self.TICK
+            for deadline, timeout, where, what in tuple(self.calls.values()):
+                if now >= deadline:
+                    self._expire(where, what, timeout)
+                wake = min(wake, deadline)
+            time.sleep(max(0.0, wake - now) + 0.002)
+
+    def _expire(self, where: str, what: str, timeout: float) -> None:
+        line = _one_line(f"{where}: {what} did not return within {timeout:g} s (in-process call)")
+        try:
+            if self.report_to:
+                try:
+                    fd = os.open(self.report_to, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+                    try:
+                        os.write(fd, (line + "\n").encode("utf-8", "replace"))
+                        return
+                    finally:
+                        os.close(fd)
+                except OSError:
+                    pass  # said on standard error instead
+            os.write(_STDERR, f"teecert: {line}; ending the test process\n".encode("utf-8", "replace"))
+        finally:
+            os._exit(OVERDUE_EXIT)
+
+
+def _saved_stderr() -> int:
+    try:
+        return os.dup(2)
+    except OSError:
+        return 2
+
+
+#: Where the watchdog writes without a ``report_to``: standard error as it was when
+#: this module was imported.  pytest captures descriptor 2 into a file while tests
+#: run, which nobody reads after ``os._exit``; the teecert plugin imports this module
+#: before capturing starts.
+_STDERR = _saved_stderr()
+
+_WATCHDOG = _Watchdog()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_WATCHDOG.after_fork)
+
+
+def set_call_timeout(seconds: float | None, report_to: str | None = None) -> None:
+    """The deadline of every call into probes this process loads from now on without
+    a ``timeout`` of their own (None: unbounded), and where the watchdog writes its
+    one line when a call overruns it (a file, appended to; None: standard error)."""
+    if seconds is not None and not seconds > 0:
+        raise UsageError(f"probe call timeout must be positive, not {seconds}")
+    _WATCHDOG.default_timeout = seconds
+    _WATCHDOG.report_to = report_to
+
+
+def _bounded(timeout: float | None, where: str, what: str, fn: Callable[..., _T], *args: Any) -> _T:
+    """``fn(*args)``: a call into the probe, watched when it has a deadline."""
+    if timeout is None:
+        return fn(*args)
+    wd = _WATCHDOG
+    wd.ensure_running()
+    ident = threading.get_ident()
+    wd.calls[ident] = (time.monotonic() + timeout, timeout, where, what)
+    try:
+        return fn(*args)
+    finally:
+        wd.calls.pop(ident, None)
 
 
 def transcript_step(prev: bytes, op_id: str, n: int, out_leaf: bytes) -> bytes:
@@ -184,8 +320,11 @@ class Probe:
     transport = "in-process"
 
     def __init__(self, path: Path, lib: Any, digest: str, abi_version: int,
-                 description: dict[str, Any]) -> None:
+                 description: dict[str, Any], timeout: float | None = None) -> None:
         self.path = path
+        #: the deadline of each call, seconds (None: unbounded); see :class:`_Watchdog`
+        self.timeout = timeout
+        self._where_text = f"probe {path}"
         self.digest = digest
         self.abi_version = abi_version
         self.description = description
@@ -201,7 +340,7 @@ class Probe:
         return f"<Probe {self.path} abi={self.abi_version} ops={len(self.ops)}>"
 
     def _where(self) -> str:
-        return f"probe {self.path}"
+        return self._where_text
 
     def _op_id(self, op: Op) -> bytes:
         b = self._op_ids.get(op.id)
@@ -212,12 +351,15 @@ class Probe:
     def _raise_status(self, status: int, op: Op, n: int, in_bytes: int, out_bytes: int) -> None:
         raise status_error(self._where(), status, op, n, in_bytes, out_bytes)
 
+    def _call(self, what: str, fn: Callable[..., _T], *args: Any) -> _T:
+        return _bounded(self.timeout, self._where(), what, fn, *args)
+
     # ------------------------------------------------------------------ ops
 
     def describe(self) -> dict[str, Any]:
         """The self-description as the probe gives it now (``fpenv_at_entry`` is
         the caller's environment at this call)."""
-        return _describe(self._lib, self._where())
+        return _describe(self._lib, self._where(), self.timeout)
 
     def new_buffer(self, nbytes: int) -> Any:
         """A zeroed native buffer of ``nbytes`` for :meth:`run_into`."""
@@ -232,7 +374,8 @@ class Probe:
         in_bytes = ffi.sizeof(inbuf)
         out_bytes = n * op.out_bytes
         out = ffi.new("unsigned char[]", out_bytes)
-        status = self._run(self._op_id(op), inbuf, in_bytes, out, out_bytes, n)
+        status = _bounded(self.timeout, self._where(), op.id,
+                          self._run, self._op_id(op), inbuf, in_bytes, out, out_bytes, n)
         if status != OK:
             self._raise_status(status, op, n, in_bytes, out_bytes)
         return bytes(ffi.buffer(out))
@@ -243,7 +386,8 @@ class Probe:
         bytes, e.g. from :meth:`new_buffer`), without copying."""
         in_bytes = n * op.in_bytes
         out_bytes = n * op.out_bytes
-        status = self._run(self._op_id(op), inbuf, in_bytes, outbuf, out_bytes, n)
+        status = _bounded(self.timeout, self._where(), op.id,
+                          self._run, self._op_id(op), inbuf, in_bytes, outbuf, out_bytes, n)
         if status != OK:
             self._raise_status(status, op, n, in_bytes, out_bytes)
 
@@ -256,16 +400,16 @@ class Probe:
     def fpenv_read(self) -> tuple[str, int]:
         """``(arch, raw control register bits)`` as the probe sees them on entry."""
         arch = ffi.new("char[16]")
-        bits = int(self._lib.teecert_probe_fpenv_read(arch))
+        bits = int(self._call("fpenv_read()", self._lib.teecert_probe_fpenv_read, arch))
         return ffi.string(arch, 16).decode("ascii", "replace"), bits
 
     def fpenv_poison(self, bits: int) -> int:
         """Poison the calling thread's FP environment; returns the bits applied."""
-        return int(self._lib.teecert_probe_fpenv_poison(bits))
+        return int(self._call("fpenv_poison()", self._lib.teecert_probe_fpenv_poison, bits))
 
     def fpenv_reset(self) -> None:
         """Restore the default FP environment of the calling thread."""
-        self._lib.teecert_probe_fpenv_reset()
+        self._call("fpenv_reset()", self._lib.teecert_probe_fpenv_reset)
 
     # ------------------------------------------------------------- transcript
 
@@ -273,11 +417,11 @@ class Probe:
         """``(32-byte transcript hash, number of successful runs folded in)``."""
         out = ffi.new("uint8_t[32]")
         calls = ffi.new("uint64_t *")
-        self._lib.teecert_probe_transcript(out, calls)
+        self._call("transcript()", self._lib.teecert_probe_transcript, out, calls)
         return bytes(ffi.buffer(out)), int(calls[0])
 
     def transcript_reset(self) -> None:
-        self._lib.teecert_probe_transcript_reset()
+        self._call("transcript_reset()", self._lib.teecert_probe_transcript_reset)
 
     # ------------------------------------------------------------ attestation
 
@@ -303,7 +447,8 @@ class Probe:
         retried = False
         while True:
             length[0] = 0
-            status = int(self._lib.teecert_probe_attest(rd, evidence, cap, length, fmt))
+            status = int(self._call("attest()", self._lib.teecert_probe_attest, rd, evidence, cap,
+                                    length, fmt))
             needed = int(length[0])
             if status == OK:
                 if needed > cap:
@@ -340,8 +485,14 @@ class Probe:
             raise ProbeError(f"{where}: attestation returned unknown status {status}")
 
 
-def _describe(lib: Any, where: str) -> dict[str, Any]:
-    ptr = lib.teecert_probe_describe()
+#: The calls into a library while it is loaded, by the step names :func:`load_probe`
+#: announces: the loader (the library's constructors run in dlopen), its ABI version,
+#: its self-description.
+_LOAD_CALLS = {"dlopen": "dlopen()", "abi": "abi_version()", "describe": "describe()"}
+
+
+def _describe(lib: Any, where: str, timeout: float | None) -> dict[str, Any]:
+    ptr = _bounded(timeout, where, _LOAD_CALLS["describe"], lib.teecert_probe_describe)
     if ptr == ffi.NULL:
         raise ProbeError(f"{where}: teecert_probe_describe() returned NULL")
     raw = ffi.string(ptr, MAX_DESCRIPTION)
@@ -351,10 +502,58 @@ def _describe(lib: Any, where: str) -> dict[str, Any]:
     return parse_description(raw, where)
 
 
-def load_probe(path: str | os.PathLike[str]) -> Probe:
-    """Load and check a probe library; raises :class:`ProbeError` naming the path."""
+@functools.cache
+def _libc_dlopen() -> tuple[Any, Any] | None:
+    """libc's dlopen, dlerror and dlclose, called through cffi (None where the
+    process has none to call)."""
+    dl = cffi.FFI()
+    dl.cdef("void *dlopen(const char *file, int mode); char *dlerror(void); int dlclose(void *handle);")
+    try:
+        libc = dl.dlopen(None)
+        for name in ("dlopen", "dlerror", "dlclose"):
+            getattr(libc, name)  # every one must resolve
+    except (OSError, AttributeError):
+        return None
+    return dl, libc
+
+
+def _load_bounded(resolved: str, where: str, timeout: float) -> Any:
+    """``ffi.dlopen(resolved)`` with its constructors bounded by ``timeout``.
+
+    cffi's loader (and ctypes') keeps the GIL while the library's constructors run,
+    so the watchdog thread could not act on one that never returns; a plain cffi
+    call releases it.  So libc's dlopen() is called first, under the watchdog, and
+    cffi's loader then gets the library already loaded; the first handle is closed
+    once cffi holds its own, which keeps the library loaded."""
+    found = _libc_dlopen()
+    if found is None:
+        return ffi.dlopen(resolved, ffi.RTLD_NOW | ffi.RTLD_LOCAL)
+    dl, libc = found
+    handle = _bounded(timeout, where, _LOAD_CALLS["dlopen"], libc.dlopen, resolved.encode(),
+                      ffi.RTLD_NOW | ffi.RTLD_LOCAL)
+    if handle == dl.NULL:
+        err = libc.dlerror()
+        msg = dl.string(err).decode("utf-8", "replace") if err != dl.NULL else ""
+        raise OSError((msg.splitlines() or ["dlopen() failed"])[0])
+    try:
+        return ffi.dlopen(resolved, ffi.RTLD_NOW | ffi.RTLD_LOCAL)
+    finally:
+        libc.dlclose(handle)
+
+
+def load_probe(path: str | os.PathLike[str], timeout: float | None = None,
+               step: Callable[[str], object] | None = None) -> Probe:
+    """Load and check a probe library; raises :class:`ProbeError` naming the path.
+
+    ``timeout`` bounds every call into the library, loading included (default: the
+    one :func:`set_call_timeout` set, else unbounded); ``step`` is told each call into
+    the library (a key of ``_LOAD_CALLS``) before it is made."""
     p = Path(path)
     where = f"probe {p}"
+    if timeout is None:
+        timeout = _WATCHDOG.default_timeout
+    elif not timeout > 0:
+        raise UsageError(f"probe call timeout must be positive, not {timeout}")
     if not p.exists():
         raise ProbeError(f"{where}: no such file")
     if not p.is_file():
@@ -369,9 +568,12 @@ def load_probe(path: str | os.PathLike[str]) -> Probe:
     if first is not None and first != digest:
         raise ProbeError(f"{where}: the file changed since this process loaded it (sha256 "
                          f"{first[:16]}... then, {digest[:16]}... now); load it in a new process")
+    if step is not None:
+        step("dlopen")
     try:
         # An absolute path, so the dynamic loader does no library search.
-        lib = ffi.dlopen(resolved, ffi.RTLD_NOW | ffi.RTLD_LOCAL)
+        lib = (ffi.dlopen(resolved, ffi.RTLD_NOW | ffi.RTLD_LOCAL) if timeout is None
+               else _load_bounded(resolved, where, timeout))
     except OSError as exc:
         raise ProbeError(f"{where}: not a loadable shared library ({_dlopen_message(exc)})") from None
     _LOADED[resolved] = digest
@@ -383,8 +585,148 @@ def load_probe(path: str | os.PathLike[str]) -> Probe:
             missing.append(name)
     if missing:
         raise ProbeError(f"{where}: missing symbol{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
-    abi = int(lib.teecert_probe_abi_version())
+    if step is not None:
+        step("abi")
+    abi = int(_bounded(timeout, where, _LOAD_CALLS["abi"], lib.teecert_probe_abi_version))
     if abi != ABI_VERSION:
         raise ProbeError(f"{where}: exports ABI version {abi}, this teecert speaks {ABI_VERSION}")
-    description = _describe(lib, where)
-    return Probe(p, lib, digest, abi, description)
+    if step is not None:
+        step("describe")
+    description = _describe(lib, where, timeout)
+    return Probe(p, lib, digest, abi, description, timeout)
+
+
+# ------------------------------------------------------------ in a child process
+
+
+@dataclass(frozen=True)
+class ProbeInfo:
+    """What :func:`describe_in_child` learnt of a library that loaded and checked."""
+
+    path: Path
+    digest: str
+    abi_version: int
+    description: dict[str, Any]
+
+
+#: Longest wait for the child of :func:`describe_in_child` to start Python and
+#: import this module, or to exit once it answered: generous, since neither runs any
+#: of the probe's code and a loaded machine can be slow.
+CHILD_GRACE = 60.0
+
+_CHILD_CODE = f"import sys; from {__name__} import _child_main; _child_main(sys.argv[1])"
+
+
+def _child_main(path: str) -> None:
+    """The child of :func:`describe_in_child`: load ``path`` and tell the parent, one
+    line at a time on the original standard output, each call before it is made
+    (``step NAME``), then ``ok INFO`` or ``error MESSAGE`` (JSON)."""
+    out = os.dup(1)
+    os.dup2(2, 1)  # whatever the library prints goes to standard error, not to the parent
+
+    def tell(line: str) -> None:
+        data = (line + "\n").encode("utf-8")
+        while data:
+            data = data[os.write(out, data):]
+
+    try:
+        probe = load_probe(path, step=lambda name: tell(f"step {name}"))
+    except ProbeError as exc:
+        tell("error " + json.dumps(str(exc)))
+        os._exit(1)
+    tell("ok " + json.dumps({"digest": probe.digest, "abi_version": probe.abi_version,
+                             "description": probe.description}))
+    # The library's destructors are not part of the check, and must not decide it.
+    os._exit(0)
+
+
+def _signal_name(num: int) -> str:
+    try:
+        return signal.Signals(num).name
+    except ValueError:
+        return f"signal {num}"
+
+
+def _stderr_tail(f: Any) -> str:
+    try:
+        f.seek(0, os.SEEK_END)
+        f.seek(max(0, f.tell() - 2000))
+        lines = [ln.strip() for ln in f.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+    except (OSError, ValueError):
+        return ""
+    return lines[-1][:300] if lines else ""
+
+
+def describe_in_child(path: str | os.PathLike[str], timeout: float) -> ProbeInfo:
+    """Load and check the library at ``path`` as :func:`load_probe` does, in a child
+    process, so that the caller never runs the probe's code: a library that crashes,
+    exits or hangs while it is loaded, asked its ABI version or its self-description
+    is one :class:`ProbeError` line (``probe LIB: describe() crashed (SIGSEGV)``,
+    ``probe LIB: dlopen() did not return within 30 s``).  ``timeout`` bounds each
+    of those calls, measured from the moment the child starts it."""
+    p = Path(path)
+    where = f"probe {p}"
+    if not timeout > 0:
+        raise UsageError(f"probe call timeout must be positive, not {timeout}")
+    with tempfile.TemporaryFile() as err:
+        try:
+            proc = subprocess.Popen([sys.executable, "-c", _CHILD_CODE, str(p)], stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=err)
+        except OSError as exc:
+            raise ProbeError(f"{where}: cannot start a process to load it ({exc.strerror or exc})") from None
+        assert proc.stdout is not None
+        try:
+            step, answer, overdue = _follow(proc.stdout.fileno(), timeout, where)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            code = proc.wait()
+            proc.stdout.close()
+        call = _LOAD_CALLS.get(step or "", "")
+        if overdue:
+            if call:
+                raise ProbeError(f"{where}: {call} did not return within {timeout:g} s")
+            raise ProbeError(f"{where}: the process checking it did not answer within {CHILD_GRACE:g} s")
+        if answer is not None:
+            kind, body = answer
+            if kind == "error" or not isinstance(body, dict):
+                raise ProbeError(str(body))
+            return ProbeInfo(p, str(body["digest"]), int(body["abi_version"]), body["description"])
+        if code < 0:
+            raise ProbeError(f"{where}: {call or 'loading'} crashed ({_signal_name(-code)})")
+        tail = _stderr_tail(err)
+        raise ProbeError(f"{where}: the process checking it exited with status {code}"
+                         + (f" during {call}" if call else "") + (f" ({tail})" if tail else ""))
+
+
+def _follow(fd: int, timeout: float, where: str) -> tuple[str | None, tuple[str, Any] | None, bool]:
+    """Read the child's lines until it closes its end: ``(last step announced, the
+    answer, whether a deadline passed)``.  Each step has ``timeout`` from its
+    announcement; the start and the exit after the answer have :data:`CHILD_GRACE`."""
+    buf = b""
+    step: str | None = None
+    answer: tuple[str, Any] | None = None
+    deadline = time.monotonic() + CHILD_GRACE
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return step, answer, answer is None
+        ready, _w, _x = select.select([fd], [], [], left)
+        if not ready:
+            continue
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return step, answer, False
+        buf += chunk
+        while b"\n" in buf:
+            raw, buf = buf.split(b"\n", 1)
+            word, _sp, rest = raw.decode("utf-8", "replace").partition(" ")
+            if word == "step":
+                step = rest
+                deadline = time.monotonic() + timeout
+            elif word in ("ok", "error") and answer is None:
+                try:
+                    answer = (word, json.loads(rest))
+                except ValueError:
+                    answer = ("error", f"{where}: unreadable answer from the process checking it")
+                deadline = time.monotonic() + CHILD_GRACE

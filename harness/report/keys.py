@@ -65,6 +65,26 @@ def write_public(path: Path, pub: Ed25519PublicKey) -> Path:
     return write_atomic(path, public_pem(pub), 0o644)
 
 
+def public_path_of(path: Path) -> Path:
+    """``KEY.pub``: where the public half of the key file ``path`` goes (``keys generate``,
+    the default run key) for a verifier to pin with ``--trust``."""
+    return Path(str(path) + ".pub")
+
+
+def public_keys_of(path: Path) -> tuple[list[Ed25519PublicKey], bool]:
+    """The public key(s) of a key file, and whether the file held a private key.
+
+    A private key is loaded as ``load_private`` loads a run key (0600, Ed25519, not
+    encrypted), so what ``teecert keys show`` prints is the key a run would sign with;
+    a public key file may hold several PEM blocks, as a trust list does.  Only public
+    material leaves this function.
+    """
+    data = read_input(path, "key", limit=1 << 20)
+    if b"PRIVATE KEY-----" in data:
+        return [load_private(path).public_key()], True
+    return list(_load_public_file(path).values()), False
+
+
 def default_key_path() -> Path:
     """``$TEECERT_KEY``, else ``$XDG_CONFIG_HOME/teecert/run-key.pem`` (``~/.config`` by default)."""
     env = os.environ.get(ENV_KEY)
@@ -139,10 +159,10 @@ def load_or_create_default() -> Ed25519PrivateKey:
                 raise
             # Another run created it between our check and our write: use theirs.
         else:
-            write_public(Path(str(path) + ".pub"), key.public_key())
+            write_public(public_path_of(path), key.public_key())
             return key
     key = load_private(path)
-    pub = Path(str(path) + ".pub")
+    pub = public_path_of(path)
     if not pub.exists():
         write_public(pub, key.public_key())
     return key

@@ -12,14 +12,17 @@ Rules, for each suite the profile marks required:
 - a result ``failed`` or ``error``: ``TEST_FAILED``;
 - a result ``skipped``: ``TEST_SKIPPED`` (a skipped required test proves nothing);
 - a result ``unsupported``: ``OP_UNSUPPORTED``, only if the profile says
-  ``"unsupported_ops": "fail"``.
+  ``"unsupported_ops": "fail"``;
+- any other outcome (the schema admits none): ``TEST_FAILED``, because an outcome the
+  verdict does not know must never read as a pass.
 Advisory suites, and suites the profile does not name, never give reasons.
 
-A profile's ``waivers`` may cover a test's reason (not ``SUITE_MISSING``) until the
-waiver expires: the reason then moves to a separate ``waived`` list as a ``WAIVED``
-entry.  Whether a waiver is in effect depends on the time ``at``; a profile without
-waivers gives exactly the output it always gave (no ``waived`` key), and so does a
-profile whose waivers cover nothing at ``at``.
+A profile's ``waivers`` may cover a test's reason (not ``SUITE_MISSING``) up to and
+including the waiver's ``expires`` instant (as a profile's own ``expires`` does): the
+reason then moves to a separate ``waived`` list as a ``WAIVED`` entry.  Whether a
+waiver is in effect depends on the time ``at``; a profile without waivers gives
+exactly the output it always gave (no ``waived`` key), and so does a profile whose
+waivers cover nothing at ``at``.
 """
 
 from __future__ import annotations

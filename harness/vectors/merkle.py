@@ -32,3 +32,47 @@ def root(leaves: Sequence[bytes]) -> bytes:
         return leaves[0]
     k = 1 << ((n - 1).bit_length() - 1)
     return node_hash(root(leaves[:k]), root(leaves[k:]))
+
+
+def inclusion_path(leaves: Sequence[bytes], index: int) -> list[bytes]:
+    """The audit path of leaf ``index`` in the tree over ``leaves`` (RFC 9162,
+    section 2.1.3.1): the sibling hashes from the leaf up to the root, so that one
+    chunk can be checked against a root without the other chunks' outputs."""
+    n = len(leaves)
+    if not 0 <= index < n:
+        raise IndexError(f"leaf {index} of a tree of {n}")
+    path: list[bytes] = []
+    lo, hi = 0, n
+    while hi - lo > 1:
+        k = 1 << ((hi - lo - 1).bit_length() - 1)
+        if index - lo < k:
+            path.append(root(leaves[lo + k : hi]))
+            hi = lo + k
+        else:
+            path.append(root(leaves[lo : lo + k]))
+            lo += k
+    path.reverse()
+    return path
+
+
+def root_from_path(leaf: bytes, index: int, size: int, path: Sequence[bytes]) -> bytes | None:
+    """The root that leaf ``index`` of a tree of ``size`` leaves gives with its audit
+    ``path`` (RFC 9162, section 2.1.3.2), or None when the path cannot be one of such
+    a tree (wrong length for that index and size)."""
+    if not 0 <= index < size:
+        return None
+    fn, sn, r = index, size - 1, leaf
+    for p in path:
+        if sn == 0:
+            return None
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return r if sn == 0 else None

@@ -32,6 +32,7 @@ from ..governance import trust as governance
 from ..profile import Profile
 from ..report import keys, verdict
 from ..report import statement as report
+from .expected import check_complete
 
 
 @dataclass
@@ -149,6 +150,8 @@ def verify_report(
             f"{where}: vector set {vs['name']} ({vs['digest'][:16]}) is not the one profile {prof.id} "
             f"pins ({prof.vector_set_name}, {prof.vector_digest[:16]})"
         )
+    # 5b. Completeness: a row for every test that profile and vector set ask for.
+    check_complete(pred, prof, where)
     # 6. Validity at the verification time, within what the profile allows.
     when = at or _dt.datetime.now(_dt.UTC)
     if when.tzinfo is None:

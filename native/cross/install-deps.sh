@@ -1,10 +1,13 @@
 #!/usr/bin/env sh
 # What `teecert probe build --target` and the cross-architecture tests need, from
 # Debian's packages: the AArch64 and RISC-V cross compilers with their C libraries,
-# and qemu-user to run what they build.  Needs root (or sudo); safe to re-run.
+# qemu-user to run what they build, and OpenSSL's headers for the probe host built for
+# this machine.  (A cross-built host links the target's libcrypto when Debian has it,
+# libssl-dev:arm64 after `dpkg --add-architecture arm64`; without it the host is built
+# without a key.)  Needs root (or sudo); safe to re-run.
 # Skips quietly, with one line, where apt-get is not available.
 set -eu
-PKGS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user"
+PKGS="gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user libssl-dev"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

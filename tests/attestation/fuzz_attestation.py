@@ -1,6 +1,6 @@
 """Fuzzing of every attestation parser and verifier (long-running; not collected by default).
 
-Every case starts from a real sample (``../shared/realworld/attestation``, see its
+Every case starts from a real sample (``tests/data/realworld/attestation``, see its
 SOURCES.md) and mutates it (truncation at any length, 1-32 bit flips, 1-32 byte
 replacements, insertions/deletions/extensions of random length, corruption of the known
 length fields, or fully random bytes of 0-10 KiB; for the collateral JSON also field-level corruption,

@@ -1,7 +1,7 @@
 """Intel DCAP quotes (SGX v3, TDX v4, TDX v5) against real evidence and collateral.
 
 The samples and their expected outcomes are described in
-``../shared/realworld/attestation/SOURCES.md`` (sections tdx/ and sgx/); every test
+``tests/data/realworld/attestation/SOURCES.md`` (sections tdx/ and sgx/); every test
 here skips cleanly where that folder is absent.
 """
 

@@ -1,4 +1,4 @@
-"""AWS Nitro Enclaves: the real documents of ../shared/realworld/attestation/nitro give the
+"""AWS Nitro Enclaves: the real documents of tests/data/realworld/attestation/nitro give the
 outcomes SOURCES.md states (valid at their own timestamp, expired in 2026, debug rejected by
 policy); bit flips, swapped signatures, foreign roots and truncation are refused."""
 

@@ -1,4 +1,4 @@
-"""AMD SEV-SNP: the real reports of ../shared/realworld/attestation/snp give the outcomes
+"""AMD SEV-SNP: the real reports of tests/data/realworld/attestation/snp give the outcomes
 SOURCES.md states, at the times it states; bit flips, swapped chains, a wrong root and
 truncation are refused.  Also the pinned roots and the shared X.509 chain helper."""
 

@@ -8,11 +8,17 @@ report must say which test, op and vector.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from teecert._internal.timefmt import parse_time
+from teecert.certify import pending as pending_run
+from teecert.errors import UsageError
+from teecert.report import keys
 
 from conftest import CliResult, no_traceback, teecert_cli
 from probezoo import IS_X86_64, build_zoo_probe
@@ -188,6 +194,16 @@ def test_evidence_obtained_out_of_band(tmp_path: Path, key_file: Path, attested_
 
     good = tmp_path / "good.bin"
     assert teecert_cli(["attest", "simulate", "--report-data", rd, "--out", str(good)]).code == 0
+
+    # evidence brought in later than the maximum evidence age after the run's finish is
+    # refused: the report would describe the machine as it was, dated as it is
+    late = tmp_path / "pending-late.json"
+    late.write_bytes(saved)
+    finished = parse_time(json.loads(saved)["statement"]["predicate"]["run"]["finished"], "t")
+    with pytest.raises(UsageError, match=r"s ago, over the 3600 s profile .* allows between a run and its evidence"):
+        pending_run.finish(late, key=keys.load_private(key_file), data=good.read_bytes(), fmt="auto", certs=[],
+                       collateral=None, out_dir=tmp_path / "late", now=finished + dt.timedelta(seconds=3601))
+    assert late.exists() and not (tmp_path / "late").exists()
     done = teecert_cli(["run", "--evidence", str(good), "--pending", str(pending), "--key", str(key_file),
                         "--out", str(out)])
     assert done.code == 0, done.out + done.err

@@ -1,5 +1,5 @@
 """`teecert attest verify` and `teecert trust` through the command line: every real
-sample of ../shared/realworld/attestation gives the outcome its SOURCES.md states,
+sample of tests/data/realworld/attestation gives the outcome its SOURCES.md states,
 with the documented exit code (0 accepted, 1 policy not met, 2 not authentic)."""
 
 from __future__ import annotations

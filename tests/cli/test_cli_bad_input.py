@@ -392,18 +392,18 @@ def test_a_folder_as_report_is_one_line(tmp_path: Path) -> None:
 
 
 def test_control_characters_from_a_report_cannot_forge_output_lines(tmp_path: Path) -> None:
-    """A failing test id carrying a newline and a terminal escape is printed escaped:
-    the reader sees one NOT_CERTIFIED line, never a forged CERTIFIED one."""
+    """A test id carrying a newline and a terminal escape is printed escaped in the one
+    refusal line (no such test exists): the reader never sees a forged CERTIFIED line."""
     import reportfactory as rf
 
     evil = "x\n" + "REPORT.json: CERTIFIED\x1b[2K"
     r = rf.make_signed_report(tmp_path, results=[*rf.make_results(len(rf.SUITES)),
                                                  rf.result(evil, "probe", "failed")])
     res = teecert_cli(["verify", str(r.path), "--trust", str(r.pub), "--profile", "development"])
-    assert res.code == 1, res.out + res.err
-    first = res.out.splitlines()[0]
-    assert first == f"{r.path}: NOT_CERTIFIED: TEST_FAILED x\\nREPORT.json: CERTIFIED\\x1b[2K"
-    assert "\x1b" not in res.out and not any(line.endswith(": CERTIFIED") for line in res.out.splitlines())
+    assert res.code == 2, res.out + res.err
+    assert res.out == "" and len(res.err.splitlines()) == 1, res.err
+    assert "result x\\nREPORT.json: CERTIFIED\\x1b[2K is not a test" in res.err
+    assert "\x1b" not in res.err and not any(line.endswith(": CERTIFIED") for line in res.err.splitlines())
 
 
 @pytest.mark.parametrize("kind", ["file", "dangling symlink"])

@@ -148,3 +148,13 @@ def test_simulated_evidence_only_in_development_profiles(tmp_path: Path, tier: s
         profiles.load_profile(_write(tmp_path, doc))
     doc["tier"] = "development"
     assert "sim" in profiles.load_profile(_write(tmp_path, doc)).data["attestation"]["policy"]["formats"]
+
+
+def test_a_document_the_schema_takes_but_canonical_json_does_not_names_it() -> None:
+    """A document built in Python may hold 2.0 where the schema wants an integer
+    (JSON Schema counts it as one); its digest cannot be computed: one line naming
+    the document and the field, not an error without either."""
+    doc = profiles.builtin("development").data
+    doc["stress"]["load_processes"] = 2.0
+    with pytest.raises(MalformedInput, match=r"^lab profile: float at \$\.stress\.load_processes"):
+        profiles.from_document(doc, "lab profile")

@@ -156,3 +156,26 @@ def test_loads_refuses_broken_text(data: bytes, problem: str) -> None:
 
 def test_loads_keeps_valid_surrogate_pairs_and_unicode() -> None:
     assert canonical.loads(b'{"e": "\\ud83d\\ude00", "o": "\xc3\xb6"}', "f") == {"e": "\U0001f600", "o": "ö"}
+
+
+@pytest.mark.parametrize("opener", [b"[", b'{"a":'])
+def test_loads_refuses_nesting_deeper_than_the_limit_naming_the_path(opener: bytes) -> None:
+    """Nesting the decoder takes (a few hundred levels) but copies and views of the
+    document would recurse through until the stack runs out: refused when read."""
+    closer = b"]" if opener == b"[" else b"}"
+    depth = canonical.MAX_DEPTH + 1
+    deep = b'{"predicate": {"probe": ' + opener * depth + b"0" + closer * depth + b"}}"
+    with pytest.raises(MalformedInput, match=r"^f\.json: JSON nested too deeply \(more than 64 levels\) "
+                                             r"at \$\.predicate\.probe") as e:
+        canonical.loads(deep, "f.json")
+    assert "\n" not in str(e.value)
+    at_limit = opener * (canonical.MAX_DEPTH - 2) + b"0" + closer * (canonical.MAX_DEPTH - 2)
+    assert canonical.loads(b'{"a": ' + at_limit + b"}", "f.json") is not None
+
+
+def test_dumps_refuses_what_loads_would_refuse_as_too_deep() -> None:
+    doc: list[object] = []
+    for _ in range(canonical.MAX_DEPTH + 1):
+        doc = [doc]
+    with pytest.raises(MalformedInput, match=r"nests deeper than 64 levels"):
+        canonical.dumps({"a": doc})

@@ -182,6 +182,20 @@ def test_stream_root_must_match_its_leaves(tmp_path: Path) -> None:
         vectors.load_set(root).streams()
 
 
+@pytest.mark.parametrize("count", ["more", "fewer", "zero"])
+def test_stream_leaves_must_cover_its_count_exactly(tmp_path: Path, count: str) -> None:
+    root = _copy(tmp_path)
+    f = root / "streams.json"
+    doc = json.loads(f.read_text())
+    st = doc["streams"][0]
+    n, chunk = st["count"], doc["chunk_size"]
+    st["count"] = {"more": n + chunk, "fewer": n - chunk, "zero": 0}[count]
+    f.write_text(vectors.streams_text(doc["streams"], doc["generator"], chunk))
+    _redigest(root)
+    with pytest.raises(MalformedInput, match=r"streams\[0\]: \d+ leaves do not cover"):
+        vectors.load_set(root).streams()
+
+
 def test_generate_reproduces_data_op_files_byte_for_byte(shipped: vectors.VectorSet) -> None:
     chosen = ["i32.div_s", "f64.from_dec", "u64.sort_stable", "hash.keccak256"]
     for op_id in chosen:

@@ -233,7 +233,7 @@ def test_certified_verdict_over_a_failing_result_is_refused(real: Real, tmp_path
 def _strip_attestation(pred: dict[str, Any]) -> None:
     """A report without attestation (the quick profile's attestation suite is advisory)."""
     pred.pop("attestation", None)
-    pred["results"] = [r for r in pred["results"] if r["suite"] != "attestation"]
+    pred["results"] = [r for r in pred["results"] if r["id"] != "attestation::evidence"]
 
 
 def _recount(pred: dict[str, Any], profile: Path) -> None:
@@ -361,9 +361,11 @@ def _re_date(st: dict[str, Any]) -> None:
     ("re-dated report", _re_date),
     ("harness version", lambda st: st["predicate"]["harness"].update(version="9.9.9")),
     ("harness source digest", lambda st: st["predicate"]["harness"].update(source_digest="ab" * 32)),
-    ("vector set version", lambda st: st["predicate"]["vector_set"].update(version="999")),
-    ("attestation suite row removed", lambda st: st["predicate"]["results"].remove(
-        next(r for r in st["predicate"]["results"] if r["suite"] == "attestation" and r["id"] != "attestation::evidence"))),
+    ("run command", lambda st: st["predicate"]["run"].update(command=["teecert", "run", "--profile", "strict"])),
+    ("probe self-description", lambda st: st["predicate"]["probe"]["description"].update(compiler="icc 1.0")),
+    ("attestation suite row", lambda st: next(
+        r for r in st["predicate"]["results"] if r["suite"] == "attestation" and r["id"] != "attestation::evidence"
+    ).update(message="evidence from the vendor's lab machine")),
 ])
 def test_anything_the_evidence_commits_to_cannot_be_edited(real: Real, tmp_path: Path, name: str,
                                                            edit: Callable[[dict[str, Any]], None]) -> None:
@@ -372,10 +374,10 @@ def test_anything_the_evidence_commits_to_cannot_be_edited(real: Real, tmp_path:
         _recount(st["predicate"], real.profile)
 
     path = write_envelope(tmp_path / "edited.json", resigned(real, forge))
-    # verified when the re-dated report would be in date, so that only the binding can refuse it
+    # the re-dated report is verified when it would be in date, so that only the binding can refuse it
     finished = parse_time(real.statement["predicate"]["run"]["finished"], "t")
-    at = format_time(finished + dt.timedelta(days=30, minutes=1))
-    line = refused(real, path, "--trust", str(real.pub), "--at", at)
+    at = ["--at", format_time(finished + dt.timedelta(days=30, minutes=1))] if edit is _re_date else []
+    line = refused(real, path, "--trust", str(real.pub), *at)
     assert "attestation binding does not match" in line, (name, line)
 
 

@@ -20,15 +20,16 @@ from test_render import assert_self_contained
 
 from teecert.cli import verify as cli_verify
 from teecert.errors import TeecertError
-from teecert.report import keys
-from teecert.verify import compare
+from teecert.report import keys, verdict
+from teecert.verify import compare, verifier
 from teecert.verify.verifier import VerifyOutcome, verify_report
 
 import reportfactory as rf
 from conftest import invoke_subcommand
 
 AT = "2026-11-22T00:00:00Z"
-STREAM = "test_ieee754.py::test_stream[f64.mul.rtz#1]"
+STREAM = "test_ieee754.py::test_stream[f64.mul.rtz]"
+EXTRA = "test_ieee754.py::test_stream[f64.add.rne]"
 DIVERGENCE = {"index": 1181, "inputs": ["3ff0000000000001", "3fefffffffffffff"],
               "expected": "000b6e6b8c0f1c3a", "got": "000b6e6b8c0f1c3b", "ulp": "1"}
 
@@ -37,17 +38,34 @@ def invoke(argv: Sequence[str]) -> int:
     return invoke_subcommand(cli_verify.add_compare_parser, argv)
 
 
-def rows(*, diverge: str | None = None, extra: bool = False) -> list[dict[str, Any]]:
-    """One passing result per suite; with ``diverge``, that stream gives another root and fails."""
-    out = rf.make_results(len(rf.SUITES))
+def rows(*, diverge: str | None = None) -> list[dict[str, Any]]:
+    """A complete run's results, all passing; with ``diverge``, that stream gives another
+    root and fails."""
+    out = rf.complete(rf.make_results(len(rf.SUITES)))
     for r in out:
         if r["id"] == diverge:
             r.update(outcome="failed", failures=1, root="ab" * 32, divergence=dict(DIVERGENCE),
                      message="1 of 16 chunks diverge")
-    if extra:
-        out.append(rf.result("test_ieee754.py::test_stream[f64.add.rne#99]", "ieee754", op="f64.add.rne",
-                             kind="stream", vectors=65536))
     return out
+
+
+def drop_extra(stmt: dict[str, Any]) -> None:
+    """The report without a row for the stream ``EXTRA``."""
+    pred = stmt["predicate"]
+    pred["results"] = [r for r in pred["results"] if r["id"] != EXTRA]
+    pred["summary"] = verdict.summarize(pred["results"])
+
+
+#: the rows of a complete run that carry a root (explicit sets and streams)
+N_ROOTED = sum(1 for r in rows() if r["root"] is not None)
+
+
+@pytest.fixture
+def partial_reports_verify(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reports whose sets of results differ, as reports under profiles with other test
+    sets do; verification's completeness rule (tests/verify/test_completeness.py) is
+    set aside so that one profile's factory can stand for two."""
+    monkeypatch.setattr(verifier, "check_complete", lambda *a, **k: None)
 
 
 def host(name: str, **fields: Any) -> Callable[[dict[str, Any]], None]:
@@ -89,7 +107,7 @@ def test_one_diverging_platform(three: list[rf.SignedReport]) -> None:
     assert res.groups[1].root == "ab" * 32 and res.groups[1].divergences == {2: DIVERGENCE}
     assert cmp.platforms[2].label == f"{three[2].statement['predicate']['environment']['digest'][:12]} " \
                                      f"Intel Xeon 8480+ ({three[2].path.name})"
-    assert len(cmp.results) == 9  # the probe checks carry no root: not consensus results
+    assert len(cmp.results) == N_ROOTED  # the checks carry no root: not consensus results
     assert not cmp.partial and not cmp.drift
 
 
@@ -100,7 +118,7 @@ def test_command_names_the_diverging_result(three: list[rf.SignedReport], tmp_pa
     code = invoke(["compare", *(str(r.path) for r in three), "--trust", str(pem), "--at", AT, "--html", str(html)])
     assert code == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "reports diverge: 1 of 9 consensus results differ; 3 reports in 2 agreement classes"
+    assert lines[0] == f"reports diverge: 1 of {N_ROOTED} consensus results differ; 3 reports in 2 agreement classes"
     diverging = [line for line in lines if line.startswith("DIVERGES ")]
     assert len(diverging) == 1 and diverging[0].startswith(f"DIVERGES {STREAM}: ")
     assert three[2].path.name in diverging[0]
@@ -118,7 +136,7 @@ def test_all_agree(tmp_path: Path, key: Ed25519PrivateKey, capsys: pytest.Captur
     assert cmp.agree and cmp.classes == [[0, 1, 2]] and not cmp.diverging
     assert invoke(["compare", *(str(r.path) for r in reports), "--at", AT]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "reports agree: 3 reports, 9 consensus results, 1 agreement class"
+    assert out[0] == f"reports agree: 3 reports, {N_ROOTED} consensus results, 1 agreement class"
     assert not any(line.startswith("DIVERGES") for line in out)
 
 
@@ -152,7 +170,7 @@ def test_json_structure(three: list[rf.SignedReport], capsys: pytest.CaptureFixt
                         "reports"}
     paths = [str(r.path) for r in three]
     assert doc["agree"] is False and doc["exit_code"] == 1
-    assert doc["counts"] == {"classes": 2, "consensus_results": 9, "diverging": 1, "missing_from_some": 0,
+    assert doc["counts"] == {"classes": 2, "consensus_results": N_ROOTED, "diverging": 1, "missing_from_some": 0,
                              "reports": 3}
     assert doc["classes"] == [{"name": "A", "reports": paths[:2]}, {"name": "B", "reports": paths[2:]}]
     assert [r["class"] for r in doc["reports"]] == ["A", "A", "B"]
@@ -168,34 +186,33 @@ def test_json_structure(three: list[rf.SignedReport], capsys: pytest.CaptureFixt
     assert {**compare.comparison_to_json(compare.compare(outcomes(three))), "exit_code": 1} == doc
 
 
+@pytest.mark.usefixtures("partial_reports_verify")
 def test_missing_results_are_listed_not_divergent(tmp_path: Path, key: Ed25519PrivateKey) -> None:
-    reports = [make(tmp_path, key, results=rows(extra=True)), make(tmp_path, key, results=rows())]
+    reports = [make(tmp_path, key, results=rows()), make(tmp_path, key, results=rows(), mutate=drop_extra)]
     cmp = compare.compare(outcomes(reports))
     assert cmp.agree and cmp.classes == [[0, 1]]
-    assert [(r.id, r.missing) for r in cmp.partial] == [("test_ieee754.py::test_stream[f64.add.rne#99]", [1])]
+    assert [(r.id, r.missing) for r in cmp.partial] == [(EXTRA, [1])]
     lines = compare.comparison_lines(cmp)
-    assert any(line.startswith("MISSING test_ieee754.py::test_stream[f64.add.rne#99]: in 1 of 2 reports")
-               for line in lines)
+    assert any(line.startswith(f"MISSING {EXTRA}: in 1 of 2 reports") for line in lines)
 
 
+@pytest.mark.usefixtures("partial_reports_verify")
 def test_classes_respect_pairwise_agreement(tmp_path: Path, key: Ed25519PrivateKey) -> None:
     # b lacks the extra stream; a and c disagree on it: a and c cannot share a class,
     # while b agrees with both on everything it carries.
-    extra = "test_ieee754.py::test_stream[f64.add.rne#99]"
-
     def other_root(rs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for r in rs:
-            if r["id"] == extra:
+            if r["id"] == EXTRA:
                 r["root"] = r["expected_root"] = "cd" * 32
         return rs
 
-    reports = [make(tmp_path, key, results=rows(extra=True)), make(tmp_path, key, results=rows()),
-               make(tmp_path, key, results=other_root(rows(extra=True)))]
+    reports = [make(tmp_path, key, results=rows()), make(tmp_path, key, results=rows(), mutate=drop_extra),
+               make(tmp_path, key, results=other_root(rows()))]
     cmp = compare.compare(outcomes(reports))
     assert not cmp.agree
     assert cmp.classes == [[0, 1], [2]]
     (res,) = cmp.diverging
-    assert res.id == extra and res.missing == [1]
+    assert res.id == EXTRA and res.missing == [1]
 
 
 def _naive_classes(signatures: list[dict[str, str]]) -> list[list[int]]:

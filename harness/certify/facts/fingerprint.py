@@ -81,3 +81,16 @@ def fingerprint(probe_description: dict[str, Any], probe_digest: str) -> dict[st
         "probe_cflags": str(probe_description.get("cflags", "")),
         "probe_digest": probe_digest,
     }
+
+
+def host_fingerprint(host_facts: dict[str, Any], probe_description: dict[str, Any],
+                     probe_digest: str) -> dict[str, Any]:
+    """The fingerprint of the machine a probe host runs on, from the facts it reported
+    in its HELLO (docs/wire-protocol.md, "Host facts"; the same fields and formats as
+    :func:`fingerprint`, computed there), plus the probe build.  The harness's own
+    Python is not a fact of that machine and is left out."""
+    fp = {k: v for k, v in host_facts.items() if k != "python"}
+    fp["probe_compiler"] = str(probe_description.get("compiler", ""))
+    fp["probe_cflags"] = str(probe_description.get("cflags", ""))
+    fp["probe_digest"] = probe_digest
+    return fp
