@@ -54,8 +54,11 @@ def test_pinned_environment(teecert_session: Session, teecert_record: Callable[.
         teecert_record(message="the profile pins no environment values")
         return
     probe = teecert_session.probe.probe
-    fp = environment_checks.extended_fingerprint(
-        environment.fingerprint(probe.description, probe.digest), probe.description)
+    # Pins are about the machine the probe runs on: a probe host reports its own.
+    host_facts = getattr(probe, "host_facts", None)
+    base = (environment.host_fingerprint(host_facts, probe.description, probe.digest) if host_facts is not None
+            else environment.fingerprint(probe.description, probe.digest))
+    fp = environment_checks.extended_fingerprint(base, probe.description)
     findings = environment_checks.check_pinned(fp, pins)
     bad = [f for f in findings if not f.passed]
     msg = "; ".join(f.message for f in (bad or findings))

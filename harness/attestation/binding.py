@@ -33,7 +33,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from .._internal import canonical
+from .._internal import canonical, hostattest
 from . import EVIDENCE_RESULT_ID
 
 BINDING = "teecert-binding-v2"
@@ -69,7 +69,7 @@ def report_data(statement: Mapping[str, Any], collection: str) -> bytes:
     return hashlib.sha512(canonical.dumps(bound_view(statement, collection))).digest()
 
 
-HOST_ATTEST_CONTEXT = b"teecert-host-attest-v1\x00"
+HOST_ATTEST_CONTEXT = hostattest.ATTEST_LABEL
 
 
 def host_report_data(host_public_key: bytes, report_data: bytes) -> bytes:
@@ -77,6 +77,4 @@ def host_report_data(host_public_key: bytes, report_data: bytes) -> bytes:
     64 bytes as they are, but ``SHA-512(context || host key || report data)``, so the
     evidence also commits to the key the host signs its transcripts with and a peer
     cannot use the host as an oracle for arbitrary report data."""
-    if len(host_public_key) != 32 or len(report_data) != 64:
-        raise ValueError("a host key is 32 bytes and report data 64")
-    return hashlib.sha512(HOST_ATTEST_CONTEXT + host_public_key + report_data).digest()
+    return hostattest.wrap_report_data(host_public_key, report_data)

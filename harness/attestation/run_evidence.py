@@ -223,7 +223,10 @@ def _recorded_fields(att: Mapping[str, Any], record: dict[str, Any] | None, fail
     if record is not None and att["format"] != fmt:
         bad.append("format")
     has_evidence = att["evidence"] is not None
-    want_source = {True: ("simulated",) if fmt == "sim" else ("probe", "file"), False: ("none", "file")}[has_evidence]
+    # Simulated evidence comes from teecert during the run or from a file for a pending
+    # run; real evidence from the probe or a file; none from nowhere.
+    want_source = {True: ("simulated", "file") if fmt == "sim" else ("probe", "file"),
+                   False: ("none", "file")}[has_evidence]
     if att["source"] not in want_source:
         bad.append("source")
     if att["source"] == "simulated" and fmt != "sim":

@@ -282,14 +282,22 @@ HOST_STAMP_NAME = "teecert-probe-host.key"
 #: Flags of the probe host: an ordinary warning-clean C99 program.
 HOST_CFLAGS: tuple[str, ...] = ("-std=c99", "-O2", "-Wall", "-Wextra")
 
-#: The host dlopen()s probes (older glibc keeps dlopen in libdl).
-HOST_LDLIBS: tuple[str, ...] = ("-ldl",)
+#: The host dlopen()s probes (older glibc keeps dlopen in libdl), and makes and uses
+#: its Ed25519 key with OpenSSL's libcrypto.
+HOST_LDLIBS: tuple[str, ...] = ("-ldl", "-lcrypto")
+
+#: The host without libcrypto (``native/host/hostkey_none.c``): only for a cross build
+#: whose target has no OpenSSL; such a host has no key, so it signs and attests nothing.
+HOST_LDLIBS_NO_CRYPTO: tuple[str, ...] = ("-ldl",)
 
 
-def host_sources() -> tuple[Path, ...]:
-    """The probe host and the SHA-256 it hashes the loaded library with."""
+def host_sources(crypto: bool = True) -> tuple[Path, ...]:
+    """The probe host, the facts of its machine, its key (OpenSSL, or none), and the
+    SHA-256 it hashes the loaded library with."""
     nd = native_dir()
-    return (nd / "host" / "probe_host.c", nd / "probe" / "sha256.c")
+    key = "hostkey_openssl.c" if crypto else "hostkey_none.c"
+    return (nd / "host" / "probe_host.c", nd / "host" / "hostfacts.c", nd / "host" / key,
+            nd / "probe" / "sha256.c")
 
 
 def host_build_key() -> str:
@@ -297,25 +305,57 @@ def host_build_key() -> str:
     nd = native_dir()
     h = hashlib.sha256(b"teecert-host-build-v1\0")
     h.update("\0".join(HOST_CFLAGS + HOST_LDLIBS).encode() + b"\0")
-    for path in (*host_sources(), nd / "probe" / "sha256.h", nd / "teecert_probe.h",
-                 nd / "fpenv.h"):
+    for path in (*host_sources(), nd / "host" / "hostkey.h", nd / "host" / "hostfacts.h",
+                 nd / "probe" / "sha256.h", nd / "teecert_probe.h", nd / "fpenv.h"):
         data = path.read_bytes()
         h.update(path.name.encode() + b"\0" + len(data).to_bytes(8, "little") + data)
     return h.hexdigest()
 
 
-def build_host(out_path: str | os.PathLike[str], cc: str | None = None) -> Path:
+def openssl_package(target: str | None = None) -> str:
+    """``libssl-dev``, or ``libssl-dev:ARCH`` (Debian's architecture name) for a target."""
+    if target is None:
+        return "libssl-dev"
+    deb = {"x86_64": "amd64", "aarch64": "arm64"}.get(target_arch(target), target_arch(target))
+    return f"libssl-dev:{deb}"
+
+
+@functools.cache
+def _has_openssl(compiler: tuple[str, ...]) -> str | None:
+    """None when ``compiler`` can build and link against OpenSSL's libcrypto, else
+    the compiler's first error line."""
+    with tempfile.TemporaryDirectory(prefix="teecert-openssl-") as tmp:
+        src = Path(tmp) / "t.c"
+        src.write_text("#include <openssl/evp.h>\n"
+                       "int main(void) { return EVP_PKEY_ED25519 == 0; }\n")
+        try:
+            proc = subprocess.run([*compiler, str(src), "-o", str(Path(tmp) / "t"), "-lcrypto"],
+                                  capture_output=True, text=True, timeout=120, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return str(exc)
+    return None if proc.returncode == 0 else _first_error_line(proc.stderr, proc.returncode)
+
+
+def build_host(out_path: str | os.PathLike[str], cc: str | None = None, *,
+               crypto: bool = True, target: str | None = None) -> Path:
     """Compile the probe host executable (``teecert probe build --host``), atomically.
-    Raises :class:`BuildError` with the compiler's first error line."""
+    Raises :class:`BuildError` with one line: OpenSSL's headers or library missing
+    (naming the Debian package), else the compiler's first error line.  ``crypto``
+    False builds the keyless host (:data:`HOST_LDLIBS_NO_CRYPTO`)."""
     out = Path(out_path)
     nd = native_dir()
-    for src in host_sources():
+    for src in host_sources(crypto):
         if not src.is_file():
             raise BuildError(f"probe host source {src} not found")
     compiler = find_compiler(cc)
+    if crypto:
+        missing = _has_openssl(tuple(compiler))
+        if missing is not None:
+            raise BuildError(f"the probe host needs OpenSSL's libcrypto to build: install Debian's "
+                             f"{openssl_package(target)} ({compiler[0]}: {missing})")
     out.parent.mkdir(parents=True, exist_ok=True)
-    args = [*HOST_CFLAGS, "-I", str(nd), "-I", str(nd / "probe"), *(str(s) for s in host_sources())]
-    return _compile(compiler, args, HOST_LDLIBS, out)
+    args = [*HOST_CFLAGS, "-I", str(nd), "-I", str(nd / "probe"), *(str(s) for s in host_sources(crypto))]
+    return _compile(compiler, args, HOST_LDLIBS if crypto else HOST_LDLIBS_NO_CRYPTO, out)
 
 
 def _compile(compiler: list[str], args: Sequence[str], libs: Sequence[str], out: Path) -> Path:
@@ -451,6 +491,8 @@ class TargetBuild:
     probe_cmd: list[str]
     #: why the command cannot run here yet (qemu-user missing), or None
     missing: str | None
+    #: what the host lacks (no OpenSSL for the target: no host key), or None
+    degraded: str | None = None
 
 
 def build_for_target(target: str, out_dir: str | os.PathLike[str],
@@ -462,7 +504,15 @@ def build_for_target(target: str, out_dir: str | os.PathLike[str],
     compiler = cross_compiler(target, cc)
     out = Path(out_dir)
     lib = build_probe(out / PROBE_LIB_NAME, cc=shlex.join(compiler))
-    host = build_host(out / HOST_NAME, cc=shlex.join(compiler))
+    degraded = None
+    if target_arch(target) != native_arch() and _has_openssl(tuple(compiler)) is not None:
+        # Debian has no OpenSSL for every cross target (riscv64 before trixie): the
+        # host is then built without a key rather than not at all.
+        degraded = (f"no OpenSSL for {target} (install Debian's {openssl_package(target)}): "
+                    "the probe host has no key, so it signs no transcript and attests nothing")
+        host = build_host(out / HOST_NAME, cc=shlex.join(compiler), crypto=False)
+    else:
+        host = build_host(out / HOST_NAME, cc=shlex.join(compiler), target=target)
     prefix, missing = runner_prefix(target)
     cmd = [*prefix, str(host.resolve()), "--probe", str(lib.resolve())]
-    return TargetBuild(target, lib, host, cmd, missing)
+    return TargetBuild(target, lib, host, cmd, missing, degraded)

@@ -7,6 +7,12 @@
 probe runs.  The wire protocol is ``docs/wire-protocol.md``; the host is
 ``native/host/probe_host.c``.
 
+Authentication and the host key: a client that holds the host's token answers its
+challenge before HELLO (``hostkey.auth_proof``); the HELLO reply carries the host's
+Ed25519 public key and the facts of its machine (``host_public_key``,
+``host_facts``); transcripts come back signed by that key (``host_signature``), and
+evidence commits to it (``hostkey.wrap_report_data``, ``attested_report_data``).
+
 Isolation: every call has a deadline (``timeout`` seconds).  A host that dies, hangs,
 closes the stream, or answers with a malformed, short or oversized frame ends the
 call with a :class:`ProbeError` of one line naming the op and the batch (``probe
@@ -16,9 +22,11 @@ down (a child is killed and reaped) and the next call starts a fresh one.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
 import select
 import shlex
@@ -32,8 +40,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import ProbeError, UnsupportedOp, UsageError
+from ..errors import NotAuthentic, ProbeError, UnsupportedOp, UsageError
 from ..ops import Op
+from . import hostkey
 from .build import host_path, reference_probe_path
 from .library import (
     ABI_VERSION,
@@ -51,7 +60,7 @@ from .library import (
 )
 
 #: The wire protocol version this teecert speaks.
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 #: Largest frame (type + payload) either side sends or accepts.
 MAX_FRAME = 64 << 20
@@ -61,21 +70,139 @@ DEFAULT_TIMEOUT = 30.0
 
 HELLO, RUN, FPENV_READ, FPENV_POISON, FPENV_RESET = 0x0001, 0x0002, 0x0003, 0x0004, 0x0005
 TRANSCRIPT, TRANSCRIPT_RESET, ATTEST, DESCRIBE, BYE = 0x0006, 0x0007, 0x0008, 0x0009, 0x000A
+CHALLENGE = 0x000B
 REPLY = 0x8000
 ERROR = 0xFFFF
 
 #: Codes of an ERROR frame.
 ERROR_CODES = {1: "malformed", 2: "unknown-type", 3: "too-large", 4: "version", 5: "state",
-               6: "crashed", 7: "internal"}
+               6: "crashed", 7: "internal", 8: "auth", 9: "busy"}
+#: ERROR codes after which the host has closed the connection.
+_CLOSING_CODES = (3, 4, 5, 8, 9)
+#: ERROR codes that refuse the client itself (authentication, the worker cap).
+_REFUSING_CODES = (8, 9)
+
+#: Flags of the HELLO request and reply, and of the ATTEST reply.
+HELLO_AUTH_PROOF = 1
+HELLO_LIBRARY_DIGEST, HELLO_LOAD_FPENV, HELLO_HOST_KEY, HELLO_HOST_FACTS = 1, 2, 4, 8
+ATTEST_WRAPPED = 1
+_ATTEST_HEAD = 96
 
 _NAMES = {HELLO: "HELLO", RUN: "RUN", FPENV_READ: "FPENV_READ", FPENV_POISON: "FPENV_POISON",
           FPENV_RESET: "FPENV_RESET", TRANSCRIPT: "TRANSCRIPT", TRANSCRIPT_RESET: "TRANSCRIPT_RESET",
-          ATTEST: "ATTEST", DESCRIBE: "DESCRIBE", BYE: "BYE", ERROR: "ERROR"}
+          ATTEST: "ATTEST", DESCRIBE: "DESCRIBE", BYE: "BYE", CHALLENGE: "CHALLENGE",
+          ERROR: "ERROR"}
 
 _HDR = struct.Struct("<IH")
 _RUN_ITEM = struct.Struct("<IIQQQ")
 _RUN_REPLY_HEAD = struct.Struct("<II")
 _RUN_REPLY_ITEM = struct.Struct("<iIQ")
+
+
+#: Host facts (docs/wire-protocol.md, "Host facts"): text fields, with the longest
+#: value accepted; each must be free of control characters.
+_FACT_TEXT = {"arch": 64, "cpu_model": 256, "microcode": 64, "kernel": 256, "kernel_version": 512,
+              "libc": 128, "libc_name": 64, "libc_version": 64, "cpu_vendor": 128,
+              "cpu_family": 64, "cpu_model_number": 64, "cpu_stepping": 64, "kernel_release": 256}
+_FACT_HEX64 = ("cpu_flags_digest", "hostname_digest")
+_FACT_COUNTS = ("cores_logical", "cores_physical")
+_MAX_FACTS = 1 << 20
+
+
+def _no_controls(text: str) -> bool:
+    return not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in text)
+
+
+def _no_floats(text: str) -> Any:
+    raise ValueError(f"a number with a fraction or exponent ({text})")
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"duplicate key {k!r}")
+        out[k] = v
+    return out
+
+
+def parse_host_facts(raw: bytes, where: str) -> dict[str, Any]:
+    """The facts of the probe host's machine from its HELLO reply, checked field by
+    field (types, lengths, no control characters): a one-line ProbeError naming the
+    field otherwise.  Fields this teecert does not know are dropped."""
+    if len(raw) > _MAX_FACTS:
+        raise ProbeError(f"{where}: host facts of {len(raw)} bytes (limit {_MAX_FACTS})")
+    try:
+        doc = json.loads(raw.decode("utf-8"), parse_float=_no_floats, parse_constant=_no_floats,
+                         object_pairs_hook=_unique)
+    except UnicodeDecodeError as exc:
+        raise ProbeError(f"{where}: host facts are not UTF-8 (byte {exc.start})") from None
+    except (ValueError, RecursionError) as exc:
+        raise ProbeError(f"{where}: host facts are not valid JSON ({str(exc)[:200]})") from None
+    if not isinstance(doc, dict):
+        raise ProbeError(f"{where}: host facts are a JSON {type(doc).__name__}, not an object")
+
+    def bad(field: str, why: str) -> ProbeError:
+        return ProbeError(f"{where}: host fact {field} {why}")
+
+    def text(field: str, value: Any, limit: int) -> str:
+        if not isinstance(value, str):
+            raise bad(field, f"is a {type(value).__name__}, not a string")
+        if len(value) > limit:
+            raise bad(field, f"has {len(value)} characters (limit {limit})")
+        if not _no_controls(value):
+            raise bad(field, "contains control characters")
+        return value
+
+    out: dict[str, Any] = {}
+    for field, limit in _FACT_TEXT.items():
+        out[field] = text(field, doc.get(field), limit)
+    for field in _FACT_HEX64:
+        value = text(field, doc.get(field), 64)
+        if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+            raise bad(field, "is not 64 lower-case hex digits")
+        out[field] = value
+    for field in _FACT_COUNTS:
+        count = doc.get(field)
+        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 1 << 20:
+            raise bad(field, "is not a count")
+        out[field] = count
+    memory = text("memory_bytes", doc.get("memory_bytes"), 24)
+    if not memory.isdigit() or not memory.isascii():
+        raise bad("memory_bytes", "is not a decimal number of bytes")
+    out["memory_bytes"] = memory
+    flags = doc.get("cpu_flags")
+    if not isinstance(flags, list) or len(flags) > 4096:
+        raise bad("cpu_flags", "is not a list of at most 4096 flags")
+    out["cpu_flags"] = [text("cpu_flags", f, 128) for f in flags]
+    variables = doc.get("variables")
+    if not isinstance(variables, dict) or len(variables) > 64:
+        raise bad("variables", "is not an object of at most 64 variables")
+    out["variables"] = {text("variables", k, 64): text(f"variables.{k}", v, 4096)
+                        for k, v in sorted(variables.items())}
+    proc = doc.get("process")
+    if proc is not None:
+        if not isinstance(proc, dict):
+            raise bad("process", "is not an object")
+        affinity = proc.get("affinity")
+        if (not isinstance(affinity, list) or len(affinity) > 65536
+                or not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c < 1 << 20
+                           for c in affinity)):
+            raise bad("process.affinity", "is not a list of CPU numbers")
+        locked = proc.get("memory_locked")
+        if not isinstance(locked, bool):
+            raise bad("process.memory_locked", "is not a boolean")
+        rlimit = proc.get("rlimit_memlock")
+        if not isinstance(rlimit, dict) or set(rlimit) != {"soft", "hard"}:
+            raise bad("process.rlimit_memlock", "is not {soft, hard}")
+        for k in ("soft", "hard"):
+            v = text(f"process.rlimit_memlock.{k}", rlimit[k], 24)
+            if v != "unlimited" and not (v.isdigit() and v.isascii()):
+                raise bad(f"process.rlimit_memlock.{k}", "is not a number of bytes or 'unlimited'")
+        out["process"] = {"name": text("process.name", proc.get("name"), 256),
+                          "affinity": sorted(affinity), "memory_locked": locked,
+                          "rlimit_memlock": {"soft": rlimit["soft"], "hard": rlimit["hard"]}}
+    return out
 
 
 def _pad8(n: int) -> int:
@@ -306,9 +433,16 @@ class RemoteProbe:
     :func:`connect` or :func:`open_probe`."""
 
     def __init__(self, opener: Any, endpoint: str, transport: str,
-                 timeout: float = DEFAULT_TIMEOUT) -> None:
+                 timeout: float = DEFAULT_TIMEOUT, token: bytes | None = None) -> None:
         if not timeout > 0:
             raise UsageError(f"probe call timeout must be positive, not {timeout}")
+        self._token = token
+        #: the host's signature of the last transcript read, and the key that made it
+        self.host_signature: bytes | None = None
+        self.host_signature_key: bytes | None = None
+        #: what the host attested for the last ``attest`` call (the client's report
+        #: data wrapped with the host key, ``hostkey.wrap_report_data``)
+        self.attested_report_data: bytes | None = None
         self._opener = opener
         self.endpoint = endpoint
         self.transport = transport
@@ -327,6 +461,11 @@ class RemoteProbe:
         #: loaded the library, or None from a host that does not report it
         self.load_fpenv: tuple[tuple[str, int], tuple[str, int]] | None = hello["load_fpenv"]
         self.digest: str = self.library_digest or hashlib.sha256(hello["raw_description"]).hexdigest()
+        #: the host's raw Ed25519 public key (None: a host built without one)
+        self.host_public_key: bytes | None = hello["host_key"]
+        #: the facts of the machine the host runs on, as the harness's fingerprint
+        #: names them (None: a host that does not report them)
+        self.host_facts: dict[str, Any] | None = hello["host_facts"]
         ops = self.description.get("ops")
         self.ops: frozenset[str] = frozenset(
             o for o in (ops if isinstance(ops, list) else []) if isinstance(o, str))
@@ -367,18 +506,35 @@ class RemoteProbe:
                              f"(library digest {hello['library_digest']}, was "
                              f"{self._hello['library_digest']})")
         self._hello = hello
+        # A restarted child-process host has a key of its own; a socket host keeps one.
+        self.host_public_key = hello["host_key"]
         return chan
 
     def _hello_exchange(self, chan: _Channel, what: str) -> dict[str, Any]:
-        body = self._roundtrip_on(chan, HELLO, [struct.pack("<II", PROTOCOL_VERSION, 0)], what)
         where = self._where()
+        request = [struct.pack("<II", PROTOCOL_VERSION, 0)]
+        if self._token is not None:
+            body = self._roundtrip_on(chan, CHALLENGE, [], what)
+            if len(body) != 40:
+                raise self._fail(_Failure(f"CHALLENGE reply of {len(body)} bytes, need 40"), what)
+            proof = hostkey.auth_proof(self._token, bytes(body[:32]))
+            request = [struct.pack("<II", PROTOCOL_VERSION, HELLO_AUTH_PROOF), proof]
+        body = self._roundtrip_on(chan, HELLO, request, what)
         if len(body) < 56:
             raise self._fail(_Failure(f"HELLO reply of {len(body)} bytes, need at least 56"), what)
         proto, abi, max_frame, flags = struct.unpack_from("<IIII", body, 0)
         digest = bytes(body[16:48])
         dlen, plen = struct.unpack_from("<II", body, 48)
-        ext = 32 if flags & 2 else 0  # bit 1: the host's FP state around dlopen()
-        if 56 + dlen + plen + ext != len(body):
+        tail = 56 + dlen + plen
+        # bit 1: the host's FP state around dlopen(); bit 2: its public key; bit 3:
+        # u32 length and the JSON of its machine's facts
+        ext = (32 if flags & HELLO_LOAD_FPENV else 0) + (32 if flags & HELLO_HOST_KEY else 0)
+        facts_len = 0
+        if flags & HELLO_HOST_FACTS:
+            if tail + ext + 4 > len(body):
+                raise self._fail(_Failure(f"HELLO reply of {len(body)} bytes ends before its facts"), what)
+            facts_len = 4 + struct.unpack_from("<I", body, tail + ext)[0]
+        if tail + ext + facts_len != len(body):
             raise self._fail(_Failure(f"HELLO reply lengths ({dlen} + {plen}) do not match its "
                                       f"{len(body)} bytes"), what)
         if proto != PROTOCOL_VERSION:
@@ -389,13 +545,21 @@ class RemoteProbe:
                              f"speaks {ABI_VERSION}")
         raw_desc = bytes(body[56 : 56 + dlen])
         load_fpenv = None
-        if ext:
-            tail = 56 + dlen + plen
+        host_key = None
+        host_facts = None
+        if flags & HELLO_HOST_KEY:
+            at = tail + (32 if flags & HELLO_LOAD_FPENV else 0)
+            host_key = bytes(body[at : at + 32])
+        if flags & HELLO_HOST_FACTS:
+            host_facts = parse_host_facts(bytes(body[tail + ext + 4 :]), where)
+        if flags & HELLO_LOAD_FPENV:
             arch = bytes(body[tail : tail + 16]).split(b"\0", 1)[0].decode("ascii", "replace")
             before, after = struct.unpack_from("<QQ", body, tail + 16)
             load_fpenv = ((arch, before), (arch, after))
         return {
             "load_fpenv": load_fpenv,
+            "host_key": host_key,
+            "host_facts": host_facts,
             "proto": proto, "abi": abi, "max_frame": max_frame,
             "library_digest": digest.hex() if flags & 1 else None,
             "raw_description": raw_desc,
@@ -480,8 +644,14 @@ class RemoteProbe:
         if exc.code == 6:  # crashed: the supervisor's last word, the connection is gone
             self._drop(kill=True)
             return ProbeError(f"{exc.message} during {what} ({self._where()}, {self.transport})")
+        if exc.code in _REFUSING_CODES:  # authentication or the worker cap: closed
+            self._drop(kill=True)
+            hint = ""
+            if exc.code == 8 and self._token is None and "required" in exc.message:
+                hint = f" (give the client its token: --probe-token-file FILE or {hostkey.TOKEN_ENV})"
+            return ProbeError(f"probe host at {self.endpoint} refused the client: {exc.message}{hint}")
         kind = ERROR_CODES.get(exc.code, f"code {exc.code}")
-        if exc.code in (3, 4, 5):  # the host closes after these
+        if exc.code in _CLOSING_CODES:  # the host closes after these
             self._drop(kill=True)
         return ProbeError(f"{self._where()}: host refused {what} ({kind}): {exc.message}")
 
@@ -614,11 +784,26 @@ class RemoteProbe:
         self._call(FPENV_RESET, [], "fpenv_reset")
 
     def transcript(self) -> tuple[bytes, int]:
-        """``(32-byte transcript hash, number of successful runs folded in)``."""
+        """``(32-byte transcript hash, number of successful runs folded in)``.  A host
+        with a key signs it: the signature (checked here) is kept in
+        ``host_signature``, the key that made it in ``host_signature_key``."""
         body = self._call(TRANSCRIPT, [], "transcript")
-        if len(body) != 40:
-            raise self._fail(_Failure(f"TRANSCRIPT reply of {len(body)} bytes"), "transcript")
-        return bytes(body[:32]), int(struct.unpack_from("<Q", body, 32)[0])
+        key = self.host_public_key
+        want = 40 + hostkey.SIGNATURE_BYTES if key is not None else 40
+        if len(body) != want:
+            raise self._fail(_Failure(f"TRANSCRIPT reply of {len(body)} bytes, need {want}"), "transcript")
+        t, calls = bytes(body[:32]), int(struct.unpack_from("<Q", body, 32)[0])
+        self.host_signature = self.host_signature_key = None
+        if key is not None:
+            sig = bytes(body[40:])
+            entry = {"hash": t.hex(), "calls": calls, "host_signature": base64.b64encode(sig).decode()}
+            try:
+                hostkey.verify_transcript_signature(base64.b64encode(key).decode(), entry, self._where())
+            except NotAuthentic as e:
+                self._drop(kill=True)
+                raise ProbeError(str(e)) from None
+            self.host_signature, self.host_signature_key = sig, key
+        return t, calls
 
     def transcript_reset(self) -> None:
         self._call(TRANSCRIPT_RESET, [], "transcript_reset")
@@ -626,16 +811,34 @@ class RemoteProbe:
     # ------------------------------------------------------------ attestation
 
     def attest(self, report_data: bytes) -> tuple[str, bytes]:
-        """``(format, evidence)`` over exactly 64 bytes of report data (the host
-        follows the ABI's size protocol itself)."""
+        """``(format, evidence)`` for exactly 64 bytes of report data (the host
+        follows the ABI's size protocol itself).  The evidence carries
+        ``hostkey.wrap_report_data(host_public_key, report_data)``, which is also left
+        in ``attested_report_data``."""
         data = report_data_bytes(report_data)
         where = self._where()
+        self.attested_report_data = None
+        if self.host_public_key is None:
+            # Evidence must commit to a host key; without one the host attests nothing.
+            raise UnsupportedOp(f"{where}: the probe host has no key (built without OpenSSL), "
+                                "so it attests nothing")
         body = self._call(ATTEST, [data], "attest")
-        if len(body) < 24:
+        if len(body) < _ATTEST_HEAD:
             raise self._fail(_Failure(f"ATTEST reply of {len(body)} bytes"), "attest")
         status, needed = struct.unpack_from("<iI", body, 0)
         fmt_raw = bytes(body[8:24]).split(b"\0", 1)
-        evidence = bytes(body[24:])
+        flags = struct.unpack_from("<I", body, 24)[0]
+        attested = bytes(body[32:96])
+        evidence = bytes(body[_ATTEST_HEAD:])
+        # The host attests the report data wrapped with its key, never the bare bytes.
+        key = self.host_public_key
+        if not flags & ATTEST_WRAPPED or key is None:
+            raise self._fail(_Failure("ATTEST reply without the host-key wrapping of the report data"),
+                             "attest")
+        if attested != hostkey.wrap_report_data(key, data):
+            raise self._fail(_Failure("the host attested other report data than "
+                                      "SHA-512(label || host key || report data)"), "attest")
+        self.attested_report_data = attested
         if status == OK:
             if not evidence:
                 raise ProbeError(f"{where}: attestation returned no evidence")
@@ -667,31 +870,62 @@ def default_host_cmd(probe: str | os.PathLike[str] | None = None) -> list[str]:
     return [str(host_path()), "--probe", str(lib.resolve())]
 
 
+_default_token: bytes | None = None
+
+
+def set_default_token(token: bytes | None) -> None:
+    """The token every later :func:`spawn` and :func:`connect` of this process answers
+    a host's challenge with when given none (before ``$TEECERT_HOST_TOKEN``): a
+    certification session sets it once, so each of its connections (the stress
+    suites' fresh ones too) proves the token the run was given."""
+    global _default_token
+    _default_token = token
+
+
+def _token_or_default(token: bytes | None) -> bytes | None:
+    if token is not None:
+        return token
+    return _default_token if _default_token is not None else hostkey.load_token()
+
+
 def spawn(cmd: Sequence[str], timeout: float = DEFAULT_TIMEOUT,
-          env: Mapping[str, str] | None = None) -> RemoteProbe:
+          env: Mapping[str, str] | None = None, token: bytes | None = None) -> RemoteProbe:
     """A probe served by the child process ``cmd`` on its stdin/stdout (restarted
     after a crash on the next call); ``env`` adds to (or overrides) the harness's
-    environment for the child."""
+    environment for the child; ``token`` answers the host's challenge (default:
+    :func:`set_default_token`'s, else ``$TEECERT_HOST_TOKEN``)."""
     argv = list(cmd)
     if not argv:
         raise UsageError("empty probe host command")
-    return RemoteProbe(lambda: _ChildChannel(argv, env), shlex.join(argv), "child-process", timeout)
+    secret = _token_or_default(token)
+    return RemoteProbe(lambda: _ChildChannel(argv, env), shlex.join(argv), "child-process", timeout,
+                       token=secret)
 
 
-def connect(url: str, timeout: float = DEFAULT_TIMEOUT) -> RemoteProbe:
+def connect(url: str, timeout: float = DEFAULT_TIMEOUT, token: bytes | None = None) -> RemoteProbe:
     """A probe served by a listening host: ``tcp://HOST:PORT``, ``unix:PATH`` or
-    ``vsock://CID:PORT`` (reconnected after a failure on the next call)."""
+    ``vsock://CID:PORT`` (reconnected after a failure on the next call); ``token``
+    answers the host's challenge (default: :func:`set_default_token`'s, else
+    ``$TEECERT_HOST_TOKEN``)."""
     transport, _addr, _fam = _parse_url(url)
-    return RemoteProbe(lambda: _open_socket(url, timeout), url, transport, timeout)
+    secret = _token_or_default(token)
+    return RemoteProbe(lambda: _open_socket(url, timeout), url, transport, timeout, token=secret)
 
 
 def open_probe(*, path: str | os.PathLike[str] | None = None, cmd: Sequence[str] | str | None = None,
-               url: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> Any:
+               url: str | None = None, timeout: float = DEFAULT_TIMEOUT,
+               token_file: str | os.PathLike[str] | None = None) -> Any:
     """The probe of a run: ``cmd`` (a child process), ``url`` (a socket), else the
-    library ``path`` in process."""
-    if cmd:
-        return spawn(shlex.split(cmd) if isinstance(cmd, str) else cmd, timeout)
-    if url:
-        return connect(url, timeout)
+    library ``path`` in process.  A host's token comes from ``token_file``, else
+    ``$TEECERT_HOST_TOKEN`` (``hostkey.load_token``)."""
+    if cmd or url:
+        token = hostkey.load_token(token_file) if token_file is not None else None
+        if cmd:
+            return spawn(shlex.split(cmd) if isinstance(cmd, str) else cmd, timeout, token=token)
+        assert url is not None
+        return connect(url, timeout, token=token)
+    if token_file is not None:
+        raise UsageError("--probe-token-file is for a probe host (--probe-cmd or --probe-url), "
+                         "not a library loaded in process")
 
     return load_probe(path if path is not None else reference_probe_path())

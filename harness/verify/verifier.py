@@ -29,6 +29,7 @@ from .._internal.timefmt import format_time, parse_time
 from ..attestation.run_evidence import check_report
 from ..errors import MalformedInput, NotAuthentic, TeecertError
 from ..governance import trust as governance
+from ..probe import hostkey
 from ..profile import Profile
 from ..report import keys, verdict
 from ..report import statement as report
@@ -197,6 +198,9 @@ def verify_report(
     #    and re-validated under the profile's policy; the recorded outcome must hold.
 
     notes.extend(check_report(statement, prof.data, where))
+    # 9. A remote probe host co-signs the transcripts it served, with the key its
+    #    evidence commits to: the results came from the attested machine.
+    notes.extend(hostkey.check_report_host(pred, where))
     return VerifyOutcome(
         where=where,
         authentic=True,

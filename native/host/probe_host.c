@@ -2,7 +2,7 @@
  * teecert probe host: serve one probe library over the teecert wire protocol.
  *
  *   teecert-probe-host [--probe LIB.so] [--listen stdio|tcp:HOST:PORT|unix:PATH|vsock:CID:PORT]
- *                      [--mlock]
+ *                      [--mlock] [--token-file FILE | --insecure-no-auth] [--max-workers N]
  *
  * --mlock locks the host's memory (mlockall, current and future pages) before the
  * probe is loaded, as a consensus process should run; when the kernel refuses
@@ -23,6 +23,16 @@
  * Nothing here trusts the peer: lengths are checked against the frame before use,
  * a frame longer than TEECERT_WIRE_MAX_FRAME is refused before any allocation, and
  * a peer that stalls in the middle of a frame is dropped after FRAME_TIMEOUT_MS.
+ *
+ * Nor is the host an oracle for whoever reaches it: with a token (--token-file, or
+ * TEECERT_HOST_TOKEN; never on the command line, which /proc shows to everyone) a
+ * client must answer the host's challenge before HELLO, and TCP and vsock listeners
+ * refuse to start without one unless told --insecure-no-auth; a Unix socket is
+ * created 0600 and, without a token, serves only the host's own uid and root
+ * (SO_PEERCRED).  At most --max-workers connections are served at once.  The host
+ * makes an Ed25519 key when it starts (hostkey.h): evidence it collects commits to
+ * that key and never to the client's 64 bytes alone, and it signs the transcripts
+ * it serves, so a report can show that this host served those results.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -44,8 +54,10 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <time.h>
 #include <unistd.h>
 
 #if defined(__has_include)
@@ -59,6 +71,8 @@
 #endif
 
 #include "fpenv.h"
+#include "hostfacts.h"
+#include "hostkey.h"
 #include "sha256.h"
 #include "teecert_probe.h"
 
@@ -66,13 +80,29 @@
 
 /* ---------------------------------------------------------------- protocol */
 
-#define WIRE_PROTOCOL_VERSION 1u
+#define WIRE_PROTOCOL_VERSION 2u
 #define WIRE_MAX_FRAME (64u << 20) /* type + payload, bytes */
 #define WIRE_MAX_ITEMS 4096u
 #define WIRE_MAX_OP_LEN 255u
 #define WIRE_MAX_EVIDENCE (16u << 20)
 #define WIRE_ATTEST_FIRST_CAP (64u << 10)
 #define FRAME_TIMEOUT_MS 30000
+/* A socket peer must finish the handshake (CHALLENGE, HELLO) this fast, so that
+   idle connections cannot hold the worker slots. */
+#define HANDSHAKE_TIMEOUT_MS 10000
+#define DEFAULT_MAX_WORKERS 8
+#define MAX_MAX_WORKERS 1024
+#define TOKEN_MIN 32u
+#define TOKEN_MAX 4096u
+#define NONCE_BYTES 32u
+#define PRE_HELLO_MAX_FRAME 4096u
+
+/* Domain-separation labels of docs/wire-protocol.md: the attest and transcript
+   labels are used with their terminating NUL, the auth label without it.
+   teecert.probe.hostkey computes the same messages independently. */
+static const char AUTH_LABEL[] = "teecert-host-auth-v1";
+static const char ATTEST_LABEL[] = "teecert-host-attest-v1"; /* + NUL */
+static const char TRANSCRIPT_LABEL[] = "teecert-host-transcript-v1"; /* + NUL */
 
 enum {
     MSG_HELLO = 0x0001,
@@ -85,6 +115,7 @@ enum {
     MSG_ATTEST = 0x0008,
     MSG_DESCRIBE = 0x0009,
     MSG_BYE = 0x000A,
+    MSG_CHALLENGE = 0x000B,
     MSG_REPLY = 0x8000,
     MSG_ERROR = 0xFFFF
 };
@@ -96,8 +127,30 @@ enum {
     ERR_VERSION = 4,
     ERR_STATE = 5,
     ERR_CRASHED = 6,
-    ERR_INTERNAL = 7
+    ERR_INTERNAL = 7,
+    ERR_AUTH = 8,
+    ERR_BUSY = 9
 };
+
+/* HELLO request flags */
+#define HELLO_AUTH_PROOF 1u
+/* HELLO reply flags */
+#define HELLO_LIBRARY_DIGEST 1u
+#define HELLO_LOAD_FPENV 2u
+#define HELLO_HOST_KEY 4u
+#define HELLO_HOST_FACTS 8u
+/* CHALLENGE reply flags */
+#define CHALLENGE_TOKEN_REQUIRED 1u
+/* ATTEST reply flags */
+#define ATTEST_WRAPPED 1u
+
+/* Who may use this host (set once in main, before any fork). */
+static struct {
+    unsigned char token[TOKEN_MAX];
+    size_t token_len; /* 0: no token configured */
+    int socket_session; /* a socket session: the handshake has a deadline */
+    int check_peer_uid; /* a Unix socket without a token: only our uid and root */
+} AUTH;
 
 /* ------------------------------------------------------------------- probe */
 
@@ -349,40 +402,114 @@ static int buf_reserve(struct buf *b, size_t n)
     return 0;
 }
 
-static int handle_hello(int out, const unsigned char *req, size_t len)
+/* The session's authentication state: the nonce of the last CHALLENGE, if any. */
+struct session_auth {
+    unsigned char nonce[NONCE_BYTES];
+    int have_nonce;
+};
+
+static int handle_challenge(int out, size_t len, struct session_auth *sa)
 {
-    const char *desc = P.describe();
-    size_t dlen, plen = strlen(P.path), total;
+    unsigned char r[NONCE_BYTES + 8];
+    if (len != 0)
+        return send_error(out, ERR_MALFORMED, "CHALLENGE payload of %zu bytes, need 0", len);
+    if (hostkey_random(sa->nonce, NONCE_BYTES) != 0)
+        return send_error(out, ERR_INTERNAL, "no random bytes for a challenge");
+    sa->have_nonce = 1;
+    memcpy(r, sa->nonce, NONCE_BYTES);
+    st32(r + NONCE_BYTES, AUTH.token_len ? CHALLENGE_TOKEN_REQUIRED : 0u);
+    st32(r + NONCE_BYTES + 4, 0);
+    return send_frame(out, MSG_CHALLENGE | MSG_REPLY, r, sizeof r);
+}
+
+/* 1 when the HELLO request proves the token: HMAC-SHA256(token, nonce || AUTH_LABEL)
+   over this session's last challenge, compared in constant time.  The nonce is used
+   once, whatever the outcome. */
+static int proof_ok(const unsigned char *proof, struct session_auth *sa)
+{
+    unsigned char msg[NONCE_BYTES + sizeof AUTH_LABEL], mac[32];
+    int had = sa->have_nonce, ok;
+    sa->have_nonce = 0;
+    if (!had)
+        return 0;
+    memcpy(msg, sa->nonce, NONCE_BYTES);
+    memcpy(msg + NONCE_BYTES, AUTH_LABEL, sizeof AUTH_LABEL - 1);
+    if (hostkey_hmac_sha256(AUTH.token, AUTH.token_len, msg, NONCE_BYTES + sizeof AUTH_LABEL - 1, mac) != 0)
+        return 0;
+    ok = hostkey_equal(mac, proof, 32);
+    memset(mac, 0, sizeof mac);
+    return ok;
+}
+
+/* HELLO: returns 0 when the session may go on, 1 when it must end (after an ERROR
+   the client was sent), -1 on a write error. */
+static int handle_hello(int out, const unsigned char *req, size_t len, struct session_auth *sa)
+{
+    const char *desc;
+    char *facts = NULL;
+    size_t dlen, plen = strlen(P.path), flen = 0, total, off;
     unsigned char *r;
-    int rc;
-    uint32_t want;
-    if (len < 4)
-        return send_error(out, ERR_MALFORMED, "HELLO payload of %zu bytes, need 4", len);
+    int rc, keyed = hostkey_available();
+    uint32_t want, flags = 0, rflags;
+    if (len != 8 && len != 8 + 32)
+        return send_error(out, ERR_MALFORMED, "HELLO payload of %zu bytes, need 8 (or 40 with a proof)", len) < 0
+                   ? -1 : 1;
     want = ld32(req);
+    flags = ld32(req + 4);
+    if ((flags & HELLO_AUTH_PROOF) != (len == 40 ? HELLO_AUTH_PROOF : 0u) || (flags & ~HELLO_AUTH_PROOF))
+        return send_error(out, ERR_MALFORMED, "HELLO flags 0x%x do not match its %zu bytes", flags, len) < 0
+                   ? -1 : 1;
+    /* Authentication first: a client without the token learns nothing more. */
+    if (AUTH.token_len) {
+        if (!(flags & HELLO_AUTH_PROOF)) {
+            sa->have_nonce = 0;
+            return send_error(out, ERR_AUTH, "authentication required: this host serves only clients "
+                              "that hold its token") < 0 ? -1 : 1;
+        }
+        if (!proof_ok(req + 8, sa))
+            return send_error(out, ERR_AUTH, "authentication failed") < 0 ? -1 : 1;
+    }
+    sa->have_nonce = 0;
     if (want != WIRE_PROTOCOL_VERSION)
         return send_error(out, ERR_VERSION, "host speaks wire protocol %u, the client asked for %u",
                           WIRE_PROTOCOL_VERSION, want) < 0 ? -1 : 1;
+    desc = P.describe();
     if (desc == NULL)
         desc = "";
     dlen = strnlen(desc, 1u << 20);
-    total = 56 + dlen + plen + 32;
+    facts = hostfacts_json(&flen);
+    total = 56 + dlen + plen + 32 + (keyed ? HOSTKEY_PUBLIC_BYTES : 0) + (facts ? 4 + flen : 0);
     r = calloc(1, total);
-    if (r == NULL)
-        return send_error(out, ERR_INTERNAL, "out of memory");
+    if (r == NULL) {
+        free(facts);
+        return send_error(out, ERR_INTERNAL, "out of memory") < 0 ? -1 : 1;
+    }
+    rflags = HELLO_LIBRARY_DIGEST | HELLO_LOAD_FPENV | (keyed ? HELLO_HOST_KEY : 0u) |
+             (facts ? HELLO_HOST_FACTS : 0u);
     st32(r, WIRE_PROTOCOL_VERSION);
     st32(r + 4, P.abi_version());
     st32(r + 8, WIRE_MAX_FRAME);
-    /* flags: bit 0, library digest present; bit 1, load-time FP state follows */
-    st32(r + 12, 3u);
+    st32(r + 12, rflags);
     memcpy(r + 16, P.digest, 32);
     st32(r + 48, (uint32_t)dlen);
     st32(r + 52, (uint32_t)plen);
     memcpy(r + 56, desc, dlen);
     memcpy(r + 56 + dlen, P.path, plen);
+    off = 56 + dlen + plen;
     /* char[16] arch (NUL-padded), u64 before dlopen, u64 after */
-    memcpy(r + 56 + dlen + plen, TEECERT_FPENV_ARCH, strlen(TEECERT_FPENV_ARCH));
-    st64(r + 56 + dlen + plen + 16, P.load_fpenv_before);
-    st64(r + 56 + dlen + plen + 24, P.load_fpenv_after);
+    memcpy(r + off, TEECERT_FPENV_ARCH, strlen(TEECERT_FPENV_ARCH));
+    st64(r + off + 16, P.load_fpenv_before);
+    st64(r + off + 24, P.load_fpenv_after);
+    off += 32;
+    if (keyed) {
+        memcpy(r + off, hostkey_public(), HOSTKEY_PUBLIC_BYTES);
+        off += HOSTKEY_PUBLIC_BYTES;
+    }
+    if (facts) {
+        st32(r + off, (uint32_t)flen);
+        memcpy(r + off + 4, facts, flen);
+        free(facts);
+    }
     rc = send_frame(out, MSG_HELLO | MSG_REPLY, r, total);
     free(r);
     return rc;
@@ -465,17 +592,39 @@ static int handle_run(int out, const unsigned char *req, size_t len, struct buf 
     return send_frame(out, MSG_RUN | MSG_REPLY, resp->p, rlen);
 }
 
+/* What the host asks the probe to attest: SHA-512(ATTEST_LABEL NUL || host public
+   key || the client's 64 bytes), so the evidence commits to this host's key. */
+static int wrap_report_data(const unsigned char client[64], unsigned char out[64])
+{
+    unsigned char msg[sizeof ATTEST_LABEL + HOSTKEY_PUBLIC_BYTES + 64];
+    memcpy(msg, ATTEST_LABEL, sizeof ATTEST_LABEL); /* with its NUL */
+    memcpy(msg + sizeof ATTEST_LABEL, hostkey_public(), HOSTKEY_PUBLIC_BYTES);
+    memcpy(msg + sizeof ATTEST_LABEL + HOSTKEY_PUBLIC_BYTES, client, 64);
+    return hostkey_sha512(msg, sizeof msg, out);
+}
+
+/* ATTEST reply: i32 status, u32 length, char[16] format, u32 flags, u32 0,
+   u8[64] the report data attested, evidence. */
+#define ATTEST_HEAD 96u
+
 static int handle_attest(int out, const unsigned char *req, size_t len)
 {
     size_t cap = WIRE_ATTEST_FIRST_CAP, need = 0;
-    unsigned char *r = NULL;
+    unsigned char *r = NULL, wrapped[64];
     char fmt[16];
     int32_t status;
     int tries, rc;
     if (len != 64)
         return send_error(out, ERR_MALFORMED, "ATTEST payload of %zu bytes, need 64", len);
+    /* The host never attests the client's bytes directly: that would make it an
+       oracle for evidence over anything. */
+    if (!hostkey_available())
+        return send_error(out, ERR_STATE, "this host was built without OpenSSL: it has no key for the "
+                          "evidence to commit to, so it attests nothing");
+    if (wrap_report_data(req, wrapped) != 0)
+        return send_error(out, ERR_INTERNAL, "SHA-512 failed");
     for (tries = 0; tries < 2; tries++) {
-        unsigned char *q = realloc(r, 24 + cap);
+        unsigned char *q = realloc(r, ATTEST_HEAD + cap);
         if (q == NULL) {
             free(r);
             return send_error(out, ERR_INTERNAL, "out of memory");
@@ -483,7 +632,7 @@ static int handle_attest(int out, const unsigned char *req, size_t len)
         r = q;
         memset(fmt, 0, sizeof fmt);
         need = 0;
-        status = P.attest(req, r + 24, cap, &need, fmt);
+        status = P.attest(wrapped, r + ATTEST_HEAD, cap, &need, fmt);
         if (status == TEECERT_E_ARGS && need > cap && need <= WIRE_MAX_EVIDENCE && tries == 0) {
             cap = need;
             continue;
@@ -493,22 +642,59 @@ static int handle_attest(int out, const unsigned char *req, size_t len)
     st32(r, (uint32_t)status);
     st32(r + 4, (uint32_t)(need > 0xffffffffu ? 0xffffffffu : need));
     memcpy(r + 8, fmt, 16);
-    rc = send_frame(out, MSG_ATTEST | MSG_REPLY, r, 24 + (status == TEECERT_OK && need <= cap ? need : 0));
+    st32(r + 24, ATTEST_WRAPPED);
+    st32(r + 28, 0);
+    memcpy(r + 32, wrapped, 64);
+    rc = send_frame(out, MSG_ATTEST | MSG_REPLY, r,
+                    ATTEST_HEAD + (status == TEECERT_OK && need <= cap ? need : 0));
     free(r);
     return rc;
+}
+
+/* TRANSCRIPT reply: u8[32] hash, u64 calls, and with a host key u8[64] its Ed25519
+   signature of TRANSCRIPT_LABEL NUL || hash || calls (u64 LE). */
+static int handle_transcript(int out)
+{
+    unsigned char r[40 + HOSTKEY_SIGNATURE_BYTES], msg[sizeof TRANSCRIPT_LABEL + 40];
+    uint64_t calls = 0;
+    P.transcript(r, &calls);
+    st64(r + 32, calls);
+    if (!hostkey_available())
+        return send_frame(out, MSG_TRANSCRIPT | MSG_REPLY, r, 40);
+    memcpy(msg, TRANSCRIPT_LABEL, sizeof TRANSCRIPT_LABEL); /* with its NUL */
+    memcpy(msg + sizeof TRANSCRIPT_LABEL, r, 40);
+    if (hostkey_sign(msg, sizeof msg, r + 40) != 0)
+        return send_error(out, ERR_INTERNAL, "the host key could not sign the transcript");
+    return send_frame(out, MSG_TRANSCRIPT | MSG_REPLY, r, sizeof r);
 }
 
 /* Serve one session on (in, out).  Returns 0 at a clean end (EOF, BYE). */
 static int serve(int in, int out)
 {
     struct buf req = {NULL, 0}, resp = {NULL, 0};
+    struct session_auth sa;
     int hello = 0, rc = 0;
+    memset(&sa, 0, sizeof sa);
     for (;;) {
         unsigned char hdr[6], small[48];
         uint32_t flen;
         uint16_t type;
         size_t plen;
-        int r = read_full(in, hdr, 4, 1);
+        int r;
+        if (!hello && AUTH.socket_session) {
+            struct pollfd pfd;
+            pfd.fd = in;
+            pfd.events = POLLIN;
+            pfd.revents = 0;
+            while ((r = poll(&pfd, 1, HANDSHAKE_TIMEOUT_MS)) < 0 && errno == EINTR)
+                ;
+            if (r == 0) {
+                send_error(out, ERR_AUTH, "no handshake within %d s", HANDSHAKE_TIMEOUT_MS / 1000);
+                rc = 1;
+                break;
+            }
+        }
+        r = read_full(in, hdr, 4, 1);
         if (r == 1)
             break;
         if (r < 0 || read_full(in, hdr + 4, 2, 0) < 0) {
@@ -530,6 +716,13 @@ static int serve(int in, int out)
             rc = 1;
             break;
         }
+        if (!hello && flen > PRE_HELLO_MAX_FRAME) {
+            /* Before the handshake nobody is trusted with a big allocation. */
+            send_error(out, ERR_TOO_LARGE, "frame of %u bytes before HELLO (limit %u)", flen,
+                       PRE_HELLO_MAX_FRAME);
+            rc = 1;
+            break;
+        }
         plen = flen - 2;
         if (buf_reserve(&req, plen ? plen : 1) < 0) {
             send_error(out, ERR_INTERNAL, "out of memory for a %zu-byte frame", plen);
@@ -541,14 +734,24 @@ static int serve(int in, int out)
             rc = 1;
             break;
         }
-        if (!hello && type != MSG_HELLO) {
+        if (!hello && type != MSG_HELLO && type != MSG_CHALLENGE) {
             r = send_error(out, ERR_STATE, "expected HELLO first, got message type 0x%04x", type);
             rc = 1;
             break;
         }
         switch (type) {
+        case MSG_CHALLENGE:
+            if (hello)
+                r = send_error(out, ERR_STATE, "CHALLENGE after HELLO: the session is already open");
+            else
+                r = handle_challenge(out, plen, &sa);
+            break;
         case MSG_HELLO:
-            r = handle_hello(out, req.p, plen);
+            if (hello) {
+                r = send_error(out, ERR_STATE, "a second HELLO in one session");
+                break;
+            }
+            r = handle_hello(out, req.p, plen, &sa);
             if (r == 0)
                 hello = 1;
             break;
@@ -576,13 +779,9 @@ static int serve(int in, int out)
             P.fpenv_reset();
             r = send_frame(out, type | MSG_REPLY, NULL, 0);
             break;
-        case MSG_TRANSCRIPT: {
-            uint64_t calls = 0;
-            P.transcript(small, &calls);
-            st64(small + 32, calls);
-            r = send_frame(out, type | MSG_REPLY, small, 40);
+        case MSG_TRANSCRIPT:
+            r = handle_transcript(out);
             break;
-        }
         case MSG_TRANSCRIPT_RESET:
             P.transcript_reset();
             r = send_frame(out, type | MSG_REPLY, NULL, 0);
@@ -664,6 +863,8 @@ static int listen_on(const char *spec, char *shown, size_t shown_len)
         struct sockaddr_un sa;
         struct stat st;
         const char *path = spec + 5;
+        mode_t old_mask;
+        int bound;
         if (strlen(path) == 0 || strlen(path) >= sizeof sa.sun_path)
             die("--listen %s: Unix socket path empty or longer than %zu bytes", spec, sizeof sa.sun_path - 1);
         if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
@@ -672,8 +873,16 @@ static int listen_on(const char *spec, char *shown, size_t shown_len)
         sa.sun_family = AF_UNIX;
         strcpy(sa.sun_path, path);
         fd = socket(AF_UNIX, SOCK_STREAM, 0);
-        if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+        if (fd < 0)
+            die("--listen %s: cannot make a socket: %s", spec, strerror(errno));
+        /* Created 0600 from the start: no window in which others may connect. */
+        old_mask = umask(077);
+        bound = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+        umask(old_mask);
+        if (bound != 0)
             die("--listen %s: cannot bind: %s", spec, strerror(errno));
+        if (chmod(path, 0600) != 0)
+            die("--listen %s: cannot make the socket 0600: %s", spec, strerror(errno));
         snprintf(shown, shown_len, "unix:%s", path);
     } else if (strncmp(spec, "vsock:", 6) == 0) {
 #if HAVE_VSOCK
@@ -729,14 +938,77 @@ static const char *signal_name(int sig)
     }
 }
 
+/* Read and drop what the peer sends until it closes or `ms` pass: closing a socket
+   with unread data would reset the connection, and the peer could lose the ERROR
+   frame it was sent. */
+static void drain(int fd, int ms)
+{
+    unsigned char sink[4096];
+    for (;;) {
+        struct pollfd pfd;
+        ssize_t k;
+        pfd.fd = fd;
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+        if (poll(&pfd, 1, ms) <= 0)
+            return;
+        k = recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+        if (k == 0 || (k < 0 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
+            return;
+    }
+}
+
+/* Answer a connection that will not be served with one ERROR frame and close it. */
+static void refuse(int conn, uint32_t code, const char *message)
+{
+    send_error(conn, code, "%s", message);
+    shutdown(conn, SHUT_WR);
+    drain(conn, 2000);
+    close(conn);
+}
+
+/* 0 when the peer of a Unix socket connection may use this host: without a token,
+   only the host's own uid and root (SO_PEERCRED; the socket file is 0600 too, but
+   its mode can be changed and a descriptor can be passed on). */
+static int peer_refused(int conn, char *why, size_t why_len)
+{
+#ifdef SO_PEERCRED
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (!AUTH.check_peer_uid)
+        return 0;
+    if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof cred) {
+        snprintf(why, why_len, "the peer's credentials are unknown (%s)", strerror(errno));
+        return 1;
+    }
+    if (cred.uid == getuid() || cred.uid == 0)
+        return 0;
+    snprintf(why, why_len, "uid %u may not use this host (it serves uid %u and root; give the host "
+             "a token to serve others)", (unsigned)cred.uid, (unsigned)getuid());
+    return 1;
+#else
+    (void)conn;
+    if (!AUTH.check_peer_uid)
+        return 0;
+    snprintf(why, why_len, "this host cannot check a Unix socket peer's uid: give it a token");
+    return 1;
+#endif
+}
+
 /* One connection: a worker serves it; this supervisor reports the worker's death
    by a signal to the client and kills a worker hung after the client left. */
 static void supervise(int conn)
 {
     pid_t w;
     int status = 0, one = 1;
+    char why[256];
     signal(SIGCHLD, SIG_DFL);
     setsockopt(conn, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* fails harmlessly off TCP */
+    if (peer_refused(conn, why, sizeof why)) {
+        /* the peer's first frame is read and dropped by refuse() */
+        refuse(conn, ERR_AUTH, why);
+        _exit(0);
+    }
     w = fork();
     if (w < 0) {
         send_error(conn, ERR_INTERNAL, "cannot fork a worker: %s", strerror(errno));
@@ -772,40 +1044,197 @@ static void supervise(int conn)
     _exit(0);
 }
 
-static void serve_listening(int lfd)
+/* The listening process: at most `max_workers` supervisors at once (each serving one
+   connection), reaped as they end; a connection beyond that gets ERROR BUSY. */
+static int child_pipe[2] = {-1, -1};
+
+static void on_child(int sig)
 {
-    signal(SIGCHLD, SIG_IGN); /* supervisors are reaped automatically */
+    int saved = errno;
+    (void)sig;
+    if (write(child_pipe[1], "", 1) < 0) {
+        /* the pipe is full: a wake-up is already pending */
+    }
+    errno = saved;
+}
+
+#define MAX_LINGERING 64
+#define LINGER_MS 2000
+
+struct lingering {
+    int fd;
+    struct timespec until;
+};
+
+static long ms_left(const struct timespec *until)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long)(until->tv_sec - now.tv_sec) * 1000 + (until->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+static void serve_listening(int lfd, int max_workers)
+{
+    struct lingering lin[MAX_LINGERING];
+    struct pollfd pfds[2 + MAX_LINGERING];
+    struct sigaction act;
+    int active = 0, nlin = 0, i;
+    if (pipe(child_pipe) != 0)
+        die("cannot make a pipe: %s", strerror(errno));
+    for (i = 0; i < 2; i++) {
+        fcntl(child_pipe[i], F_SETFL, fcntl(child_pipe[i], F_GETFL) | O_NONBLOCK);
+        fcntl(child_pipe[i], F_SETFD, FD_CLOEXEC);
+    }
+    memset(&act, 0, sizeof act);
+    act.sa_handler = on_child;
+    act.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+    sigemptyset(&act.sa_mask);
+    sigaction(SIGCHLD, &act, NULL);
     for (;;) {
+        long wait_ms = -1;
+        int n = 2, k;
         pid_t s;
-        int conn = accept(lfd, NULL, NULL);
-        if (conn < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
+        while ((s = waitpid(-1, NULL, WNOHANG)) > 0)
+            active--;
+        pfds[0].fd = child_pipe[0];
+        pfds[0].events = POLLIN;
+        pfds[1].fd = lfd;
+        pfds[1].events = POLLIN;
+        for (i = 0; i < nlin; i++) {
+            long left = ms_left(&lin[i].until);
+            pfds[n].fd = lin[i].fd;
+            pfds[n].events = POLLIN;
+            n++;
+            if (wait_ms < 0 || left < wait_ms)
+                wait_ms = left < 0 ? 0 : left;
+        }
+        for (i = 0; i < n; i++)
+            pfds[i].revents = 0;
+        k = poll(pfds, (nfds_t)n, (int)wait_ms);
+        if (k < 0 && errno != EINTR)
+            die("poll: %s", strerror(errno));
+        if (k > 0 && pfds[0].revents) {
+            char sink[64];
+            while (read(child_pipe[0], sink, sizeof sink) > 0)
+                ;
+        }
+        /* Refused connections: drop what they send until they close or time is up. */
+        for (i = nlin - 1; i >= 0; i--) {
+            int done = ms_left(&lin[i].until) <= 0;
+            if (!done && k > 0 && pfds[2 + i].revents) {
+                char sink[4096];
+                ssize_t got = recv(lin[i].fd, sink, sizeof sink, MSG_DONTWAIT);
+                done = got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+            }
+            if (done) {
+                close(lin[i].fd);
+                lin[i] = lin[--nlin];
+            }
+        }
+        if (k > 0 && pfds[1].revents) {
+            int conn = accept(lfd, NULL, NULL);
+            if (conn < 0) {
+                if (errno == EINTR || errno == ECONNABORTED || errno == EAGAIN || errno == EMFILE ||
+                    errno == ENFILE)
+                    continue;
+                die("accept: %s", strerror(errno));
+            }
+            if (active >= max_workers) {
+                /* Not served: the ERROR is sent without blocking the listener, and the
+                   connection lingers until the peer closes, so the frame is not lost. */
+                fcntl(conn, F_SETFL, fcntl(conn, F_GETFL) | O_NONBLOCK);
+                send_error(conn, ERR_BUSY, "busy: already serving %d connections (--max-workers %d)",
+                           active, max_workers);
+                shutdown(conn, SHUT_WR);
+                if (nlin == MAX_LINGERING) {
+                    close(lin[0].fd);
+                    lin[0] = lin[--nlin];
+                }
+                lin[nlin].fd = conn;
+                clock_gettime(CLOCK_MONOTONIC, &lin[nlin].until);
+                lin[nlin].until.tv_sec += LINGER_MS / 1000;
+                nlin++;
                 continue;
-            die("accept: %s", strerror(errno));
+            }
+            s = fork();
+            if (s == 0) {
+                close(lfd);
+                close(child_pipe[0]);
+                close(child_pipe[1]);
+                for (i = 0; i < nlin; i++)
+                    close(lin[i].fd);
+                supervise(conn);
+            }
+            if (s < 0)
+                send_error(conn, ERR_INTERNAL, "cannot fork: %s", strerror(errno));
+            else
+                active++;
+            close(conn);
         }
-        s = fork();
-        if (s == 0) {
-            close(lfd);
-            supervise(conn);
-        }
-        if (s < 0)
-            send_error(conn, ERR_INTERNAL, "cannot fork: %s", strerror(errno));
-        close(conn);
     }
 }
 
 static void usage(FILE *f)
 {
-    fputs("usage: teecert-probe-host [--probe LIB.so] [--listen stdio|tcp:HOST:PORT|unix:PATH|vsock:CID:PORT] [--mlock]\n"
-          "Serve a teecert probe over the teecert wire protocol v1 (docs/wire-protocol.md).\n"
-          "Without --probe, loads libteecert_probe.so from this executable's directory.\n",
+    fputs("usage: teecert-probe-host [--probe LIB.so] [--listen stdio|tcp:HOST:PORT|unix:PATH|vsock:CID:PORT]\n"
+          "                          [--mlock] [--token-file FILE | --insecure-no-auth] [--max-workers N]\n"
+          "Serve a teecert probe over the teecert wire protocol v2 (docs/wire-protocol.md).\n"
+          "Without --probe, loads libteecert_probe.so from this executable's directory.\n"
+          "--token-file FILE (or $TEECERT_HOST_TOKEN): clients must prove this secret (at least 32\n"
+          "bytes); tcp and vsock listeners need one unless --insecure-no-auth is given.\n"
+          "--max-workers N: serve at most N connections at once (default 8); more get ERROR BUSY.\n",
           f);
+}
+
+/* The token: trailing CR and LF are not part of it (a file written by `echo` ends
+   with one).  Exits with one line when it is too short or too long. */
+static void set_token(const unsigned char *data, size_t len, const char *where)
+{
+    while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+        len--;
+    if (len < TOKEN_MIN)
+        die("%s: the token has %zu bytes, at least %u are needed", where, len, TOKEN_MIN);
+    if (len > TOKEN_MAX)
+        die("%s: the token has %zu bytes, at most %u are allowed", where, len, TOKEN_MAX);
+    memcpy(AUTH.token, data, len);
+    AUTH.token_len = len;
+}
+
+static void load_token_file(const char *path)
+{
+    unsigned char buf[TOKEN_MAX + 3];
+    struct stat st;
+    size_t got = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        die("--token-file %s: %s", path, strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        die("--token-file %s: not a regular file", path);
+    /* The same rule as teecert's signing keys: a secret others can read is not one. */
+    if (st.st_mode & 077)
+        die("--token-file %s: readable by others (mode %04o): chmod 600 it", path, (unsigned)(st.st_mode & 07777));
+    if (st.st_size > (off_t)(TOKEN_MAX + 2))
+        die("--token-file %s: %lld bytes, a token has at most %u", path, (long long)st.st_size, TOKEN_MAX);
+    while (got < sizeof buf) {
+        ssize_t k = read(fd, buf + got, sizeof buf - got);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            die("--token-file %s: %s", path, strerror(errno));
+        if (k == 0)
+            break;
+        got += (size_t)k;
+    }
+    close(fd);
+    set_token(buf, got, path);
+    memset(buf, 0, sizeof buf);
 }
 
 int main(int argc, char **argv)
 {
-    const char *probe = NULL, *listen_spec = "stdio";
-    int i, lock = 0;
+    const char *probe = NULL, *listen_spec = "stdio", *token_file = NULL;
+    int i, lock = 0, insecure = 0, max_workers = DEFAULT_MAX_WORKERS;
+    char err[256];
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--probe") == 0 && i + 1 < argc)
             probe = argv[++i];
@@ -813,9 +1242,22 @@ int main(int argc, char **argv)
             listen_spec = argv[++i];
         else if (strcmp(argv[i], "--mlock") == 0)
             lock = 1;
-        else if (strcmp(argv[i], "--version") == 0) {
-            printf("teecert-probe-host %s (wire protocol %u, probe ABI %u)\n", HOST_VERSION,
-                   WIRE_PROTOCOL_VERSION, TEECERT_PROBE_ABI_VERSION);
+        else if (strcmp(argv[i], "--token-file") == 0 && i + 1 < argc)
+            token_file = argv[++i];
+        else if (strcmp(argv[i], "--insecure-no-auth") == 0)
+            insecure = 1;
+        else if (strcmp(argv[i], "--max-workers") == 0 && i + 1 < argc) {
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (*argv[i] == '\0' || *end != '\0' || v < 1 || v > MAX_MAX_WORKERS) {
+                fprintf(stderr, "teecert-probe-host: --max-workers %s: expected a number from 1 to %d\n",
+                        argv[i], MAX_MAX_WORKERS);
+                return 2;
+            }
+            max_workers = (int)v;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("teecert-probe-host %s (wire protocol %u, probe ABI %u, host key: %s)\n", HOST_VERSION,
+                   WIRE_PROTOCOL_VERSION, TEECERT_PROBE_ABI_VERSION, hostkey_backend());
             return 0;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
@@ -826,6 +1268,25 @@ int main(int argc, char **argv)
         }
     }
     signal(SIGPIPE, SIG_IGN);
+    if (token_file != NULL) {
+        load_token_file(token_file);
+    } else {
+        const char *env = getenv("TEECERT_HOST_TOKEN");
+        if (env != NULL && env[0] != '\0')
+            set_token((const unsigned char *)env, strlen(env), "TEECERT_HOST_TOKEN");
+    }
+    /* Nothing the host starts, nor the probe, needs to see the token. */
+    unsetenv("TEECERT_HOST_TOKEN");
+    if (insecure && AUTH.token_len)
+        die("--insecure-no-auth and a token do not go together: drop one");
+    if (strncmp(listen_spec, "tcp:", 4) == 0 || strncmp(listen_spec, "vsock:", 6) == 0) {
+        if (!AUTH.token_len && !insecure)
+            die("--listen %s: refusing to serve without client authentication: give --token-file FILE "
+                "(or TEECERT_HOST_TOKEN), or --insecure-no-auth", listen_spec);
+        if (insecure)
+            fprintf(stderr, "teecert-probe-host: warning: --insecure-no-auth: anyone who reaches %s can run "
+                    "the probe and ask for attestation evidence\n", listen_spec);
+    }
     if (lock) {
         /* With MCL_FUTURE every later page counts against RLIMIT_MEMLOCK: a small
            limit would make the host's own buffers fail later, so lock only when the
@@ -840,6 +1301,9 @@ int main(int argc, char **argv)
         else if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
             note("--mlock: memory not locked: %s", strerror(errno));
     }
+    /* The key exists before any worker does: every connection is served with it. */
+    if (hostkey_init(err, sizeof err) != 0)
+        die("%s", err);
     load_probe(probe);
     if (strcmp(listen_spec, "stdio") == 0) {
         /* The protocol owns stdout: anything the probe prints goes to stderr. */
@@ -850,9 +1314,11 @@ int main(int argc, char **argv)
     } else {
         char shown[1200] = "";
         int lfd = listen_on(listen_spec, shown, sizeof shown);
+        AUTH.socket_session = 1;
+        AUTH.check_peer_uid = strncmp(listen_spec, "unix:", 5) == 0 && !AUTH.token_len;
         printf("listening %s\n", shown[0] ? shown : listen_spec);
         fflush(stdout);
-        serve_listening(lfd);
+        serve_listening(lfd, max_workers);
     }
     return 0;
 }

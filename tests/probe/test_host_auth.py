@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from teecert import ops
 from teecert.certify.facts import fingerprint as environment
 from teecert.certify.judge import environment as environment_checks
-from teecert.errors import BuildError, NotAuthentic, ProbeError, UsageError
+from teecert.errors import BuildError, NotAuthentic, ProbeError, UnsupportedOp, UsageError
 from teecert.probe import build as probe_build
 from teecert.probe import hostkey
 from teecert.probe import remote as transport
@@ -650,8 +650,15 @@ def test_a_keyless_host_authenticates_but_neither_signs_nor_attests(
             assert rp.host_public_key is None and rp.host_facts is not None
             rp.transcript()
             assert rp.host_signature is None
-            with pytest.raises(ProbeError, match="built without OpenSSL"):
+            with pytest.raises(UnsupportedOp, match=r"no key \(built without OpenSSL\)"):
                 rp.attest(bytes(64))
+        # asked anyway, the host refuses
+        with h.raw() as s:
+            got = hello_with_proof(s, TOKEN)
+            assert got is not None and got[0] == transport.HELLO | transport.REPLY
+            s.sendall(frame(transport.ATTEST, bytes(64)))
+            code, msg = error_code(read_frame(s))
+            assert code == 5 and "built without OpenSSL" in msg
     finally:
         h.stop()
 

@@ -9,6 +9,7 @@ error, never a hang.
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import hashlib
 import json
@@ -30,6 +31,7 @@ from teecert import ops
 from teecert.certify.run import _statement_of
 from teecert.errors import ProbeError
 from teecert.probe import build as probe_build
+from teecert.probe import hostkey
 from teecert.probe import remote as transport
 from teecert.probe.library import load_probe
 from teecert.probe.streams import evaluate_stream
@@ -64,17 +66,45 @@ def misbehaving_probe(kind: str) -> Path:
                                    defines={"TEECERT_ZOO_MISBEHAVE": str(MISBEHAVIOURS[kind])})
 
 
-class ListeningHost:
-    """``teecert-probe-host --listen SPEC`` in the background; ``url`` to reach it."""
+TOKEN = b"teecert-test-token-" + b"k" * 40
 
-    def __init__(self, host: str, lib: Path, spec: str) -> None:
-        self.proc = subprocess.Popen([host, "--probe", str(lib), "--listen", spec],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+def write_token(path: Path, token: bytes = TOKEN) -> Path:
+    """A token file only its owner can read, as the host and the client demand."""
+    path.write_bytes(token + b"\n")
+    path.chmod(0o600)
+    return path
+
+
+class ListeningHost:
+    """``teecert-probe-host --listen SPEC`` in the background; ``url`` to reach it.  A
+    TCP host gets a token (``token_file``): it refuses to listen without one."""
+
+    def __init__(self, host: str, lib: Path, spec: str, token_file: Path | None = None,
+                 extra: tuple[str, ...] = ()) -> None:
+        self.token_file = token_file
+        argv = [host, "--probe", str(lib), "--listen", spec, *extra]
+        if token_file is not None:
+            argv += ["--token-file", str(token_file)]
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline().split()
         assert line and line[0] == "listening", self.proc.stderr.read() if self.proc.stderr else ""
         shown = line[1]
         self.url = "tcp://" + shown[4:] if shown.startswith("tcp:") else shown
+
+    @property
+    def token(self) -> bytes | None:
+        return TOKEN if self.token_file is not None else None
+
+    @property
+    def cli_args(self) -> list[str]:
+        """How ``teecert run`` reaches it."""
+        extra = ["--probe-token-file", str(self.token_file)] if self.token_file is not None else []
+        return ["--probe-url", self.url, *extra]
+
+    def connect(self, timeout: float = transport.DEFAULT_TIMEOUT) -> transport.RemoteProbe:
+        return transport.connect(self.url, timeout, token=self.token)
 
     def stop(self) -> None:
         self.proc.kill()
@@ -90,7 +120,8 @@ def listening(host: str, tmp_path: Path) -> Iterator[Callable[[Path, str], Liste
 
     def start(lib: Path, kind: str) -> ListeningHost:
         spec = "tcp:127.0.0.1:0" if kind == "tcp" else f"unix:{tmp_path / 'host.sock'}"
-        h = ListeningHost(host, lib, spec)
+        token = write_token(tmp_path / "host.token") if kind == "tcp" else None
+        h = ListeningHost(host, lib, spec, token_file=token)
         started.append(h)
         return h
 
@@ -107,8 +138,8 @@ def test_reference_probe_gives_the_same_leaves_over_every_transport(
     local = load_probe(reference)
     remotes = [
         transport.spawn([host, "--probe", str(reference)]),
-        transport.connect(listening(reference, "tcp").url),
-        transport.connect(listening(reference, "unix").url),
+        listening(reference, "tcp").connect(),
+        listening(reference, "unix").connect(),
     ]
     try:
         assert [r.transport for r in remotes] == ["child-process", "tcp", "unix"]
@@ -154,12 +185,21 @@ def test_a_run_through_every_transport_passes_the_same_suites_as_in_process(
                      quick_profile)
     assert local["run"]["transport"] == "in-process"
     where = (["--probe-cmd", shlex.join([host, "--probe", str(reference)])] if kind == "child"
-             else ["--probe-url", listening(reference, kind).url])
+             else listening(reference, kind).cli_args)
     pred = _certify(where, tmp_path / kind, key_file, quick_profile)
     assert pred["run"]["transport"] == {"child": "child-process"}.get(kind, kind)
     assert pred["probe"]["digest"] == load_probe(reference).digest
     assert _outcomes(pred) == _outcomes(local)
     assert pred["probe"]["characterization"] == local["probe"]["characterization"]
+    # The host reported its machine (this one) and co-signed every transcript it served.
+    host = pred["probe"]["host"]
+    assert host["facts_source"] == "probe-host" and len(base64.b64decode(host["public_key"])) == 32
+    assert all("host_signature" in t for t in pred["probe"]["transcripts"])
+    assert hostkey.check_report_host(pred, "report")
+    assert pred["environment"]["digest"] == local["environment"]["digest"]
+    assert (pred["environment"]["harness"]["fingerprint"]["hostname_digest"]
+            == pred["environment"]["fingerprint"]["hostname_digest"])
+    assert "host" not in local["probe"] and "harness" not in local["environment"]
 
 
 # ------------------------------------------------------------------ isolation
@@ -192,7 +232,7 @@ def test_a_misbehaving_probe_fails_the_call_naming_op_and_batch_and_restarts(
         listening: Callable[[Path, str], ListeningHost]) -> None:
     lib = misbehaving_probe(misbehaviour)
     rp = (transport.spawn([host, "--probe", str(lib)], timeout=1.0) if kind == "child"
-          else transport.connect(listening(lib, "tcp").url, timeout=1.0))
+          else listening(lib, "tcp").connect(timeout=1.0))
     try:
         t0 = time.monotonic()
         with pytest.raises(ProbeError) as err:
@@ -220,7 +260,7 @@ def test_a_run_with_a_misbehaving_probe_ends_not_certified_naming_the_op(
     # quotients (the zoo's one_ulp probe).
     lib = build_zoo_probe("one_ulp") if misbehaviour == "lie" else misbehaving_probe(misbehaviour)
     where = (["--probe-cmd", shlex.join([host, "--probe", str(lib)])] if kind == "child"
-             else ["--probe-url", listening(lib, kind).url])
+             else listening(lib, kind).cli_args)
     t0 = time.monotonic()
     res = teecert_cli(["run", *where, "--probe-timeout", "1", "--profile", str(isolation_profile),
                        "--key", str(key_file), "--out", str(tmp_path)], timeout=120)
@@ -282,7 +322,7 @@ def test_probe_build_host(tmp_path: Path) -> None:
     res = teecert_cli(["probe", "build", "--host", "--out", str(out)], timeout=120)
     assert res.code == 0, res.err
     v = subprocess.run([str(out), "--version"], capture_output=True, text=True, timeout=10, check=True)
-    assert "wire protocol 1" in v.stdout
+    assert "wire protocol 2" in v.stdout
 
 
 # ------------------------------------------------ the host under sanitizers
@@ -380,7 +420,7 @@ def sanitized_host(tmp_path_factory: pytest.TempPathFactory) -> FuzzHost:
     env = _sanitizer_env(result["detect_leaks"])
     version = subprocess.run([str(out), "--version"], env=env, capture_output=True, text=True,
                              timeout=60, check=False)
-    assert version.returncode == 0 and "wire protocol 1" in version.stdout, version.stderr
+    assert version.returncode == 0 and "wire protocol 2" in version.stdout, version.stderr
     return FuzzHost(str(out), env)
 
 
@@ -405,7 +445,17 @@ def frame(mtype: int, payload: bytes = b"") -> bytes:
     return struct.pack("<IH", len(payload) + 2, mtype) + payload
 
 
-HELLO_REQ = frame(transport.HELLO, struct.pack("<II", 1, 0))
+HELLO_REQ = frame(transport.HELLO, struct.pack("<II", transport.PROTOCOL_VERSION, 0))
+
+
+def hello_with_token(s: socket.socket, token: bytes) -> tuple[int, bytes]:
+    """CHALLENGE, then HELLO with the proof, over a raw socket: the HELLO answer."""
+    s.sendall(frame(transport.CHALLENGE))
+    mtype, body = read_frame(s)
+    assert mtype == transport.CHALLENGE | transport.REPLY, body
+    proof = hostkey.auth_proof(token, body[:32])
+    s.sendall(frame(transport.HELLO, struct.pack("<II", transport.PROTOCOL_VERSION, 1) + proof))
+    return read_frame(s)
 
 
 def run_item(op: str, n: int, data: bytes, out_bytes: int, in_bytes: int | None = None) -> bytes:
@@ -491,12 +541,11 @@ def test_a_socket_peer_that_stalls_is_dropped_when_it_leaves(
     h = listening(reference, "tcp")
     host_port = h.url[len("tcp://"):].rsplit(":", 1)
     with socket.create_connection((host_port[0], int(host_port[1])), timeout=5) as s:
-        s.sendall(HELLO_REQ + struct.pack("<IH", 1000, transport.RUN) + b"\0" * 10)
-        s.settimeout(5)
-        head = s.recv(6)
-        assert struct.unpack("<IH", head)[1] == transport.HELLO | transport.REPLY
+        assert h.token is not None
+        assert hello_with_token(s, h.token)[0] == transport.HELLO | transport.REPLY
+        s.sendall(struct.pack("<IH", 1000, transport.RUN) + b"\0" * 10)
     # The server is still there for the next client.
-    rp = transport.connect(h.url, timeout=5)
+    rp = h.connect(timeout=5)
     assert rp.run_values(ADD, [(ONE, ONE)]) == [0x4000000000000000]
     rp.close()
 
@@ -504,7 +553,7 @@ def test_a_socket_peer_that_stalls_is_dropped_when_it_leaves(
 # ---------------------------------------------------- fuzz: host -> client
 
 
-def hello_reply(proto: int = 1, abi: int = 1, desc: bytes | None = None, flags: int = 1) -> bytes:
+def hello_reply(proto: int = transport.PROTOCOL_VERSION, abi: int = 1, desc: bytes | None = None, flags: int = 1) -> bytes:
     d = desc if desc is not None else json.dumps({"name": "fake", "abi": 1, "ops": ["f64.add.rne"]}).encode()
     path = b"/fake/lib.so"
     return frame(transport.HELLO | transport.REPLY,
@@ -598,7 +647,7 @@ def test_a_lying_host_is_a_clear_probe_error(reply: bytes | None, close: bool, w
 
 
 @pytest.mark.parametrize("hello,words", [
-    (hello_reply(proto=2), "speaks wire protocol 2"),
+    (hello_reply(proto=3), "speaks wire protocol 3"),
     (hello_reply(abi=7), "exports ABI version 7"),
     (hello_reply(desc=b"[1]"), "self-description is a JSON list"),
     (hello_reply(desc=b"[" * 200_000 + b"]" * 200_000), "self-description nests too deep"),
