@@ -4,7 +4,9 @@ A stream's outputs are cut into fixed-size chunks of vectors; each chunk's outpu
 bytes (values little-endian, in order) are a leaf.  Leaf hash ``SHA-256(0x00 ||
 bytes)``, node hash ``SHA-256(0x01 || left || right)``, and a tree of ``n > 1``
 leaves splits at the largest power of two below ``n``.  RFC 6962's shape is used
-so that an odd number of chunks needs no padding rule of our own.
+so that an odd number of chunks needs no padding rule of our own, and so that one
+chunk can be checked against a root with its audit path (RFC 9162, section 2.1.3)
+alone: ``teecert watch`` checks one chunk at a time against a report's root.
 """
 
 from __future__ import annotations
