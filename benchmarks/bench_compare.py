@@ -36,12 +36,14 @@ from teecert.verify import compare, verifier
 import reportfactory as rf
 
 
-def fleet(out: Path, n: int, per: int, *, diverging: int, missing: int, worst: bool) -> list[Path]:
-    """``n`` signed reports in ``out``; the last ``diverging`` give another root for one stream,
-    the first ``missing`` lack one result; with ``worst`` each report has its own root."""
+def fleet(out: Path, n: int, per: int, *, diverging: int, worst: bool) -> list[Path]:
+    """``n`` signed, complete reports in ``out`` (``per`` of their rows with varied
+    outcomes, the rest passing); the last ``diverging`` give another root for one
+    stream; with ``worst`` each report has its own root.  No report lacks a result:
+    verify refuses an incomplete one."""
     key = Ed25519PrivateKey.generate()
     paths = []
-    base = rf.make_results(per)
+    base = rf.complete(rf.make_results(per))
     streams = [i for i, r in enumerate(base) if r["kind"] == "stream"]
     for k in range(n):
         rows: list[dict[str, Any]] = [dict(r) for r in base]
@@ -53,14 +55,11 @@ def fleet(out: Path, n: int, per: int, *, diverging: int, missing: int, worst: b
             rows[j].update(outcome="failed", failures=1, root="ab" * 32, message="1 of 16 chunks diverge",
                            divergence={"index": 1181, "inputs": ["3ff0000000000001", "3fefffffffffffff"],
                                        "expected": "000b6e6b8c0f1c3a", "got": "000b6e6b8c0f1c3b", "ulp": "1"})
-        if k < missing:
-            del rows[streams[-1]]
 
         def host(st: dict[str, Any], k: int = k) -> None:
             st["predicate"]["environment"]["fingerprint"]["hostname_digest"] = rf._hex(f"host {k}")
 
-        r = rf.make_signed_report(out, key=key, results=rows, environment_digest=rf._hex(f"env {k}"),
-                                  mutate=host)
+        r = rf.make_signed_report(out, key=key, results=rows, microcode=f"0x{k:x}", mutate=host)
         paths.append(r.path)
     return paths
 
@@ -98,18 +97,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--reports", type=int, default=1000)
     ap.add_argument("--results", type=int, default=200)
     ap.add_argument("--diverging", type=int, default=20, help="reports that diverge on one stream")
-    ap.add_argument("--missing", type=int, default=50, help="reports that lack one result")
     ap.add_argument("--worst-case", action="store_true", help="also time one class per report")
     ap.add_argument("--quick", action="store_true",
                     help="both fleets at 20 reports of 20 results: checks that it runs")
     if ap.parse_known_args(argv)[0].quick:  # explicit options still win
-        ap.set_defaults(reports=20, results=20, diverging=2, missing=2, worst_case=True)
+        ap.set_defaults(reports=20, results=20, diverging=2, worst_case=True)
     a = ap.parse_args(argv)
     scenarios = [("fleet", False)] + ([("worst case", True)] if a.worst_case else [])
     for name, worst in scenarios:
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
-            paths = fleet(Path(tmp), a.reports, a.results, diverging=a.diverging, missing=a.missing, worst=worst)
+            paths = fleet(Path(tmp), a.reports, a.results, diverging=a.diverging, worst=worst)
             print(f"{name}: generated {len(paths)} signed reports of {a.results} results "
                   f"in {time.perf_counter() - t0:.1f} s")
             report(name, len(paths), measure(paths, rf.NOW))

@@ -56,6 +56,32 @@ def _profile_show(a: argparse.Namespace) -> int:
     return 0
 
 
+def _profile_export(a: argparse.Namespace, parse_time: ParseTime) -> int:
+    """Write a profile document (unsigned) that ``profile sign`` accepts, from a built-in
+    or a profile file, with a new identity and window when given."""
+    prof = profiles.load_profile(a.profile)
+    doc = dict(prof.data)
+    if a.id is not None:
+        doc["id"] = a.id
+    if a.version is not None:
+        doc["version"] = a.version
+    for name in ("activates", "expires"):
+        given = getattr(a, name)
+        if given is not None:
+            doc[name] = format_time(parse_time(given))
+    # A profile is known by its digest: another document under a built-in's name is
+    # refused wherever a report names it, so a changed copy needs a name of its own.
+    if doc != prof.data and doc["id"] in profiles.BUILTIN:
+        raise UsageError(f"profile export: a changed copy of {prof.id!r} needs an id of its own (--id NAME); "
+                         f"a document other than the built-in under the name {doc['id']!r} is refused")
+    out = profiles.from_document(doc, a.out)  # the schema's checks: what comes out can be signed
+    write_atomic(Path(a.out), (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"), 0o644,
+                 overwrite=a.force)
+    print(f"{a.out}: profile {out.id} v{out.version} ({out.digest[:16]}, {out.tier}) from {prof.source}; "
+          f"sign it with `teecert profile sign {a.out} --key K --out SIGNED`")
+    return 0
+
+
 def _profile_sign(a: argparse.Namespace) -> int:
     src = governance.read_bytes(a.profile, "profile")
     env = governed.sign_profile(src, a.profile, _private_keys(a.key))
@@ -215,11 +241,25 @@ def verify_decision_file(a: argparse.Namespace, data: bytes, path: Path, parse_t
 
 def add_parsers(sub: Any, parse_time: ParseTime) -> None:
     """Register ``profile``, ``decide``, ``revocations`` and ``governance`` on the CLI."""
-    pf = sub.add_parser("profile", help="show, sign and verify certification profiles")
+    pf = sub.add_parser("profile", help="show, export, sign and verify certification profiles")
     pfsub = pf.add_subparsers(dest="profile_cmd", required=True)
     ps = pfsub.add_parser("show", help="print a profile and its digest")
     ps.add_argument("profile", metavar="NAME|FILE")
     ps.set_defaults(func=_profile_show)
+    pe = pfsub.add_parser(
+        "export", help="write a profile document to sign, from a built-in or a profile file",
+        description="Write the profile NAME|FILE (a built-in, a profile file, or a signed profile, whose "
+                    "signatures are left out) to OUT as a profile document that `teecert profile sign` "
+                    "accepts, with --id, --version, --activates and --expires replaced when given. "
+                    "A changed copy of a built-in needs its own --id.")
+    pe.add_argument("profile", metavar="NAME|FILE")
+    pe.add_argument("out", metavar="OUT", help="where the profile document goes")
+    pe.add_argument("--id", metavar="ID", help="the new profile's id")
+    pe.add_argument("--version", type=int, metavar="N", help="its version (an integer, 1 or more)")
+    pe.add_argument("--activates", metavar="TIME", help="when it takes effect, RFC 3339")
+    pe.add_argument("--expires", metavar="TIME", help="when it stops being in force, RFC 3339")
+    pe.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    pe.set_defaults(func=lambda a: _profile_export(a, parse_time))
     sg = pfsub.add_parser("sign", help="sign a profile with governance keys, or co-sign a signed one")
     sg.add_argument("profile", metavar="PROFILE.json", help="a profile document, or a signed profile to co-sign")
     sg.add_argument("--key", action="append", metavar="K", help="governance private key (repeatable)")

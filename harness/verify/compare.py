@@ -9,6 +9,10 @@ Results some reports lack are listed apart (a missing result is not a divergence
 but it is not evidence of agreement either).  Reports of one machine also show
 **environment drift**: the fingerprint fields that changed between them.
 
+**Caveats** come first in every output: reports made under different profiles, and
+signers or profiles that nothing pinned (``VerifyOutcome.signer_pinned`` and
+``profile_pinned``), make an agreement worth less than it looks.
+
 Reports agree (exit 0) when no consensus result has two roots among the reports
 that carry it; otherwise they diverge (exit 1).  Only reports that ``verify_report``
 accepted are compared; one that is not authentic stops the comparison (exit 2).
@@ -49,6 +53,9 @@ class Platform:
     verdict: str
     profile: str  # "id vN"
     vector_set_digest: str
+    profile_digest: str = ""
+    signer_pinned: bool = True  # the signer is a key --trust named
+    profile_pinned: bool = True  # the profile is a built-in by its digest, or the one --profile named
 
     @property
     def name(self) -> str:
@@ -104,6 +111,9 @@ class Comparison:
     classes: list[list[int]]  # agreement classes, largest first
     drift: list[Drift]
     notes: list[str]
+    #: What a reader must know before trusting the comparison at all: reports judged
+    #: under different profiles, signers or profiles nothing pinned.
+    caveats: list[str] = field(default_factory=list)
 
     @property
     def diverging(self) -> list[ResultComparison]:
@@ -145,6 +155,9 @@ def _platform(i: int, o: VerifyOutcome) -> Platform:
         verdict=o.verdict["result"],
         profile=f"{pred['profile']['id']} v{pred['profile']['version']}",
         vector_set_digest=pred["vector_set"]["digest"],
+        profile_digest=pred["profile"]["digest"],
+        signer_pinned=o.signer_pinned,
+        profile_pinned=o.profile_pinned,
     )
 
 
@@ -281,7 +294,43 @@ def compare(outcomes: list[VerifyOutcome]) -> Comparison:
         else:
             run_ids[rid] = i
     return Comparison(platforms=platforms, results=results, classes=_classes(signatures),
-                      drift=_drift(outcomes), notes=notes)
+                      drift=_drift(outcomes), notes=notes, caveats=_caveats(platforms))
+
+
+def _caveats(platforms: list[Platform]) -> list[str]:
+    """Profiles that differ, and signers or profiles that nothing pinned, named first
+    on every output: each makes agreement mean less than it seems to."""
+    out = []
+    profiles: dict[tuple[str, str], list[int]] = {}
+    for p in platforms:
+        profiles.setdefault((p.profile, p.profile_digest), []).append(p.index)
+    if len(profiles) > 1:
+        listed = "; ".join(f"{name} ({digest[:SHORT]}): {len(members)} report{'s' if len(members) != 1 else ''}"
+                           for (name, digest), members in profiles.items())
+        out.append(f"the reports were made under {len(profiles)} different profiles ({listed}): their "
+                   f"verdicts follow different rules, and results one profile asks for and another does "
+                   f"not are missing rather than compared")
+    n = len(platforms)
+    unsigned = [p.index for p in platforms if not p.signer_pinned]
+    if unsigned:
+        out.append(f"signer not pinned for {_count(unsigned, n)} (pass --trust KEYS): a signature was "
+                   f"checked against the key its report names, which anyone can make: "
+                   f"{_list(platforms, unsigned)}")
+    unpinned = [p.index for p in platforms if not p.profile_pinned]
+    if unpinned:
+        out.append(f"profile not pinned for {_count(unpinned, n)} (pass --profile NAME|FILE; built-ins are "
+                   f"pinned by their digest): a report names the policy it was judged by: "
+                   f"{_list(platforms, unpinned)}")
+    return out
+
+
+def _count(members: list[int], n: int) -> str:
+    return "every report" if len(members) == n else f"{len(members)} of {n} reports"
+
+
+def _list(platforms: list[Platform], members: list[int], limit: int = 8) -> str:
+    shown = ", ".join(platforms[i].name for i in members[:limit])
+    return shown + (f" and {len(members) - limit} more" if len(members) > limit else "")
 
 
 # -- output -------------------------------------------------------------------------------
@@ -329,6 +378,9 @@ def comparison_to_json(cmp: Comparison) -> dict[str, Any]:
             "cpu_model": p.cpu_model,
             "verdict": p.verdict,
             "profile": p.profile,
+            "profile_digest": p.profile_digest,
+            "profile_pinned": p.profile_pinned,
+            "signer_pinned": p.signer_pinned,
             "vector_set_digest": p.vector_set_digest,
         } for p in cmp.platforms],
         "classes": [{"name": class_name(n), "reports": [where[i] for i in members]}
@@ -345,6 +397,7 @@ def comparison_to_json(cmp: Comparison) -> dict[str, Any]:
                               for k, vals in d.fields.items()]}
                   for d in cmp.drift],
         "notes": list(cmp.notes),
+        "caveats": list(cmp.caveats),
     }
 
 
@@ -370,6 +423,7 @@ def comparison_lines(cmp: Comparison, *, missing_limit: int = 20) -> list[str]:
         head = (f"reports diverge: {len(diverging)} of {len(cmp.results)} consensus results differ; "
                 f"{n} reports in {len(cmp.classes)} agreement classes")
     lines = [head]
+    lines.extend(f"caveat: {c}" for c in cmp.caveats)
     names = cmp.class_of()
     for r in diverging:
         parts = [f"{g.root[:SHORT]} ({'class ' + '/'.join(sorted({names[i] for i in g.platforms}))}: "

@@ -4,8 +4,11 @@ A reviewer reads these views; the signed JSON stays authoritative and every page
 says so first.  Only a report that ``verify_report`` accepted is rendered: the
 view is built from the statement it verified and from the verdict it recomputed,
 never from what the report claims.  Sections come in the order a reviewer decides
-on (DESIGN.md, Reports): verdict, identity, validity, signers, counts, failures and
-waivers; then the full results, the environment, the digests and how to verify.
+on (DESIGN.md, Reports): verdict, identity, validity, signers, counts, failures,
+advisory results and waivers; then the full results, the environment, the digests
+and how to verify.  Reasons that repeat one code in one suite are shown once, with
+their count and the list folded under them; results of suites the profile does not
+require never read as failures, since the verdict does not count them.
 
 The HTML has its CSS inline, no scripts and no external references, and a
 Content-Security-Policy that forbids loading anything, so it works offline and
@@ -34,6 +37,10 @@ from .verifier import VerifyOutcome
 #: How many characters of a digest the views show where space is short.
 SHORT = 12
 _FAILING = ("failed", "error")
+#: Outcomes counted per advisory suite besides its divergences (``failed``).
+OUTCOME_COLUMNS = ("passed", "error", "skipped", "unsupported")
+#: Up to this many advisory divergences are listed open; more are collapsed.
+ADVISORY_OPEN_MAX = 10
 
 
 # -- the view model ---------------------------------------------------------------------
@@ -72,6 +79,60 @@ def _reason_view(r: Mapping[str, Any]) -> dict[str, Any]:
     return {**r, "subject": r.get("test", ""), "detail": r.get("message") or ""}
 
 
+def _reason_groups(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Verdict reasons with one code in one suite, gathered under that code and suite.
+
+    A probe with one wrong op fails it in every suite that calls it (the streams, the
+    FP environment, each stress perturbation), so a flat list would repeat one cause
+    a dozen times; a group shows the code and suite once, with the count, and lists
+    its members.  Groups keep the verdict's order (by suite, then test).
+    """
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in reasons:
+        key = (str(r["code"]), str(r.get("suite", "")))
+        g = groups.setdefault(key, {"code": key[0], "suite": key[1], "reasons": []})
+        g["reasons"].append(r)
+    return [{**g, "count": len(g["reasons"])} for g in groups.values()]
+
+
+def _counted_tests(verdict: Mapping[str, Any]) -> set[str]:
+    """Test ids the verdict holds against the report, waived ones included."""
+    return {str(r["test"]) for r in [*verdict["reasons"], *verdict.get("waived", ())] if "test" in r}
+
+
+def _outcome_label(r: Mapping[str, Any], advisory: bool) -> tuple[str, str]:
+    """(text, CSS class) of a result's outcome: an advisory suite's failed or errored
+    result never decides the verdict, so it is not shown as a failure."""
+    outcome = str(r["outcome"])
+    if advisory and outcome in _FAILING:
+        return ("diverges (advisory)" if outcome == "failed" else "error (advisory)"), "outcome-advisory"
+    return outcome, f"outcome-{outcome}"
+
+
+def _advisory(rows: list[dict[str, Any]], how: Mapping[str, str]) -> dict[str, Any]:
+    """The advisory section over ``rows``, the results of suites the profile does not
+    require: per suite its counts, and every divergence (a failed or errored result,
+    which the verdict ignores by design).  Skips are only counted: a suite the profile
+    does not name is skipped whole, and listing it would bury the divergences."""
+    suites: dict[str, dict[str, Any]] = {}
+    listed = []
+    for r in rows:
+        suite = r["suite"]
+        s = suites.setdefault(suite, {"name": suite, "policy": how.get(suite, "not in profile"),
+                                      "total": 0, "diverges": 0, **dict.fromkeys(OUTCOME_COLUMNS, 0)})
+        s["total"] += 1
+        outcome = r["outcome"]
+        key = "diverges" if outcome == "failed" else outcome
+        s[key] = s.get(key, 0) + 1
+        if outcome in _FAILING:
+            label, css = _outcome_label(r, True)
+            listed.append({**r, "policy": s["policy"], "label": label, "css": css})
+    return {"suites": [suites[k] for k in sorted(suites)], "results": listed, "diverges": len(listed),
+            # a short list stays open; a long one (a libm that is not correctly
+            # rounded differs in dozens of functions) is one click away
+            "open": len(listed) <= ADVISORY_OPEN_MAX}
+
+
 def verify_command(outcome: VerifyOutcome, at: _dt.datetime | None) -> str:
     """The exact ``teecert verify`` command that re-checks what this view shows."""
     prof = outcome.profile
@@ -99,12 +160,23 @@ def view(outcome: VerifyOutcome, at: _dt.datetime | None = None) -> dict[str, An
     desc = pred["probe"]["description"]
     prof = outcome.profile
     how = prof.suites
-    results = pred["results"]
+    verdict = outcome.verdict
+    counted = _counted_tests(verdict)
+
+    def advisory(r: Mapping[str, Any]) -> bool:
+        return how.get(r["suite"]) != "required" and r["id"] not in counted
+
+    results = []
     failures = []
-    for r in results:
-        if r["outcome"] not in _FAILING:
-            continue
-        failures.append({**r, "policy": how.get(r["suite"], "not in profile")})
+    for r in pred["results"]:
+        label, css = _outcome_label(r, advisory(r))
+        results.append({**r, "label": label, "css": css})
+        # Failures are what the verdict holds against the report: failed or errored
+        # results of required suites (and any the profile's attestation rule counts);
+        # the advisory suites' have their own section.
+        if r["outcome"] in _FAILING and not advisory(r):
+            policy = how.get(r["suite"], "not in profile")
+            failures.append({**r, "policy": policy if policy == "required" else f"{policy}, counted by the verdict"})
     nb = parse_time(pred["validity"]["not_before"], outcome.where)
     na = parse_time(pred["validity"]["not_after"], outcome.where)
     validity: dict[str, Any] = {**pred["validity"], "days": (na - nb).days}
@@ -115,7 +187,6 @@ def view(outcome: VerifyOutcome, at: _dt.datetime | None = None) -> dict[str, An
                                  else f"{left.seconds // 3600} hours {left.seconds % 3600 // 60} minutes")
     name = str(desc.get("name", "")) if isinstance(desc, Mapping) else ""
     version = str(desc.get("version", "")) if isinstance(desc, Mapping) else ""
-    verdict = outcome.verdict
     return {
         "where": outcome.where,
         "file": Path(outcome.where).name,
@@ -123,6 +194,7 @@ def view(outcome: VerifyOutcome, at: _dt.datetime | None = None) -> dict[str, An
         "verdict": verdict["result"],
         "certified": verdict["result"] == "CERTIFIED",
         "reasons": [_reason_view(r) for r in verdict["reasons"]],
+        "reason_groups": _reason_groups([_reason_view(r) for r in verdict["reasons"]]),
         "notes": list(outcome.reasons),
         "identity": {
             "environment_digest": pred["environment"]["digest"],
@@ -142,6 +214,7 @@ def view(outcome: VerifyOutcome, at: _dt.datetime | None = None) -> dict[str, An
         "signer_pinned": outcome.signer_pinned,
         "summary": pred["summary"],
         "failures": failures,
+        "advisory": _advisory([r for r in pred["results"] if advisory(r)], how),
         "waivers": [],  # report format v1 records none; the section shows its empty state
         "results": results,
         "fingerprint": flatten(fp),

@@ -1,11 +1,15 @@
 """A real browser: the rendered report and the compare page, opened in headless Chromium.
 
 Two real runs (the reference probe: CERTIFIED; the zoo probe ``one_ulp``:
-NOT_CERTIFIED) are rendered with ``teecert render`` and ``teecert compare``, and each
-page is loaded from a ``file://`` URL by Debian's ``chromium`` with its background
-networking switched off.  The DOM Chromium built must show the verdict first, then
-the failure table with the failing test, the op and the differing bit patterns; a
-screenshot must show the verdict in the first screen; and the browser's NetLog must
+NOT_CERTIFIED, under a profile that makes the stress suite advisory) are rendered
+with ``teecert render`` and ``teecert compare``, and each page is loaded from a
+``file://`` URL by Debian's ``chromium`` with its background networking switched
+off.  The DOM Chromium built must show the verdict first, its repeated reasons
+grouped, then the failure table with the failing test, the op and the differing bit
+patterns, and the advisory divergences in a section of their own that is neither
+labelled nor coloured as failures; screenshots must show the verdict in the first
+screen and the advisory section on the page; the compare page must say first that
+the reports' profiles differ and that nothing pinned their signers; and the browser's NetLog must
 record no request made by the page (the pages are self-contained, with a
 Content-Security-Policy forbidding any load).  A control test injects markup that
 would fetch from a local server and shows that the CSP blocks it and that the NetLog
@@ -50,6 +54,8 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 #: a request made by a ``file://`` page has the initiator ``null`` (its opaque origin).
 BROWSER_INITIATED = "not an origin"
 VERDICT_RED = (0xCF, 0x22, 0x2E)  # .verdict.bad / .outcome.bad in the templates
+ADVISORY_BLUE = (0xDD, 0xF4, 0xFF)  # .advisory in report.html.j2
+CAVEAT_ORANGE = (0xFF, 0xF1, 0xE5)  # .caveats in compare.html.j2
 
 
 # -- headless Chromium --------------------------------------------------------------------
@@ -147,6 +153,10 @@ def colour_rows(path: Path, rgb: tuple[int, int, int], min_share: float = 0.5) -
             if sum(1 for px in zip(row[0::3], row[1::3], row[2::3], strict=True) if px == rgb) >= min_share * w]
 
 
+def count_pixels(rows: list[bytes], rgb: tuple[int, int, int]) -> int:
+    return sum(1 for row in rows for px in zip(row[0::3], row[1::3], row[2::3], strict=True) if px == rgb)
+
+
 # -- what a reader sees in the DOM --------------------------------------------------------
 
 
@@ -159,6 +169,10 @@ class Page(HTMLParser):
         self.sections: dict[str, str] = {}  # aria-label -> text
         self.rows: dict[str, list[list[str]]] = {}  # <tr class> -> rows of cells
         self.headings: list[str] = []  # h2 ids in order
+        self.summaries: list[str] = []  # the text of every <details>' <summary>, always shown
+        self.cells: list[tuple[str, str]] = []  # (class, text) of every cell
+        self._summary: list[str] | None = None
+        self._cell_class = ""
         self._skip = 0
         self._section: str | None = None
         self._row: list[str] | None = None
@@ -177,6 +191,9 @@ class Page(HTMLParser):
             self._row, self._row_class = [], a.get("class") or ""
         elif tag in ("td", "th") and self._row is not None:
             self._cell = []
+            self._cell_class = a.get("class") or ""
+        elif tag == "summary":
+            self._summary = []
         elif tag == "h2":
             self.headings.append(a.get("id") or "")
 
@@ -187,7 +204,11 @@ class Page(HTMLParser):
             self._section = None
         elif tag in ("td", "th") and self._row is not None and self._cell is not None:
             self._row.append(" ".join("".join(self._cell).split()))
+            self.cells.append((self._cell_class, self._row[-1]))
             self._cell = None
+        elif tag == "summary" and self._summary is not None:
+            self.summaries.append(" ".join("".join(self._summary).split()))
+            self._summary = None
         elif tag == "tr" and self._row is not None:
             self.rows.setdefault(self._row_class, []).append(self._row)
             self._row = None
@@ -200,6 +221,8 @@ class Page(HTMLParser):
             self.sections[self._section] += data
         if self._cell is not None:
             self._cell.append(data)
+        if self._summary is not None:
+            self._summary.append(data)
 
     def reading(self) -> str:
         return " ".join("".join(self.text).split())
@@ -229,12 +252,29 @@ class Pages:
     compare_html: Path
 
 
+#: The suite the one_ulp run's profile makes advisory: one_ulp diverges in every
+#: stress perturbation, which then must read as advisory, never as failures.
+ADVISORY_SUITE = "stress"
+
+
 @pytest.fixture(scope="module")
-def pages(tmp_path_factory: pytest.TempPathFactory, key_file: Path, quick_profile: Path) -> Pages:
+def advisory_profile(tmp_path_factory: pytest.TempPathFactory, quick_profile: Path) -> Path:
+    doc = json.loads(quick_profile.read_text())
+    doc["id"] = "test-quick-advisory-stress"
+    doc["suites"][ADVISORY_SUITE] = "advisory"
+    path = tmp_path_factory.mktemp("profiles") / "quick-advisory.json"
+    path.write_text(json.dumps(doc, indent=1))
+    return path
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory: pytest.TempPathFactory, key_file: Path, quick_profile: Path,
+          advisory_profile: Path) -> Pages:
     d = tmp_path_factory.mktemp("browser")
     reports = {}
+    profile = {"certified": quick_profile, "one_ulp": advisory_profile}
     for name, probe, code in (("certified", None, 0), ("one_ulp", build_zoo_probe("one_ulp"), 1)):
-        args = ["run", "--profile", str(quick_profile), "--key", str(key_file), "--out", str(d / name)]
+        args = ["run", "--profile", str(profile[name]), "--key", str(key_file), "--out", str(d / name)]
         if probe is not None:
             args += ["--probe", str(probe)]
         res = teecert_cli(args)
@@ -242,20 +282,25 @@ def pages(tmp_path_factory: pytest.TempPathFactory, key_file: Path, quick_profil
         (reports[name],) = (d / name).glob("teecert-report-*.json")
     pub = d / "signer.pub"
     keys.write_public(pub, keys.load_private(key_file).public_key())
-    trust = ["--trust", str(pub), "--profile", str(quick_profile)]
     out = {}
     for name, code in (("certified", 0), ("one_ulp", 1)):
         out[name] = d / f"{name}.html"
-        res = teecert_cli(["render", str(reports[name]), *trust, "--html", str(out[name])])
+        res = teecert_cli(["render", str(reports[name]), "--trust", str(pub), "--profile", str(profile[name]),
+                           "--html", str(out[name])])
         assert res.code == code, res.out + res.err
+    # no --trust and no --profile, as a hasty reviewer might: the page must say so
     compare = d / "compare.html"
-    res = teecert_cli(["compare", str(reports["certified"]), str(reports["one_ulp"]), *trust, "--html", str(compare)])
+    res = teecert_cli(["compare", str(reports["certified"]), str(reports["one_ulp"]), "--html", str(compare)])
     assert res.code == 1, res.out + res.err  # the two diverge on f64.div.rne
     return Pages(d, reports["one_ulp"], statement(reports["one_ulp"]), out["one_ulp"], out["certified"], compare)
 
 
-def failures(stmt: dict[str, Any]) -> list[dict[str, Any]]:
-    return [r for r in stmt["predicate"]["results"] if r["outcome"] in ("failed", "error")]
+def failures(stmt: dict[str, Any], *, advisory: bool = False) -> list[dict[str, Any]]:
+    """The failed or errored results of the suites the report's profile requires (with
+    ``advisory``: of the others, which the verdict does not count)."""
+    suites = stmt["predicate"]["profile"]["document"]["suites"]
+    return [r for r in stmt["predicate"]["results"]
+            if r["outcome"] in ("failed", "error") and (suites.get(r["suite"]) != "required") == advisory]
 
 
 # -- the tests --------------------------------------------------------------------------------
@@ -269,7 +314,7 @@ def test_not_certified_report_reads_verdict_first_then_the_failures(pages: Pages
     # verdict first: right after the banner that says the JSON is authoritative
     assert text.index("authoritative") < text.index("NOT_CERTIFIED") < text.index("Identity")
     assert page.sections["verdict"].split()[0] == "NOT_CERTIFIED"
-    assert page.headings[:6] == ["identity", "validity", "signers", "counts", "failures", "waivers"]
+    assert page.headings[:7] == ["identity", "validity", "signers", "counts", "failures", "advisory", "waivers"]
     bad = failures(pages.bad)
     assert bad and {r["op"] for r in bad} == {"f64.div.rne"}
     rows = {cells[0]: cells for cells in page.rows.get("failure", [])}
@@ -285,6 +330,57 @@ def test_not_certified_report_reads_verdict_first_then_the_failures(pages: Pages
         assert r["id"] in page.sections["verdict"]  # every failure is a reason in the verdict box
     d = stream["divergence"]
     assert int(d["got"], 16) == int(d["expected"], 16) + 1 and d["ulp"] == "1"
+
+
+def test_repeated_reasons_are_grouped_in_the_verdict(pages: Pages, tmp_path: Path) -> None:
+    page = read_dom(chromium(tmp_path, pages.report_html, "--dump-dom").dom)
+    reasons = pages.bad["predicate"]["verdict"]["reasons"]
+    by_suite: dict[str, int] = {}
+    for r in reasons:
+        by_suite[r["suite"]] = by_suite.get(r["suite"], 0) + 1
+    repeated = {suite: n for suite, n in by_suite.items() if n > 1}
+    assert repeated, f"one_ulp should fail more than one test of a suite: {by_suite}"
+    verdict = " ".join(page.sections["verdict"].split())
+    for suite, n in repeated.items():
+        summary = f"TEST_FAILED in suite {suite}: {n} tests"
+        assert summary in page.summaries and summary in verdict
+        assert verdict.count(f"in suite {suite}:") == 1  # the code and suite are said once
+    assert ADVISORY_SUITE not in by_suite  # advisory divergences never become reasons
+
+
+def test_advisory_divergences_have_their_own_section(pages: Pages, tmp_path: Path) -> None:
+    page = read_dom(chromium(tmp_path, pages.report_html, "--dump-dom").dom)
+    advisory = failures(pages.bad, advisory=True)
+    assert len([r for r in advisory if r["suite"] == ADVISORY_SUITE]) >= 2, \
+        "one_ulp should diverge under the stress perturbations"
+    section = " ".join(page.sections["advisory results"].split())
+    assert section.startswith("Advisory results")
+    rows = {cells[0]: cells for cells in page.rows.get("advisory-result", [])}
+    assert set(rows) == {r["id"] for r in advisory}
+    for r in advisory:
+        assert rows[r["id"]][3] == "diverges (advisory)"
+        assert r["id"] not in {cells[0] for cells in page.rows.get("failure", [])}
+    (suite_row,) = [c for c in page.rows["advisory-suite"] if c[0] == ADVISORY_SUITE]
+    assert suite_row[1] == "advisory"
+    assert suite_row[4] == str(sum(1 for r in advisory if r["suite"] == ADVISORY_SUITE and r["outcome"] == "failed"))
+    # neither labelled nor styled as failures, anywhere on the page
+    labels = {text for css, text in page.cells if "outcome-advisory" in css.split()}
+    assert labels == {"diverges (advisory)"}
+    ids = {r["id"] for r in advisory}
+    for cells in page.rows.get("", []):
+        if cells and cells[0] in ids:
+            assert "failed" not in cells, cells
+    # the section is on screen: its blue box, with no failure red inside it
+    shot = tmp_path / "tall.png"
+    loaded = chromium(tmp_path, pages.report_html, f"--screenshot={shot}", "--window-size=1100,2600")
+    assert loaded.page_requests == []
+    blue = colour_rows(shot, ADVISORY_BLUE)
+    assert len(blue) >= 40, "no advisory box in the first 2600 pixels of the page"
+    _w, _h, pixels = png_rows(shot)
+    assert count_pixels(pixels[blue[0]:blue[-1] + 1], VERDICT_RED) == 0
+    # while the verdict box, with its reasons grouped, fits the first screen
+    verdict = colour_rows(shot, VERDICT_RED)
+    assert verdict and verdict[-1] < 900 and verdict[-1] < blue[0]
 
 
 def test_screenshot_shows_the_verdict_in_the_first_screen(pages: Pages, tmp_path: Path) -> None:
@@ -311,6 +407,21 @@ def test_compare_page_shows_the_divergence(pages: Pages, tmp_path: Path) -> None
     assert f"expected {d['expected']}, got {d['got']}, 1 ULP" in text
     shot = screenshot(tmp_path, pages.compare_html)
     assert colour_rows(shot, VERDICT_RED), "no DIVERGE box in the first screen"
+
+
+def test_compare_page_says_first_what_weakens_it(pages: Pages, tmp_path: Path) -> None:
+    """Two profiles, no --trust, no --profile: said right after the outcome, in the first screen."""
+    page = read_dom(chromium(tmp_path, pages.compare_html, "--dump-dom").dom)
+    text = page.reading()
+    caveats = " ".join(page.sections["caveats"].split())
+    assert text.index("DIVERGE") < text.index("Read this before relying on the comparison") \
+        < text.index("Agreement classes")
+    assert "made under 2 different profiles" in caveats
+    assert "signer not pinned for every report (pass --trust KEYS)" in caveats
+    assert "profile not pinned for every report" in caveats
+    assert {text for css, text in page.cells if css == "unpinned"} >= {"not pinned"}
+    orange = colour_rows(screenshot(tmp_path, pages.compare_html), CAVEAT_ORANGE)
+    assert orange and orange[0] < 600, "the caveats are not in the first screen"
 
 
 # -- the network check is a real check ------------------------------------------------------

@@ -166,8 +166,8 @@ def test_json_structure(three: list[rf.SignedReport], capsys: pytest.CaptureFixt
     assert invoke(["compare", *(str(r.path) for r in three), "--at", AT, "--json"]) == 1
     doc = json.loads(capsys.readouterr().out)
     assert list(doc) == sorted(doc)
-    assert set(doc) == {"agree", "classes", "counts", "diverging", "drift", "exit_code", "missing", "notes",
-                        "reports"}
+    assert set(doc) == {"agree", "caveats", "classes", "counts", "diverging", "drift", "exit_code", "missing",
+                        "notes", "reports"}
     paths = [str(r.path) for r in three]
     assert doc["agree"] is False and doc["exit_code"] == 1
     assert doc["counts"] == {"classes": 2, "consensus_results": N_ROOTED, "diverging": 1, "missing_from_some": 0,
@@ -175,7 +175,13 @@ def test_json_structure(three: list[rf.SignedReport], capsys: pytest.CaptureFixt
     assert doc["classes"] == [{"name": "A", "reports": paths[:2]}, {"name": "B", "reports": paths[2:]}]
     assert [r["class"] for r in doc["reports"]] == ["A", "A", "B"]
     assert set(doc["reports"][0]) == {"class", "cpu_model", "environment_digest", "label", "probe_digest",
-                                      "profile", "report", "vector_set_digest", "verdict"}
+                                      "profile", "profile_digest", "profile_pinned", "report", "signer_pinned",
+                                      "vector_set_digest", "verdict"}
+    # no --trust: nothing pinned the signers, and every output says so first
+    assert [r["signer_pinned"] for r in doc["reports"]] == [False] * 3
+    assert [r["profile_pinned"] for r in doc["reports"]] == [True] * 3  # the built-in, by its digest
+    (caveat,) = doc["caveats"]
+    assert caveat.startswith("signer not pinned for every report (pass --trust KEYS)")
     assert [r["verdict"] for r in doc["reports"]] == ["CERTIFIED", "CERTIFIED", "NOT_CERTIFIED"]
     (div,) = doc["diverging"]
     assert div["id"] == STREAM and div["op"] == "f64.mul.rtz" and div["kind"] == "stream"
@@ -183,7 +189,8 @@ def test_json_structure(three: list[rf.SignedReport], capsys: pytest.CaptureFixt
     assert div["roots"][1]["divergences"] == [{"report": paths[2], **DIVERGENCE}]
     assert div["missing"] == [] and doc["missing"] == [] and doc["drift"] == []
     # the library gives the same document (the command line adds the exit code)
-    assert {**compare.comparison_to_json(compare.compare(outcomes(three))), "exit_code": 1} == doc
+    as_given = [verify_report(r.data, str(r.path), trusted=None, profile=None, at=rf.NOW) for r in three]
+    assert {**compare.comparison_to_json(compare.compare(as_given)), "exit_code": 1} == doc
 
 
 @pytest.mark.usefixtures("partial_reports_verify")
@@ -286,3 +293,53 @@ def test_no_reports_is_a_usage_error() -> None:
 
 def test_class_names() -> None:
     assert [compare.class_name(n) for n in (0, 1, 25, 26, 27, 701, 702)] == ["A", "B", "Z", "AA", "AB", "ZZ", "AAA"]
+
+
+# -- caveats: what makes an agreement worth less than it looks --------------------------
+
+
+def test_pinned_reports_under_one_profile_have_no_caveats(three: list[rf.SignedReport]) -> None:
+    cmp = compare.compare(outcomes(three))
+    assert cmp.caveats == []
+    page = compare.render_compare_html(cmp, rf.NOW)
+    assert 'aria-label="caveats"' not in page and "not pinned" not in page
+
+
+def test_different_profiles_are_said_first(tmp_path: Path, key: Ed25519PrivateKey,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    dev = make(tmp_path, key, mutate=host("a"))
+    strict = make(tmp_path, key, profile="strict", mutate=host("b"))
+    cmp = compare.compare(outcomes([dev, strict]))
+    (caveat,) = cmp.caveats
+    assert caveat.startswith("the reports were made under 2 different profiles (development v")
+    assert f"strict v{strict.profile.version} ({strict.profile.digest[:12]}): 1 report" in caveat
+    pem = keys.write_public(tmp_path / "signer.pem", key.public_key())
+    html = tmp_path / "cmp.html"
+    code = invoke(["compare", str(dev.path), str(strict.path), "--trust", str(pem), "--at", AT, "--html", str(html)])
+    lines = capsys.readouterr().out.splitlines()
+    assert code in (0, 1) and lines[1] == f"caveat: {caveat}"  # right after the outcome line
+    page = html.read_text()
+    # on the page: in its own box, right after the outcome and before the classes
+    assert page.index('aria-label="outcome"') < page.index('aria-label="caveats"') < page.index('id="classes"')
+    assert "2 different profiles" in page[page.index('aria-label="caveats"'):page.index('id="classes"')]
+    assert_self_contained(page)
+
+
+def test_unpinned_signers_and_profiles_are_said_first(tmp_path: Path, key: Ed25519PrivateKey,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    a, b = make(tmp_path, key, mutate=host("a")), make(tmp_path, key, mutate=host("b"))
+    unpinned = [verify_report(r.data, str(r.path), trusted=None, profile=None, at=rf.NOW) for r in (a, b)]
+    unpinned[1].profile_pinned = False  # as a report under a profile file that --profile does not name
+    cmp = compare.compare(unpinned)
+    signer, profile = cmp.caveats
+    assert signer == (f"signer not pinned for every report (pass --trust KEYS): a signature was checked against "
+                      f"the key its report names, which anyone can make: {a.path.name}, {b.path.name}")
+    assert profile.startswith("profile not pinned for 1 of 2 reports (pass --profile NAME|FILE")
+    assert profile.endswith(b.path.name)
+    page = compare.render_compare_html(cmp, rf.NOW)
+    box = page[page.index('aria-label="caveats"'):page.index('id="classes"')]
+    assert "signer not pinned for every report" in box and "profile not pinned for 1 of 2 reports" in box
+    assert page.count('<td class="unpinned">not pinned</td>') == 2
+    # the command without --trust: the text output says it on its second line
+    assert invoke(["compare", str(a.path), str(b.path), "--at", AT]) == 0
+    assert capsys.readouterr().out.splitlines()[1].startswith("caveat: signer not pinned for every report")

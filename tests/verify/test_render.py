@@ -34,10 +34,10 @@ HOSTILE = "<script>alert('x')</script> & | `tick` **bold** [link](javascript:ale
 HOSTILE_CPU = '"><img src=x onerror=alert(1)> Evil CPU'
 #: Section markers in reading order, HTML and Markdown.
 HTML_ORDER = ('class="banner"', 'aria-label="verdict"', 'id="identity"', 'id="validity"', 'id="signers"',
-              'id="counts"', 'id="failures"', 'id="waivers"', 'id="results"', 'id="environment"',
+              'id="counts"', 'id="failures"', 'id="advisory"', 'id="waivers"', 'id="results"', 'id="environment"',
               'id="digests"', 'id="verify"')
 MD_ORDER = ("The signed JSON report is authoritative", "## Verdict", "## Identity", "## Validity",
-            "## Signers", "## Counts", "## Failures", "## Waivers", "## All results",
+            "## Signers", "## Counts", "## Failures", "## Advisory results", "## Waivers", "## All results",
             "## Environment fingerprint", "## Digests and run", "## How to verify")
 
 
@@ -295,3 +295,100 @@ def test_characterization_is_shown_and_escaped(tmp_path: Path) -> None:
     # a report without it says so
     bare = render.render_html(outcome_of(rf.make_signed_report(tmp_path / "bare")))
     assert "The probe recorded no characterization." in bare
+
+
+# -- grouped reasons and advisory results ---------------------------------------------------
+
+
+def _failing_in(suite: str, n: int) -> list[dict[str, Any]]:
+    return rf.make_results(0, n, suites=(suite,))
+
+
+@pytest.fixture
+def repeated(tmp_path: Path) -> rf.SignedReport:
+    """Three failures in one required suite, one in another, and two advisory divergences
+    (libm is advisory under the development profile)."""
+    rows = _failing_in("ieee754", 3) + _failing_in("integers", 1) + _failing_in("libm", 2)
+    return rf.make_signed_report(tmp_path, results=rows)
+
+
+def _verdict_html(html: str) -> str:
+    return html[html.index('aria-label="verdict"'):html.index('id="identity"')]
+
+
+def test_repeated_reasons_are_grouped_by_code_and_suite(repeated: rf.SignedReport) -> None:
+    o = outcome_of(repeated)
+    reasons = o.verdict["reasons"]
+    assert [(r["code"], r["suite"]) for r in reasons].count(("TEST_FAILED", "ieee754")) == 3
+    html, md = render.render_html(o), render.render_markdown(o)
+    box = _verdict_html(html)
+    # one group, collapsible, with the count; its members inside it
+    assert box.count("<details>") == 1
+    assert "<summary><code>TEST_FAILED</code> in suite <strong>ieee754</strong>: 3 tests</summary>" in box
+    group = box[box.index("<details>"):box.index("</details>")]
+    for r in reasons:
+        assert r["test"] in box
+        assert (r["test"] in group) == (r["suite"] == "ieee754")
+    # the lone reason stays one plain line
+    lone = next(r for r in reasons if r["suite"] == "integers")
+    assert f"<li><code>TEST_FAILED</code> <code>{lone['test']}</code>" in box
+    verdict_md = md[md.index("## Verdict"):md.index("## Identity")]
+    lines = verdict_md.splitlines()
+    head = lines.index("- `TEST_FAILED` in suite **ieee754**: 3 tests")
+    members = lines[head + 1:head + 4]
+    assert all(line.startswith("  - `test_ieee754.py::") for line in members), members
+    assert sum(1 for line in lines if line.startswith("- `TEST_FAILED`")) == 2
+
+
+def test_advisory_divergences_are_not_failures(repeated: rf.SignedReport) -> None:
+    o = outcome_of(repeated)
+    results = repeated.statement["predicate"]["results"]
+    advisory = [r for r in results if r["suite"] == "libm" and r["outcome"] == "failed"]
+    required = [r for r in results if r["suite"] != "libm" and r["outcome"] == "failed"]
+    assert len(advisory) == 2 and len(required) == 4
+    assert {r["test"] for r in o.verdict["reasons"]} == {r["id"] for r in required}
+    html, md = render.render_html(o), render.render_markdown(o)
+    failures = html[html.index('id="failures"'):html.index('id="advisory"')]
+    section = html[html.index('id="advisory"'):html.index('id="waivers"')]
+    assert failures.count('<tr class="failure">') == len(required)
+    for r in advisory:
+        assert r["id"] not in failures and r["id"] in section
+    assert section.count('<tr class="advisory-result">') == len(advisory)
+    assert section.count('<td class="outcome-advisory nowrap">diverges (advisory)</td>') == len(advisory)
+    # never labelled or styled as a failure (a message is the run's own words)
+    assert 'class="outcome-failed"' not in section and ">failed<" not in section
+    assert "failure" not in section.replace("not a failure", "")
+    assert "<details open>" in section  # a short list is open
+    assert '<tr class="advisory-suite"><td>libm</td><td>advisory</td>' in section
+    # in the full table too: labelled and styled apart from failures
+    table = html[html.index('id="results"'):html.index('id="environment"')]
+    for r in advisory:
+        row = table[table.index(r["id"]):]
+        row = row[:row.index("</tr>")]
+        assert '<td class="outcome-advisory">diverges (advisory)</td>' in row and "outcome-failed" not in row
+    assert "include 2 results of advisory suites, which the verdict does not count" in html
+    failures_md = md[md.index("## Failures"):md.index("## Advisory results")]
+    section_md = md[md.index("## Advisory results"):md.index("## Waivers")]
+    for r in advisory:
+        assert r["id"] not in failures_md and r["id"] in section_md
+    assert section_md.count("| diverges \\(advisory\\) |") == len(advisory)
+    assert "| libm | advisory | " in section_md
+
+
+def test_certified_report_with_advisory_divergences(tmp_path: Path) -> None:
+    o = outcome_of(rf.make_signed_report(tmp_path, results=_failing_in("libm", 3)))
+    assert o.verdict["result"] == "CERTIFIED"
+    html, md = render.render_html(o), render.render_markdown(o)
+    assert 'class="verdict ok"' in html and "<details" not in _verdict_html(html)
+    assert "No result that the verdict counts failed or errored (advisory results are below)." in html
+    assert "*No result that the verdict counts failed or errored (advisory results are below).*" in md
+    assert '<tr class="failure">' not in html and html.count('<tr class="advisory-result">') == 3
+    assert 'class="outcome-failed"' not in html
+
+
+def test_long_advisory_lists_are_collapsed(tmp_path: Path) -> None:
+    n = render.ADVISORY_OPEN_MAX + 1
+    html = render.render_html(outcome_of(rf.make_signed_report(tmp_path, results=_failing_in("libm", n))))
+    section = html[html.index('id="advisory"'):html.index('id="waivers"')]
+    assert "<details>" in section and "<details open>" not in section
+    assert f"<summary>{n} advisory divergences, each with its first differing vector</summary>" in section
