@@ -81,9 +81,11 @@ def test_no_module_imports_another_that_imports_it_back() -> None:
 
 
 def test_only_the_command_line_parses_arguments() -> None:
+    """The plugin, pytest's front door, declares pytest's options: it parses nothing,
+    but takes argparse's marker to hide those only ``teecert run`` passes."""
     users = [p.relative_to(HARNESS).as_posix() for p in _modules()
              if re.search(r"^\s*(import argparse|from argparse import)", p.read_text(), re.M)]
-    assert users and all(u.startswith("cli/") for u in users), users
+    assert users and all(u.startswith("cli/") or u == "certify/plugin.py" for u in users), users
 
 
 def test_function_level_imports_say_why() -> None:

@@ -107,6 +107,9 @@ def dumps(obj: Any) -> bytes:
     try:
         return rfc8785.dumps(obj)
     except rfc8785.CanonicalizationError as e:
+        at = _find_surrogate(obj)
+        if at is not None:  # the one refusal left that the checks above cannot name
+            raise MalformedInput(f"lone UTF-16 surrogate in a string at {_path(at)}") from None
         raise MalformedInput(f"cannot canonicalize: {e}") from None
 
 

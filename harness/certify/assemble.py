@@ -102,17 +102,19 @@ def _write_report_with(state: RunState, hooks: Hooks, probe: Any) -> None:
         fp = environment_checks.extended_fingerprint(
             environment.host_fingerprint(host_facts, description, probe.digest), description,
             pid=getattr(probe, "child_pid", None))
-        harness_fp = {k: v for k, v in environment_checks.extended_fingerprint(local, description).items()
-                      if not k.startswith("probe_")}
+        harness_fp = {"fingerprint": {k: v for k, v in environment_checks.extended_fingerprint(
+            local, description).items() if not k.startswith("probe_")}}
     else:
         fp = environment_checks.extended_fingerprint(
             local, description, pid=getattr(probe, "child_pid", None) or os.getpid())
     hooks.environment(fp)
+    # probe.host names the key the evidence commits to; a host built without OpenSSL
+    # has none (its facts still make the fingerprint, and environment.harness says so).
     host: dict[str, Any] = {}
     if host_key is not None:
         host["public_key"] = base64.b64encode(host_key).decode("ascii")
-    if host_facts is not None:
-        host["facts_source"] = hostkey.FACTS_SOURCE
+        if host_facts is not None:
+            host["facts_source"] = hostkey.FACTS_SOURCE
     key = keys.load_private(state.key_path) if state.key_path else keys.load_or_create_default()
     # A transcript signed by the key recorded in probe.host needs no key of its own.
     transcripts = sorted(({k: v for k, v in t.items()

@@ -15,6 +15,11 @@ DEFAULT_OUT = Path("teecert-reports")
 #: overruns its deadline, so that the line is the run's only message.
 PROBE_FAULT_FILE_ENV = "TEECERT_PROBE_FAULT_FILE"
 
+#: The plugin's option through which ``teecert run`` names the file where its test
+#: process reports the suites' progress, one JSON event a line
+#: (``summary.RunProgress``); the run then prints the summary itself.
+PROGRESS_OPTION = "--teecert-progress"
+
 
 @dataclass(frozen=True)
 class ProbeTarget:
@@ -50,7 +55,8 @@ class RunOptions:
     pins it (a governance file, a revocation list), the vector set (built in when
     None), where the signed report goes and which key signs it (the default key when
     None), pytest-xdist workers, the seed of the run's random choices, and whether to
-    stop at a pending run whose report data is attested out of band."""
+    stop at a pending run whose report data is attested out of band, and where
+    pytest's own output goes."""
 
     probe: ProbeTarget = field(default_factory=ProbeTarget)
     profile: str = "development"
@@ -65,3 +71,7 @@ class RunOptions:
     pytest_args: tuple[str, ...] = ()
     #: the command line as the user typed it, recorded in the report
     argv: tuple[str, ...] = ("teecert", "run")
+    #: where the test process's own output (pytest's) goes: ``captured`` (kept from
+    #: the reader; a run that writes no report says why in its error), ``stdout`` or
+    #: ``stderr``
+    pytest_output: str = "captured"

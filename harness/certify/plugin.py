@@ -1,15 +1,22 @@
 """The teecert pytest plugin: options, fixtures and the hooks that make a report.
 
-Inert unless ``--teecert-probe`` is given, so it does not disturb other pytest
-sessions in the same environment.  Tests attach what they found to their own test
-report (``user_properties``), so it survives pytest-xdist workers; only the
-controller assembles the results and signs the report, once.
+Inert unless ``--teecert-probe`` (``--teecert-probe-cmd``, ``--teecert-probe-url``, or
+the ini key of the same name) is given, so it does not disturb other pytest sessions
+in the same environment; given no test paths it runs the suites teecert ships.  Tests
+attach what they found to their own test report (``user_properties``), so it
+survives pytest-xdist workers; only the controller assembles the results and signs
+the report, once.  A test of an advisory suite that diverges is reported to pytest
+as an expected failure (xfail, with the divergence as its reason), so it fails
+neither the session nor a JUnit file; its result row still records it as failed.
+The session's exit status is the verdict's: 0 CERTIFIED, 1 NOT_CERTIFIED.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import functools
+import json
 import os
 import secrets
 import sys
@@ -22,15 +29,34 @@ import pytest
 
 from .._internal.version import __version__
 from ..errors import TeecertError
+from ..profile import BUILTIN as BUILTIN_PROFILES
 from ..profile import load_profile
+from ..report import verdict as verdicts
 from ..vectors import testplan
 from ..vectors.store import load_set
-from . import hookspec, preflight, results
+from . import hookspec, preflight, results, summary
 from .assemble import Hooks, RunState, now, write_report
+from .options import PROGRESS_OPTION
 from .results import RESULT_PROPERTY
 from .session import Session
 
-_SET_BY_RUN = "(set by teecert run)"
+#: Options only ``teecert run`` passes to its test process are left out of ``--help``.
+_SET_BY_RUN = argparse.SUPPRESS
+
+#: ini keys (pytest.ini, ``[tool.pytest.ini_options]``) that give the option of the
+#: same name (``teecert_probe``: ``--teecert-probe``) its default: how the value is
+#: read (a relative path is relative to the ini file), and what it is.
+_INI = {
+    "teecert_probe": ("path", "the probe library (enables the plugin)"),
+    "teecert_probe_cmd": ("text", "probe host command (enables the plugin)"),
+    "teecert_probe_url": ("text", "listening probe host (enables the plugin)"),
+    "teecert_probe_timeout": ("seconds", "deadline of each call into the probe"),
+    "teecert_probe_token_file": ("path", "the probe host's token file"),
+    "teecert_profile": ("profile", "certification profile, a built-in name or a file"),
+    "teecert_vectors": ("path", "vector set folder"),
+    "teecert_report_dir": ("path", "folder of the signed report"),
+    "teecert_key": ("path", "Ed25519 signing key"),
+}
 
 
 STATE = pytest.StashKey[RunState]()
@@ -42,14 +68,16 @@ EXPECTED = pytest.StashKey[dict[str, str]]()
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("teecert", "teecert certification run")
     g.addoption("--teecert-probe", metavar="PATH", help="probe library to certify (enables the plugin)")
-    g.addoption("--teecert-profile", metavar="NAME|FILE", default="development", help="certification profile")
+    g.addoption("--teecert-profile", metavar="NAME|FILE", default=None,
+                help="certification profile (default: development)")
     g.addoption("--teecert-vectors", metavar="DIR", default=None, help="vector set folder (default: built in)")
     g.addoption("--teecert-report-dir", metavar="DIR", default=None, help="write the signed report here")
     g.addoption("--teecert-key", metavar="FILE", default=None, help="Ed25519 signing key (default: created on first use)")
     g.addoption("--teecert-run-id", default=None, help=_SET_BY_RUN)
     g.addoption("--teecert-nonce", default=None, help=_SET_BY_RUN)
-    g.addoption("--teecert-seed", default=None, type=int, help="seed for the run's random choices")
+    g.addoption("--teecert-seed", metavar="N", default=None, type=int, help="seed for the run's random choices")
     g.addoption("--teecert-command", default=None, help=_SET_BY_RUN)
+    g.addoption(PROGRESS_OPTION, default=None, help=_SET_BY_RUN)
     g.addoption("--teecert-print-report-data", action="store_true", default=False,
                 help="do not attest through the probe: write a pending run and print the report data to attest")
     # or reach the probe through a probe host instead of loading it in process
@@ -62,6 +90,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      "probe_timeout, else 30)")
     g.addoption("--teecert-probe-token-file", metavar="FILE", default=None,
                 help="the probe host's token (default: $TEECERT_HOST_TOKEN)")
+    for name, (_kind, what) in _INI.items():
+        parser.addini(name, f"default of --{name.replace('_', '-')}: {what}", default="")
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -73,13 +103,46 @@ def _active(config: pytest.Config) -> bool:
                 or config.getoption("teecert_probe_url", None))
 
 
+def _apply_ini(config: pytest.Config) -> None:
+    """Options the command line left unset take the value of the ini key of their
+    name, so a project's pytest.ini or ``[tool.pytest.ini_options]`` can name the
+    probe and profile once."""
+    base = config.inipath.parent if config.inipath else config.rootpath
+    for name, (kind, _what) in _INI.items():
+        if getattr(config.option, name, None) is not None:
+            continue
+        raw = str(config.getini(name) or "").strip()
+        if not raw:
+            continue
+        value: Any = raw
+        if kind == "path" or (kind == "profile" and raw not in BUILTIN_PROFILES):
+            value = str(base / Path(raw).expanduser())
+        elif kind == "seconds":
+            try:
+                value = float(raw)
+            except ValueError:
+                raise pytest.UsageError(f"{config.inipath}: {name} = {raw}: not a number of seconds") from None
+        setattr(config.option, name, value)
+
+
+def _suites_given(config: pytest.Config) -> bool:
+    """Whether the command line named test paths (else pytest took an ini file's
+    testpaths or the current folder)."""
+    return config.args_source == pytest.Config.ArgsSource.ARGS
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    _apply_ini(config)
     if not _active(config):
         return
+    if not _suites_given(config):
+        # No test paths on the command line: the suites teecert ships, not the
+        # current folder's tests (or an ini file's testpaths).
+        config.args = [str(_suites_dir())]
     config.addinivalue_line("markers", "teecert_suite(name): the suite a test belongs to")
     winput = getattr(config, "workerinput", None)
     try:
-        profile = load_profile(config.getoption("teecert_profile"))
+        profile = load_profile(config.getoption("teecert_profile") or "development")
         vdir = config.getoption("teecert_vectors")
         vs = load_set(Path(vdir) if vdir else None)
         preflight.check_pinned_vectors(profile, vs)
@@ -266,19 +329,57 @@ def _node_result_id(config: pytest.Config, nodeid: str) -> str:
     return results.suite_relative(nodeid, config.rootpath, _suites_dir()) or nodeid
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    """A phase of an advisory suite's test that failed is told to pytest as an expected
+    failure, with the divergence as its reason: the profile reports it without failing
+    the run, so neither the session's exit status nor a JUnit file may call it a
+    failure.  The phase's own outcome stays on the report for its result row."""
+    rep: pytest.TestReport = yield
+    sess = item.config.stash.get(SESSION, None)
+    if sess is None or not rep.failed or hasattr(rep, "wasxfail"):
+        return rep
+    rid = dict(rep.user_properties).get(ID_PROPERTY)
+    props = dict(rep.user_properties).get(RESULT_PROPERTY)
+    suite = props.get("suite") if isinstance(props, dict) and props.get("suite") else None
+    suite = suite or (results.suite_of(rid) if isinstance(rid, str) else None)
+    if suite is None or sess.profile.suites.get(suite) != "advisory":
+        return rep
+    why = (props.get("message") if isinstance(props, dict) else None) or results.message_of(rep)
+    rep.user_properties = [*rep.user_properties, (results.ADVISORY_PROPERTY, rep.outcome)]
+    rep.outcome = "skipped"
+    rep.wasxfail = f"advisory divergence (suite {suite} is advisory under profile {sess.profile.id}): {why}"
+    return rep
+
+
+def _as_json(value: Any) -> Any:
+    """A property value as pytest's JUnit XML writes it (``str()``): what is
+    structured goes as JSON, never as a Python repr."""
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return value
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_logreport(report: pytest.TestReport) -> Generator[None, None, None]:
+    """The controller records the test's result row first; the other plugins (JUnit
+    XML) then see the test's properties with structured values as JSON."""
     config = _controller_config
-    if config is None:
-        return
-    state = config.stash.get(STATE, None)
-    if state is None:
-        return
+    state = config.stash.get(STATE, None) if config is not None else None
+    if config is None or state is None:
+        return (yield)
     rid = _report_id(config, report)
-    if rid is None:
-        return
-    row = results.row_of(report, state.results.get(rid), rid)
-    if row is not None:
-        state.results[rid] = row
+    if rid is not None:
+        row = results.row_of(report, state.results.get(rid), rid)
+        if row is not None:
+            state.results[rid] = row
+            _progress({"id": rid, "suite": row["suite"], "outcome": row["outcome"], "vectors": row["vectors"]})
+    original = report.user_properties
+    report.user_properties = [(k, _as_json(v)) for k, v in original]
+    try:
+        return (yield)
+    finally:
+        report.user_properties = original
 
 
 def pytest_collectreport(report: pytest.CollectReport) -> None:
@@ -290,19 +391,54 @@ def pytest_collectreport(report: pytest.CollectReport) -> None:
         return
     row = results.collection_error_row(report, _node_result_id(config, report.nodeid))
     state.results[row["id"]] = row
+    _progress({"id": row["id"], "suite": row["suite"], "outcome": row["outcome"], "vectors": 0})
 
 
 _controller_config: pytest.Config | None = None
+#: ``teecert run``'s progress file (PROGRESS_OPTION), open on the controller
+_progress_file: Any = None
+
+
+def _progress(event: dict[str, Any]) -> None:
+    """One progress event for ``teecert run`` (nothing when pytest runs on its own)."""
+    if _progress_file is None:
+        return
+    try:
+        _progress_file.write(json.dumps(event, separators=(",", ":")) + "\n")
+        _progress_file.flush()
+    except (OSError, ValueError):
+        pass  # progress is a courtesy: the report decides, never this file
+
+
+def _close_progress() -> None:
+    global _progress_file
+    if _progress_file is not None:
+        try:
+            _progress_file.close()
+        except OSError:
+            pass
+        _progress_file = None
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    global _controller_config, _deselected
+    global _controller_config, _deselected, _progress_file
     _deselected = 0
     _controller_config = None
     _foreign.clear()
+    _close_progress()
     if _active(session.config) and not hasattr(session.config, "workerinput"):
         _controller_config = session.config
+        where = session.config.getoption("teecert_progress", None)
+        if where:
+            try:
+                _progress_file = open(where, "a", encoding="utf-8")  # open for the whole session
+            except OSError as e:
+                raise pytest.UsageError(f"{PROGRESS_OPTION} {where}: {e.strerror}") from None
+            plan: dict[str, int] = {}
+            for suite in session.config.stash.get(EXPECTED, {}).values():
+                plan[suite] = plan.get(suite, 0) + 1
+            _progress({"plan": plan})
 
 
 def _worker_summary(session: pytest.Session) -> dict[str, Any] | None:
@@ -394,24 +530,77 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Generator[
         _incomplete(state, f"pytest ended with {pytest.ExitCode(exitstatus).name}")
     if not state.results:
         _incomplete(state, "no test ran")
+    try:
+        _finish(session, state)
+    finally:
+        _close_progress()
+
+
+def _finish(session: pytest.Session, state: RunState) -> None:
+    """Write the report (or judge the run that writes none), and make the session's
+    exit status the verdict's."""
+    config = session.config
     refusal = _complete(state, config.stash[EXPECTED]) if state.report_dir is not None else None
     if refusal is not None or session.exitstatus == pytest.ExitCode.USAGE_ERROR:
         # what ran is not a certification run (or pytest refused the command line)
         if refusal is not None:
             config.stash[REPORT_ERROR] = refusal
+            _progress({"error": refusal})
         session.exitstatus = pytest.ExitCode.USAGE_ERROR
         return
-    if state.report_dir is not None:
+    if state.report_dir is None:
+        partial = _partial(state, config.stash[EXPECTED])
+        if partial is not None:
+            # A run narrowed down by hand (-k, -x, some paths) judges nothing: a
+            # verdict without the tests it left out would have no reasons to give.
+            config.stash[PARTIAL] = partial
+            return
+        verdict = verdicts.compute(state.results.values(), state.profile)
+        config.stash[VERDICT] = verdict
+    else:
         hooks = Hooks(environment=lambda fp: config.hook.pytest_teecert_environment(config=config, fingerprint=fp),
                       report=lambda st: config.hook.pytest_teecert_report(config=config, statement=st))
         try:
             write_report(state, hooks)
         except TeecertError as e:
             config.stash[REPORT_ERROR] = str(e)
+            _progress({"error": str(e)})
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
+            return
+        if state.statement is None:
+            _progress({"pending": str(state.pending_path)})
+            return
+        verdict = state.statement["predicate"]["verdict"]
+        _progress({"report": str(state.report_path), "verdict": verdict["result"]})
+    if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
+        certified = verdict["result"] == verdicts.CERTIFIED
+        session.exitstatus = pytest.ExitCode.OK if certified else pytest.ExitCode.TESTS_FAILED
 
 
 REPORT_ERROR = pytest.StashKey[str]()
+#: the verdict of a run that writes no report but ran every test
+VERDICT = pytest.StashKey[dict[str, Any]]()
+#: why a run that writes no report gives no verdict
+PARTIAL = pytest.StashKey[str]()
+
+
+def _partial(state: RunState, expected: dict[str, str]) -> str | None:
+    """Why the results are not those of a whole run (None when they are)."""
+    if _foreign:
+        return f"it ran tests from outside the suites, first {_foreign[0]}"
+    prev = state.results.get(testplan.INCOMPLETE_ID)
+    if prev is not None:
+        return str(prev["message"]).removeprefix("incomplete run: ")
+    found = testplan.gaps(state.results.values(), expected)
+    if found.missing:
+        ran = len(expected) - len(found.missing)
+        return f"only {ran} of the {len(expected)} tests ran"
+    if found.unexpected:
+        return f"{found.unexpected[0]} is not a test the profile and vector set ask for"
+    if found.relabelled:
+        rid, claimed, suite = found.relabelled[0]
+        return f"{rid} was recorded under suite {claimed}, but it is a test of suite {suite}"
+    return None
 
 
 def _complete(state: RunState, expected: dict[str, str]) -> str | None:
@@ -450,13 +639,31 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         tr.write_line(f"report data: {state.report_data.hex()}")
         tr.write_line(f"pending run: {state.pending_path}")
         return
-    if state.statement is None:
+    if config.getoption("teecert_progress", None):
+        return  # teecert run prints the summary itself
+    partial = config.stash.get(PARTIAL, None)
+    if partial is not None:
+        tr.write_sep("=", "teecert: partial run, no verdict")
+        tr.write_line(f"{partial}: a verdict needs every test the profile asks for "
+                      "(run without -k, -x or test paths)")
         return
-    verdict = state.statement["predicate"]["verdict"]
-    tr.write_sep("=", f"teecert verdict: {verdict['result']}", green=verdict["result"] == "CERTIFIED",
-                 red=verdict["result"] != "CERTIFIED")
-    for reason in verdict["reasons"][:20]:
-        tr.write_line(f"  {reason.get('code')}: {reason.get('test') or reason.get('suite')}: {reason.get('message', '')}"[:200])
-    if len(verdict["reasons"]) > 20:
-        tr.write_line(f"  ... and {len(verdict['reasons']) - 20} more reasons (see the report)")
-    tr.write_line(f"signed report: {state.report_path}")
+    if state.statement is not None:
+        verdict = state.statement["predicate"]["verdict"]
+        rows = state.statement["predicate"]["results"]
+    elif VERDICT in config.stash:
+        verdict, rows = config.stash[VERDICT], list(state.results.values())
+    else:
+        return
+    suites = verdicts.summarize_suites(rows, state.profile)
+    text = summary.verdict_text(verdict, suites, state.profile)
+    tr.write_sep("=", ("teecert verdict: " if state.statement else "teecert verdict, no report written: ") + text,
+                 green=verdict["result"] == verdicts.CERTIFIED, red=verdict["result"] != verdicts.CERTIFIED)
+    for line in summary.suite_table(suites):
+        tr.write_line(line)
+    for line in summary.reason_lines(verdict["reasons"]):
+        tr.write_line(line)
+    tr.write_line(summary.profile_line(state.profile))
+    if state.statement is not None:
+        tr.write_line(f"signed report: {state.report_path}")
+    else:
+        tr.write_line("no report written: pass --teecert-report-dir DIR for a signed one")

@@ -14,6 +14,9 @@ from ..vectors.testplan import INCOMPLETE_ID, TRANSCRIPT_PREFIX
 
 #: the ``user_properties`` key under which a test records what it found
 RESULT_PROPERTY = "teecert"
+#: the ``user_properties`` key marking a phase report of an advisory suite's test that
+#: pytest was told is an expected failure: its value is the phase's own outcome
+ADVISORY_PROPERTY = "teecert_advisory"
 
 
 def suite_relative(nodeid: str, rootdir: Path, suites: Path) -> str | None:
@@ -59,15 +62,19 @@ def row_of(report: pytest.TestReport, prev: dict[str, Any] | None,
     this phase does not decide the outcome); ``prev`` is the row so far, ``result_id``
     the test's id (default: its node id)."""
     result_id = result_id or report.nodeid
-    props = dict(report.user_properties).get(RESULT_PROPERTY, {})
+    properties = dict(report.user_properties)
+    props = properties.get(RESULT_PROPERTY, {})
     if not isinstance(props, dict):
         props = {}
+    # what the phase found, also when pytest was told it is an expected failure
+    advisory = properties.get(ADVISORY_PROPERTY)
+    phase = advisory if advisory in ("failed", "passed", "skipped") else report.outcome
     outcome: str
     if report.when == "call":
-        outcome = report.outcome
-    elif report.when == "setup" and report.outcome != "passed":
-        outcome = "error" if report.outcome == "failed" else "skipped"
-    elif report.when == "teardown" and report.outcome == "failed":
+        outcome = phase
+    elif report.when == "setup" and phase != "passed":
+        outcome = "error" if phase == "failed" else "skipped"
+    elif report.when == "teardown" and phase == "failed":
         outcome = "error"
     else:
         return None

@@ -10,15 +10,17 @@ from __future__ import annotations
 import base64
 import contextlib
 import ctypes
+import json
 import os
 import secrets
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +29,15 @@ import psutil
 from .._internal import canonical
 from ..errors import MalformedInput, ProbeError, TeecertError, UsageError
 from ..governance.profiles import load_governed
+from ..profile import Profile, from_document
 from ..report import keys
 from ..vectors.store import load_set
 from . import pending, preflight
-from .options import PROBE_FAULT_FILE_ENV, RunOptions
+from .options import PROBE_FAULT_FILE_ENV, PROGRESS_OPTION, RunOptions
+from .summary import RunProgress
+
+#: where ``RunOptions.pytest_output`` may send pytest's own output
+PYTEST_OUTPUTS = ("captured", "stdout", "stderr")
 
 
 @dataclass
@@ -44,6 +51,16 @@ class RunOutcome:
     reasons: list[dict[str, Any]]
     pending_path: Path | None = None
     report_data: str | None = None
+    #: the signed statement (None for a pending run)
+    statement: dict[str, Any] | None = None
+    #: the profile the run was judged under
+    profile: Profile | None = None
+    #: the key that signed the report
+    key_path: Path | None = None
+    #: seconds from the start of the test process to its end
+    elapsed: float = 0.0
+    #: the suites' progress as the test process reported it
+    progress: RunProgress = field(default_factory=RunProgress)
 
 
 def finish(*, pending_path: Path, evidence: Path, fmt: str, certs: list[Path], collateral: Path | None,
@@ -63,13 +80,19 @@ def finish(*, pending_path: Path, evidence: Path, fmt: str, certs: list[Path], c
         out_dir=out,
     )
     verdict = statement["predicate"]["verdict"]
-    return RunOutcome(path, verdict["result"], verdict["reasons"])
+    return RunOutcome(path, verdict["result"], verdict["reasons"], statement=statement,
+                      profile=from_document(statement["predicate"]["profile"]["document"], str(path)),
+                      key_path=key or keys.default_key_path())
 
 
-def run(options: RunOptions) -> RunOutcome:
+def run(options: RunOptions, progress: Callable[[RunProgress], None] | None = None) -> RunOutcome:
     """Check everything a user can get wrong, then run the suites through pytest in a
-    child process; the outcome names the signed report (or the pending run)."""
+    child process; the outcome names the signed report (or the pending run).
+    ``progress`` is called with the suites' progress a few times a second while
+    they run."""
     o = options
+    if o.pytest_output not in PYTEST_OUTPUTS:
+        raise UsageError(f"pytest_output {o.pytest_output!r}: one of {', '.join(PYTEST_OUTPUTS)}")
     o.probe.check()
     # With a governance file, a certification profile must be signed by the threshold
     # of governance keys, in force, and not superseded (docs/profile-format.md).
@@ -141,12 +164,23 @@ def run(options: RunOptions) -> RunOutcome:
     args += o.pytest_args
     # pytest runs in a child process: a probe that crashes the process or changes
     # its FP state when loaded cannot take the CLI (and its diagnosis) with it.
+    tracker = RunProgress()
     with tempfile.TemporaryDirectory(prefix="teecert-run-") as scratch:
         fault_file = Path(scratch) / "probe-fault" if target.in_process else None
         if fault_file is not None:
             env[PROBE_FAULT_FILE_ENV] = str(fault_file)
+        progress_file = Path(scratch) / "progress.jsonl"
+        progress_file.touch()
+        args += [PROGRESS_OPTION, str(progress_file)]
+        log = Path(scratch) / "pytest.log" if o.pytest_output == "captured" else None
         try:
-            code, fault = _run_pytest([sys.executable, "-m", "pytest", *args], env, fault_file)
+            started = time.monotonic()
+            tracker.started = started
+            code, fault = _run_pytest([sys.executable, "-m", "pytest", *args], env, fault_file,
+                                      _Output(o.pytest_output, log),
+                                      _ProgressFeed(progress_file, tracker, progress))
+            elapsed = time.monotonic() - started
+            why = _why_no_report(tracker, log)
         except BaseException:
             # Ctrl-C or SIGTERM: the test process is gone (it never writes a report
             # later); leave nothing of the run behind either.
@@ -175,34 +209,114 @@ def run(options: RunOptions) -> RunOutcome:
             raise ProbeError(f"probe {target.path}: the test process died from {sig}, which a probe "
                              "loaded --in-process can cause (run without --in-process to isolate "
                              "the probe in a probe host); no report was written")
-        raise TeecertError(f"no report was written (pytest exit code {code}); see the output above")
+        if why is None:
+            raise TeecertError(f"no report was written (pytest exit code {code}); see the output above")
+        raise TeecertError(f"no report was written (pytest exit code {code}): {why}")
     statement = _statement_of(report_path)
     verdict = statement["predicate"]["verdict"]
-    return RunOutcome(report_path, verdict["result"], verdict["reasons"])
+    return RunOutcome(report_path, verdict["result"], verdict["reasons"], statement=statement, profile=prof,
+                      key_path=key_path, elapsed=elapsed, progress=tracker)
 
 
-def _run_pytest(argv: list[str], env: dict[str, str], fault_file: Path | None) -> tuple[int, str]:
+@dataclass
+class _Output:
+    """Where the test process's output goes: kept in ``log`` (``captured``), or this
+    process's standard output or error."""
+
+    to: str
+    log: Path | None
+
+    @contextlib.contextmanager
+    def opened(self) -> Iterator[dict[str, Any]]:
+        """``subprocess.Popen``'s stream arguments for the test process."""
+        if self.to == "stderr":
+            yield {"stdout": sys.stderr.fileno()}
+        elif self.to == "captured" and self.log is not None:
+            with self.log.open("wb") as f:
+                yield {"stdout": f, "stderr": subprocess.STDOUT}
+        else:
+            yield {}
+
+
+class _ProgressFeed:
+    """Reads the test process's progress events as they come (whole lines only) into
+    ``tracker`` and tells ``notify``."""
+
+    def __init__(self, path: Path, tracker: RunProgress,
+                 notify: Callable[[RunProgress], None] | None) -> None:
+        self.path, self.tracker, self.notify = path, tracker, notify
+        self.offset = 0
+        self.partial = b""
+
+    def poll(self) -> None:
+        try:
+            with self.path.open("rb") as f:
+                f.seek(self.offset)
+                data = f.read()
+        except OSError:
+            data = b""
+        self.offset += len(data)
+        *lines, self.partial = (self.partial + data).split(b"\n")
+        for line in lines:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(event, dict):
+                self.tracker.feed(event)
+        if self.notify is not None:
+            self.notify(self.tracker)
+
+
+def _why_no_report(tracker: RunProgress, log: Path | None) -> str | None:
+    """Why the test process wrote no report, in one line: what the plugin said, else
+    pytest's own error line from its captured output; None when its output was shown."""
+    end = tracker.end or {}
+    if isinstance(end.get("error"), str):
+        return str(end["error"])
+    if log is None:
+        return None
+    try:
+        lines = [x.strip() for x in log.read_text("utf-8", "replace").splitlines() if x.strip()]
+    except OSError:
+        lines = []
+    errors = []
+    for i, x in enumerate(lines):
+        if x.startswith("ERROR: usage:") and i + 1 < len(lines):  # argparse's: the error is below
+            errors.append(lines[i + 1].split(": error: ", 1)[-1])
+        elif x.startswith("ERROR: "):
+            errors.append(x.removeprefix("ERROR: "))
+    internal = [x for x in lines if x.startswith("INTERNALERROR>")]
+    last = errors[0] if errors else internal[-1] if internal else lines[-1] if lines else "no output"
+    return f"{last} (run again with -v to see pytest's output)"
+
+
+def _run_pytest(argv: list[str], env: dict[str, str], fault_file: Path | None, output: _Output,
+                feed: _ProgressFeed) -> tuple[int, str]:
     """Run the test process to its end; returns its exit code and the line a probe
     call's watchdog left in ``fault_file`` ("" when none).  Once that line is there
     the test process is ended at once with every process it started: xdist's
     controller would otherwise replace the worker and go on to the next overdue call."""
     # Its own process group: Ctrl-C reaches this process alone, which ends the whole
     # group, so pytest never gets to run its interrupted session's hooks (a report).
-    proc = subprocess.Popen(argv, env=env, process_group=0, preexec_fn=_die_with_parent())
-    try:
-        while True:
-            try:
-                code = proc.wait(timeout=0.2)
-                break
-            except subprocess.TimeoutExpired:
-                if fault_file is not None and _fault_of(fault_file):
-                    _end_tree(proc)
-                    code = proc.wait()
+    with output.opened() as streams:
+        proc = subprocess.Popen(argv, env=env, process_group=0, preexec_fn=_die_with_parent(), **streams)
+        try:
+            while True:
+                try:
+                    code = proc.wait(timeout=0.2)
                     break
-    except BaseException:
-        _end_tree(proc)
-        proc.wait()
-        raise
+                except subprocess.TimeoutExpired:
+                    feed.poll()
+                    if fault_file is not None and _fault_of(fault_file):
+                        _end_tree(proc)
+                        code = proc.wait()
+                        break
+        except BaseException:
+            _end_tree(proc)
+            proc.wait()
+            raise
+    feed.poll()
     return code, _fault_of(fault_file) if fault_file is not None else ""
 
 

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import json
+import shlex
+import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from .common import printable
+from .common import printable, verdict_code
+
+#: pytest options after ``--`` that only write files: they do not ask to see pytest's output
+_FILE_OPTIONS = ("--junitxml", "--junit-xml", "--junit-prefix")
+#: a terminal gets its progress line redrawn at most this often (seconds)
+_TTY_EVERY = 0.25
+#: elsewhere (a CI log) a plain line after this long, and then this often (seconds)
+_LOG_EVERY = 30.0
 
 
 def _cmd_run(a: argparse.Namespace) -> int:
@@ -16,6 +27,8 @@ def _cmd_run(a: argparse.Namespace) -> int:
     from ..certify.options import ProbeTarget, RunOptions
     from ..certify.run import finish, run
 
+    if a.quiet and (a.verbose or a.json):
+        raise UsageError("--quiet goes with neither -v nor --json")
     if a.evidence or a.pending:
         if not (a.evidence and a.pending):
             raise UsageError("--evidence and --pending go together: the evidence finishes that pending run")
@@ -23,57 +36,157 @@ def _cmd_run(a: argparse.Namespace) -> int:
                       certs=[Path(c) for c in a.evidence_cert or []],
                       collateral=Path(a.evidence_collateral) if a.evidence_collateral else None,
                       key=Path(a.key) if a.key else None, out=Path(a.out))
-        print(f"teecert run: {done.verdict}")
-        print(f"report: {done.report_path}")
-        print(_signer_line(Path(a.key) if a.key else None))
-        return 0 if done.verdict == "CERTIFIED" else 1
+        return _print_outcome(a, done)
 
     extra = list(a.pytest_args or [])
     if extra and extra[0] == "--":
         extra = extra[1:]
-    outcome = run(RunOptions(
-        probe=ProbeTarget(path=Path(a.probe) if a.probe else None, cmd=a.probe_cmd_line, url=a.probe_url,
-                          timeout=a.probe_timeout, in_process=a.in_process,
-                          token_file=Path(a.probe_token_file) if a.probe_token_file else None),
-        profile=a.profile,
-        governance=Path(a.governance) if a.governance else None,
-        revocations=Path(a.revocations) if a.revocations else None,
-        vectors=Path(a.vectors) if a.vectors else None,
-        out=Path(a.out),
-        key=Path(a.key) if a.key else None,
-        workers=a.workers,
-        seed=a.seed,
-        print_report_data=a.print_report_data,
-        pytest_args=tuple(extra),
-        argv=("teecert", *sys.argv[1:]),
-    ))
+    # pytest's own output is shown with -v, or when options after -- ask for more of it
+    shown = a.verbose or any(not x.startswith(_FILE_OPTIONS) for x in extra if x.startswith("-"))
+    ticker = None if (shown or a.quiet or a.json) else _Ticker(sys.stderr)
+    try:
+        outcome = run(RunOptions(
+            probe=ProbeTarget(path=Path(a.probe) if a.probe else None, cmd=a.probe_cmd_line, url=a.probe_url,
+                              timeout=a.probe_timeout, in_process=a.in_process,
+                              token_file=Path(a.probe_token_file) if a.probe_token_file else None),
+            profile=a.profile,
+            governance=Path(a.governance) if a.governance else None,
+            revocations=Path(a.revocations) if a.revocations else None,
+            vectors=Path(a.vectors) if a.vectors else None,
+            out=Path(a.out),
+            key=Path(a.key) if a.key else None,
+            workers=a.workers,
+            seed=a.seed,
+            print_report_data=a.print_report_data,
+            pytest_args=tuple(extra),
+            argv=("teecert", *sys.argv[1:]),
+            # --json keeps standard output for its one object
+            pytest_output=("stderr" if a.json else "stdout") if shown else "captured",
+        ), progress=ticker.update if ticker else None)
+    finally:
+        if ticker is not None:
+            ticker.clear()
     if outcome.pending_path is not None:
+        then = (f"teecert run --evidence EVIDENCE --pending {outcome.pending_path} --out {a.out}"
+                + (f" --key {a.key}" if a.key else ""))
+        if a.json:
+            print(json.dumps({"verdict": "PENDING", "pending": str(outcome.pending_path),
+                              "report_data": outcome.report_data, "next": then, "exit_code": 0}, indent=2))
+            return 0
         print(f"teecert run: waiting for attestation evidence of report data {outcome.report_data}")
-        print(f"pending run: {outcome.pending_path}")
-        print(f"then: teecert run --evidence EVIDENCE --pending {outcome.pending_path} --out {a.out}"
-              + (f" --key {a.key}" if a.key else ""))
+        print(printable(f"pending run: {outcome.pending_path}"))
+        print(printable(f"then: {then}"))
         return 0
-    line = f"teecert run: {outcome.verdict}"
-    if outcome.reasons:
-        first = outcome.reasons[0]
-        line += f" ({len(outcome.reasons)} reasons; first: {first.get('code')} {first.get('test') or first.get('suite')})"
-    print(printable(line))
-    print(f"report: {outcome.report_path}")
-    print(_signer_line(Path(a.key) if a.key else None))
-    return 0 if outcome.verdict == "CERTIFIED" else 1
+    return _print_outcome(a, outcome)
 
 
-def _signer_line(key: Path | None) -> str:
+def _print_outcome(a: argparse.Namespace, outcome: Any) -> int:
+    """The run's summary: the table per suite, the verdict with its reasons grouped,
+    what the profile is for, who signed, where the report is and what to do next
+    (``--quiet``: the verdict and the report; ``--json``: one object)."""
+    # imported when the command runs, so that `teecert` starts without it
+    from ..certify import summary
+    from ..profile import BUILTIN, builtin
+    from ..report import keys
+    from ..report.verdict import summarize_suites
+
+    pred = outcome.statement["predicate"]
+    prof = outcome.profile
+    verdict = pred["verdict"]
+    code = verdict_code(verdict["result"])
+    suites = summarize_suites(pred["results"], prof)
+    text = summary.verdict_text(verdict, suites, prof)
+    path = outcome.report_path
+    key_path = outcome.key_path or keys.default_key_path()
+    pub = keys.public_path_of(key_path)
+    keyid = pred["signer"]["keyid"]
+    if a.json:
+        advisory, _where = summary.advisory_total(suites)
+        print(json.dumps({
+            "verdict": verdict["result"],
+            "reasons": verdict["reasons"],
+            "reason_groups": [{"code": g.code, "suite": g.suite, "count": g.count,
+                               "first": g.first.get("test") or g.first.get("suite")}
+                              for g in summary.group_reasons(verdict["reasons"])],
+            **({"waived": verdict["waived"]} if "waived" in verdict else {}),
+            "advisory_divergences": advisory,
+            "suites": suites,
+            "summary": pred["summary"],
+            "profile": {**prof.identity(), "tier": prof.tier},
+            "report": str(path),
+            "signer": {"keyid": keyid, "public_key_file": str(pub) if pub.exists() else None},
+            "run": {"id": pred["run"]["id"], "elapsed_ms": int(outcome.elapsed * 1000)},
+            "exit_code": code,
+        }, indent=2))
+        return code
+    if a.quiet:
+        print(printable(f"teecert run: {text}"))
+        print(printable(f"report: {path}"))
+        return code
+    for line in summary.suite_table(suites):
+        print(printable(line))
+    print(printable(f"teecert run: {text}"))
+    for line in summary.reason_lines(verdict["reasons"]):
+        print(printable(line))
+    print(printable(summary.profile_line(prof)))
+    print(_signer_line(key_path, keyid))
+    print(printable(f"report: {path}"))
+    # verify pins a built-in profile by its digest; any other it must be given
+    typed = None if (a.evidence or a.pending) else a.profile
+    pin = [] if prof.id in BUILTIN and builtin(prof.id).digest == prof.digest else \
+        ["--profile", typed if typed and typed not in BUILTIN else "PROFILE.json"]
+    trust = ["--trust", str(pub) if pub.exists() else "PUBLIC_KEY.pem"]
+    print(printable("next: " + shlex.join(["teecert", "verify", str(path), *trust, *pin])))
+    print(printable("      " + shlex.join(["teecert", "render", str(path), *trust, *pin, "--html", "report.html"])))
+    return code
+
+
+def _signer_line(key: Path, keyid: str) -> str:
     """Which key signed the report, and the public key file a verifier pins (--trust)."""
     # imported when the command runs, so that `teecert` starts without it
     from ..report import keys
 
-    path = key or keys.default_key_path()
-    pub = keys.load_private(path).public_key()
-    beside = keys.public_path_of(path)
+    beside = keys.public_path_of(key)
     where = (f"public key for --trust: {beside}" if beside.exists()
-             else f"no {beside.name} beside it: `teecert keys show {path}` prints the public key")
-    return printable(f"signed by: Ed25519 key {keys.keyid(pub)} ({where})")
+             else f"no {beside.name} beside it: `teecert keys show {key}` prints the public key")
+    return printable(f"signed by: Ed25519 key {keyid} ({where})")
+
+
+class _Ticker:
+    """The suites' progress on standard error: on a terminal one line redrawn in
+    place (and wiped at the end); elsewhere, such as a CI log, a plain line now and
+    then, so that a long run shows it is alive without burying the summary."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        try:
+            self.tty = bool(stream.isatty())
+        except (AttributeError, ValueError):
+            self.tty = False
+        self.last = 0.0
+        self.drawn = False
+
+    def update(self, progress: Any) -> None:
+        now = time.monotonic()
+        if self.tty:
+            if now - self.last < _TTY_EVERY:
+                return
+            width = shutil.get_terminal_size().columns
+            line = printable(f"teecert run: {progress.line(now)}")[: max(width - 1, 20)]
+            self.stream.write("\r\x1b[2K" + line)
+            self.drawn = True
+        else:
+            if now - max(self.last, progress.started) < _LOG_EVERY:
+                return
+            self.stream.write(printable(f"teecert run: {progress.line(now)}") + "\n")
+        self.stream.flush()
+        self.last = now
+
+    def clear(self) -> None:
+        if self.drawn:
+            self.stream.write("\r\x1b[2K")
+            self.stream.flush()
+            self.drawn = False
 
 
 def add_parsers(sub: Any) -> None:
@@ -111,6 +224,12 @@ def add_parsers(sub: Any) -> None:
     r.add_argument("--evidence-format", default="auto", choices=["auto", "snp", "tdx", "sgx", "nitro", "sim"])
     r.add_argument("--evidence-cert", action="append", metavar="FILE", help="VCEK/VLEK certificate (SEV-SNP)")
     r.add_argument("--evidence-collateral", metavar="FILE", help="DCAP collateral bundle")
+    shown = r.add_mutually_exclusive_group()
+    shown.add_argument("-v", "--verbose", action="store_true",
+                       help="show pytest's own output (every test, every failure) before the summary")
+    shown.add_argument("-q", "--quiet", action="store_true", help="print only the verdict line and the report's path")
+    r.add_argument("--json", action="store_true",
+                   help="print one JSON object (verdict, reasons, counts per suite, report, signer) and nothing else")
     r.add_argument("pytest_args", nargs=argparse.REMAINDER, help="-- then arguments for pytest")
     r.set_defaults(func=_cmd_run)
 

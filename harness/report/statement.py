@@ -284,7 +284,7 @@ def build_statement(
         "probe": dict(probe),
         "environment": dict(environment),
         "results": rows,
-        "summary": verdict.summarize(rows),
+        "summary": verdict.summarize(rows, profile),
         "verdict": verdict.compute(rows, profile, at=start),
         "validity": {
             "not_before": format_time(start),
@@ -314,7 +314,7 @@ def with_attestation(statement: Mapping[str, Any], attestation: Mapping[str, Any
     rows = sorted([*(r for r in pred["results"] if r["id"] != row["id"]), dict(row)], key=lambda r: str(r["id"]))
     pred["results"] = rows
     pred["attestation"] = copy.deepcopy(dict(attestation))
-    pred["summary"] = verdict.summarize(rows)
+    pred["summary"] = verdict.summarize(rows, profile)
     pred["verdict"] = verdict.compute(rows, profile, at=parse_time(pred["validity"]["not_before"], "statement"))
     return out
 
@@ -332,7 +332,7 @@ def sign_statement(statement: Mapping[str, Any], private_key: Ed25519PrivateKey)
     run_time = parse_time(pred["validity"]["not_before"], where)
     if verdict.compute(pred["results"], prof, at=run_time) != pred["verdict"]:
         raise UsageError("run report: predicate.verdict is not the verdict of its results under its profile")
-    if verdict.summarize(pred["results"]) != pred["summary"]:
+    if verdict.summarize(pred["results"], prof) != pred["summary"]:
         raise UsageError("run report: predicate.summary does not count its results")
     return dsse.sign(PAYLOAD_TYPE, payload, [private_key])
 

@@ -125,13 +125,51 @@ def compute(results: Iterable[Mapping[str, Any]], profile: Profile,
     return out
 
 
-def summarize(results: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    """Counts of results by outcome, their total, and the vectors they checked."""
+def summarize(results: Iterable[Mapping[str, Any]], profile: Profile | None = None) -> dict[str, int]:
+    """Counts of results by outcome, their total, and the vectors they checked.
+
+    With ``profile``, a ``failed`` or ``error`` result of a suite the profile marks
+    advisory is counted as ``advisory`` (a divergence reported, not a failure), never
+    as ``failed`` or ``error``; without it, ``advisory`` is 0 and nothing is set apart.
+    A signed report's summary is always made with its profile."""
+    levels = profile.suites if profile is not None else {}
     counts = dict.fromkeys(OUTCOMES, 0)
-    total = vectors = 0
+    total = vectors = advisory = 0
     for r in results:
         total += 1
         outcome = r["outcome"]
-        counts[outcome] = counts.get(outcome, 0) + 1
+        if outcome in ("failed", "error") and levels.get(str(r["suite"])) == "advisory":
+            advisory += 1
+        else:
+            counts[outcome] = counts.get(outcome, 0) + 1
         vectors += int(r.get("vectors", 0))
-    return {"total": total, **counts, "vectors": vectors}
+    return {"total": total, **counts, "advisory": advisory, "vectors": vectors}
+
+
+#: the keys of each suite's counts in ``summarize_suites``
+SUITE_COUNTS = ("tests", "passed", "failed", "skipped", "unsupported", "advisory", "vectors", "duration_ms")
+
+
+def summarize_suites(results: Iterable[Mapping[str, Any]], profile: Profile) -> dict[str, dict[str, Any]]:
+    """Per suite, sorted by name: its ``level`` under ``profile`` (``required``,
+    ``advisory``, or ``none`` when the profile does not name it) and counts of its
+    results.  A ``failed`` or ``error`` result of an advisory suite is counted as
+    ``advisory`` (a divergence the profile reports without failing the run), never as
+    ``failed``; elsewhere both count as ``failed``.  So, over all suites, ``failed`` +
+    ``advisory`` is ``failed`` + ``error`` of ``summarize``.  A view of the results,
+    recomputable like the verdict; the signed report's ``summary`` stays ``summarize``'s."""
+    levels = profile.suites
+    out: dict[str, dict[str, Any]] = {}
+    for r in results:
+        suite = str(r["suite"])
+        level = levels.get(suite, "none")
+        row = out.setdefault(suite, {"level": level, **dict.fromkeys(SUITE_COUNTS, 0)})
+        row["tests"] += 1
+        outcome = r["outcome"]
+        if outcome in ("failed", "error") or outcome not in OUTCOMES:
+            row["advisory" if level == "advisory" else "failed"] += 1
+        else:
+            row[outcome] += 1
+        row["vectors"] += int(r.get("vectors", 0))
+        row["duration_ms"] += int(r.get("duration_ms", 0))
+    return dict(sorted(out.items()))

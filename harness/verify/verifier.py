@@ -187,7 +187,7 @@ def verify_report(
                 f"{where}: report claims {claimed['result']} but its results give {computed['result']}{why}"
             )
         raise NotAuthentic(f"{where}: the verdict's reasons differ from those its results give")
-    if verdict.summarize(pred["results"]) != pred["summary"]:
+    if verdict.summarize(pred["results"], prof) != pred["summary"]:
         raise NotAuthentic(f"{where}: the summary does not count the report's results")
     if prof.waivers:  # a waiver expired by the verification time no longer covers anything
         now_verdict = verdict.compute(pred["results"], prof, at=when)

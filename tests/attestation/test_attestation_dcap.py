@@ -99,6 +99,16 @@ def test_tdx_v4_collateral_as_json_bytes_is_the_same() -> None:
     assert v.tcb_status == "UpToDate" and v.collateral is True
 
 
+@pytest.mark.parametrize("field", ["tcb_info", "tcb_info_issuer_chain", "pck_crl_issuer_chain"])
+def test_collateral_with_a_lone_surrogate_is_malformed_naming_the_field(field: str) -> None:
+    """A "\\ud800" escape in the collateral JSON is a string no UTF-8 encodes: one line
+    naming the field, not a UnicodeEncodeError where the field is checked."""
+    doc = json.loads(_read(SGX_V3_COLL))
+    doc[field] = doc.get(field, "") + "\ud800"
+    with pytest.raises(MalformedInput, match=rf"^sample\.dat: collateral\.{field} holds a lone UTF-16 surrogate"):
+        _verify(_read(SGX_V3), json.dumps(doc).encode())
+
+
 def test_tdx_v4_collateral_expired_in_2026() -> None:
     with pytest.raises(NotAuthentic, match=r"^sample\.dat: collateral expired") as exc:
         _verify(_read(TDX_V4), _coll(TDX_V4_COLL), at=NOW_2026)

@@ -122,15 +122,15 @@ def test_keys_show_refuses_a_key_others_can_read(tmp_path: Path) -> None:
 
 
 def test_run_says_which_key_signed(tmp_path: Path, quick_profile: Path, key_file: Path) -> None:
-    """The run's last line names the key id keys show prints, the one in the report's
-    signature, and the .pub to pin."""
+    """The run's one signer line names the key id keys show prints, the one in the
+    report's signature, and the .pub to pin."""
     out = tmp_path / "out"
     res = teecert_cli(["run", "--profile", str(quick_profile), "--key", str(key_file), "--out", str(out)],
                       timeout=600)
     assert res.code in (0, 1), res.err[-2000:]
-    last = res.out.strip().splitlines()[-1]
+    [line] = [x for x in res.out.splitlines() if x.startswith("signed by:")]
     keyid = _independent_keyid(key_file)
-    assert last == f"signed by: Ed25519 key {keyid} (public key for --trust: {key_file}.pub)"
+    assert line == f"signed by: Ed25519 key {keyid} (public key for --trust: {key_file}.pub)"
     [report] = out.glob("teecert-report-*.json")
     assert [s["keyid"] for s in json.loads(report.read_text())["signatures"]] == [keyid]
     shown = teecert_cli(["keys", "show", str(key_file)])

@@ -179,3 +179,10 @@ def test_dumps_refuses_what_loads_would_refuse_as_too_deep() -> None:
         doc = [doc]
     with pytest.raises(MalformedInput, match=r"nests deeper than 64 levels"):
         canonical.dumps({"a": doc})
+
+
+def test_dumps_names_where_a_lone_surrogate_is() -> None:
+    """A probe's self-description may carry one (JSON lets "\\ud800" through); the
+    report that embeds it cannot be signed, and the refusal says where it is."""
+    with pytest.raises(MalformedInput, match=r"^lone UTF-16 surrogate in a string at \$\.probe\.description\.name$"):
+        canonical.dumps({"probe": {"description": {"name": "x\ud800"}}})

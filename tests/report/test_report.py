@@ -232,7 +232,7 @@ def test_failing_result_removed_and_verdict_upgraded(failing: rf.SignedReport) -
         p = s["predicate"]
         p["results"] = [r for r in p["results"] if r["outcome"] == "passed"]
         prof = profiles.load_profile("development")
-        p["verdict"], p["summary"] = verdict.compute(p["results"], prof), verdict.summarize(p["results"])
+        p["verdict"], p["summary"] = verdict.compute(p["results"], prof), verdict.summarize(p["results"], prof)
 
     attacker = Ed25519PrivateKey.generate()
     with pytest.raises(NotAuthentic):
@@ -421,7 +421,7 @@ def test_schema_violations_name_the_field(good: rf.SignedReport, edit: Any, mess
 def test_duplicate_test_ids(good: rf.SignedReport) -> None:
     def dup(s: dict[str, Any]) -> None:
         s["predicate"]["results"].append(dict(s["predicate"]["results"][0]))
-        s["predicate"]["summary"] = verdict.summarize(s["predicate"]["results"])
+        s["predicate"]["summary"] = verdict.summarize(s["predicate"]["results"], report.embedded_profile(s, "t"))
 
     with pytest.raises(MalformedInput, match="appears twice"):
         check(rf.forged(good, dup), trusted=good.trusted)

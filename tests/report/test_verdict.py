@@ -108,10 +108,10 @@ def test_summary_counts() -> None:
     rows = make_results(4, 3, n_skip=2, n_unsupported=1, n_error=1)
     s = verdict.summarize(rows)
     assert s == {"total": 11, "passed": 4, "failed": 3, "error": 1, "skipped": 2, "unsupported": 1,
-                 "vectors": sum(r["vectors"] for r in rows)}
+                 "advisory": 0, "vectors": sum(r["vectors"] for r in rows)}
     assert all(type(v) is int for v in s.values())
     assert verdict.summarize([]) == {"total": 0, "passed": 0, "failed": 0, "error": 0, "skipped": 0,
-                                     "unsupported": 0, "vectors": 0}
+                                     "unsupported": 0, "advisory": 0, "vectors": 0}
 
 
 # -- outcomes the verdict does not know --------------------------------------------------

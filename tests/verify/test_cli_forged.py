@@ -217,7 +217,7 @@ def _fail_one(st: dict[str, Any]) -> dict[str, Any]:
     row["outcome"] = "failed"
     row["failures"] = 1
     row["message"] = "forged failure"
-    pred["summary"] = verdict.summarize(pred["results"])  # only the verdict is left to lie
+    pred["summary"] = verdict.summarize(pred["results"], report.embedded_profile(st, "t"))  # only the verdict lies
     return row
 
 
@@ -237,7 +237,7 @@ def _strip_attestation(pred: dict[str, Any]) -> None:
 
 
 def _recount(pred: dict[str, Any], profile: Path) -> None:
-    pred["summary"] = verdict.summarize(pred["results"])
+    pred["summary"] = verdict.summarize(pred["results"], load_profile(profile))
     pred["verdict"] = verdict.compute(pred["results"], load_profile(profile))
 
 
@@ -451,7 +451,7 @@ def test_a_report_stripped_of_required_evidence_is_refused(real: Real, tmp_path:
         for r in pred["results"]:
             r.update(outcome="passed", failures=0, message="")
         pred["profile"] = {**prof.identity(), "document": prof.data}
-        pred["summary"] = verdict.summarize(pred["results"])
+        pred["summary"] = verdict.summarize(pred["results"], prof)
         pred["verdict"] = {"result": "CERTIFIED", "reasons": []}
 
     path = write_envelope(tmp_path / "stripped.json", resigned(real, edit))

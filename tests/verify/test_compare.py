@@ -21,6 +21,7 @@ from test_render import assert_self_contained
 from teecert.cli import verify as cli_verify
 from teecert.errors import TeecertError
 from teecert.report import keys, verdict
+from teecert.report import statement as report
 from teecert.verify import compare, verifier
 from teecert.verify.verifier import VerifyOutcome, verify_report
 
@@ -53,7 +54,7 @@ def drop_extra(stmt: dict[str, Any]) -> None:
     """The report without a row for the stream ``EXTRA``."""
     pred = stmt["predicate"]
     pred["results"] = [r for r in pred["results"] if r["id"] != EXTRA]
-    pred["summary"] = verdict.summarize(pred["results"])
+    pred["summary"] = verdict.summarize(pred["results"], report.embedded_profile(stmt, "t"))
 
 
 #: the rows of a complete run that carry a root (explicit sets and streams)

@@ -68,7 +68,7 @@ def forge(real: Real, tmp_path: Path, edit: Callable[[dict[str, Any]], None], na
     pred.pop("attestation", None)
     pred["results"] = [r for r in pred["results"] if r["id"] != testplan.EVIDENCE_ID]
     edit(st)
-    pred["summary"] = verdict.summarize(pred["results"])
+    pred["summary"] = verdict.summarize(pred["results"], real.profile)
     pred["verdict"] = verdict.compute(pred["results"], real.profile)
     path = tmp_path / name
     path.write_text(json.dumps(dsse.sign(report.PAYLOAD_TYPE, canonical.dumps(st), [real.key])))

@@ -366,7 +366,7 @@ def test_advisory_divergences_are_not_failures(repeated: rf.SignedReport) -> Non
         row = table[table.index(r["id"]):]
         row = row[:row.index("</tr>")]
         assert '<td class="outcome-advisory">diverges (advisory)</td>' in row and "outcome-failed" not in row
-    assert "include 2 results of advisory suites, which the verdict does not count" in html
+    assert "are the 2 failed or error results of advisory suites, which the verdict does not count" in html
     failures_md = md[md.index("## Failures"):md.index("## Advisory results")]
     section_md = md[md.index("## Advisory results"):md.index("## Waivers")]
     for r in advisory:

@@ -199,6 +199,14 @@ def _load_collateral(collateral: dict[str, Any] | bytes | str, where: str) -> di
             raise MalformedInput(f"{where}: collateral.{key} is missing or not a string")
     if "pck_crl_issuer_chain" in doc and not isinstance(doc["pck_crl_issuer_chain"], str):
         raise MalformedInput(f"{where}: collateral.pck_crl_issuer_chain is not a string")
+    for key, value in doc.items():
+        # A "\ud800" escape parses to a lone surrogate, which no text is: refused here,
+        # rather than where the field is encoded to check a signature or load a chain.
+        if isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise MalformedInput(f"{where}: collateral.{key} holds a lone UTF-16 surrogate, not text") from None
     return doc
 
 
