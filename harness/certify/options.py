@@ -75,3 +75,7 @@ class RunOptions:
     #: the reader; a run that writes no report says why in its error), ``stdout`` or
     #: ``stderr``
     pytest_output: str = "captured"
+    #: put the run's JUnit file and output in a staging folder in ``out`` for its
+    #: results bundle (``RunOutcome.staging``; ``certify.bundle.complete`` finishes it,
+    #: ``Staging.discard`` drops it)
+    bundle: bool = False

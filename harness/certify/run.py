@@ -13,16 +13,18 @@ import ctypes
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import psutil
 
@@ -32,7 +34,7 @@ from ..governance.profiles import load_governed
 from ..profile import Profile, from_document
 from ..report import keys
 from ..vectors.store import load_set
-from . import pending, preflight
+from . import bundle, pending, preflight
 from .options import PROBE_FAULT_FILE_ENV, PROGRESS_OPTION, RunOptions
 from .summary import RunProgress
 
@@ -61,6 +63,10 @@ class RunOutcome:
     elapsed: float = 0.0
     #: the suites' progress as the test process reported it
     progress: RunProgress = field(default_factory=RunProgress)
+    #: the folder the run's results bundle is put together in (``bundle.complete``)
+    staging: bundle.Staging | None = None
+    #: the JUnit file the user asked pytest for (``-- --junitxml=FILE``), if any
+    user_junit: Path | None = None
 
 
 def finish(*, pending_path: Path, evidence: Path, fmt: str, certs: list[Path], collateral: Path | None,
@@ -116,6 +122,9 @@ def run(options: RunOptions, progress: Callable[[RunProgress], None] | None = No
     except OSError as e:
         raise UsageError(f"--out {out}: cannot make the report folder ({e.strerror or type(e).__name__})") from None
     run_id = str(uuid.uuid4())
+    # the folder the results bundle is put together in; the caller completes it (cli.run)
+    staging = bundle.Staging(out, run_id) if o.bundle else None
+    user_junit = _user_junit(o.pytest_args)
     suites = preflight.suites_path()
     args = [
         str(suites),
@@ -161,6 +170,14 @@ def run(options: RunOptions, progress: Callable[[RunProgress], None] | None = No
         # the interpreter's dump of every thread's stack first.
         args += ["-p", "no:faulthandler"]
         env.pop("PYTHONFAULTHANDLER", None)
+    if staging is not None:
+        # the bundle's JUnit file (one the user asks for after -- comes later, and wins)
+        args.append(f"--junitxml={staging.junit}")
+    if (staging is not None and o.pytest_output != "captured"
+            and _is_terminal(sys.stdout if o.pytest_output == "stdout" else sys.stderr)):
+        # its output goes to the terminal through the bundle's run.log: keep it as pytest draws it there
+        env.setdefault("PY_COLORS", "1")
+        env.setdefault("COLUMNS", str(shutil.get_terminal_size().columns))
     args += o.pytest_args
     # pytest runs in a child process: a probe that crashes the process or changes
     # its FP state when loaded cannot take the CLI (and its diagnosis) with it.
@@ -172,12 +189,13 @@ def run(options: RunOptions, progress: Callable[[RunProgress], None] | None = No
         progress_file = Path(scratch) / "progress.jsonl"
         progress_file.touch()
         args += [PROGRESS_OPTION, str(progress_file)]
-        log = Path(scratch) / "pytest.log" if o.pytest_output == "captured" else None
+        kept = staging.log if staging is not None else Path(scratch) / "pytest.log"
+        log = kept if o.pytest_output == "captured" else None
         try:
             started = time.monotonic()
             tracker.started = started
             code, fault = _run_pytest([sys.executable, "-m", "pytest", *args], env, fault_file,
-                                      _Output(o.pytest_output, log),
+                                      _Output(o.pytest_output, kept if staging is not None else log),
                                       _ProgressFeed(progress_file, tracker, progress))
             elapsed = time.monotonic() - started
             why = _why_no_report(tracker, log)
@@ -195,6 +213,8 @@ def run(options: RunOptions, progress: Callable[[RunProgress], None] | None = No
         raise ProbeError(f"{fault}; no report was written")
     pending_path = out / f"teecert-pending-{run_id}.json"
     if o.print_report_data and pending_path.exists():
+        if staging is not None:
+            staging.discard()  # a pending run is no result yet: the report its evidence completes has no bundle
         doc = pending.load(pending_path)
         return RunOutcome(None, "PENDING", [], pending_path=pending_path, report_data=doc["report_data"])
     report_path = out / f"teecert-report-{run_id}.json"
@@ -215,27 +235,79 @@ def run(options: RunOptions, progress: Callable[[RunProgress], None] | None = No
     statement = _statement_of(report_path)
     verdict = statement["predicate"]["verdict"]
     return RunOutcome(report_path, verdict["result"], verdict["reasons"], statement=statement, profile=prof,
-                      key_path=key_path, elapsed=elapsed, progress=tracker)
+                      key_path=key_path, elapsed=elapsed, progress=tracker, staging=staging,
+                      user_junit=user_junit if user_junit is not None and user_junit.is_file() else None)
+
+
+def _user_junit(pytest_args: tuple[str, ...]) -> Path | None:
+    """The JUnit file named by ``--junitxml`` (``--junit-xml``) among the arguments for
+    pytest, the last one given; None when none is."""
+    found = None
+    for i, x in enumerate(pytest_args):
+        name, eq, value = x.partition("=")
+        if name in ("--junitxml", "--junit-xml"):
+            if eq:
+                found = value
+            elif i + 1 < len(pytest_args):
+                found = pytest_args[i + 1]
+    return Path(found) if found else None
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 @dataclass
 class _Output:
     """Where the test process's output goes: kept in ``log`` (``captured``), or this
-    process's standard output or error."""
+    process's standard output or error, and ``log`` as well when there is one."""
 
     to: str
     log: Path | None
 
     @contextlib.contextmanager
-    def opened(self) -> Iterator[dict[str, Any]]:
-        """``subprocess.Popen``'s stream arguments for the test process."""
-        if self.to == "stderr":
-            yield {"stdout": sys.stderr.fileno()}
-        elif self.to == "captured" and self.log is not None:
-            with self.log.open("wb") as f:
-                yield {"stdout": f, "stderr": subprocess.STDOUT}
-        else:
-            yield {}
+    def opened(self) -> Iterator[tuple[dict[str, Any], BinaryIO | None]]:
+        """``subprocess.Popen``'s stream arguments for the test process, and the log
+        file its output is to be copied to (``tee``)."""
+        if self.log is None:
+            yield ({"stdout": sys.stderr.fileno()} if self.to == "stderr" else {}), None
+            return
+        with self.log.open("wb") as f:
+            if self.to == "captured":
+                yield {"stdout": f, "stderr": subprocess.STDOUT}, None
+            else:
+                yield {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}, f
+
+    def tee(self, proc: subprocess.Popen[bytes], log: BinaryIO | None) -> list[threading.Thread]:
+        """Copy the test process's output to where it goes and to ``log`` as it comes."""
+        if log is None:
+            return []
+        lock = threading.Lock()
+        out = sys.stderr if self.to == "stderr" else sys.stdout
+        threads = [threading.Thread(target=_copy, args=(src, dst, log, lock), daemon=True)
+                   for src, dst in ((proc.stdout, out), (proc.stderr, sys.stderr)) if src is not None]
+        for t in threads:
+            t.start()
+        return threads
+
+
+def _copy(src: Any, dst: Any, log: BinaryIO, lock: threading.Lock) -> None:
+    """Copy ``src`` to ``dst`` (a text stream) and ``log`` to its end."""
+    fd = dst.fileno()
+    for chunk in iter(lambda: os.read(src.fileno(), 65536), b""):
+        with lock:
+            log.write(chunk)
+            log.flush()
+        dst.flush()
+        view = memoryview(chunk)
+        while view:
+            try:
+                view = view[os.write(fd, view):]
+            except OSError:
+                break
 
 
 class _ProgressFeed:
@@ -299,8 +371,9 @@ def _run_pytest(argv: list[str], env: dict[str, str], fault_file: Path | None, o
     controller would otherwise replace the worker and go on to the next overdue call."""
     # Its own process group: Ctrl-C reaches this process alone, which ends the whole
     # group, so pytest never gets to run its interrupted session's hooks (a report).
-    with output.opened() as streams:
+    with output.opened() as (streams, log):
         proc = subprocess.Popen(argv, env=env, process_group=0, preexec_fn=_die_with_parent(), **streams)
+        copying = output.tee(proc, log)
         try:
             while True:
                 try:
@@ -316,6 +389,9 @@ def _run_pytest(argv: list[str], env: dict[str, str], fault_file: Path | None, o
             _end_tree(proc)
             proc.wait()
             raise
+        finally:
+            for t in copying:
+                t.join(timeout=5)  # a process the test process started may hold its output open
     feed.poll()
     return code, _fault_of(fault_file) if fault_file is not None else ""
 
@@ -376,7 +452,9 @@ def _remove_empty(folders: list[Path]) -> None:
 
 def _discard_run_files(out: Path, run_id: str) -> None:
     """Remove what a test process ended part way may have left of this run in ``out``:
-    its report or pending run, and their atomic writes' temporary files."""
+    its report or pending run, their atomic writes' temporary files, and the folder its
+    results bundle was being put together in."""
+    shutil.rmtree(bundle.staging_path(out, run_id), ignore_errors=True)
     for name in (f"teecert-report-{run_id}.json", f"teecert-pending-{run_id}.json"):
         for path in (out / name, *out.glob(f".{name}.*.tmp")):
             with contextlib.suppress(OSError):

@@ -98,6 +98,32 @@ def verdict_text(verdict: Mapping[str, Any], suites: Mapping[str, Mapping[str, A
     return text
 
 
+def run_object(statement: Mapping[str, Any], profile: Profile, *, report: str, bundle: str | None,
+               public_key_file: str | None, elapsed: float, exit_code: int) -> dict[str, Any]:
+    """What ``teecert run --json`` prints (and a results bundle's ``summary.json``)."""
+    pred = statement["predicate"]
+    verdict = pred["verdict"]
+    suites = verdicts.summarize_suites(pred["results"], profile)
+    advisory, _where = advisory_total(suites)
+    return {
+        "verdict": verdict["result"],
+        "reasons": verdict["reasons"],
+        "reason_groups": [{"code": g.code, "suite": g.suite, "count": g.count,
+                           "first": g.first.get("test") or g.first.get("suite")}
+                          for g in group_reasons(verdict["reasons"])],
+        **({"waived": verdict["waived"]} if "waived" in verdict else {}),
+        "advisory_divergences": advisory,
+        "suites": suites,
+        "summary": pred["summary"],
+        "profile": {**profile.identity(), "tier": profile.tier},
+        "report": report,
+        **({"bundle": bundle} if bundle is not None else {}),
+        "signer": {"keyid": pred["signer"]["keyid"], "public_key_file": public_key_file},
+        "run": {"id": pred["run"]["id"], "elapsed_ms": int(elapsed * 1000)},
+        "exit_code": exit_code,
+    }
+
+
 _TIERS = {
     "development": "not for admission (for trying teecert and probes; governance admits on the "
                    "profile it requires, e.g. --profile strict)",

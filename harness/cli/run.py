@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as _dt
 import json
 import shlex
 import shutil
@@ -11,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
+from ..errors import TeecertError, UsageError
 from .common import printable, verdict_code
 
 #: pytest options after ``--`` that only write files: they do not ask to see pytest's output
@@ -62,6 +63,7 @@ def _cmd_run(a: argparse.Namespace) -> int:
             argv=("teecert", *sys.argv[1:]),
             # --json keeps standard output for its one object
             pytest_output=("stderr" if a.json else "stdout") if shown else "captured",
+            bundle=True,
         ), progress=ticker.update if ticker else None)
     finally:
         if ticker is not None:
@@ -77,10 +79,58 @@ def _cmd_run(a: argparse.Namespace) -> int:
         print(printable(f"pending run: {outcome.pending_path}"))
         print(printable(f"then: {then}"))
         return 0
-    return _print_outcome(a, outcome)
+    bundle = _make_bundle(a, outcome) if outcome.staging is not None else None
+    return _print_outcome(a, outcome, bundle)
 
 
-def _print_outcome(a: argparse.Namespace, outcome: Any) -> int:
+def _make_bundle(a: argparse.Namespace, outcome: Any) -> Path:
+    """The run's results bundle (``certify.bundle``): the report verified with the key
+    that signed it pinned and rendered as ``teecert render`` does, the summary
+    ``--json`` prints, and the test process's JUnit file and output."""
+    # imported when the command runs, so that `teecert` starts without it
+    from ..certify import bundle
+    from ..report import keys
+    from ..verify.render import render_html, render_markdown
+    from ..verify.verifier import verify_report_file
+
+    staging = outcome.staging
+    try:
+        pub = keys.load_private(outcome.key_path).public_key()
+        keyid = keys.keyid(pub)
+        if keyid != outcome.statement["predicate"]["signer"]["keyid"]:
+            raise TeecertError(f"{outcome.report_path}: not signed by {outcome.key_path}; no bundle was made")
+        at = _dt.datetime.now(_dt.UTC).replace(microsecond=0)
+        verified = verify_report_file(outcome.report_path, trusted={keyid: pub}, profile=outcome.profile, at=at)
+        name = bundle.name_of(outcome.statement)
+        folder = outcome.report_path.parent / name
+        obj = _run_object(outcome, folder)
+        pages = {
+            bundle.REPORT_HTML: render_html(verified, at).encode("utf-8"),
+            bundle.REPORT_MD: render_markdown(verified, at).encode("utf-8"),
+            bundle.SUMMARY: (json.dumps(obj, indent=2) + "\n").encode("utf-8"),
+        }
+    except BaseException:
+        staging.discard()
+        raise
+    return bundle.complete(staging, report=outcome.report_path, name=name, public_pem=keys.public_pem(pub),
+                           pages=pages, user_junit=outcome.user_junit, tar=a.tar)
+
+
+def _run_object(outcome: Any, bundle: Path | None) -> dict[str, Any]:
+    """What ``--json`` prints, and the bundle's ``summary.json``."""
+    # imported when the command runs, so that `teecert` starts without it
+    from ..certify import summary
+    from ..report import keys
+
+    pub = keys.public_path_of(outcome.key_path or keys.default_key_path())
+    return summary.run_object(
+        outcome.statement, outcome.profile, report=str(outcome.report_path),
+        bundle=str(bundle) if bundle is not None else None,
+        public_key_file=str(pub) if pub.exists() else None, elapsed=outcome.elapsed,
+        exit_code=verdict_code(outcome.statement["predicate"]["verdict"]["result"]))
+
+
+def _print_outcome(a: argparse.Namespace, outcome: Any, bundle: Path | None = None) -> int:
     """The run's summary: the table per suite, the verdict with its reasons grouped,
     what the profile is for, who signed, where the report is and what to do next
     (``--quiet``: the verdict and the report; ``--json``: one object)."""
@@ -101,23 +151,7 @@ def _print_outcome(a: argparse.Namespace, outcome: Any) -> int:
     pub = keys.public_path_of(key_path)
     keyid = pred["signer"]["keyid"]
     if a.json:
-        advisory, _where = summary.advisory_total(suites)
-        print(json.dumps({
-            "verdict": verdict["result"],
-            "reasons": verdict["reasons"],
-            "reason_groups": [{"code": g.code, "suite": g.suite, "count": g.count,
-                               "first": g.first.get("test") or g.first.get("suite")}
-                              for g in summary.group_reasons(verdict["reasons"])],
-            **({"waived": verdict["waived"]} if "waived" in verdict else {}),
-            "advisory_divergences": advisory,
-            "suites": suites,
-            "summary": pred["summary"],
-            "profile": {**prof.identity(), "tier": prof.tier},
-            "report": str(path),
-            "signer": {"keyid": keyid, "public_key_file": str(pub) if pub.exists() else None},
-            "run": {"id": pred["run"]["id"], "elapsed_ms": int(outcome.elapsed * 1000)},
-            "exit_code": code,
-        }, indent=2))
+        print(json.dumps(_run_object(outcome, bundle), indent=2))
         return code
     if a.quiet:
         print(printable(f"teecert run: {text}"))
@@ -131,11 +165,14 @@ def _print_outcome(a: argparse.Namespace, outcome: Any) -> int:
     print(printable(summary.profile_line(prof)))
     print(_signer_line(key_path, keyid))
     print(printable(f"report: {path}"))
+    if bundle is not None:
+        print(printable(f"bundle: {bundle}"))
     # verify pins a built-in profile by its digest; any other it must be given
     typed = None if (a.evidence or a.pending) else a.profile
     pin = [] if prof.id in BUILTIN and builtin(prof.id).digest == prof.digest else \
         ["--profile", typed if typed and typed not in BUILTIN else "PROFILE.json"]
-    trust = ["--trust", str(pub) if pub.exists() else "PUBLIC_KEY.pem"]
+    signer_pub = bundle / "signer.pub" if bundle is not None else None
+    trust = ["--trust", str(pub) if pub.exists() else str(signer_pub) if signer_pub else "PUBLIC_KEY.pem"]
     print(printable("next: " + shlex.join(["teecert", "verify", str(path), *trust, *pin])))
     print(printable("      " + shlex.join(["teecert", "render", str(path), *trust, *pin, "--html", "report.html"])))
     return code
@@ -228,6 +265,8 @@ def add_parsers(sub: Any) -> None:
     shown.add_argument("-v", "--verbose", action="store_true",
                        help="show pytest's own output (every test, every failure) before the summary")
     shown.add_argument("-q", "--quiet", action="store_true", help="print only the verdict line and the report's path")
+    r.add_argument("--tar", action="store_true",
+                   help="also write the results bundle as BUNDLE.tar.gz beside its folder (for governance)")
     r.add_argument("--json", action="store_true",
                    help="print one JSON object (verdict, reasons, counts per suite, report, signer) and nothing else")
     r.add_argument("pytest_args", nargs=argparse.REMAINDER, help="-- then arguments for pytest")
