@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import os
-import platform
 import re
 import resource
 import stat
@@ -414,15 +413,7 @@ LIBC_FIELDS = ("libc", "libc_name", "libc_version")
 def libc_facts() -> dict[str, str]:
     """This process's C library as the report's fingerprint records it: ``libc``
     (``glibc 2.36``), ``libc_name``, ``libc_version``."""
-    text = ""
-    try:
-        text = os.confstr("CS_GNU_LIBC_VERSION") or ""
-    except (ValueError, OSError, AttributeError):
-        pass
-    if text:
-        name, _, version = text.strip().partition(" ")
-        return {"libc": text, "libc_name": name, "libc_version": version.strip()}
-    name, version = platform.libc_ver()
+    name, version = environment.libc_parts()
     return {"libc": f"{name} {version}".strip(), "libc_name": name, "libc_version": version}
 
 

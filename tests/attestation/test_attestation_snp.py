@@ -390,3 +390,20 @@ def test_random_damage_gives_only_documented_errors() -> None:
             assert exit_code_of(exc) == 2 and "\n" not in str(exc)
         else:
             raise AssertionError(f"damaged input #{i} accepted")
+
+
+def test_a_certificate_name_with_a_line_break_stays_on_one_line() -> None:
+    """A forged certificate's subject may hold control characters; the refusal that
+    quotes it is still one line."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+    def cert(cn: str) -> x509.Certificate:
+        name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, cn)])
+        return (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                .serial_number(1).not_valid_before(now - dt.timedelta(days=1))
+                .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
+
+    with pytest.raises(NotAuthentic, match=r"^w: no chain from CN=evil\\nline \(issuer CN=evil\\nline\)") as exc:
+        x509chain.verify_chain(cert("evil\nline"), [], [cert("root")], now, "w")
+    assert "\n" not in str(exc.value)

@@ -29,8 +29,9 @@ The API is small on purpose:
     A fixed-width big-endian ``r || s`` signature (COSE, DCAP) as DER for
     ``cryptography``; ``NotAuthentic`` if it has an odd length or a zero half.
 
-``subject(cert) -> str``
-    The RFC 4514 form of the subject, for messages and ``Verified.chain``.
+``subject(cert) -> str``, ``name_text(name) -> str``
+    The RFC 4514 form of the subject (of any name), control characters escaped, for
+    messages and ``Verified.chain``.
 
 ``require_utc(at, where) -> datetime``
     ``at`` converted to UTC; ``UsageError`` if it carries no time zone.
@@ -75,9 +76,18 @@ def _iso(t: _dt.datetime) -> str:
     return t.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def name_text(name: x509.Name) -> str:
+    """RFC 4514 string of ``name``, control characters escaped: certificate text ends up
+    in one-line messages, and a forged certificate may carry a line break."""
+    text = name.rfc4514_string()
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def subject(cert: x509.Certificate) -> str:
-    """RFC 4514 subject string."""
-    return cert.subject.rfc4514_string()
+    """RFC 4514 subject string (``name_text``)."""
+    return name_text(cert.subject)
 
 
 def fingerprint(cert: x509.Certificate) -> str:
@@ -215,7 +225,7 @@ def verify_chain(leaf: x509.Certificate, intermediates: list[x509.Certificate],
     pool = [*intermediates, *roots]
     path = _build(leaf, pool, anchors, [leaf])
     if path is None:
-        raise NotAuthentic(f"{where}: no chain from {subject(leaf)} (issuer {leaf.issuer.rfc4514_string()}) "
+        raise NotAuthentic(f"{where}: no chain from {subject(leaf)} (issuer {name_text(leaf.issuer)}) "
                            "to a trusted root: issuer missing or signature invalid")
     root = path[-1]
     if not is_self_signed(root):

@@ -66,7 +66,7 @@ PINNABLE_FIELDS: tuple[str, ...] = tuple(sorted((
 )))
 
 
-def _libc_parts() -> tuple[str, str]:
+def libc_parts() -> tuple[str, str]:
     """The C library's name and version: ``("glibc", "2.36")``; empty strings when unknown."""
     text = ""
     try:
@@ -232,7 +232,7 @@ def extended_fingerprint(fp: Mapping[str, Any], probe_description: Mapping[str, 
     for name, keys in _CPU_ID_KEYS.items():
         out.setdefault(name, next((cpu[k] for k in keys if cpu.get(k)), ""))
     out.setdefault("kernel_release", platform.uname().release)
-    libc_name, libc_version = _libc_parts()
+    libc_name, libc_version = libc_parts()
     out.setdefault("libc_name", libc_name)
     out.setdefault("libc_version", libc_version)
     out.setdefault("cores_logical", psutil.cpu_count(logical=True) or 0)
