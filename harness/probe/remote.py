@@ -620,7 +620,9 @@ class RemoteProbe:
         if rtype == ERROR:
             body = chan.recv(length - 2, deadline)
             code = struct.unpack_from("<I", body, 0)[0] if len(body) >= 4 else 0
-            raise _HostError(code, bytes(body[4:]).decode("utf-8", "replace").strip()[:400])
+            # The host's text goes into a one-line reason: control characters escaped.
+            text = bytes(body[4:]).decode("utf-8", "replace").strip()[:400]
+            raise _HostError(code, "".join(c if c.isprintable() else repr(c)[1:-1] for c in text))
         if rtype != mtype | REPLY:
             raise _Failure(f"probe host answered {_NAMES.get(mtype, hex(mtype))} with message "
                            f"type 0x{rtype:04x}")

@@ -635,6 +635,9 @@ def run_reply(status: int, out: bytes, out_len: int | None = None) -> bytes:
     (frame(transport.RUN | transport.REPLY, struct.pack("<II", 3, 0)), True, "RUN reply for 3 calls"),
     (frame(transport.ERROR, struct.pack("<I", 6) + b"probe crashed with SIGBUS"), True,
      "probe crashed with SIGBUS during f64.add.rne (batch of 1)"),
+    # the host's own text cannot forge a second line or a terminal escape
+    (frame(transport.ERROR, struct.pack("<I", 6) + b"crashed\nteecert run: CERTIFIED\x1b[2K"), True,
+     "crashed\\nteecert run: CERTIFIED\\x1b[2K during f64.add.rne"),
 ])
 def test_a_lying_host_is_a_clear_probe_error(reply: bytes | None, close: bool, words: str) -> None:
     rp = fake_host(then_on_run(reply, close))
