@@ -18,6 +18,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -337,22 +338,29 @@ def _has_openssl(compiler: tuple[str, ...]) -> str | None:
 
 
 def build_host(out_path: str | os.PathLike[str], cc: str | None = None, *,
-               crypto: bool = True, target: str | None = None) -> Path:
+               crypto: bool | None = None, target: str | None = None) -> Path:
     """Compile the probe host executable (``teecert probe build --host``), atomically.
-    Raises :class:`BuildError` with one line: OpenSSL's headers or library missing
-    (naming the Debian package), else the compiler's first error line.  ``crypto``
-    False builds the keyless host (:data:`HOST_LDLIBS_NO_CRYPTO`)."""
+    ``crypto`` True requires OpenSSL's libcrypto (:class:`BuildError` naming the Debian
+    package when its headers or library are missing); False builds the keyless host
+    (:data:`HOST_LDLIBS_NO_CRYPTO`); None (the default) builds with OpenSSL where it
+    is there and otherwise the keyless host, saying so on stderr: a machine with only
+    Python, gcc and pip still gets a host, one that attests nothing (fail closed).
+    Else :class:`BuildError` with the compiler's first error line."""
     out = Path(out_path)
     nd = native_dir()
+    compiler = find_compiler(cc)
+    if crypto is not False:
+        missing = _has_openssl(tuple(compiler))
+        if missing is not None and crypto:
+            raise BuildError(f"the probe host needs OpenSSL's libcrypto to build: install Debian's "
+                             f"{openssl_package(target)} ({compiler[0]}: {missing})")
+        if missing is not None:
+            sys.stderr.write(f"teecert: building the probe host without a key: no OpenSSL "
+                             f"(install Debian's {openssl_package(target)}); it attests nothing\n")
+        crypto = missing is None
     for src in host_sources(crypto):
         if not src.is_file():
             raise BuildError(f"probe host source {src} not found")
-    compiler = find_compiler(cc)
-    if crypto:
-        missing = _has_openssl(tuple(compiler))
-        if missing is not None:
-            raise BuildError(f"the probe host needs OpenSSL's libcrypto to build: install Debian's "
-                             f"{openssl_package(target)} ({compiler[0]}: {missing})")
     out.parent.mkdir(parents=True, exist_ok=True)
     args = [*HOST_CFLAGS, "-I", str(nd), "-I", str(nd / "probe"), *(str(s) for s in host_sources(crypto))]
     return _compile(compiler, args, HOST_LDLIBS if crypto else HOST_LDLIBS_NO_CRYPTO, out)

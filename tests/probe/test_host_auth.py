@@ -671,3 +671,22 @@ def test_without_openssl_headers_the_host_build_says_what_to_install(tmp_path: P
         probe_build.build_host(tmp_path / "h", cc=f"{cc[0]} --sysroot={sysroot}")
     msg = str(err.value)
     assert "\n" not in msg and "install Debian's libssl-dev" in msg
+
+
+def test_without_openssl_the_host_builds_keyless_and_attests_nothing(
+        tmp_path: Path, reference: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
+    # A machine with only Python, gcc and pip may lack OpenSSL's headers: the default
+    # build still gives a host, but one whose evidence commits to no key, so it attests
+    # nothing; asking for OpenSSL explicitly stays an error naming the package.
+    monkeypatch.setattr(probe_build, "_has_openssl", lambda compiler: "openssl/evp.h: No such file")
+    with pytest.raises(BuildError, match="needs OpenSSL's libcrypto to build: install Debian's libssl-dev"):
+        probe_build.build_host(tmp_path / "strict-host", crypto=True)
+    host = probe_build.build_host(tmp_path / "host")
+    assert "building the probe host without a key" in capfd.readouterr().err
+    rp = transport.spawn([str(host), "--probe", str(reference)], timeout=30)
+    try:
+        assert rp.host_public_key is None
+        with pytest.raises(UnsupportedOp, match="has no key"):
+            rp.attest(bytes(64))
+    finally:
+        rp.close()
