@@ -108,3 +108,31 @@ def invoke_subcommand(add_parser: Callable[[Any], None], argv: Sequence[str]) ->
         print(f"teecert {args.cmd}: {e}")
         return exit_code_of(e)
     return code
+
+
+def one_line(res: CliResult, cmd: str, *fragments: str) -> str:
+    """Exit 2, no traceback, nothing on stdout and one line on stderr holding ``fragments``."""
+    assert res.code == 2, (res.code, res.out[-2000:], res.err[-2000:])
+    assert no_traceback(res.out + res.err), res.err
+    assert res.out == "", res.out
+    lines = res.err.splitlines()
+    assert len(lines) == 1, res.err
+    assert lines[0].startswith(f"teecert {cmd}: "), lines[0]
+    for f in fragments:
+        assert f in lines[0], f"{f!r} not in {lines[0]!r}"
+    return lines[0]
+
+
+def ok(res: CliResult, code: int = 0) -> CliResult:
+    """Exit ``code`` and no traceback."""
+    assert res.code == code, (res.code, res.out[-2000:], res.err[-2000:])
+    assert no_traceback(res.out + res.err)
+    return res
+
+
+@pytest.fixture
+def state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A state folder of the test's own (the newest revocation list seen per
+    governance), never the user's real one: governance tests use it throughout."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    return tmp_path / "state"

@@ -31,7 +31,7 @@ from teecert.verify import decision
 from teecert.verify.verifier import verify_report
 
 import reportfactory as rf
-from conftest import CliResult, no_traceback, teecert_cli
+from conftest import CliResult, ok, one_line, teecert_cli
 
 AT = "2026-11-22T00:00:00Z"  # a day after the factory's reports were made
 ACTIVATES = "2026-01-01T00:00:00Z"
@@ -39,30 +39,8 @@ EXPIRES = "2027-06-01T00:00:00Z"
 WAIVER_ID = "test_ieee754.py::test_explicit[f64.mul.rtz]"
 
 
-@pytest.fixture(autouse=True)
-def state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test its own state folder (the newest revocation list seen): never the real home."""
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    return tmp_path / "state"
-
-
-def one_line(res: CliResult, cmd: str, *fragments: str) -> str:
-    """Exit 2, no traceback, nothing on stdout and one line on stderr holding ``fragments``."""
-    assert res.code == 2, (res.code, res.out[-2000:], res.err[-2000:])
-    assert no_traceback(res.out + res.err), res.err
-    assert res.out == "", res.out
-    lines = res.err.splitlines()
-    assert len(lines) == 1, res.err
-    assert lines[0].startswith(f"teecert {cmd}: "), lines[0]
-    for f in fragments:
-        assert f in lines[0], f"{f!r} not in {lines[0]!r}"
-    return lines[0]
-
-
-def ok(res: CliResult, code: int = 0) -> CliResult:
-    assert res.code == code, (res.code, res.out[-2000:], res.err[-2000:])
-    assert no_traceback(res.out + res.err)
-    return res
+# Each test its own state folder: never the real home.
+pytestmark = pytest.mark.usefixtures("state_home")
 
 
 @dataclass
