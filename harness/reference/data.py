@@ -3,10 +3,14 @@
 Each op is computed by the first-principles reference of ``integers`` (Python's
 unbounded integers and ``fractions``) or ``hashes`` (``hashlib``, and the module's
 own Keccak sponge for Keccak-256), and then confirmed by a second, independent
-answer where one exists: ``struct`` for the record layout, Python's own stable
-``sorted`` for the sort, ``float()`` and ``format(x, ".16e")`` (CPython's correctly
-rounded David Gay conversions) for the decimal ones, ``hashlib.sha3_256`` against
-the sponge with SHA-3's padding.  A disagreement raises, like ``golden`` does for
+answer: ``intcheck`` for the integer ops and the integer/float conversions (other
+means: bytes, text, ``math.trunc``, ``struct`` and MPFR), ``struct`` for the record
+layout, Python's own stable ``sorted`` (decorated with positions) for the sort,
+``float()`` and ``format(x, ".16e")`` (CPython's correctly rounded David Gay
+conversions) for the decimal ones, ``hashlib.sha3_256`` against the sponge with
+SHA-3's padding.  Keccak-256 has one answer: ``hashlib`` lacks it, and the sponge
+is the only implementation (checked against published Keccak-256 vectors in the
+tests).  A disagreement raises, like ``golden`` does for
 the float references: no golden value exists until it is resolved.
 
 Byte-string slots arrive as the int their bytes spell big-endian (``ops.Slot``).
@@ -20,7 +24,7 @@ from collections.abc import Callable, Sequence
 
 from ..errors import MalformedInput, TeecertError
 from ..ops import DEC_OUT_BYTES, DEC_TEXT_BYTES, F64, HASH_MSG_BYTES, SORT_ITEMS, Op
-from . import hashes, integers
+from . import hashes, intcheck, integers
 
 
 class DataReferenceDisagreement(TeecertError):
@@ -128,10 +132,27 @@ def _hash(op: Op, vec: Sequence[int]) -> int:
     return int.from_bytes(out, "big")
 
 
+def _confirmed(op: Op, first: Callable[..., int], second: Callable[..., int],
+               *pre: object) -> Callable[[Op, Sequence[int]], int]:
+    """``first(*pre, *vec)``, confirmed by ``second`` (``intcheck``'s other means)."""
+
+    def both(_op: Op, vec: Sequence[int]) -> int:
+        out = int(first(*pre, *vec))
+        other = int(second(*pre, *vec))
+        if other != out:
+            raise _disagree(op, vec, out, other)
+        return out
+
+    return both
+
+
 def _int_op(op: Op) -> Callable[[Op, Sequence[int]], int]:
     width = int(op.id[1:3])
     fn = getattr(integers, op.name)
-    return lambda _op, vec: int(fn(width, *vec))
+    name = op.name
+    if op.arity == 1:
+        return _confirmed(op, fn, lambda w, a: intcheck.unary(name, w, a), width)
+    return _confirmed(op, fn, lambda w, a, b: intcheck.binary(name, w, a, b), width)
 
 
 def _function(op: Op) -> Callable[[Op, Sequence[int]], int]:
@@ -147,10 +168,12 @@ def _function(op: Op) -> Callable[[Op, Sequence[int]], int]:
         return _sort
     if op.name.endswith("_sat"):
         src, dst = op.id.split(".")[0], op.name[3:-4]
-        return lambda _op, vec: integers.float_to_int_sat(src, vec[0], dst)
+        return _confirmed(op, lambda x: integers.float_to_int_sat(src, x, dst),
+                          lambda x: intcheck.float_to_int_sat(src, x, dst))
     if op.name.startswith("to_f"):
-        src, dst = op.id.split(".")[0], op.name[3:]
-        return lambda _op, vec: integers.int_to_float(src, vec[0], dst, op.rounding)
+        src, dst, rnd = op.id.split(".")[0], op.name[3:], op.rounding
+        return _confirmed(op, lambda x: integers.int_to_float(src, x, dst, rnd),
+                          lambda x: intcheck.int_to_float(src, x, dst, rnd))
     if op.id[:3] in ("i32", "i64"):
         return _int_op(op)
     raise MalformedInput(f"golden: no reference for data op {op.id}")  # pragma: no cover

@@ -267,3 +267,97 @@ def test_other_hashes_are_not_confirmed_by_the_sha3_sponge(monkeypatch: pytest.M
 def test_vectors_that_are_not_bit_patterns_are_refused(op: ops.Op, vec: tuple[Any, ...]) -> None:
     with pytest.raises(MalformedInput):
         data.evaluate_many(op, [vec])
+
+
+# ------------------------------------------------------------ integer ops and conversions
+
+INT_OPS = sorted(o for o, op in ops.CATALOGUE.items()
+                 if op.kind == "int" and o not in ("f64.to_dec", "f64.from_dec", "rec.serialize",
+                                                    "u64.sort_stable"))
+I32_MIN, I64_MIN = 0x80000000, 0x8000000000000000
+
+#: known answers of docs/ops-integers.md, written out by hand
+INT_KNOWN = [
+    ("i32.add", (0xFFFFFFFF, 1), 0),
+    ("i64.sub", (0, 1), 0xFFFFFFFFFFFFFFFF),
+    ("i32.mul", (0x10000, 0x10000), 0),
+    ("i32.div_s", (I32_MIN, 0xFFFFFFFF), I32_MIN),      # MIN / -1 = MIN
+    ("i32.div_s", (7, 0), 0xFFFFFFFF),                  # x / 0 = -1
+    ("i32.div_s", (0xFFFFFFF9, 2), 0xFFFFFFFD),         # -7 / 2 = -3 (toward zero)
+    ("i32.rem_s", (0xFFFFFFF9, 2), 0xFFFFFFFF),         # -7 % 2 = -1 (dividend's sign)
+    ("i64.rem_s", (I64_MIN, 0xFFFFFFFFFFFFFFFF), 0),    # MIN % -1 = 0
+    ("i64.rem_u", (5, 0), 5),                           # x % 0 = x
+    ("i64.div_u", (5, 0), 0xFFFFFFFFFFFFFFFF),
+    ("i32.shl", (1, 32), 0),                            # the count is never masked
+    ("i32.shr_s", (I32_MIN, 1 << 40), 0xFFFFFFFF),
+    ("i64.shr_u", (I64_MIN, 63), 1),
+    ("i32.clz", (0,), 32),
+    ("i64.ctz", (I64_MIN,), 63),
+    ("i64.popcnt", (0xF0F0,), 8),
+    ("f64.to_i32_sat", (0x41F0000000000000,), 0x7FFFFFFF),   # 2^32 saturates
+    ("f64.to_i32_sat", (0xC1E0000000200000,), 0x80000000),   # -(2^31 + 1) saturates
+    ("f32.to_u32_sat", (0xBF800000,), 0),                    # -1.0 clamps to 0
+    ("f64.to_i64_sat", (0x7FF8000000000000,), 0),            # NaN gives 0
+    ("f64.to_i64_sat", (0xC00C000000000000,), 0xFFFFFFFFFFFFFFFD),  # -3.5 truncates to -3
+    ("u64.to_f32.rne", (0xFFFFFFFFFFFFFFFF,), 0x5F800000),   # 2^64
+    ("u64.to_f32.rtz", (0xFFFFFFFFFFFFFFFF,), 0x5F7FFFFF),
+    ("i64.to_f64.rne", (0x0020000000000001,), 0x4340000000000000),  # 2^53 + 1 ties to even
+    ("i64.to_f64.rup", (0x0020000000000001,), 0x4340000000000001),
+    ("i32.to_f32.rdn", (0xFEFFFFFF,), 0xCB800001),           # -(2^24 + 1) rounds down
+    ("i32.to_f64.rtz", (0,), 0),                             # zero is +0
+]
+
+
+@pytest.mark.parametrize("op_id, vec, want", INT_KNOWN)
+def test_integer_known_answers(op_id: str, vec: tuple[int, ...], want: int) -> None:
+    assert one(ops.get(op_id), *vec) == want
+
+
+def _edges(bits: int) -> list[int]:
+    top = 1 << (bits - 1)
+    return [0, 1, 2, 3, top - 1, top, top + 1, (1 << bits) - 1, (1 << bits) - 2]
+
+
+@pytest.mark.parametrize("op_id", INT_OPS)
+def test_both_answers_agree_on_edges_and_random_operands(op_id: str) -> None:
+    """Every integer op and conversion has its second answer (a disagreement raises)."""
+    import random
+
+    op = ops.get(op_id)
+    rng = random.Random(op_id)
+    columns = [_edges(s.bits) + [rng.getrandbits(s.bits) >> rng.randrange(s.bits) for _ in range(60)]
+               for s in op.inputs]
+    vecs = [tuple(col[(i * (k + 7)) % len(col)] for k, col in enumerate(columns))
+            for i in range(max(len(c) for c in columns) * 3)]
+    assert len(data.evaluate_many(op, vecs)) == len(vecs)
+
+
+@pytest.mark.parametrize("name, wrong", [
+    ("div_s", lambda w, a, b: integers.from_signed(w, integers.to_signed(w, a) // integers.to_signed(w, b))
+     if b else (1 << w) - 1),                                        # floors instead of truncating
+    ("rem_s", lambda w, a, b: integers.from_signed(w, integers.to_signed(w, a) % integers.to_signed(w, b))
+     if b else a),                                                   # the divisor's sign
+    ("shl", lambda w, a, c: (a << (c % w)) & ((1 << w) - 1)),        # masks the count, like x86
+    ("clz", lambda w, a: w - a.bit_length() if a else w - 1),
+])
+def test_integer_ops_refuse_when_the_first_principles_answer_is_wrong(
+        monkeypatch: pytest.MonkeyPatch, name: str, wrong: Callable[..., int]) -> None:
+    monkeypatch.setattr(integers, name, wrong)
+    op = ops.get(f"i32.{name}")
+    vec = {"div_s": (0xFFFFFFF9, 2), "rem_s": (0xFFFFFFF9, 2), "shl": (1, 33), "clz": (0,)}[name]
+    with pytest.raises(data.DataReferenceDisagreement, match=f"i32.{name}"):
+        data.evaluate_many(op, [vec])
+
+
+def test_conversions_refuse_when_either_answer_is_wrong(monkeypatch: pytest.MonkeyPatch) -> None:
+    from teecert.reference import intcheck
+
+    sat, to_f = ops.get("f64.to_i32_sat"), ops.get("u64.to_f32.rne")
+    with monkeypatch.context() as m:
+        m.setattr(integers, "float_to_int_sat", lambda src, bits, dst: 0)
+        with pytest.raises(data.DataReferenceDisagreement, match="f64.to_i32_sat"):
+            data.evaluate_many(sat, [(0x4059000000000000,)])  # 100.0
+    with monkeypatch.context() as m:
+        m.setattr(intcheck, "int_to_float", lambda src, bits, dst, rnd: 0x5F7FFFFF)  # truncates
+        with pytest.raises(data.DataReferenceDisagreement, match="u64.to_f32.rne"):
+            data.evaluate_many(to_f, [(0xFFFFFFFFFFFFFFFF,)])
