@@ -4,7 +4,9 @@ Per function and format: the hard cases bit for bit, and the function's stream o
 generated inputs (``teecert-libm-v1``) by its Merkle root.  Each result records how
 many outputs differ from correctly rounded and the largest error in ULPs; the
 profile decides what passes (correctly rounded, or the digest it pins for its
-approved environment) and whether the suite is required or advisory.
+approved environment) and whether the suite is required or advisory.  Whether the
+results change under perturbation is the stress suite's ``test_libm_determinism``,
+required in every profile.
 """
 
 from __future__ import annotations
@@ -13,11 +15,8 @@ from collections.abc import Callable
 
 import pytest
 
-from teecert.certify import stress
 from teecert.certify.judge import libm as libm_check
 from teecert.certify.session import Session
-
-_BASELINES: dict[int, tuple[stress.Plan, list[stress.GoldenChunk]]] = {}
 
 
 @pytest.fixture(autouse=True)
@@ -55,29 +54,6 @@ def test_libm_stream(vector_op: str, teecert_session: Session,
     teecert_record(**finding.record)
     if not finding.ok:
         pytest.fail(finding.message, pytrace=False)
-
-
-def test_libm_perturbation(perturbation: str, teecert_session: Session,
-                           teecert_record: Callable[..., None]) -> None:
-    """The libm streams of the profile's stress plan under each perturbation: the
-    platform's libm need not be correctly rounded, but it must not change with the
-    environment (glibc picks exp, sin, pow ... by CPU feature: GLIBC_TUNABLES
-    masking FMA changes them).  Compared with a fresh unperturbed process."""
-    key = id(teecert_session)
-    if key not in _BASELINES:
-        plan = stress.plan_from_profile(teecert_session.profile.data["stress"],
-                                        teecert_session.streams,
-                                        f"profile {teecert_session.profile.id}")
-        plan = stress.declared_by(plan, teecert_session.probe.declared)[0]
-        _BASELINES[key] = (plan, stress.baseline_chunks(
-            stress.chunks_of(plan, "libm"), stress.host_of(teecert_session),
-            teecert_session.probe_timeout))
-    plan, baselines = _BASELINES[key]
-    ok, record = stress.check(plan, perturbation, baselines, teecert_session,
-                              "an unperturbed process")
-    teecert_record(**record)
-    if not ok:
-        pytest.fail(record["message"], pytrace=False)
 
 
 test_libm_explicit.teecert_family = "libm"  # type: ignore[attr-defined]

@@ -63,6 +63,11 @@ def quick_profile(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # libm is advisory in development and costs seconds a run: tests/certify/test_libm_suite.py
     # runs it; a profile that does not name it skips it
     doc["suites"] = {k: v for k, v in doc["suites"].items() if k != "libm"}
+    # glibc picks exp by CPU feature, so masking FMA changes it on an FMA machine: a
+    # required failure (stress::test_libm_determinism) that
+    # tests/certify/test_libm_suite.py shows; the runs here test other things
+    doc["stress"] = {**doc["stress"], "perturbations": [
+        p for p in doc["stress"]["perturbations"] if p != "glibc_tunables"]}
     path = tmp_path_factory.mktemp("profiles") / "quick.json"
     path.write_text(json.dumps(doc, indent=1))
     return path

@@ -361,42 +361,24 @@ def _privileged(status: Path = Path("/proc/self/status")) -> bool:
 
 # ------------------------------------------------------------------ locales
 
-#: The locales the stress suite's ``locale`` perturbation prefers, in its order
-#: (``stress._other_locale``): a decimal comma, the classic strtod/printf hazard.
-COMMA_LOCALES = ("de_DE.utf8", "fr_FR.utf8", "ru_RU.utf8")
-_LOCALE_FIX = ("install a decimal-comma locale: as root, echo 'de_DE.UTF-8 UTF-8' >> /etc/locale.gen "
-               "&& locale-gen (Debian), or localedef -i de_DE -f UTF-8 de_DE.UTF-8")
+_LOCALE_FIX = ("install glibc's locale sources so teecert can build one (Debian: apt-get install "
+               "locales), or a decimal-comma locale: echo 'de_DE.UTF-8 UTF-8' >> /etc/locale.gen "
+               "&& locale-gen")
 
 
-def check_locales(installed: Sequence[str] | None, *, needed: bool) -> Check:
-    """The locale the stress suite runs probes under (``installed``: ``locale -a``'s
-    names, None when ``locale`` is missing)."""
-    if not needed:
+def check_locales(choice: stress.LocaleChoice | None, *, required: bool) -> Check:
+    """The decimal-comma locale the stress suite's ``locale`` perturbation runs probes
+    under (``choice``: what ``stress.comma_locale`` found or built; None when the
+    profile's stress plan does not vary the locale).  Without one the perturbation
+    is skipped, which fails a run whose profile requires the stress suite."""
+    if choice is None:
         return Check("locale", NA, "the profile's stress plan does not vary the locale")
-    if installed is None:
-        return Check("locale", WARN, "no `locale` program: the stress suite cannot list locales, so "
-                                     "its locale perturbation is not applicable (recorded, not failed)",
-                     "install it (Debian: apt-get install locales), then " + _LOCALE_FIX)
-    comma = [loc for loc in COMMA_LOCALES if loc in installed]
-    if comma:
-        return Check("locale", OK, f"{comma[0]} installed: the stress suite varies the locale with it "
+    if choice.not_applicable is None:
+        return Check("locale", OK, f"{choice.note}: the stress suite varies the locale with it "
                                    "(a decimal comma)")
-    others = [loc for loc in installed if loc not in ("C", "POSIX")]
-    if others:
-        return Check("locale", WARN, f"no decimal-comma locale ({', '.join(COMMA_LOCALES)}): the stress "
-                                     f"suite varies the locale with {others[0]}, whose decimal point is "
-                                     "C's, so it cannot catch a probe that reads or writes numbers "
-                                     "by locale", _LOCALE_FIX)
-    return Check("locale", WARN, "no locale besides C and POSIX: the stress suite's locale "
-                                 "perturbation is not applicable (recorded, not failed)", _LOCALE_FIX)
-
-
-def _installed_locales() -> list[str] | None:
-    try:
-        out = subprocess.run(["locale", "-a"], capture_output=True, text=True, timeout=20, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out.stdout.split()
+    return Check("locale", FAIL if required else WARN,
+                 f"the stress suite's locale perturbation would be skipped: {choice.not_applicable}"
+                 + ("" if required else " (the profile's stress suite is advisory)"), _LOCALE_FIX)
 
 
 def _stress_varies_locale(profile: Profile) -> bool:
@@ -590,7 +572,8 @@ def diagnose(profile: Profile, places: Places | None = None) -> list[Check]:
                                 required=env_required))
 
     varies = _stress_varies_locale(profile)
-    checks.append(check_locales(_installed_locales() if varies else [], needed=varies))
+    checks.append(check_locales(stress.comma_locale() if varies else None,
+                                required="stress" in profile.required_suites()))
     facts = libc_facts()
     pinned = ((profile.data.get("environment") or {}).get("pinned")) or {}
     checks.append(check_libc(facts, pinned, required=env_required))

@@ -16,8 +16,11 @@ leaves, so a difference names the perturbation, the round, the process, the op a
 the first differing vector with its expected value.
 
 Perturbations that cannot be applied on this machine (ASLR switched off
-system-wide, ``GLIBC_TUNABLES`` CPU masks on a non-x86 CPU) are recorded as not
-applicable, with the reason; they do not fail the run.
+system-wide, ``GLIBC_TUNABLES`` CPU masks on a non-x86 CPU, a process environment
+behind ``--probe-url``) are reported as skipped, with the reason: a check that
+compared nothing never reads as passed, so where the profile requires the stress
+suite the run is not certified.  The ``locale`` perturbation uses a decimal-comma
+locale, built privately with ``localedef`` when the system has none.
 """
 
 from __future__ import annotations
@@ -34,12 +37,14 @@ import threading
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import psutil
 
 from .. import ops
 from ..errors import MalformedInput, TeecertError
+from ..probe.build import cache_dir
 from ..probe.library import POISON_FTZ_DAZ, POISON_ROUND_UP
 from ..probe.remote import connect, default_host_cmd, spawn
 from ..vectors import merkle
@@ -53,7 +58,7 @@ PERTURBATIONS: dict[str, str] = {
     "malloc_perturb": "MALLOC_PERTURB_ set: glibc fills allocated and freed memory with a byte",
     "aslr_on": "address-space layout randomization on (each process gets another layout)",
     "aslr_off": "address-space layout randomization off (setarch -R)",
-    "locale": "LC_ALL set to a locale other than C (another decimal separator where installed)",
+    "locale": "LC_ALL set to a decimal-comma locale (built privately with localedef if none is installed)",
     "tz": "TZ set to a zone with an unusual offset (Pacific/Chatham, +12:45)",
     "threads": "twice as many concurrent probe processes as cores",
     "affinity": "each probe process pinned to one core (psutil)",
@@ -92,19 +97,82 @@ def _aslr_setting() -> str | None:
         return None
 
 
-def _other_locale() -> str | None:
-    """An installed locale other than C/POSIX, preferring one whose decimal
-    separator is a comma (the classic strtod/printf hazard)."""
+#: Decimal-comma locales the ``locale`` perturbation uses, in order of preference: a
+#: comma is the classic strtod/printf hazard, so a locale whose decimal point is C's
+#: would leave the perturbation vacuous.
+COMMA_LOCALES = ("de_DE.UTF-8", "fr_FR.UTF-8", "ru_RU.UTF-8")
+
+
+@dataclass(frozen=True)
+class LocaleChoice:
+    """The environment of the ``locale`` perturbation, or why there is none."""
+
+    env: Mapping[str, str] = field(default_factory=dict)
+    note: str = ""
+    not_applicable: str | None = None
+
+
+def _decimal_point(env: Mapping[str, str]) -> str | None:
+    """The decimal point a C program sees under ``env`` (after setlocale(LC_ALL, ""),
+    as the probe host does), read with ``locale -k``; None when it cannot be read."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG", "LOCPATH"))}
+    full.update(env)
     try:
-        out = subprocess.run(["locale", "-a"], capture_output=True, text=True, timeout=10,
-                             check=False).stdout.split()
+        out = subprocess.run(["locale", "-k", "decimal_point"], capture_output=True, text=True,
+                             timeout=20, check=False, env=full)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    for want in ("de_DE.utf8", "fr_FR.utf8", "ru_RU.utf8"):
-        if want in out:
-            return want
-    others = [loc for loc in out if loc not in ("C", "POSIX")]
-    return others[0] if others else None
+    if out.returncode != 0 or out.stderr.strip():
+        return None  # glibc says "Cannot set LC_ALL" on stderr when the locale is missing
+    value = out.stdout.strip().partition("=")[2].strip('"')
+    return value or None
+
+
+def locale_dir() -> Path:
+    """Where teecert builds the comma-decimal locale a system without one lacks."""
+    return cache_dir() / "locale"
+
+
+def comma_locale() -> LocaleChoice:
+    """A locale whose decimal point is a comma, for the ``locale`` perturbation: one
+    the system has, else one teecert builds with ``localedef`` into a private
+    ``LOCPATH`` (glibc's sources of locales ship with most systems even when no
+    compiled locale does: minimal containers).  Checked, not assumed: the decimal
+    point a program sees under the chosen environment must be a comma."""
+    for name in COMMA_LOCALES:
+        env = {"LC_ALL": name, "LANG": name}
+        if _decimal_point(env) == ",":
+            return LocaleChoice(env, f"LC_ALL={name}")
+    if not shutil.which("localedef"):
+        return LocaleChoice(not_applicable="no decimal-comma locale is installed and localedef "
+                            "(glibc) is missing to build one: install the locales package")
+    base = locale_dir()
+    why = "glibc's locale sources (/usr/share/i18n) are missing: install the locales package"
+    for name in COMMA_LOCALES:
+        env = {"LC_ALL": name, "LANG": name, "LOCPATH": str(base)}
+        if _decimal_point(env) == ",":
+            return LocaleChoice(env, f"LC_ALL={name} built into LOCPATH={base}")
+        lang, _, charmap = name.partition(".")
+        tmp = base / f".{name}.{os.getpid()}.{threading.get_ident()}"
+        try:
+            base.mkdir(parents=True, exist_ok=True)
+            res = subprocess.run(["localedef", "-i", lang, "-f", charmap, str(tmp)],
+                                 capture_output=True, text=True, timeout=120, check=False)
+            # localedef exits 1 for warnings with a usable locale; the check below decides
+            if res.returncode in (0, 1) and tmp.is_dir():
+                with contextlib.suppress(OSError):
+                    os.rename(tmp, base / name)  # atomic; a concurrent builder may have won
+            else:
+                why = f"localedef -i {lang} -f {charmap} failed: " + (
+                    res.stderr.strip().splitlines() or [f"exit status {res.returncode}"])[-1]
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            why = f"localedef -i {lang} -f {charmap} failed: {exc}"
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        if _decimal_point(env) == ",":
+            return LocaleChoice(env, f"LC_ALL={name} built into LOCPATH={base}")
+    return LocaleChoice(not_applicable=f"no decimal-comma locale is installed and none could be "
+                        f"built: {why}")
 
 
 def perturbation(name: str, seed: int) -> Perturbation:
@@ -127,10 +195,9 @@ def perturbation(name: str, seed: int) -> Perturbation:
         return Perturbation(name, prefix=("setarch", platform.machine(), "-R"),
                             note="setarch -R")
     if name == "locale":
-        loc = _other_locale()
-        if loc is None:
-            return Perturbation(name, not_applicable="no locale other than C/POSIX is installed")
-        return Perturbation(name, env={"LC_ALL": loc, "LANG": loc}, note=f"LC_ALL={loc}")
+        choice = comma_locale()
+        return Perturbation(name, env=choice.env, note=choice.note,
+                            not_applicable=choice.not_applicable)
     if name == "tz":
         tz = ":Pacific/Chatham" if os.path.exists("/usr/share/zoneinfo/Pacific/Chatham") else "CHAST-12:45"
         return Perturbation(name, env={"TZ": tz}, note=f"TZ={tz}")
@@ -406,43 +473,58 @@ def host_of(session: Any) -> list[str] | str:
     return default_host_cmd(session.probe_path)
 
 
+#: How a stress check ended: every process agreed, one differed, or nothing could be
+#: compared (``not_applicable``: the perturbation cannot be applied here, or the plan
+#: has no stream for the check; ``unsupported``: the probe declares none of the plan's
+#: ops for it).  The suites report the last two as skipped rows with the reason, so
+#: that a required check that checked nothing never reads as passed.
+PASSED, FAILED, NOT_APPLICABLE, UNSUPPORTED = "passed", "failed", "not_applicable", "unsupported"
+
+
 def check(plan: Plan, name: str, goldens: Sequence[GoldenChunk], session: Any,
-          against: str, undeclared: Sequence[str] = ()) -> tuple[bool, dict[str, Any]]:
-    """Run ``plan`` under perturbation ``name`` against ``goldens`` and return whether
-    every process agreed and the result record (fields of the report's result row).
-    ``undeclared``: the plan's ops the probe does not declare, named in the message."""
-    ok, record = _check(plan, name, goldens, session, against)
-    if undeclared:
+          against: str, undeclared: Sequence[str] = (), what: str = "float and data"
+          ) -> tuple[str, dict[str, Any]]:
+    """Run ``plan`` under perturbation ``name`` against ``goldens`` (the chunks of the
+    plan's ``what`` streams) and return how it ended (:data:`PASSED` ...) and the
+    result record (fields of the report's result row).  ``undeclared``: the plan's ops
+    the probe does not declare, named in the message."""
+    status, record = _check(plan, name, goldens, session, against, undeclared, what)
+    if undeclared and status != UNSUPPORTED:
         record["message"] += (f" (not declared by the probe, so not stressed: "
                               f"{', '.join(undeclared)})")
-    return ok, record
+    return status, record
 
 
 def _check(plan: Plan, name: str, goldens: Sequence[GoldenChunk], session: Any,
-           against: str) -> tuple[bool, dict[str, Any]]:
+           against: str, undeclared: Sequence[str], what: str) -> tuple[str, dict[str, Any]]:
     record: dict[str, Any] = {"op": None, "kind": "check", "vectors": 0, "failures": 0,
                               "divergence": None}
     if not goldens:
-        record["message"] = f"{name}: the stress plan has no streams for this suite"
-        return True, record
+        if undeclared:
+            record["message"] = (f"{name}: unsupported: the probe declares none of the stress "
+                                 f"plan's {what} ops ({', '.join(undeclared)})")
+            return UNSUPPORTED, record
+        record["message"] = (f"{name}: not applicable: the profile's stress plan has no {what} "
+                             "streams, so nothing was compared")
+        return NOT_APPLICABLE, record
     host = host_of(session)
     p = perturbation(name, session.seed)
     if isinstance(host, str):
         p = over_url(p)
     if p.not_applicable:
         record["message"] = f"{name}: not applicable here: {p.not_applicable}"
-        return True, record
+        return NOT_APPLICABLE, record
     out = run(plan, p, host, goldens, session.probe_timeout)
-    what = (f"{name} ({p.note})" if p.note else name) + (
+    header = (f"{name} ({p.note})" if p.note else name) + (
         f": {out.runs} fresh processes in {plan.repeats} rounds, {out.vectors} vectors over "
-        f"{len({g.op.id for g in goldens})} streams")
+        f"{len({g.op.id for g in goldens})} {what} streams")
     record["vectors"] = out.vectors
     if not out.divergences:
-        record["message"] = f"{what}: all identical to {against}"
-        return True, record
+        record["message"] = f"{header}: all identical to {against}"
+        return PASSED, record
     first = out.divergences[0]
     bad_runs = len({(d.round, d.process) for d in out.divergences})
     record.update(op=first.op or None, failures=len(out.divergences), divergence=first.record(),
                   message=(f"{bad_runs} of {out.runs} processes differ under {name}; "
                            f"first: {first.message()}"))
-    return False, record
+    return FAILED, record

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import resource
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -184,29 +183,24 @@ def test_memlock_against_the_profile() -> None:
 
 
 def test_locales() -> None:
-    assert doctor.check_locales(["C", "C.utf8", "de_DE.utf8"], needed=True).status == doctor.OK
-    weak = doctor.check_locales(["C", "C.utf8", "POSIX"], needed=True)
-    assert weak.status == doctor.WARN and "C.utf8" in weak.found and "locale-gen" in weak.fix
-    none = doctor.check_locales(["C", "POSIX"], needed=True)
-    assert none.status == doctor.WARN and "not applicable" in none.found
-    assert doctor.check_locales(None, needed=True).status == doctor.WARN
-    assert doctor.check_locales([], needed=False).status == doctor.NA
+    built = stress.LocaleChoice({"LC_ALL": "de_DE.UTF-8"}, "LC_ALL=de_DE.UTF-8 built into LOCPATH=/x")
+    good = doctor.check_locales(built, required=True)
+    assert good.status == doctor.OK and "built into LOCPATH" in good.found
+    missing = stress.LocaleChoice(not_applicable="localedef (glibc) is missing")
+    bad = doctor.check_locales(missing, required=True)
+    assert bad.status == doctor.FAIL and "skipped" in bad.found and "locales" in bad.fix
+    assert doctor.check_locales(missing, required=False).status == doctor.WARN
+    assert doctor.check_locales(None, required=True).status == doctor.NA
 
 
-@pytest.mark.parametrize("listed", [["C", "C.utf8", "ru_RU.utf8", "fr_FR.utf8", "de_DE.utf8"],
-                                    ["C", "C.utf8", "fr_FR.utf8"], ["C", "POSIX", "ru_RU.utf8"]])
-def test_doctor_prefers_the_locale_the_stress_suite_uses(listed: list[str],
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """What doctor calls good is what stress picks, for the same `locale -a`."""
-
-    def fake_run(*args: Any, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-        return subprocess.CompletedProcess(args, 0, stdout="\n".join(listed), stderr="")
-
-    monkeypatch.setattr(stress.subprocess, "run", fake_run)
-    picked = stress.perturbation("locale", 0).env["LC_ALL"]
-    assert picked == next(loc for loc in doctor.COMMA_LOCALES if loc in listed)
-    assert doctor.check_locales(listed, needed=True).status == doctor.OK
-    assert picked in doctor.check_locales(listed, needed=True).found
+def test_doctor_reports_the_locale_the_stress_suite_uses() -> None:
+    """What doctor calls good is what stress uses: the same choice, a comma checked."""
+    choice = stress.comma_locale()
+    picked = stress.perturbation("locale", 0)
+    assert picked.env == choice.env and picked.not_applicable == choice.not_applicable
+    if choice.not_applicable is None:
+        assert stress._decimal_point(choice.env) == ","
+        assert choice.note in doctor.check_locales(choice, required=True).found
 
 
 # -- libc and libm ---------------------------------------------------------------------------

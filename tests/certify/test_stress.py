@@ -20,19 +20,23 @@ from conftest import run_report, teecert_cli
 from probezoo import build_zoo_probe
 
 
-def _stress_rows(pred: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {r["id"].split("[", 1)[1].rstrip("]"): r for r in pred["results"] if r["suite"] == "stress"}
+def _stress_rows(pred: dict[str, Any], test: str = "test_perturbation") -> dict[str, dict[str, Any]]:
+    return {r["id"].split("[", 1)[1].rstrip("]"): r for r in pred["results"]
+            if r["id"].startswith(f"test_stress.py::{test}[")}
 
 
 def test_reference_probe_is_identical_under_every_perturbation(tmp_path: Path, key_file: Path,
                                                                quick_profile: Path) -> None:
     code, pred = run_report(build_zoo_probe("reference"), quick_profile, key_file, tmp_path)
-    rows = _stress_rows(pred)
-    assert set(rows) == set(stress.PERTURBATIONS)
     assert code == 0
-    for row in rows.values():
-        assert row["outcome"] == "passed", row
-        assert row["vectors"] > 0 or "not applicable" in row["message"], row
+    for test in ("test_perturbation", "test_libm_determinism"):
+        rows = _stress_rows(pred, test)
+        assert set(rows) == set(stress.PERTURBATIONS) - {"glibc_tunables"}  # see quick_profile
+        for row in rows.values():
+            assert row["outcome"] == "passed" and row["vectors"] > 0, row
+    # the locale perturbation ran under a decimal-comma locale (built if none is installed)
+    assert any(f"LC_ALL={loc}" in _stress_rows(pred)["locale"]["message"]
+               for loc in stress.COMMA_LOCALES)
 
 
 def test_heap_leak_is_caught_by_malloc_perturb_only(tmp_path: Path, key_file: Path,
@@ -132,3 +136,105 @@ def test_over_a_url_only_what_a_connection_can_vary_applies() -> None:
     kept = {n for n in stress.PERTURBATIONS
             if not stress.over_url(stress.perturbation(n, 7)).not_applicable}
     assert kept == {"fresh_processes", "threads", "fp_poison"}
+
+
+# ------------------------------------------------------------------ determinism and locales
+
+
+def _small_profile(tmp_path: Path, base: Path, perturbations: list[str], **changes: Any) -> Path:
+    doc = json.loads(base.read_text())
+    doc["id"] = "test-stress-small"
+    doc["stress"] = {**doc["stress"], "perturbations": perturbations, "repeats": 1}
+    doc.update(changes)
+    out = tmp_path / "small.json"
+    out.write_text(json.dumps(doc))
+    return out
+
+
+def test_a_locale_dependent_parser_is_caught_under_a_comma_locale(tmp_path: Path, key_file: Path,
+                                                                  quick_profile: Path) -> None:
+    """The probe passes in the C locale; under a decimal-comma locale (one the system
+    has, or one teecert builds into a private LOCPATH) its f64.from_dec changes."""
+    if stress.comma_locale().not_applicable:
+        pytest.fail(f"this machine cannot give the locale perturbation a comma locale: "
+                    f"{stress.comma_locale().not_applicable}")
+    prof = _small_profile(tmp_path, quick_profile, ["fresh_processes", "locale"])
+    code, pred = run_report(build_zoo_probe("locale_decimal"), prof, key_file, tmp_path / "out")
+    assert code == 1
+    failed = {r["id"] for r in pred["results"] if r["outcome"] in ("failed", "error")}
+    assert failed == {"test_stress.py::test_perturbation[locale]"}, failed
+    row = _stress_rows(pred)["locale"]
+    assert "f64.from_dec vector" in row["message"] and "differ under locale" in row["message"]
+
+
+def test_libm_that_follows_the_caller_is_a_failure_even_where_libm_is_advisory(
+        tmp_path: Path, key_file: Path, quick_profile: Path) -> None:
+    """Correct rounding may be advisory; results that change with the caller's FP
+    state may not: with the libm and stress suites both advisory, the run fails."""
+    suites = {**json.loads(quick_profile.read_text())["suites"], "libm": "advisory", "stress": "advisory"}
+    prof = _small_profile(tmp_path, quick_profile, ["fresh_processes", "fp_poison"], suites=suites)
+    code, pred = run_report(build_zoo_probe("libm_caller_rounding"), prof, key_file, tmp_path / "out")
+    assert code == 1
+    reasons = [r for r in pred["verdict"]["reasons"]]
+    assert [r.get("test") for r in reasons] == ["test_stress.py::test_libm_determinism[fp_poison]"], reasons
+    row = _stress_rows(pred, "test_libm_determinism")["fp_poison"]
+    assert row["op"] == "f64.exp.rne" and "an unperturbed process gave" in row["message"]
+    assert _stress_rows(pred, "test_libm_determinism")["fresh_processes"]["outcome"] == "passed"
+    assert _stress_rows(pred)["fp_poison"]["outcome"] == "passed"  # its basic ops are right
+
+
+def test_a_check_that_compared_nothing_is_skipped_with_its_reason(tmp_path: Path, key_file: Path,
+                                                                  quick_profile: Path) -> None:
+    """A stress plan without libm ops leaves the libm determinism checks nothing to
+    compare: skipped with the reason, which fails the run where stress is required."""
+    doc = json.loads(quick_profile.read_text())
+    float_ops = [o for o in doc["stress"]["ops"] if o in ("f64.add.rne", "f64.div.rne")]
+    prof = _small_profile(tmp_path, quick_profile, ["fresh_processes"],
+                          stress={**doc["stress"], "ops": float_ops, "perturbations": ["fresh_processes"],
+                                  "repeats": 1})
+    code, pred = run_report(build_zoo_probe("reference"), prof, key_file, tmp_path / "out")
+    assert code == 1
+    row = _stress_rows(pred, "test_libm_determinism")["fresh_processes"]
+    assert row["outcome"] == "skipped" and "not applicable" in row["message"], row
+    assert "no libm streams" in row["message"]
+    assert _stress_rows(pred)["fresh_processes"]["outcome"] == "passed"
+    assert {r["code"] for r in pred["verdict"]["reasons"]} == {"TEST_SKIPPED"}
+
+
+def test_the_locale_perturbation_builds_a_comma_locale_when_none_is_installed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(stress, "COMMA_LOCALES", ("fr_FR.UTF-8",))
+    if stress._decimal_point({"LC_ALL": "fr_FR.UTF-8"}) == ",":
+        pytest.skip("fr_FR.UTF-8 is installed system-wide here: nothing to build")
+    choice = stress.comma_locale()
+    assert choice.not_applicable is None, choice
+    assert choice.env["LOCPATH"] == str(tmp_path / "teecert" / "locale")
+    assert stress._decimal_point(choice.env) == ","
+    assert (tmp_path / "teecert" / "locale" / "fr_FR.UTF-8").is_dir()
+    assert not [p for p in (tmp_path / "teecert" / "locale").iterdir() if p.name.startswith(".")]
+
+
+def test_without_localedef_the_locale_perturbation_is_not_applicable(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(stress, "COMMA_LOCALES", ("xx_NOWHERE.UTF-8",))
+    monkeypatch.setattr(stress.shutil, "which", lambda name: None)
+    p = stress.perturbation("locale", 0)
+    assert p.not_applicable and "localedef" in p.not_applicable and not p.env
+
+
+def test_unknown_locale_sources_say_why_nothing_was_built(monkeypatch: pytest.MonkeyPatch,
+                                                          tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(stress, "COMMA_LOCALES", ("xx_NOWHERE.UTF-8",))
+    choice = stress.comma_locale()
+    assert choice.not_applicable and "localedef -i xx_NOWHERE -f UTF-8 failed" in choice.not_applicable
+
+
+def test_empty_plans_and_unsupported_ops_never_pass() -> None:
+    plan = stress.Plan((), 1, 1, 0, 1, ("fresh_processes",))
+    status, record = stress.check(plan, "fresh_processes", [], object(), "golden", (), "libm")
+    assert status == stress.NOT_APPLICABLE and "no libm streams" in record["message"]
+    status, record = stress.check(plan, "fp_poison", [], object(), "golden", ("f64.exp.rne",), "libm")
+    assert status == stress.UNSUPPORTED and "f64.exp.rne" in record["message"]

@@ -95,6 +95,22 @@ def test_advisory_and_unknown_suites_never_fail(tmp_path: Path, dev: Profile) ->
     assert verdict.compute([r for r in passing() if r["suite"] != "fpenv"], prof)["result"] == "CERTIFIED"
 
 
+@pytest.mark.parametrize("outcome", ["failed", "error"])
+def test_libm_that_changes_under_a_perturbation_fails_whatever_the_levels(
+        tmp_path: Path, dev: Profile, outcome: str) -> None:
+    """Correct rounding may be advisory; results that change with the environment are
+    a failure in every profile, even one where the stress suite is advisory."""
+    prof = _profile(dev, tmp_path, suites={**dev.data["suites"], "stress": "advisory", "libm": "advisory"})
+    test_id = "test_stress.py::test_libm_determinism[fp_poison]"
+    rows = [*passing(), result(test_id, "stress", outcome, message="f64.exp.rne differs")]
+    assert verdict.compute(rows, prof)["reasons"] == [{
+        "code": "TEST_FAILED", "test": test_id, "suite": "stress", "message": "f64.exp.rne differs"}]
+    # what the stress suite's level covers stays advisory: a skip, or another stress test
+    for other in (result(test_id, "stress", "skipped", message="not applicable"),
+                  result("test_stress.py::test_perturbation[fp_poison]", "stress", outcome)):
+        assert verdict.compute([*passing(), other], prof) == {"result": "CERTIFIED", "reasons": []}
+
+
 def test_reasons_are_sorted_and_deterministic(strict: Profile) -> None:
     rows = [*make_results(6, 5, n_skip=3, n_unsupported=3, n_error=2), ATTESTED]
     v = verdict.compute(rows, strict)
