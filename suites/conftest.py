@@ -10,6 +10,7 @@ import pytest
 from teecert import ops
 from teecert.certify.judge import vectors as checks
 from teecert.certify.session import Session, TrackedProbe
+from teecert.vectors import testplan
 
 
 @pytest.fixture(scope="session")
@@ -55,14 +56,20 @@ def judge_op(teecert_session: Session, require_op: Callable[[str], ops.Op],
 
 
 def pytest_generate_tests(metafunc: Any) -> None:
-    """Parametrize ``vector_op`` over the ops of this run's vector set, and
-    ``perturbation`` over the profile's stress perturbations."""
+    """Parametrize ``vector_op`` over the ops of this run's vector set,
+    ``perturbation`` over the profile's stress perturbations, and ``challenge_op``
+    over the ops a challenge covers."""
     from teecert.certify.plugin import SESSION
 
     if "perturbation" in metafunc.fixturenames:
         sess = metafunc.config.stash.get(SESSION, None)
         stress = sess.profile.data.get("stress") if sess is not None else None
         metafunc.parametrize("perturbation", list(stress["perturbations"]) if stress else [])
+        return
+    if "challenge_op" in metafunc.fixturenames:
+        # the challenge suite is collected only in a run with a challenge (the plugin)
+        sess = metafunc.config.stash.get(SESSION, None)
+        metafunc.parametrize("challenge_op", [] if sess is None else testplan.challenge_ops(sess.vector_set))
         return
     if "vector_op" not in metafunc.fixturenames:
         return

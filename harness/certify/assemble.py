@@ -56,6 +56,8 @@ class RunState:
     probe_timeout: float = 30.0
     # the file holding the probe host's token (else $TEECERT_HOST_TOKEN, if set)
     probe_token_file: Path | None = None
+    #: the run's challenge (``vectors.challenge``), or None
+    challenge: bytes | None = None
 
 
 
@@ -131,6 +133,7 @@ def _write_report_with(state: RunState, hooks: Hooks, probe: Any) -> None:
             "transport": getattr(probe, "transport", "in-process"),
             "workers": max(state.workers, 1),
             "command": state.command,
+            **({"challenge": state.challenge.hex()} if state.challenge else {}),
         },
         "vector_set": {"name": state.vector_set.name, "version": state.vector_set.version,
                        "digest": state.vector_set.digest},

@@ -67,6 +67,8 @@ class RunOptions:
     key: Path | None = None
     workers: str | None = None
     seed: int | None = None
+    #: a fresh challenge in hex (``vectors.challenge``): adds the challenge suite
+    challenge: str | None = None
     print_report_data: bool = False
     pytest_args: tuple[str, ...] = ()
     #: the command line as the user typed it, recorded in the report

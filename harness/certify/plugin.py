@@ -32,7 +32,7 @@ from ..errors import TeecertError
 from ..profile import BUILTIN as BUILTIN_PROFILES
 from ..profile import load_profile
 from ..report import verdict as verdicts
-from ..vectors import testplan
+from ..vectors import challenge, testplan
 from ..vectors.store import load_set
 from . import hookspec, preflight, results, summary
 from .assemble import Hooks, RunState, now, write_report
@@ -76,6 +76,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--teecert-run-id", default=None, help=_SET_BY_RUN)
     g.addoption("--teecert-nonce", default=None, help=_SET_BY_RUN)
     g.addoption("--teecert-seed", metavar="N", default=None, type=int, help="seed for the run's random choices")
+    g.addoption("--teecert-challenge", metavar="HEX", default=None,
+                help="a fresh challenge (16 to 64 bytes, e.g. a published block hash): adds the "
+                     "challenge suite, streams derived from it")
     g.addoption("--teecert-command", default=None, help=_SET_BY_RUN)
     g.addoption(PROGRESS_OPTION, default=None, help=_SET_BY_RUN)
     g.addoption("--teecert-print-report-data", action="store_true", default=False,
@@ -149,6 +152,11 @@ def pytest_configure(config: pytest.Config) -> None:
         preflight.check_profile_plan(profile, vs, f"profile {profile.id}")
     except TeecertError as e:
         raise pytest.UsageError(str(e)) from None
+    try:
+        given_challenge = config.getoption("teecert_challenge")
+        value = challenge.parse(given_challenge, "--teecert-challenge") if given_challenge else None
+    except TeecertError as e:
+        raise pytest.UsageError(str(e)) from None
     if winput is not None:  # an xdist worker: the controller chose seed and ids
         seed = int(winput["teecert_seed"])
     else:
@@ -164,7 +172,7 @@ def pytest_configure(config: pytest.Config) -> None:
               "probe_token_file": (Path(config.getoption("teecert_probe_token_file"))
                                    if config.getoption("teecert_probe_token_file") else None)}
     try:
-        config.stash[SESSION] = Session(probe_path, profile, vs, seed, **remote)
+        config.stash[SESSION] = Session(probe_path, profile, vs, seed, challenge=value, **remote)
     except TeecertError as e:  # the token file
         raise pytest.UsageError(str(e)) from None
     if winput is not None:
@@ -181,7 +189,7 @@ def pytest_configure(config: pytest.Config) -> None:
             _check_conftests(config)
         except TeecertError as e:
             raise pytest.UsageError(str(e)) from None
-    config.stash[EXPECTED] = testplan.expected_tests(profile.data, vs)
+    config.stash[EXPECTED] = testplan.expected_tests(profile.data, vs, challenged=value is not None)
     config.stash[STATE] = RunState(
         probe_path=probe_path,
         profile=profile,
@@ -189,6 +197,7 @@ def pytest_configure(config: pytest.Config) -> None:
         run_id=config.getoption("teecert_run_id") or str(uuid.uuid4()),
         nonce=config.getoption("teecert_nonce") or secrets.token_hex(32),
         seed=seed,
+        challenge=value,
         started=now(),
         report_dir=Path(rdir) if rdir else None,
         key_path=Path(key) if key else None,
@@ -248,6 +257,15 @@ def teecert_record(request: pytest.FixtureRequest) -> Callable[..., None]:
 @functools.cache
 def _suites_dir() -> Path:
     return preflight.suites_path().resolve()
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The challenge suite exists only in a run given a challenge."""
+    if (_active(config) and collection_path.name == testplan.CHALLENGE_MODULE
+            and not config.getoption("teecert_challenge")
+            and collection_path.resolve().parent == _suites_dir()):
+        return True
+    return None
 
 
 def _check_conftests(config: pytest.Config) -> None:

@@ -95,6 +95,8 @@ def row_of(report: pytest.TestReport, prev: dict[str, Any] | None,
         "divergence": props.get("divergence"),
         "duration_ms": int(report.duration * 1000) + (prev["duration_ms"] if prev else 0),
     }
+    if isinstance(props.get("challenge"), dict):  # the challenge suite's chosen chunks
+        entry["challenge"] = props["challenge"]
     if prev is not None and report.when == "teardown":
         entry = {**prev, "outcome": "error", "message": entry["message"], "duration_ms": entry["duration_ms"]}
     return entry

@@ -33,6 +33,7 @@ from ..errors import MalformedInput, ProbeError, TeecertError, UsageError
 from ..governance.profiles import load_governed
 from ..profile import Profile, from_document
 from ..report import keys
+from ..vectors import challenge
 from ..vectors.store import load_set
 from . import bundle, pending, preflight
 from .options import PROBE_FAULT_FILE_ENV, PROGRESS_OPTION, RunOptions
@@ -160,6 +161,8 @@ def run(options: RunOptions, progress: Callable[[RunProgress], None] | None = No
         args += ["--teecert-vectors", str(o.vectors)]
     if o.seed is not None:
         args += ["--teecert-seed", str(o.seed)]
+    if o.challenge is not None:
+        args += ["--teecert-challenge", challenge.parse(o.challenge).hex()]
     if workers:
         args += ["-n", workers]
     if o.print_report_data:

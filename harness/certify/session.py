@@ -104,6 +104,8 @@ class Session:
     probe_token_file: Path | None = None
     _probe: TrackedProbe | None = None
     _streams: dict[str, Stream] | None = None
+    #: the run's challenge (``vectors.challenge``), or None
+    challenge: bytes | None = None
     #: the FP control state just before and just after the probe was loaded
     load_fpenv: tuple[tuple[str, int] | None, tuple[str, int] | None] = (None, None)
 

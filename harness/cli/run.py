@@ -58,6 +58,7 @@ def _cmd_run(a: argparse.Namespace) -> int:
             key=Path(a.key) if a.key else None,
             workers=a.workers,
             seed=a.seed,
+            challenge=a.challenge,
             print_report_data=a.print_report_data,
             pytest_args=tuple(extra),
             argv=("teecert", *sys.argv[1:]),
@@ -251,6 +252,9 @@ def add_parsers(sub: Any) -> None:
     r.add_argument("-n", dest="workers", metavar="WORKERS", help="pytest-xdist workers (a number or 'auto')")
     r.add_argument("--vectors", metavar="DIR", help="vector set folder (default: built in)")
     r.add_argument("--seed", type=int, help="seed of the run's random choices (recorded in the report)")
+    r.add_argument("--challenge", metavar="HEX",
+                   help="a fresh challenge, 16 to 64 bytes in hex (e.g. a block hash governance "
+                        "published): adds streams derived from it that nobody could answer in advance")
     r.add_argument("--governance", metavar="GOV.json",
                    help="governance trust file: the profile must carry its threshold of signatures")
     r.add_argument("--revocations", metavar="FILE", help="signed revocation list (superseded profiles)")

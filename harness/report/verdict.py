@@ -19,7 +19,9 @@ Advisory suites, and suites the profile does not name, never give reasons, with 
 exception: a libm function whose results changed under a perturbation
 (``stress::test_libm_determinism``, outcome ``failed`` or ``error``) is
 ``TEST_FAILED`` in every profile.  Correct rounding may be advisory; results that
-depend on the environment can never be agreed on.
+depend on the environment can never be agreed on.  So is a failed fresh challenge
+(``test_challenge.py``, present only in a run given one): a probe that answers the
+fixed streams and not a fresh one has shown nothing.
 
 A profile's ``waivers`` may cover a test's reason (not ``SUITE_MISSING``) up to and
 including the waiver's ``expires`` instant (as a profile's own ``expires`` does): the
@@ -43,7 +45,7 @@ CERTIFIED = "CERTIFIED"
 NOT_CERTIFIED = "NOT_CERTIFIED"
 OUTCOMES = ("passed", "failed", "error", "skipped", "unsupported")
 #: Tests whose failure costs the verdict whatever the levels of the profile's suites.
-ALWAYS_REQUIRED_FAILURES = ("test_stress.py::test_libm_determinism[",)
+ALWAYS_REQUIRED_FAILURES = ("test_stress.py::test_libm_determinism[", "test_challenge.py::")
 
 
 def _always_required_failure(r: Mapping[str, Any]) -> bool:

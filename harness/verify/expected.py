@@ -22,9 +22,10 @@ from ..errors import NotAuthentic, UsageError
 from ..profile import Profile
 from ..vectors import testplan
 from ..vectors.store import VectorSet, default_path, load_set
+from . import challenge as challenge_check
 
 _SETS: dict[str, VectorSet] = {}
-_EXPECTED: dict[tuple[str, str], dict[str, str]] = {}
+_EXPECTED: dict[tuple[str, str, bool], dict[str, str]] = {}
 
 
 def _shipped_set(vector_set: Mapping[str, Any], where: str) -> VectorSet:
@@ -46,12 +47,13 @@ def _shipped_set(vector_set: Mapping[str, Any], where: str) -> VectorSet:
     return vs
 
 
-def expected_ids(profile: Profile, vs: VectorSet) -> dict[str, str]:
+def expected_ids(profile: Profile, vs: VectorSet, challenged: bool = False) -> dict[str, str]:
     """Result id -> suite of every test a complete run under ``profile`` with ``vs``
-    reports; the harness's own rows (transcripts, attestation evidence) aside."""
-    key = (profile.digest, vs.digest)
+    (and a challenge, if ``challenged``) reports; the harness's own rows
+    (transcripts, attestation evidence) aside."""
+    key = (profile.digest, vs.digest, challenged)
     if key not in _EXPECTED:
-        _EXPECTED[key] = testplan.expected_tests(profile.data, vs)
+        _EXPECTED[key] = testplan.expected_tests(profile.data, vs, challenged=challenged)
     return _EXPECTED[key]
 
 
@@ -64,7 +66,8 @@ def check_complete(pred: Mapping[str, Any], profile: Profile, where: str) -> Non
     ``UsageError`` when the report's vector set is not the one shipped here.
     """
     vs = _shipped_set(pred["vector_set"], where)
-    tests = expected_ids(profile, vs)
+    value = pred["run"].get("challenge")
+    tests = expected_ids(profile, vs, challenged=value is not None)
     rows = pred["results"]
     found = testplan.gaps(rows, tests)
     what = f"profile {profile.id} and vector set {vs.name} ({vs.digest[:16]})"
@@ -84,3 +87,5 @@ def check_complete(pred: Mapping[str, Any], profile: Profile, where: str) -> Non
         odd = sorted(workers ^ rows_of)[0]
         side = "a probe transcript without its result" if odd in workers else "a result without its probe transcript"
         raise NotAuthentic(f"{where}: {side}: {testplan.TRANSCRIPT_PREFIX}{odd}")
+    if value is not None:
+        challenge_check.check(rows, bytes.fromhex(value), vs, where)
