@@ -17,6 +17,8 @@ from typing import Any
 from cryptography import x509
 
 from ..errors import MalformedInput, UsageError
+from .abi import azure_hcl as azure_abi
+from .abi import cca as cca_abi
 from .abi import dcap as dcap_abi
 from .abi import nitro as nitro_abi
 from .abi import snp as snp_abi
@@ -24,9 +26,10 @@ from .model import Verified
 from .testing import sim
 from .testing.sim import is_sim
 from .validate.policy import validate
-from .verify import dcap, nitro, snp
+from .verify import azure_hcl, cca, dcap, nitro, snp
 
-FORMATS = ("snp", "tdx", "sgx", "nitro", "sim")
+FORMATS = ("snp", "tdx", "sgx", "nitro", "cca", "sim", "azure-snp-hcl", "azure-tdx-hcl")
+AZURE_FORMATS = ("azure-snp-hcl", "azure-tdx-hcl")
 
 
 def _maybe_base64(data: bytes) -> bytes | None:
@@ -43,6 +46,11 @@ def detect(data: bytes, where: str) -> str:
     """The evidence format by its own structure (never by file name)."""
     if is_sim(data):
         return "sim"
+    azure = azure_abi.detect_format(data)  # an HCL report ("HCLA") or its JSON bundle
+    if azure is not None:
+        return azure
+    if cca_abi.is_cca(data):
+        return "cca"
     if len(data) >= 6 and data[0] in nitro_abi.FIRST_BYTES:
         return "nitro"
     if len(data) >= dcap_abi.HEADER_LEN:
@@ -57,7 +65,8 @@ def detect(data: bytes, where: str) -> str:
     decoded = _maybe_base64(data)
     if decoded and decoded[0] in nitro_abi.FIRST_BYTES:
         return "nitro"
-    raise MalformedInput(f"{where}: not a recognized evidence format (SEV-SNP report, DCAP quote, Nitro document); "
+    raise MalformedInput(f"{where}: not a recognized evidence format (SEV-SNP report, DCAP quote, Nitro document, "
+                         "CCA token, Azure HCL report); "
                          "pass --format")
 
 
@@ -95,6 +104,12 @@ def verify(
         raise UsageError(f"{where}: {fmt} evidence carries no time of its own: pass --at (verification time)")
     if fmt == "sim":
         return sim.verify(data, at=at, where=where)
+    if fmt in AZURE_FORMATS:
+        # the VCEK may come with --cert or inside the bundle; collateral as for SNP or TDX
+        return azure_hcl.verify(data, certs=certs, collateral=collateral, roots=roots, at=at, where=where, fmt=fmt)
+    if fmt == "cca":
+        # CCA has no vendor root: the platform key (CPAK) is given like a certificate
+        return cca.verify(data, platform_key=certs[0] if certs else None, at=at, where=where)
     if fmt == "snp":
         if not certs:
             raise UsageError(f"{where}: SEV-SNP evidence needs the VCEK or VLEK certificate: pass --cert")

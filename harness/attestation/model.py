@@ -12,9 +12,10 @@ class Verified:
     """Authentic evidence, parsed.  Produced only after every signature, chain,
     collateral and revocation check passed at ``time``."""
 
-    format: str  # "snp" | "tdx" | "sgx" | "nitro" | "sim"
+    format: str  # "snp" | "tdx" | "sgx" | "nitro" | "cca" | "sim" | "azure-snp-hcl" | "azure-tdx-hcl" | ...
     time: _dt.datetime  # the verification time that was used (UTC-aware)
-    report_data: bytes  # the bytes the evidence binds: SNP/DCAP 64 bytes; Nitro user_data, else nonce, full length
+    report_data: bytes  # the bytes the evidence binds: SNP/DCAP 64 bytes; Nitro user_data, else nonce, full length;
+    # Azure HCL: the runtime claims' user-data (the hardware report data is their hash)
     debug: bool  # the technology's debug indication (SNP policy bit 19, SGX/TDX DEBUG attribute, Nitro all-zero PCRs)
     measurements: dict[str, str] = field(default_factory=dict)  # e.g. {"MEASUREMENT": hex}, {"MRTD": hex, "RTMR0": hex}, {"PCR0": hex}
     tcb: dict[str, int] = field(default_factory=dict)  # per component, e.g. {"bootloader": 3, "tee": 0, "snp": 8, "microcode": 115}

@@ -69,6 +69,9 @@ def evaluate(att: Mapping[str, Any], rd: bytes, pol: policy.Policy, at: _dt.date
         # report, which is the report's fault here, not the reader's.
         return "failed", f"evidence not authentic: {e}", None, []
     failures = policy.validate(v, pol)
+    # Azure HCL evidence: report_data is the runtime claims' user-data, which the
+    # hardware report binds through the claims' hash (verify.azure_hcl); the guest
+    # cannot choose the hardware report data there.
     if v.report_data[:64] != rd:
         failures.append("binding: the evidence's report data is not this run's binding (evidence from another run?)")
     record = evidence.verified_to_json(v)

@@ -134,7 +134,9 @@ def _decide(a: argparse.Namespace, parse_time: ParseTime) -> int:
     prof = governed.load_governed(a.profile, gov, at, revocations=revs)
     trusted = dict(keys.load_trusted(Path(a.trust))) if a.trust else None
     reports = [(governance.read_bytes(r, "report"), r) for r in a.reports]
-    statement = decision.build(reports, prof, trusted=trusted, at=at, revocations=revs)
+    reverify_at, bundles = reverify_options(a, parse_time)
+    statement = decision.build(reports, prof, trusted=trusted, at=at, revocations=revs,
+                               reverify_collateral=bundles, reverify_at=reverify_at)
     env = decision.sign(statement, signing)
     written = _emit(env, a.out, overwrite=a.force)
     pred = statement["predicate"]
@@ -189,6 +191,28 @@ def add_verify_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--revocations", metavar="FILE",
                    help="signed revocation list: refuse reports under superseded profiles or vector sets, "
                         "or by revoked keys or platforms (needs --governance)")
+
+
+def add_reverify_options(p: argparse.ArgumentParser) -> None:
+    """``--reverify-collateral`` and ``--reverify-at``: re-judge each report's embedded
+    evidence with newer DCAP collateral at a time (``teecert attest reverify``)."""
+    p.add_argument("--reverify-collateral", action="append", metavar="FILE",
+                   help="newer DCAP collateral bundle to re-verify the reports' evidence with (repeatable)")
+    p.add_argument("--reverify-at", metavar="TIME",
+                   help="re-verify each report's embedded evidence at this time, RFC 3339")
+
+
+def reverify_options(a: argparse.Namespace, parse_time: ParseTime) -> tuple[_dt.datetime | None, list[Any]]:
+    """(re-verification time or None, collateral bundles) from ``add_reverify_options``."""
+    if a.reverify_collateral and not a.reverify_at:
+        raise UsageError("--reverify-collateral needs --reverify-at: the time to re-verify at")
+    if not a.reverify_at:
+        return None, []
+    # imported when the command runs, so that `teecert` starts without it
+    from ..verify.reverify import load_collateral
+
+    bundles = [load_collateral(governance.read_bytes(c, "collateral"), c) for c in (a.reverify_collateral or [])]
+    return parse_time(a.reverify_at), bundles
 
 
 def revocations_option(a: argparse.Namespace) -> governance.Revocations | None:
@@ -287,6 +311,7 @@ def add_parsers(sub: Any, parse_time: ParseTime) -> None:
     d.add_argument("--governance", metavar="GOV.json", help="verify a signed --profile against governance")
     d.add_argument("--revocations", metavar="FILE", help="signed revocation list (needs --governance)")
     d.add_argument("--at", metavar="TIME", help="decision time, RFC 3339 (default: now)")
+    add_reverify_options(d)
     d.set_defaults(func=lambda a: _decide(a, parse_time))
 
     rv = sub.add_parser("revocations", help="sign or verify a revocation list")

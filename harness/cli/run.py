@@ -262,8 +262,8 @@ def add_parsers(sub: Any) -> None:
                    help="write a pending run and print the 64 bytes of report data to attest out of band")
     r.add_argument("--evidence", metavar="FILE", help="evidence obtained out of band (finishes --pending)")
     r.add_argument("--pending", metavar="FILE", help="the pending run that --print-report-data wrote")
-    r.add_argument("--evidence-format", default="auto", choices=["auto", "snp", "tdx", "sgx", "nitro", "sim"])
-    r.add_argument("--evidence-cert", action="append", metavar="FILE", help="VCEK/VLEK certificate (SEV-SNP)")
+    r.add_argument("--evidence-format", default="auto", choices=["auto", "snp", "tdx", "sgx", "nitro", "cca", "azure-snp-hcl", "azure-tdx-hcl", "sim"])
+    r.add_argument("--evidence-cert", action="append", metavar="FILE", help="VCEK/VLEK certificate (SEV-SNP), or the platform key (CPAK) of an Arm CCA token")
     r.add_argument("--evidence-collateral", metavar="FILE", help="DCAP collateral bundle")
     shown = r.add_mutually_exclusive_group()
     shown.add_argument("-v", "--verbose", action="store_true",

@@ -34,6 +34,7 @@ from ..governance.trust import (
     Revocations,
 )
 from ..profile import Profile
+from .reverify import Collateral, reverify_report
 from .verifier import verify_report
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
@@ -61,12 +62,17 @@ def _passed(verdicts: Sequence[Mapping[str, Any]]) -> bool:
 
 def build(reports: Sequence[tuple[bytes, str]], profile: Profile, *,
           trusted: Mapping[str, Ed25519PublicKey] | None, at: _dt.datetime | None = None,
-          revocations: Revocations | None = None) -> dict[str, Any]:
+          revocations: Revocations | None = None, reverify_collateral: Sequence[Collateral] = (),
+          reverify_at: _dt.datetime | None = None) -> dict[str, Any]:
     """The decision statement over ``reports`` (``(data, where)`` pairs) under ``profile``.
 
     Each report is verified at ``at`` (default: now) with the profile pinned; any
     refusal propagates (exit 2).  All reports must be of one platform-environment.
     The result is PASSED when every report's recomputed verdict is CERTIFIED.
+
+    With ``reverify_at``, each report's embedded evidence is also re-verified then with
+    ``reverify_collateral`` (``reverify.reverify_report``): a report whose attestation
+    no longer passes counts as NOT_CERTIFIED, with a caveat saying why.
     """
 
     if not reports:
@@ -92,6 +98,12 @@ def build(reports: Sequence[tuple[bytes, str]], profile: Profile, *,
         digest = hashlib.sha256(canonical.dumps(out.statement)).hexdigest()
         inputs.append({"uri": uri, "digest": {"sha256": digest}})
         v = out.verdict
+        if reverify_at is not None and v["result"] == "CERTIFIED":
+            again = reverify_report(out, collateral=reverify_collateral, at=reverify_at)
+            if not again.accepted_now:
+                # The recomputed verdict at the re-verification time: its attestation fails.
+                v = {**v, "result": "NOT_CERTIFIED", "reasons": [*v["reasons"], {"code": "REVERIFY", "suite": "attestation"}]}
+                caveats.append(f"{uri}: re-verified at {format_time(reverify_at)} ({again.collateral}): {again.now}")
         verdicts.append({"uri": uri, "result": v["result"], "reasons": len(v["reasons"]),
                          "waived": len(v.get("waived", [])), "not_after": pred["validity"]["not_after"],
                          "signer_pinned": out.signer_pinned})

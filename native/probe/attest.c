@@ -410,6 +410,7 @@ static int32_t teecert_tsm_collect(const char *root, const uint8_t report_data[6
     static unsigned long counter;
     char name[64], text[64];
     int rootfd, entryfd = -1, tries, snp;
+    const char *fmt;
     int32_t status = TEECERT_E_INTERNAL;
     uint64_t gen0, gen1;
     uint8_t *blob = 0, *aux = 0;
@@ -451,8 +452,13 @@ static int32_t teecert_tsm_collect(const char *root, const uint8_t report_data[6
     }
     if (strcmp(text, "sev_guest") == 0) {
         snp = 1;
+        fmt = "snp";
     } else if (strcmp(text, "tdx_guest") == 0) {
         snp = 0;
+        fmt = "tdx";
+    } else if (strcmp(text, "arm_cca_guest") == 0) {
+        snp = 0; /* the Arm CCA token (platform and realm token), as is */
+        fmt = "cca";
     } else {
         status = TEECERT_E_UNSUPPORTED; /* a provider teecert has no verifier for */
         goto done;
@@ -484,7 +490,7 @@ static int32_t teecert_tsm_collect(const char *root, const uint8_t report_data[6
     if (aux_len > 0)
         memcpy(*out + blob_len, aux, aux_len);
     *out_len = blob_len + aux_len;
-    memcpy(format, snp ? "snp" : "tdx", 4);
+    memcpy(format, fmt, 4);
     status = TEECERT_OK;
 
 done:

@@ -11,8 +11,8 @@
  *       of report data to `inblob`, read `provider`, read `outblob` (and `auxblob`
  *       for SNP), re-read `generation` (must be exactly one more, else another
  *       writer interfered: TEECERT_E_INTERNAL), rmdir the entry (always).
- *     provider "sev_guest" -> format "snp", "tdx_guest" -> "tdx", anything else
- *     -> TEECERT_E_UNSUPPORTED.  A root without the configfs-tsm attributes (no
+ *     provider "sev_guest" -> format "snp", "tdx_guest" -> "tdx", "arm_cca_guest"
+ *     -> "cca", anything else -> TEECERT_E_UNSUPPORTED.  A root without the configfs-tsm attributes (no
  *     `generation` appears in the new entry) is TEECERT_E_UNSUPPORTED.
  *  2. AWS Nitro Enclaves' NSM device, when /dev/nsm (or $TEECERT_NSM_DEVICE)
  *     opens: one NSM Attestation request over the raw ioctl.  An ioctl the device
@@ -28,6 +28,8 @@
  *           certificates; VCEK or VLEK, ASK, ARK).  The table may be absent: then the
  *           evidence is exactly the report.  Split at byte 1184.
  *   "tdx"   the TDX quote (`outblob`, a DCAP quote v4 or v5) as is.
+ *   "cca"   the Arm CCA attestation token (`outblob`: the CBOR collection of the
+ *           platform and realm tokens, tag 399) as is.
  *   "nitro" the attestation document: a COSE_Sign1 structure (CBOR), as is.
  * Each blob read from configfs-tsm is refused beyond TEECERT_TSM_MAX_BLOB bytes.
  *

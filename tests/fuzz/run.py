@@ -40,7 +40,11 @@ from typing import Any
 
 from teecert.errors import TeecertError, UsageError
 
+from . import azure_hcl_fuzz, target_cca
 from . import targets as tg
+
+azure_hcl_fuzz.register()  # the Azure HCL evidence target lives in its own module
+target_cca.register()  # the Arm CCA token target lives in its own module
 
 DEFAULT_DEADLINE = 10.0
 CHUNK = 200

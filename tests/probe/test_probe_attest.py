@@ -428,13 +428,20 @@ def test_tsm_tdx_is_the_quote(attest_tool: Callable[..., list[str]], tmp_path: P
     assert _tail(lines) == {"reports": "1", "inblob": "ok", "left": "0"}
 
 
+def test_tsm_arm_cca_is_the_token(attest_tool: Callable[..., list[str]], tmp_path: Path) -> None:
+    want = _fake_outblob(0x0C, 600)  # the fake kernel's outblob stands for a realm's CCA token
+    lines = attest_tool("tsm", "arm_cca_guest", "normal", "65536:12", root=tmp_path)
+    assert _calls(lines) == [(0, 600, "cca", want.hex())]
+    assert _tail(lines) == {"reports": "1", "inblob": "ok", "left": "0"}
+
+
 @pytest.mark.parametrize(
     ("provider", "mode", "status"),
     [
         ("sev_guest", "interfere", 3),       # generation moved by 2: another writer
         ("tdx_guest", "oversize", 3),        # outblob over 1 MiB: refused
         ("sev_guest", "shortsnp", 3),        # an SNP outblob that is not 1184 bytes
-        ("arm_cca_guest", "normal", 1),      # a provider without a teecert format
+        ("efi_secret", "normal", 1),         # a provider without a teecert format
         ("sev_guest", "noprovider", 1),      # no provider registered
         ("sev_guest", "nogen", 1),           # no configfs attributes at all
     ],

@@ -41,6 +41,7 @@ import datetime as _dt
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
@@ -62,7 +63,18 @@ from .x509chain import (
     verify_chain,
 )
 
-__all__ = ["INTEL_SGX_ROOT_CA_SHA256", "intel_sgx_root", "verify"]
+__all__ = [
+    "INTEL_SGX_ROOT_CA_SHA256",
+    "TCB_NOT_SUPPORTED",
+    "Platform",
+    "collateral_platform",
+    "evaluate_tcb_levels",
+    "intel_sgx_root",
+    "level_shortfall",
+    "quote_platform",
+    "status_reasons",
+    "verify",
+]
 
 # ---------------------------------------------------------------------------------------
 # Pinned root
@@ -423,40 +435,33 @@ def _check_collateral(q: _abi.Quote, pck_path: list[x509.Certificate], pck_ext: 
             break
 
     # 6. Platform TCB level: SGX components and PCESVN from the PCK; TDX also TEE_TCB_SVN.
-    pck_comps, pck_pcesvn = pck_ext["components"], pck_ext["pcesvn"]
     tee_svn = bytes.fromhex(q.body["tee_tcb_svn"]) if q.tee == "tdx" else b""
-    tdx_start = 2 if q.tee == "tdx" and tee_svn[1] != 0 else 0
-    matched: dict[str, Any] | None = None
-    for level in _levels(tcb_info, where, "tcb_info"):
-        tcb = level.get("tcb")
-        if not isinstance(tcb, dict):
-            raise MalformedInput(f"{where}: collateral tcb_info level without tcb")
-        comps = _level_components(tcb, "sgxtcbcomponents", tcb_version, where)
-        if pck_pcesvn < _svn(tcb.get("pcesvn"), where, "tcb_info pcesvn"):
-            continue
-        if any(a < b for a, b in zip(pck_comps, comps, strict=True)):
-            continue
-        if q.tee == "tdx":
-            tdx = _level_components(tcb, "tdxtcbcomponents", tcb_version, where)
-            if any(tee_svn[i] < tdx[i] for i in range(tdx_start, 16)):
-                continue
-        matched = level
-        break
+    platform = Platform(sgx=list(pck_ext["components"]), pcesvn=pck_ext["pcesvn"], tdx=list(tee_svn) or None,
+                        tdx_from=2 if q.tee == "tdx" and tee_svn[1] != 0 else 0)
+    levels = _levels(tcb_info, where, "tcb_info")
+    matched, shortfall = evaluate_tcb_levels(levels, tcb_version, platform, where)
+    advisories: list[str] = []
     if matched is None:
-        raise NotAuthentic(f"{where}: no TCB level of collateral tcb_info matches this platform (TCB not supported)")
-    status = str(matched.get("tcbStatus"))
-    advisories = _advisories(matched)
-    v.claims["platform_tcb_status"] = status
-    v.claims["tcb_date"] = str(matched.get("tcbDate"))
+        status = TCB_NOT_SUPPORTED
+        v.claims["platform_tcb_status"] = status
+    else:
+        status = str(matched.get("tcbStatus"))
+        advisories = _advisories(matched)
+        v.claims["platform_tcb_status"] = status
+        v.claims["tcb_date"] = str(matched.get("tcbDate"))
+        shortfall += status_reasons(status, advisories)
 
     # 7. TDX module identity (TEE_TCB_SVN[1] = module major version, [0] = module SVN).
     if q.tee == "tdx":
-        status, mod_adv = _tdx_module(q, tcb_info, tee_svn, status, where, v)
+        status, mod_adv, mod_short = _tdx_module(q, tcb_info, tee_svn, status, where, v)
         advisories += mod_adv
+        shortfall += mod_short
 
     v.claims["qe_identity_status"] = qe_status
     if qe_date is not None:
         v.claims["qe_tcb_date"] = str(qe_date)
+    if qe_status != "UpToDate":
+        shortfall += _qe_shortfall(qe_id, qr["isvsvn"], where)
     status = _converge(status, qe_status)
     advisories += qe_adv
     v.tcb_status = status
@@ -465,10 +470,139 @@ def _check_collateral(q: _abi.Quote, pck_path: list[x509.Certificate], pck_ext: 
     v.claims["collateral_valid_from"] = start.isoformat()
     v.claims["collateral_valid_until"] = end.isoformat()
     v.claims["tcb_evaluation_data_number"] = tcb_info.get("tcbEvaluationDataNumber")
+    v.claims["qe_identity_tcb_evaluation_data_number"] = qe_id.get("tcbEvaluationDataNumber")
+    v.claims["tcb_type"] = tcb_info.get("tcbType")
+    if status != "UpToDate":
+        v.claims["tcb_shortfall"] = list(dict.fromkeys(shortfall))
+
+
+# ---------------------------------------------------------------------------------------
+# TCB levels: which one the platform reaches, and what it lacks for a better one
+# ---------------------------------------------------------------------------------------
+
+#: The status of a platform that reaches no TCB level of its collateral.  Authentic
+#: evidence, but of a TCB Intel no longer (or not yet) evaluates: never acceptable, which
+#: is why the policy schema offers no way to accept it.
+TCB_NOT_SUPPORTED = "TCBNotSupported"
+
+FIX_FIRMWARE = "BIOS/microcode update"
+FIX_TDX_MODULE = "TDX module update"
+FIX_PCE_QE = "PCE/QE update (the platform's SGX PSW / DCAP packages and driver)"
+
+
+@dataclass(frozen=True)
+class Platform:
+    """What a quote shows of its platform's TCB: the PCK certificate's 16 SGX TCB
+    components and PCESVN, and for TDX the quote's TEE_TCB_SVN (compared from
+    ``tdx_from`` on: bytes 0 and 1 are the TDX module SVN and major version, judged
+    by the module identities when the major version is not 0)."""
+
+    sgx: list[int]
+    pcesvn: int
+    tdx: list[int] | None = None
+    tdx_from: int = 0
+
+
+def _component(tcb: dict[str, Any], key: str, i: int) -> dict[str, Any]:
+    comps = tcb.get(key)
+    comp = comps[i] if isinstance(comps, list) and i < len(comps) else None
+    return dict(comp) if isinstance(comp, dict) else {}
+
+
+def _fix_for(kind: str, comp: dict[str, Any]) -> str:
+    """The class of update that raises a component, from the collateral's own
+    ``category``/``type`` where it gives them (Intel names e.g. "SGX Late Microcode
+    Update", "TXT SINIT", "TDX Module"): every SGX component and the TDX ones that are
+    not the module come with firmware or microcode."""
+    ctype = str(comp.get("type", ""))
+    if kind == "TDX" and ctype == "TDX Module":
+        return FIX_TDX_MODULE
+    return FIX_FIRMWARE
+
+
+def _describe(kind: str, comp: dict[str, Any], i: int) -> str:
+    label = ": ".join(str(comp[k]) for k in ("category", "type") if isinstance(comp.get(k), str) and comp[k])
+    return f"{kind} TCB component {i + 1:02d}" + (f" ({label})" if label else "")
+
+
+def level_shortfall(level: dict[str, Any], version: int, platform: Platform, where: str) -> list[str]:
+    """Every component of ``platform`` below what ``level`` needs: which, by how much,
+    and the class of update that raises it; [] when the platform reaches the level."""
+    tcb = level.get("tcb")
+    if not isinstance(tcb, dict):
+        raise MalformedInput(f"{where}: collateral tcb_info level without tcb")
+    short: list[str] = []
+    need = _level_components(tcb, "sgxtcbcomponents", version, where)
+    for i, (have, want) in enumerate(zip(platform.sgx, need, strict=True)):
+        if have < want:
+            comp = _component(tcb, "sgxtcbcomponents", i)
+            short.append(f"{_describe('SGX', comp, i)} has {have}, needs {want}: {_fix_for('SGX', comp)}")
+    want_pce = _svn(tcb.get("pcesvn"), where, "tcb_info pcesvn")
+    if platform.pcesvn < want_pce:
+        short.append(f"PCESVN has {platform.pcesvn}, needs {want_pce}: {FIX_PCE_QE}")
+    if platform.tdx is not None:
+        need_tdx = _level_components(tcb, "tdxtcbcomponents", version, where)
+        for i in range(platform.tdx_from, 16):
+            if platform.tdx[i] < need_tdx[i]:
+                comp = _component(tcb, "tdxtcbcomponents", i)
+                short.append(f"{_describe('TDX', comp, i)} has {platform.tdx[i]}, needs {need_tdx[i]}: "
+                             f"{_fix_for('TDX', comp)}")
+    return short
+
+
+def _level_name(level: dict[str, Any]) -> str:
+    return f"{level.get('tcbStatus')} level of {str(level.get('tcbDate', '?'))[:10]}"
+
+
+def evaluate_tcb_levels(levels: list[dict[str, Any]], version: int, platform: Platform,
+                        where: str) -> tuple[dict[str, Any] | None, list[str]]:
+    """(the first level ``platform`` reaches, or None; what it lacks, one line each).
+
+    Intel lists levels newest first and a platform has the status of the first it
+    reaches.  What it lacks is stated against the best level (the first UpToDate one,
+    else the first) when it reaches a lower one, and against the closest level (fewest
+    components short, newest first on a tie) when it reaches none."""
+    results = [(level, level_shortfall(level, version, platform, where)) for level in levels]
+    matched = next((level for level, short in results if not short), None)
+    if matched is not None:
+        best = next((lv for lv in levels if lv.get("tcbStatus") == "UpToDate"), levels[0])
+        if best is matched:
+            return matched, []
+        short = next(s for lv, s in results if lv is best)
+        return matched, [f"for the {_level_name(best)}: {s}" for s in short]
+    if not results:
+        return None, ["no TCB level of collateral tcb_info matches this platform: the collateral lists none"]
+    closest, short = min(results, key=lambda r: len(r[1]))
+    return None, [f"no TCB level of collateral tcb_info matches this platform; for the closest, the "
+                  f"{_level_name(closest)}: {short[0]}", *short[1:]]
+
+
+def status_reasons(status: str, advisories: list[str]) -> list[str]:
+    """What a TCB status other than UpToDate asks of the operator, beyond versions."""
+    named = f" named by {', '.join(advisories)}" if advisories else ""
+    out: list[str] = []
+    if "ConfigurationNeeded" in status or status == "ConfigurationAndSWHardeningNeeded":
+        out.append(f"{status}: the platform needs the configuration change{named} (BIOS settings, "
+                   "not an update)")
+    if "SWHardening" in status:
+        out.append(f"{status}: the enclave/TD software must carry the mitigations{named}; no platform "
+                   "update changes this status")
+    return out
+
+
+def _qe_shortfall(qe_id: dict[str, Any], isvsvn: int, where: str) -> list[str]:
+    levels = _levels(qe_id, where, "qe_identity")
+    best = next((lv for lv in levels if lv.get("tcbStatus") == "UpToDate"), None)
+    tcb = best.get("tcb") if best is not None else None
+    if not isinstance(tcb, dict):
+        return []
+    want = _svn(tcb.get("isvsvn"), where, "qe_identity isvsvn")
+    return [f"QE ISVSVN has {isvsvn}, needs {want}: {FIX_PCE_QE}"] if isvsvn < want else []
 
 
 def _tdx_module(q: _abi.Quote, tcb_info: dict[str, Any], tee_svn: bytes, status: str, where: str,
-                v: Verified) -> tuple[str, list[str]]:
+                v: Verified) -> tuple[str, list[str], list[str]]:
+    """(converged status, the module level's advisories, what the module lacks)."""
     mod_svn, mod_ver = tee_svn[0], tee_svn[1]
     if mod_ver == 0:
         module = tcb_info.get("tdxModule")
@@ -479,23 +613,31 @@ def _tdx_module(q: _abi.Quote, tcb_info: dict[str, Any], tee_svn: bytes, status:
         idents = tcb_info.get("tdxModuleIdentities")
         want = f"TDX_{mod_ver:02X}"
         found = [m for m in idents if isinstance(m, dict) and m.get("id") == want] if isinstance(idents, list) else []
-        if not found:
-            raise NotAuthentic(f"{where}: collateral tcb_info has no TDX module identity {want} (TCB not supported)")
-        ident = found[0]
         v.claims["tdx_module_identity"] = want
+        if not found:
+            return TCB_NOT_SUPPORTED, [], [f"the collateral has no TDX module identity {want} (module major "
+                                           f"version {mod_ver}): {FIX_TDX_MODULE}"]
+        ident = found[0]
     if not _hexeq(ident.get("mrsigner"), q.body["mrsignerseam"]):
         raise NotAuthentic(f"{where}: quote MRSIGNERSEAM does not match the TDX module identity")
     if not _masked_eq(q.body["seam_attributes"], ident.get("attributes"), ident.get("attributesMask")):
         raise NotAuthentic(f"{where}: quote SEAM_ATTRIBUTES do not match the TDX module identity")
     if mod_ver == 0:
-        return status, []
-    for level in _levels(ident, where, "tdxModuleIdentities"):
+        return status, [], []
+    levels = _levels(ident, where, "tdxModuleIdentities")
+    best = next((lv for lv in levels if lv.get("tcbStatus") == "UpToDate"), None)
+    best_tcb = best.get("tcb") if best is not None else None
+    best_svn = _svn(best_tcb.get("isvsvn"), where, "tdx module isvsvn") if isinstance(best_tcb, dict) else None
+    short = ([f"TDX module {want} SVN has {mod_svn}, needs {best_svn}: {FIX_TDX_MODULE}"]
+             if best_svn is not None and mod_svn < best_svn else [])
+    for level in levels:
         tcb = level.get("tcb")
         if isinstance(tcb, dict) and mod_svn >= _svn(tcb.get("isvsvn"), where, "tdx module isvsvn"):
             mod_status = str(level.get("tcbStatus"))
             v.claims["tdx_module_status"] = mod_status
-            return _converge(status, mod_status), _advisories(level)
-    raise NotAuthentic(f"{where}: TDX module SVN {mod_svn} is below every level of {ident.get('id')} (TCB not supported)")
+            return _converge(status, mod_status), _advisories(level), short
+    v.claims["tdx_module_status"] = TCB_NOT_SUPPORTED
+    return TCB_NOT_SUPPORTED, [], short or [f"TDX module {want} SVN {mod_svn} is below every level: {FIX_TDX_MODULE}"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -594,3 +736,33 @@ def verify(
     doc = _load_collateral(collateral, where)
     _check_collateral(q, path, pck_ext, doc, trusted, at, where, v)
     return v
+
+
+# ---------------------------------------------------------------------------------------
+# Which platform a quote or a collateral bundle is for (to pick collateral, not to trust)
+# ---------------------------------------------------------------------------------------
+
+
+def quote_platform(quote: bytes, where: str) -> tuple[str, str]:
+    """("SGX" | "TDX", FMSPC in lower-case hex) of a quote, from its PCK certificate.
+    Nothing is verified: this only chooses which collateral to verify the quote with."""
+    q = _abi.parse_quote(quote, where)
+    certs = _load_pem_chain(q.pck_chain_pem, where, "PCK certificate chain")
+    ext = _pck_sgx_extension(certs[0], where)
+    return ("TDX" if q.tee == "tdx" else "SGX"), str(ext["fmspc"]).lower()
+
+
+def collateral_platform(collateral: bytes | str, where: str) -> tuple[str, str]:
+    """("SGX" | "TDX", FMSPC in lower-case hex) a collateral bundle's TCB info names;
+    unverified, like ``quote_platform``, and ``MalformedInput`` naming the field."""
+    doc = _load_collateral(collateral, where)
+    try:
+        body = json.loads(doc["tcb_info"])
+    except (ValueError, RecursionError) as exc:
+        raise MalformedInput(f"{where}: collateral.tcb_info is not JSON ({exc})") from None
+    if not isinstance(body, dict) or not isinstance(body.get("fmspc"), str):
+        raise MalformedInput(f"{where}: collateral.tcb_info has no fmspc")
+    tee = body.get("id", "SGX")
+    if tee not in ("SGX", "TDX"):
+        raise MalformedInput(f"{where}: collateral.tcb_info id {tee!r} is neither SGX nor TDX")
+    return str(tee), body["fmspc"].lower()
