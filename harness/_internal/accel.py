@@ -1,6 +1,7 @@
 """The optional C accelerator ``teecert._accel`` (cffi API mode, built by ``pip install``
-from native/accel/): the stream generators in C and a reader of the process's FP
-control state.  A bare source tree has no build of it; callers fall back or say so."""
+from native/accel/): the stream generators in C, the stream loop's Merkle leaves
+(native/probe/sha256.c on the CPU's SHA instructions) and a reader of the process's
+FP control state.  A bare source tree has no build of it; callers fall back or say so."""
 
 from __future__ import annotations
 

@@ -1,13 +1,15 @@
 /*
- * The stream loop in plain C, as the yardstick for teecert.stream_eval: the same
+ * The stream loop in plain C, as the yardstick for teecert.probe.streams: the same
  * generator (native/accel/accel.c), the same op code and transcript (the reference
  * probe's source, linked in), and the same leaf hash SHA-256(0x00 || chunk outputs),
- * with no Python in between.  benchmarks/bench_stream.py builds and runs it.
+ * two chunks side by side as the Python loop does it (teecert_leaves), with no
+ * Python in between.  benchmarks/bench_stream.py builds and runs it.
  *
  *   stream_bench OP SEED COUNT CHUNK
  *
- * prints one JSON line: vectors, seconds, and the SHA-256 of the concatenated
- * leaves, so the Python side can check both did the same work.
+ * prints one JSON line: vectors, wall and CPU seconds of the loop, the SHA-256 code
+ * in use, and the SHA-256 of the concatenated leaves, so the Python side can check
+ * both did the same work.
  */
 #define _POSIX_C_SOURCE 199309L
 
@@ -20,10 +22,14 @@
 #include "sha256.h"
 #include "teecert_probe.h"
 
-static double now(void)
+/* Chunks whose leaves are hashed together, as harness/vectors/streams/inputs.py's
+   LEAF_LANES. */
+#define LANES 2
+
+static double now(clockid_t clock)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(clock, &t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
@@ -49,18 +55,34 @@ static int op_shape(const char *op, unsigned *arity, unsigned *width)
     return -1;
 }
 
+/* Chunk `start` of the stream into out; its vector count, or 0 after a failure. */
+static unsigned long long run_chunk(const char *op, uint64_t s0, unsigned arity, unsigned width,
+                                    unsigned long long start, unsigned long long count,
+                                    unsigned long long chunk, unsigned char *in, unsigned char *out)
+{
+    unsigned long long n = count - start < chunk ? count - start : chunk;
+    size_t in_bytes = (size_t)n * arity * (width / 8), out_bytes = (size_t)n * (width / 8);
+    teecert_gen(s0, start, n, arity, width, in);
+    if (teecert_probe_run(op, in, in_bytes, out, out_bytes, (size_t)n) != TEECERT_OK) {
+        fprintf(stderr, "stream_bench: %s failed\n", op);
+        return 0;
+    }
+    return n;
+}
+
 int main(int argc, char **argv)
 {
     const char *op;
     unsigned long long seed, count, chunk, start;
-    unsigned arity, width, i;
+    unsigned arity, width, i, k;
     char label[256];
-    uint8_t digest[32], leaf[32];
+    uint8_t digest[32], leaves[32 * LANES];
     uint64_t s0 = 0;
-    unsigned char *in, *out;
-    teecert_sha256_ctx all, ctx;
-    double t0, t1;
-    static const uint8_t zero = 0;
+    unsigned char *in, *out[LANES];
+    const void *bufs[LANES];
+    size_t lens[LANES];
+    teecert_sha256_ctx all;
+    double t0, t1, c0, c1;
 
     if (argc != 5) {
         fprintf(stderr, "usage: %s OP SEED COUNT CHUNK\n", argv[0]);
@@ -81,35 +103,39 @@ int main(int argc, char **argv)
         s0 |= (uint64_t)digest[i] << (8 * i);
 
     in = malloc((size_t)chunk * arity * (width / 8));
-    out = malloc((size_t)chunk * (width / 8));
-    if (!in || !out)
+    if (!in)
         return 3;
+    for (k = 0; k < LANES; k++) {
+        bufs[k] = out[k] = malloc((size_t)chunk * (width / 8));
+        if (!out[k])
+            return 3;
+    }
     teecert_sha256_init(&all);
 
-    t0 = now();
-    for (start = 0; start < count; start += chunk) {
-        unsigned long long n = count - start < chunk ? count - start : chunk;
-        size_t in_bytes = (size_t)n * arity * (width / 8), out_bytes = (size_t)n * (width / 8);
-        teecert_gen(s0, start, n, arity, width, in);
-        if (teecert_probe_run(op, in, in_bytes, out, out_bytes, (size_t)n) != TEECERT_OK) {
-            fprintf(stderr, "stream_bench: %s failed\n", op);
-            return 1;
+    t0 = now(CLOCK_MONOTONIC);
+    c0 = now(CLOCK_PROCESS_CPUTIME_ID);
+    for (start = 0; start < count; start += LANES * chunk) {
+        for (k = 0; k < LANES && start + k * chunk < count; k++) {
+            unsigned long long n = run_chunk(op, s0, arity, width, start + k * chunk, count, chunk,
+                                             in, out[k]);
+            if (n == 0)
+                return 1;
+            lens[k] = (size_t)n * (width / 8);
         }
-        teecert_sha256_init(&ctx);
-        teecert_sha256_update(&ctx, &zero, 1);
-        teecert_sha256_update(&ctx, out, out_bytes);
-        teecert_sha256_final(&ctx, leaf);
-        teecert_sha256_update(&all, leaf, 32);
+        teecert_leaves(bufs, lens, k, leaves);
+        teecert_sha256_update(&all, leaves, 32 * (size_t)k);
     }
-    t1 = now();
+    c1 = now(CLOCK_PROCESS_CPUTIME_ID);
+    t1 = now(CLOCK_MONOTONIC);
 
     teecert_sha256_final(&all, digest);
-    printf("{\"vectors\": %llu, \"seconds\": \"%.6f\", \"sha256\": \"%s\", \"leaves_sha256\": \"", count,
-           t1 - t0, teecert_sha256_impl());
+    printf("{\"vectors\": %llu, \"seconds\": \"%.6f\", \"cpu_seconds\": \"%.6f\", \"sha256\": \"%s\", "
+           "\"leaves_sha256\": \"", count, t1 - t0, c1 - c0, teecert_sha256_impl());
     for (i = 0; i < 32; i++)
         printf("%02x", digest[i]);
     printf("\"}\n");
     free(in);
-    free(out);
+    for (k = 0; k < LANES; k++)
+        free(out[k]);
     return 0;
 }
