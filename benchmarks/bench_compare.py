@@ -36,12 +36,13 @@ from teecert.verify import compare, verifier
 import reportfactory as rf
 
 
-def fleet(out: Path, n: int, per: int, *, diverging: int, worst: bool) -> list[Path]:
+def fleet(out: Path, n: int, per: int, *, diverging: int, worst: bool,
+          key: Ed25519PrivateKey | None = None) -> list[Path]:
     """``n`` signed, complete reports in ``out`` (``per`` of their rows with varied
-    outcomes, the rest passing); the last ``diverging`` give another root for one
-    stream; with ``worst`` each report has its own root.  No report lacks a result:
-    verify refuses an incomplete one."""
-    key = Ed25519PrivateKey.generate()
+    outcomes, the rest passing), signed by ``key`` (a new one if None); the last
+    ``diverging`` give another root for one stream; with ``worst`` each report has its
+    own root.  No report lacks a result: verify refuses an incomplete one."""
+    key = key or Ed25519PrivateKey.generate()
     paths = []
     base = rf.complete(rf.make_results(per))
     streams = [i for i, r in enumerate(base) if r["kind"] == "stream"]
@@ -66,7 +67,8 @@ def fleet(out: Path, n: int, per: int, *, diverging: int, worst: bool) -> list[P
 
 def measure(paths: list[Path], at: Any) -> dict[str, float]:
     t0 = time.perf_counter()
-    outcomes = [verifier.verify_report_file(p, trusted=None, profile=None, at=at) for p in paths]
+    cache = verifier.ReportCache()  # as `teecert compare` shares it between reports
+    outcomes = [verifier.verify_report_file(p, trusted=None, profile=None, at=at, cache=cache) for p in paths]
     t1 = time.perf_counter()
     cmp = compare.compare(outcomes)
     t2 = time.perf_counter()

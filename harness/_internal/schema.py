@@ -39,10 +39,22 @@ def load(name: str) -> dict[str, Any]:
     return doc
 
 
+def packaged() -> list[str]:
+    """The names of every packaged schema (``profile``, ``run-report``, ...)."""
+    return sorted(res.name.removesuffix(".schema.json") for res in resources.files("teecert").joinpath("schemas").iterdir()
+                  if res.name.endswith(".schema.json"))
+
+
 @functools.cache
 def validator(name: str) -> jsonschema.protocols.Validator:
-    """The validator of the packaged schema ``name``, built once."""
-    return make_validator(load(name))
+    """The validator of the packaged schema ``name``, built once per process.
+
+    A packaged schema is not checked against its meta-schema here: it ships with
+    teecert and cannot change between runs, and checking it cost every process half
+    a second.  ``tests/cli/test_cli_startup.py`` checks every one of them
+    instead; a schema from anywhere else goes through ``make_validator``, which checks.
+    """
+    return _extended(load(name))
 
 
 @functools.cache
@@ -60,9 +72,19 @@ def _registry() -> referencing.Registry[Any]:
 def make_validator(doc: dict[str, Any]) -> jsonschema.protocols.Validator:
     """A validator for ``doc`` (checked first) with ECMA-262 ``pattern`` semantics, which
     resolves references to the other packaged schemas."""
-    base = jsonschema.validators.validator_for(doc)
-    base.check_schema(doc)
-    cls = jsonschema.validators.extend(base, {"pattern": _ecma_pattern})
+    jsonschema.validators.validator_for(doc).check_schema(doc)
+    return _extended(doc)
+
+
+@functools.cache
+def _extended_class(base: Any) -> Any:
+    # One class per draft: ``extend`` builds a new class each time it is called.
+    return jsonschema.validators.extend(base, {"pattern": _ecma_pattern})
+
+
+def _extended(doc: dict[str, Any]) -> jsonschema.protocols.Validator:
+    """A validator for ``doc``, not checked against its meta-schema."""
+    cls = _extended_class(jsonschema.validators.validator_for(doc))
     v: jsonschema.protocols.Validator = cls(doc, registry=_registry())
     return v
 

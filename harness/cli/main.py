@@ -25,7 +25,6 @@ from typing import Any
 
 from .._internal.version import __version__
 from ..errors import TeecertError
-from . import attest, doctor, governance, keys, probe, run, vectors, verify, watch
 from .common import (
     INTERRUPTED,
     INVALID,
@@ -36,22 +35,57 @@ from .common import (
     printable,
 )
 
+#: Who registers each command, in the order ``teecert --help`` lists them: the commands,
+#: the module under cli/ and its function, and whether that takes ``parse_time``.
+#: Only the module of the command that runs is imported (``command_of``): importing
+#: them all, and the libraries they import, cost every ``teecert`` process a third of
+#: a second.  tests/cli/test_cli_startup.py checks this table against the parsers.
+COMMANDS: tuple[tuple[tuple[str, ...], str, str, bool], ...] = (
+    (("run",), "run", "add_parsers", False),
+    (("verify",), "verify", "add_verify_parser", False),
+    (("vectors",), "vectors", "add_parsers", False),
+    (("probe",), "probe", "add_parsers", False),
+    (("keys",), "keys", "add_parsers", False),
+    (("profile", "decide", "revocations", "governance"), "governance", "add_parsers", True),
+    (("render",), "verify", "add_render_parser", False),
+    (("compare",), "verify", "add_compare_parser", False),
+    (("attest", "trust"), "attest", "add_parsers", True),
+    (("doctor",), "doctor", "add_parsers", False),
+    (("watch",), "watch", "add_parsers", False),
+)
 
-def build_parser() -> argparse.ArgumentParser:
+
+def command_of(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names when it is one ``COMMANDS`` lists, else None.
+
+    The top-level parser takes no option with a value, so the command is the first
+    word that is not an option; ``--`` or anything unknown gives None (and the full
+    parser, which explains the error with every command).
+    """
+    for word in argv:
+        if word == "--":
+            return None
+        if not word.startswith("-"):
+            return word if any(word in names for names, *_ in COMMANDS) else None
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``teecert`` parser: every command, or only ``command`` (a name ``COMMANDS``
+    lists), so that only its module is imported."""
     p = argparse.ArgumentParser(prog="teecert", description="Certify consensus TEEs: run, verify, inspect.")
     p.add_argument("--version", action="version", version=f"teecert {__version__}")
     sub = p.add_subparsers(dest="cmd", required=True)
-    run.add_parsers(sub)
-    verify.add_verify_parser(sub)
-    vectors.add_parsers(sub)
-    probe.add_parsers(sub)
-    keys.add_parsers(sub)
-    governance.add_parsers(sub, parse_time)
-    verify.add_render_parser(sub)
-    verify.add_compare_parser(sub)
-    attest.add_parsers(sub, parse_time)
-    doctor.add_parsers(sub)
-    watch.add_parsers(sub)
+    for names, module, function, takes_time in COMMANDS:
+        if command is not None and command not in names:
+            continue
+        # __import__ rather than importlib.import_module: `python -X importtime` lists only
+        # what the import statement's machinery imports, and start-up is profiled with it.
+        register = getattr(__import__(f"{__package__}.{module}", fromlist=[function]), function)
+        if takes_time:
+            register(sub, parse_time)
+        else:
+            register(sub)
     return p
 
 
@@ -116,7 +150,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 def _command(argv: Sequence[str] | None) -> int:
     who = "teecert"
     try:
-        args = build_parser().parse_args(argv)
+        words = sys.argv[1:] if argv is None else list(argv)
+        args = build_parser(command_of(words)).parse_args(words)
         who = f"teecert {args.cmd}"
         return _dispatch(args)
     except KeyboardInterrupt:
