@@ -248,13 +248,21 @@ def compare(outcomes: list[VerifyOutcome]) -> Comparison:
     rows: dict[str, dict[str, Any]] = {}  # id → first row seen (suite, op, kind)
     roots: dict[str, dict[str, list[int]]] = {}  # id → root → report indices
     divergences: dict[str, dict[int, dict[str, Any]]] = {}
+    # A challenge row's root is of a stream derived from its run's challenge: it is
+    # compared only with the same row of reports given the same challenge.
+    given: dict[str, list[int]] = {}  # challenge → the reports given it
+    for i, o in enumerate(outcomes):
+        value = o.statement["predicate"]["run"].get("challenge")
+        if value is not None:
+            given.setdefault(str(value), []).append(i)
     for i, o in enumerate(outcomes):
         sig: dict[str, str] = {}
+        value = o.statement["predicate"]["run"].get("challenge")
         for r in o.statement["predicate"]["results"]:
             root = r["root"]
             if root is None:
                 continue
-            rid = r["id"]
+            rid = r["id"] if r["suite"] != "challenge" else f"{r['id']} @ challenge {value}"
             sig[rid] = root
             if rid not in rows:
                 rows[rid] = r
@@ -273,7 +281,9 @@ def compare(outcomes: list[VerifyOutcome]) -> Comparison:
                             divergences={i: div[i] for i in members if i in div})
                   for root, members in by_root.items()]
         groups.sort(key=lambda g: (-len(g.platforms), g.platforms[0]))
-        missing = [i for i in range(n) if i not in present] if len(present) < n else []
+        population = (given.get(rid.rpartition(" @ challenge ")[2], []) if r["suite"] == "challenge"
+                      else range(n))
+        missing = [i for i in population if i not in present]
         results.append(ResultComparison(id=rid, suite=r["suite"], op=r["op"], kind=r["kind"],
                                         groups=groups, missing=missing))
     notes = []
@@ -285,6 +295,9 @@ def compare(outcomes: list[VerifyOutcome]) -> Comparison:
     if len(scales) > 1:
         notes.append(f"the reports' profiles evaluate streams at {len(scales)} different scales "
                      f"({', '.join(str(s) for s in sorted(scales))}): stream roots are only comparable at one scale")
+    for value, members in sorted(given.items()):
+        notes.append(f"{_count(members, n)} given challenge {value[:16]}…: their challenge results "
+                     "are compared with each other only (fresh streams nobody could answer in advance)")
     run_ids: dict[str, int] = {}
     for i, o in enumerate(outcomes):
         rid = o.statement["predicate"]["run"]["id"]

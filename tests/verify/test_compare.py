@@ -344,3 +344,42 @@ def test_unpinned_signers_and_profiles_are_said_first(tmp_path: Path, key: Ed255
     # the command without --trust: the text output says it on its second line
     assert invoke(["compare", str(a.path), str(b.path), "--at", AT]) == 0
     assert capsys.readouterr().out.splitlines()[1].startswith("caveat: signer not pinned for every report")
+
+
+def _given(o: VerifyOutcome, value: str, roots: dict[str, str]) -> None:
+    """Add a challenge and challenge rows (op -> root) to a verified outcome's statement:
+    what compare reads (the challenge rows themselves are verify's, tested elsewhere)."""
+    pred = o.statement["predicate"]
+    pred["run"]["challenge"] = value
+    for op, root in roots.items():
+        pred["results"].append({**pred["results"][0], "id": f"test_challenge.py::test_challenge_stream[{op}]",
+                                "suite": "challenge", "op": op, "kind": "stream", "root": root,
+                                "divergence": None})
+
+
+def test_challenge_results_are_compared_within_their_challenge(three: list[rf.SignedReport],
+                                                               tmp_path: Path, key: Ed25519PrivateKey) -> None:
+    """Reports given one challenge must agree on its fresh roots; reports given another
+    challenge (other streams, other roots) neither contradict them nor lack them."""
+    outs = outcomes([*three[:2], make(tmp_path, key, results=rows(), mutate=host("d"))])
+    _given(outs[0], "aa" * 32, {"f64.div.rne": "11" * 32, "i64.mul": "22" * 32})
+    _given(outs[1], "aa" * 32, {"f64.div.rne": "11" * 32, "i64.mul": "22" * 32})
+    _given(outs[2], "bb" * 32, {"f64.div.rne": "33" * 32, "i64.mul": "44" * 32})
+    cmp = compare.compare(outs)
+    assert cmp.agree and cmp.classes == [[0, 1, 2]] and not cmp.partial
+    fresh = [r for r in cmp.results if r.suite == "challenge"]
+    assert [(r.id, [g.platforms for g in r.groups]) for r in fresh] == [
+        (f"test_challenge.py::test_challenge_stream[f64.div.rne] @ challenge {'aa' * 32}", [[0, 1]]),
+        (f"test_challenge.py::test_challenge_stream[f64.div.rne] @ challenge {'bb' * 32}", [[2]]),
+        (f"test_challenge.py::test_challenge_stream[i64.mul] @ challenge {'aa' * 32}", [[0, 1]]),
+        (f"test_challenge.py::test_challenge_stream[i64.mul] @ challenge {'bb' * 32}", [[2]])]
+    assert any("2 of 3 reports given challenge aaaaaaaa" in n for n in cmp.notes)
+    # one platform of the same challenge with another fresh root: divergence, and lacking one: partial
+    outs[1].statement["predicate"]["results"][-2]["root"] = "99" * 32
+    outs[1].statement["predicate"]["results"].pop()
+    cmp = compare.compare(outs)
+    assert [r.id for r in cmp.diverging] == [
+        f"test_challenge.py::test_challenge_stream[f64.div.rne] @ challenge {'aa' * 32}"]
+    assert [(r.id, r.missing) for r in cmp.partial] == [
+        (f"test_challenge.py::test_challenge_stream[i64.mul] @ challenge {'aa' * 32}", [1])]
+    assert cmp.classes == [[0, 2], [1]]
