@@ -111,6 +111,25 @@ FLOAT_OPS = {
     "mul_add_unfused": (3, "(a * b) + c with two roundings, never contracted"),
 }
 
+#: Rounding-direction attributes of round-to-integral: the four of ``ROUNDINGS`` and
+#: roundTiesToAway (IEEE 754-2019 section 5.9: roundToIntegralTiesToAway), which no
+#: arithmetic op takes.
+INTEGRAL_ROUNDINGS = {**ROUNDINGS, "rna": "roundTiesToAway"}
+
+#: The other IEEE 754 ops of each format (docs/ops.md, "Rounding to integral,
+#: conversions between the formats, minimum and maximum"): name -> (arity, meaning,
+#: the rounding directions it exists in; ``("",)`` for an exact op, whose id has no
+#: direction).  Conversions between the formats are in ``FORMAT_CONVERSIONS``.
+FLOAT_EXTRA_OPS = {
+    "round_integral": (1, "roundToIntegral in the direction of the id (no inexact flag)",
+                       tuple(INTEGRAL_ROUNDINGS)),
+    "minimum": (2, "IEEE 754-2019 minimum: NaN-propagating, -0 < +0", ("",)),
+    "maximum": (2, "IEEE 754-2019 maximum: NaN-propagating, -0 < +0", ("",)),
+}
+#: Conversions between the binary formats: (source, destination, directions).  Narrowing
+#: rounds, so it exists in every direction; widening is exact (no direction in its id).
+FORMAT_CONVERSIONS = (("f64", "f32", tuple(ROUNDINGS)), ("f32", "f64", ("",)))
+
 #: Elementary functions of the libm suite -> arity (docs/ops.md, "libm functions"):
 #: correctly rounded to nearest is the golden value, round-to-nearest only.
 LIBM_FUNCTIONS = {
@@ -179,12 +198,15 @@ class Op:
     #: the input slots and the output slot; derived from the format when not given
     inputs: tuple[Slot, ...] = ()
     output: Slot | None = None
+    #: the format of the result when it is not ``float_format`` (the operands' format):
+    #: the conversions between the binary formats
+    result_format: FloatFormat | None = None
 
     def __post_init__(self) -> None:
         if not self.inputs:
             slot = _W[self.fmt.width]
             object.__setattr__(self, "inputs", (slot,) * self.arity)
-            object.__setattr__(self, "output", slot)
+            object.__setattr__(self, "output", _W[self.result_fmt.width])
         if len(self.inputs) != self.arity or self.output is None:
             raise ValueError(f"op {self.id}: {len(self.inputs)} input slots for arity {self.arity}")
 
@@ -194,6 +216,12 @@ class Op:
         if self.float_format is None:
             raise TypeError(f"{self.id} is an op of kind {self.kind!r}, not a floating-point one")
         return self.float_format
+
+    @property
+    def result_fmt(self) -> FloatFormat:
+        """The float format of the result (float and libm ops only): the operands'
+        format except for a conversion between the formats (``f64.to_f32.rne``)."""
+        return self.result_format or self.fmt
 
     @property
     def out_slot(self) -> Slot:
@@ -316,6 +344,16 @@ def _build_catalogue() -> dict[str, Op]:
             for rnd in ROUNDINGS:
                 op_id = f"{fmt.name}.{name}.{rnd}"
                 ops[op_id] = Op(op_id, fmt, name, rnd, arity)
+    for fmt in (F32, F64):  # then the other IEEE ops, in the reference probe's order
+        for name, (arity, _meaning, directions) in FLOAT_EXTRA_OPS.items():
+            for rnd in directions:
+                op_id = f"{fmt.name}.{name}.{rnd}" if rnd else f"{fmt.name}.{name}"
+                ops[op_id] = Op(op_id, fmt, name, rnd, arity)
+    for src, dst, directions in FORMAT_CONVERSIONS:
+        for rnd in directions:
+            name = f"to_{dst}"
+            op_id = f"{src}.{name}.{rnd}" if rnd else f"{src}.{name}"
+            ops[op_id] = Op(op_id, FORMATS[src], name, rnd, 1, result_format=FORMATS[dst])
     for fmt in (F32, F64):  # after every float op: the reference probe's order
         for name, arity in LIBM_FUNCTIONS.items():
             op_id = f"{fmt.name}.{name}.rne"

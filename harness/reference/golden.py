@@ -31,10 +31,11 @@ class ReferenceDisagreement(TeecertError):
     no golden value exists for the vector until it is resolved."""
 
     def __init__(self, op_id: str, args: Sequence[int], rational_result: int, mpfr_result: int) -> None:
-        fmt = CATALOGUE[op_id].fmt
+        op = CATALOGUE[op_id]
+        fmt, out = op.fmt, op.result_fmt  # a conversion's result is of the other format
         super().__init__(
             f"references disagree on {op_id}({', '.join(fmt.hex(a) for a in args)}): "
-            f"rational gives {fmt.hex(rational_result)}, mpfr gives {fmt.hex(mpfr_result)}"
+            f"rational gives {out.hex(rational_result)}, mpfr gives {out.hex(mpfr_result)}"
         )
         # (Not ``args``: BaseException keeps the message there.)
         self.op_id = op_id

@@ -24,6 +24,10 @@ same reason.  This relies on the host's default FP environment (no FTZ/DAZ)
 while converting; were it poisoned, the rational reference (pure integers)
 would disagree and ``golden`` would refuse the value.
 
+Round to integral, the conversions between the formats and minimum/maximum are
+MPFR's own functions in these contexts (``_extra_kernel``); a conversion's result
+is subnormalized in the destination format's context.
+
 Every NaN result becomes the canonical NaN (docs/ops.md); MPFR has no NaN
 payloads or signs to leak, but the canonicalization is explicit anyway.  MPFR's
 signed-zero rules (``x - x = +0`` except ``-0`` rounding down, ``sqrt(-0) = -0``,
@@ -41,7 +45,7 @@ from typing import Any
 import gmpy2
 
 from ..errors import MalformedInput
-from ..ops import CATALOGUE, FloatFormat, Op
+from ..ops import CATALOGUE, F32, F64, FLOAT_OPS, FloatFormat, Op
 
 _ROUND = {
     "rne": gmpy2.RoundToNearest,
@@ -84,15 +88,9 @@ def context(fmt: FloatFormat, rounding: str) -> Any:
 
 def _build_contexts() -> dict[tuple[str, str], Any]:
     # One context per (format, direction), built once: creating a context costs
-    # more than an operation.
-    contexts: dict[tuple[str, str], Any] = {}
-    for op in CATALOGUE.values():
-        if op.float_format is None:  # data ops: reference.data
-            continue
-        key = (op.fmt.name, op.rounding)
-        if key not in contexts:
-            contexts[key] = context(op.fmt, op.rounding)
-    return contexts
+    # more than an operation.  Ops whose id has no direction (exact ones) and
+    # round-to-integral ties-away (``round_away`` below) use the "rne" context.
+    return {(fmt.name, rnd): context(fmt, rnd) for fmt in (F32, F64) for rnd in _ROUND}
 
 
 _CONTEXTS = _build_contexts()
@@ -130,8 +128,43 @@ def _to_bits(fmt: FloatFormat, results: Iterable[Any]) -> list[int]:
     return [b if b & abs_mask <= inf else cnan for b in ints.tolist()]
 
 
+def _extra_kernel(op: Op) -> Callable[[list[list[float]]], list[Any]]:
+    """Round-to-integral, the conversions between the formats, minimum and maximum.
+
+    - roundToIntegral: ``mpfr_rint`` in the direction's context (``mpfr_round``,
+      ties away from zero, for ``rna``); the integer has at most ``P`` bits, so the
+      context's precision never rounds it again, and MPFR keeps the operand's sign
+      on a zero result.
+    - convertFormat: ``mpfr_set`` (gmpy2's ``plus``) into the *destination*
+      format's context: one rounding, subnormalized there.
+    - minimum / maximum: NaN first (either operand NaN gives NaN), then
+      ``mpfr_min`` / ``mpfr_max``, which order -0 below +0 exactly as IEEE 754-2019
+      minimum and maximum do (MPFR manual, "mpfr_min").  The rational reference
+      decides on exact integers instead of MPFR's comparison."""
+    name = op.name
+    if name == "round_integral":
+        ctx = _CONTEXTS[(op.fmt.name, "rne" if op.rounding == "rna" else op.rounding)]
+        fn = ctx.round_away if op.rounding == "rna" else ctx.rint
+        return lambda cols: list(map(fn, cols[0]))
+    if name in ("minimum", "maximum"):
+        ctx = _CONTEXTS[(op.fmt.name, "rne")]
+        pick = ctx.maxnum if name == "maximum" else ctx.minnum  # mpfr_max / mpfr_min
+        nan = gmpy2.nan()
+        is_nan = gmpy2.is_nan
+
+        def min_max(cols: list[list[float]]) -> list[Any]:
+            return [nan if is_nan(a) or is_nan(b) else pick(a, b) for a, b in zip(cols[0], cols[1], strict=True)]
+
+        return min_max
+    ctx = _CONTEXTS[(op.result_fmt.name, op.rounding or "rne")]
+    plus = ctx.plus
+    return lambda cols: list(map(plus, cols[0]))
+
+
 def _kernel(op: Op) -> Callable[[list[list[float]]], list[Any]]:
     """The batch computation of ``op`` over operand columns, as MPFR values."""
+    if op.name not in FLOAT_OPS:
+        return _extra_kernel(op)
     ctx = _CONTEXTS[(op.fmt.name, op.rounding)]
     name = op.name
     if name == "mul_add_unfused":
@@ -165,10 +198,10 @@ def evaluate_many(op_id: str, args_list: Iterable[Sequence[int]]) -> list[int]:
     vecs = args_list if isinstance(args_list, list) else list(args_list)
     kernel = _kernel(op)
     if len(vecs) <= _BLOCK:
-        return _to_bits(op.fmt, kernel(_columns(op, vecs))) if vecs else []
+        return _to_bits(op.result_fmt, kernel(_columns(op, vecs))) if vecs else []
     out: list[int] = []
     for i in range(0, len(vecs), _BLOCK):
-        out.extend(_to_bits(op.fmt, kernel(_columns(op, vecs[i : i + _BLOCK]))))
+        out.extend(_to_bits(op.result_fmt, kernel(_columns(op, vecs[i : i + _BLOCK]))))
     return out
 
 

@@ -14,6 +14,12 @@ reference; ``reference.golden`` insists that the two agree):
    direction (``_make_rounder``), with gradual underflow, overflow per direction
    and the signed-zero and invalid-operation rules of the consensus semantics.
 
+Round to integral, the conversions between the formats and minimum/maximum reuse
+the decoding and the rounder: round to integral rounds the integer significand at
+the binary point (ties away from zero too), a conversion feeds the operand's exact
+significand to the destination format's rounder, and minimum/maximum compare exact
+integers (each value times ``2^-QMIN``).
+
 Only Python integers are used.  Not ``fractions.Fraction``: every Fraction
 operation normalizes by a gcd and allocates several objects, which is ~20x slower
 and buys nothing when every denominator is a power of two.  Not gmpy2, mpmath or
@@ -35,7 +41,7 @@ from itertools import starmap
 from math import isqrt
 
 from ..errors import MalformedInput
-from ..ops import CATALOGUE, FloatFormat
+from ..ops import CATALOGUE, FLOAT_OPS, FloatFormat, Op
 
 OpFunction = Callable[..., int]
 #: ``rnd(sign, m, e, sticky)`` -> bit pattern of the rounding of
@@ -388,11 +394,149 @@ def _make_ops(fmt: FloatFormat, rounding: str) -> dict[str, OpFunction]:
     }
 
 
+def _make_round_integral(fmt: FloatFormat, rounding: str) -> OpFunction:
+    """roundToIntegral of one direction (``INTEGRAL_ROUNDINGS``, ties-away included),
+    on the integer significand: the discarded bits decide, as in ``_make_rounder``,
+    and the rounded integer is encoded exactly (it has at most ``P`` bits)."""
+    encode = _make_rounder(fmt, "rne")  # only ever given exact integers: no rounding
+    FB = fmt.frac_bits
+    FMASK = fmt.frac_mask
+    HID = 1 << FB
+    EALL = (1 << fmt.exp_bits) - 1
+    QMIN = fmt.emin - fmt.frac_bits
+    E0 = QMIN - 1
+    SB = fmt.width - 1
+    ABS = fmt.mask >> 1
+    INF = fmt.inf
+    CNAN = fmt.canonical_nan
+
+    def round_integral(a: int) -> int:
+        x = (a >> FB) & EALL
+        if x == EALL:
+            return CNAN if a & ABS > INF else a  # NaN canonical, infinities kept
+        if not a & ABS:
+            return a  # ±0
+        if x:
+            m = (a & FMASK) | HID
+            e = x + E0
+        else:
+            m = a & FMASK
+            e = QMIN
+        if e >= 0:
+            return a  # an integer already: every bit weighs at least 1
+        s = a >> SB
+        sh = -e
+        q = m >> sh
+        rem = m & ((1 << sh) - 1)
+        half = 1 << (sh - 1)
+        if rounding == "rne":
+            up = rem > half or (rem == half and q & 1 == 1)
+        elif rounding == "rna":
+            up = rem >= half
+        elif rounding == "rtz":
+            up = False
+        elif rounding == "rup":
+            up = rem != 0 and not s
+        else:  # rdn
+            up = rem != 0 and bool(s)
+        q += up
+        if not q:
+            return s << SB  # a zero result keeps the operand's sign
+        return encode(s, q, 0, False)
+
+    return round_integral
+
+
+def _make_convert(src: FloatFormat, dst: FloatFormat, rounding: str) -> OpFunction:
+    """convertFormat from ``src`` to ``dst``: the exact value of the operand rounded
+    once to ``dst`` (exact when ``dst`` is the wider format)."""
+    rnd = _make_rounder(dst, rounding or "rne")  # widening never rounds
+    FB = src.frac_bits
+    FMASK = src.frac_mask
+    HID = 1 << FB
+    EALL = (1 << src.exp_bits) - 1
+    QMIN = src.emin - src.frac_bits
+    E0 = QMIN - 1
+    SB = src.width - 1
+    DSB = dst.width - 1
+    ABS = src.mask >> 1
+    INF = src.inf
+
+    def convert(a: int) -> int:
+        x = (a >> FB) & EALL
+        s = a >> SB
+        if x == EALL:
+            return dst.canonical_nan if a & ABS > INF else (s << DSB) | dst.inf
+        if x:
+            m = (a & FMASK) | HID
+            e = x + E0
+        else:
+            m = a & FMASK
+            e = QMIN
+        if not m:
+            return s << DSB
+        return rnd(s, m, e, False)
+
+    return convert
+
+
+def _make_min_max(fmt: FloatFormat, maximum: bool) -> OpFunction:
+    """IEEE 754-2019 minimum / maximum, decided on the operands' exact values.
+
+    Each operand becomes a signed integer: its value times ``2^-QMIN`` (exact, since
+    no value has bits below the smallest subnormal), infinities a number beyond every
+    finite one.  ``reference.mpfr`` decides with MPFR's comparison instead."""
+    FB = fmt.frac_bits
+    FMASK = fmt.frac_mask
+    HID = 1 << FB
+    EALL = (1 << fmt.exp_bits) - 1
+    SB = fmt.width - 1
+    ABS = fmt.mask >> 1
+    INF = fmt.inf
+    CNAN = fmt.canonical_nan
+    BEYOND = 1 << (2 * fmt.width + (1 << fmt.exp_bits))  # above max * 2^-QMIN
+
+    def scaled(a: int) -> int:
+        x = (a >> FB) & EALL
+        if x == EALL:
+            v = BEYOND
+        elif x:
+            v = ((a & FMASK) | HID) << (x - 1)
+        else:
+            v = a & FMASK
+        return -v if a >> SB else v
+
+    def min_max(a: int, b: int) -> int:
+        if a & ABS > INF or b & ABS > INF:
+            return CNAN  # NaN-propagating, and canonical like every NaN result
+        va = scaled(a)
+        vb = scaled(b)
+        if va != vb:
+            return a if (va > vb) == maximum else b
+        if va == 0 and a != b:  # +0 and -0: -0 is the smaller
+            return 0 if maximum else fmt.sign_bit
+        return a  # equal values have equal bit patterns
+
+    return min_max
+
+
+def _extra_op(op: Op) -> OpFunction:
+    """The functions of the ops of ``FLOAT_EXTRA_OPS`` and ``FORMAT_CONVERSIONS``."""
+    if op.name == "round_integral":
+        return _make_round_integral(op.fmt, op.rounding)
+    if op.name in ("minimum", "maximum"):
+        return _make_min_max(op.fmt, op.name == "maximum")
+    return _make_convert(op.fmt, op.result_fmt, op.rounding)
+
+
 def _build() -> dict[str, OpFunction]:
     table: dict[str, OpFunction] = {}
     built: dict[tuple[str, str], dict[str, OpFunction]] = {}
     for op_id, op in CATALOGUE.items():
         if op.kind != "float":  # libm functions have their own reference (libm.py)
+            continue
+        if op.name not in FLOAT_OPS:
+            table[op_id] = _extra_op(op)
             continue
         key = (op.fmt.name, op.rounding)
         if key not in built:

@@ -57,7 +57,7 @@ def test_reference_probe_is_certified_and_verifies(tmp_path: Path, key_file: Pat
     assert {("ieee754", "explicit"), ("ieee754", "stream"), ("contraction", "explicit"),
             ("fpenv", "explicit"), ("probe", "check")} <= kinds
     streams = [r for r in pred["results"] if r["kind"] == "stream"]
-    assert len([r for r in streams if r["suite"] == "ieee754"]) == 56
+    assert len([r for r in streams if r["suite"] == "ieee754"]) == 75
     assert len([r for r in streams if r["suite"] in ("integers", "hashes")]) == 67
     assert all(r["root"] == r["expected_root"] for r in streams)
     assert pred["probe"]["transcripts"] and pred["results"]
@@ -71,7 +71,7 @@ def test_default_run_is_the_full_stream_set(tmp_path: Path, key_file: Path) -> N
     res, path, stmt = certify(tmp_path, key_file, "development")
     assert res.code == 0, res.out[-3000:]
     streams = [r for r in stmt["predicate"]["results"] if r["kind"] == "stream"]
-    assert sum(r["vectors"] for r in streams if r["suite"] == "ieee754") == 56 * 1048576
+    assert sum(r["vectors"] for r in streams if r["suite"] == "ieee754") == 75 * 1048576
     assert sum(r["vectors"] for r in streams if r["suite"] == "libm") == 20 * 3 * 65536
     assert teecert_cli(["verify", str(path), "--trust", f"{key_file}.pub"]).code == 0
 

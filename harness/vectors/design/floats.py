@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 
-from ...ops import FloatFormat, Op
+from ...ops import FLOAT_OPS, FloatFormat, Op
 from ..streams import mix as generator
 from .common import Case, Group, Rand, float_bits, pow2
 
@@ -123,6 +123,8 @@ def _int_to_bits(fmt: FloatFormat, sign: int, mant: int, exp2: int) -> int:
 
 def groups_for(op: Op) -> list[Group]:
     """All explicit groups of one float op."""
+    if op.name not in FLOAT_OPS:
+        return _extra_groups(op)
     fmt = op.fmt
     p = fmt.precision
     r = Rand(op.id)
@@ -365,3 +367,202 @@ def _contraction_group(op: Op, r: Rand) -> Group:
         c = _int_to_bits(fmt, 1 - sa, Pt, c_exp)
         g.add((a, b, c), ("Contraction",), "a * b - trunc(a * b): the rounding error of the product")
     return g
+
+
+# ------------------------------------------------ round to integral, conversions, min/max
+
+
+def _extra_groups(op: Op) -> list[Group]:
+    """Round-to-integral, minimum/maximum and the conversions between the formats:
+    the specials and NaNs of the operands' format, the op's own hazards, then
+    generated operands."""
+    fmt = op.fmt
+    r = Rand(op.id)
+    out: list[Group] = []
+    g = Group("specials", "every special and boundary value (every pair for minimum and maximum)")
+    for case in _cross(fmt, op.arity, specials(fmt)):
+        g.add(*case)
+    out.append(g)
+    g = Group("nan", "NaN operands of every kind, in every position: the result is canonical")
+    one = pow2(fmt, 0)
+    nans = [
+        (fmt.canonical_nan, "qNaN"),
+        (fmt.sign_bit | fmt.canonical_nan, "-qNaN"),
+        (fmt.exp_mask | fmt.quiet_bit | (fmt.quiet_bit - 1), "qNaN all-ones payload"),
+        (fmt.sign_bit | fmt.exp_mask | 1, "-sNaN payload 1"),
+        (fmt.exp_mask | (fmt.quiet_bit >> 1), "sNaN high payload"),
+    ]
+    others = [(one, "1"), (0, "+0"), (fmt.sign_bit, "-0"), (fmt.sign_bit | fmt.inf, "-inf")]
+    for nv, nn in nans:
+        if op.arity == 1:
+            g.add((nv,), ("NaN",), nn)
+            continue
+        for ov, on in others:
+            g.add((nv, ov), ("NaN",), f"{nn}, {on}: a NaN wins (C fmin/fmax return {on})")
+            g.add((ov, nv), ("NaN",), f"{on}, {nn}")
+        g.add((nv, nans[0][0]), ("NaN",), f"{nn}, qNaN")
+    out.append(g)
+    if op.name == "round_integral":
+        out.extend(_round_integral_groups(op, r))
+    elif op.name in ("minimum", "maximum"):
+        out.append(_min_max_group(op, r))
+    elif op.result_fmt.width < fmt.width:
+        out.extend(_narrowing_groups(op, r))
+    else:
+        out.append(_widening_group(op, r))
+    g = Group("random", "pseudo-random operands from the stream generator, seed 7")
+    for vec in generator.vectors(op, 7, 0, 64):
+        g.add(vec, (), "")
+    out.append(g)
+    return out
+
+
+def _round_integral_groups(op: Op, r: Rand) -> list[Group]:
+    fmt = op.fmt
+    p = fmt.precision
+    ties = Group("halfway", "n + 1/2 (a tie: even, away and the directions all differ) and one ulp either side")
+    for s in (0, 1):
+        minus = "-" if s else ""
+        for n in (0, 1, 2, 3, 4, 5, 6, 7, 100, 1001):
+            half = _int_to_bits(fmt, s, 2 * n + 1, -1)
+            ties.add((half,), ("Halfway",), f"{minus}{n}.5")
+            ties.add((half - 1,), ("NearHalfway",), f"{minus}{n}.5 - ulp")
+            ties.add((half + 1,), ("NearHalfway",), f"{minus}{n}.5 + ulp")
+        # the last binade with a fraction bit: ulp 1/2, every value n or n + 1/2
+        big_half = _int_to_bits(fmt, s, (1 << (p - 1)) - 1, -1)
+        ties.add((big_half,), ("Halfway",), f"{minus}(2^{p - 2} - 1/2): the largest tie")
+        ties.add((big_half - 2,), ("Halfway",), f"{minus}(2^{p - 2} - 3/2)")
+        ties.add((_int_to_bits(fmt, s, (1 << (p - 1)) + 1, -1),), ("Halfway",), f"{minus}(2^{p - 2} + 1/2)")
+        ties.add((_int_to_bits(fmt, s, (1 << (p - 1)) + 3, -1),), ("Halfway",), f"{minus}(2^{p - 2} + 3/2)")
+        for k in range(2, 8):  # random ties and near-ties in the binades with a fraction
+            e = r.below(p - 2)
+            m = _odd_with_bits(r, e + 2)
+            ties.add((_int_to_bits(fmt, s, m, -1),), ("Halfway",), "a random n + 1/2")
+            x = _random_normal(fmt, r, -3, p - 2, sign=s)
+            ties.add((x,), (), "a random value with a fraction")
+            del k
+    big = Group("integers", "values that are integers already, at and past 2^(p-1), and the largest")
+    for s in (0, 1):
+        sg = s << (fmt.width - 1)
+        for k, cm in ((p - 1, f"2^{p - 1}: ulp 1"), (p, f"2^{p}: ulp 2"), (p + 1, f"2^{p + 1}")):
+            v = pow2(fmt, k, s)
+            big.add((v,), (), cm)
+            big.add((v - 1,), (), f"{cm}, the value before it in magnitude")
+            big.add((v + 1,), (), f"{cm}, the value after it in magnitude")
+        big.add((pow2(fmt, p - 1, s) - 1,), ("NearHalfway",), f"2^{p - 1} - 1/2: the largest value with a fraction")
+        big.add((fmt.max_finite | sg,), (), "max")
+        big.add((_random_normal(fmt, r, p, fmt.emax, sign=s),), (), "a random large integer")
+        big.add((pow2(fmt, 0, s),), (), "1")
+    tiny = Group("small", "|x| < 1: zero or one in every direction, with the sign of the operand")
+    for s in (0, 1):
+        sg = s << (fmt.width - 1)
+        tiny.add((1 | sg,), ("Subnormal",), "min subnormal")
+        tiny.add((fmt.frac_mask | sg,), ("Subnormal",), "max subnormal")
+        tiny.add(((1 << fmt.frac_bits) | sg,), (), "min normal")
+        tiny.add((pow2(fmt, -2, s),), (), "0.25")
+        tiny.add((pow2(fmt, -1, s) | (fmt.quiet_bit),), (), "0.75")
+        tiny.add((pow2(fmt, 0, s) - 1,), ("NearHalfway",), "1 - ulp/2: the largest below 1")
+        tiny.add((pow2(fmt, -1, s) - 1,), ("NearHalfway",), "0.5 - ulp/4")
+        tiny.add((_random_normal(fmt, r, -20, -2, sign=s),), (), "a random small value")
+    return [ties, big, tiny]
+
+
+def _min_max_group(op: Op, r: Rand) -> Group:
+    fmt = op.fmt
+    g = Group("order", "signed zeros (-0 < +0), neighbours, infinities, subnormals, equal operands")
+    s = fmt.sign_bit
+    pairs = [
+        ((0, s), "+0, -0"), ((s, 0), "-0, +0"), ((0, 0), "+0, +0"), ((s, s), "-0, -0"),
+        ((1, s | 1), "min subnormal, -min subnormal"), ((s | 1, 0), "-min subnormal, +0"),
+        ((1, s), "min subnormal, -0"), ((fmt.inf, s | fmt.inf), "+inf, -inf"),
+        ((fmt.max_finite, fmt.inf), "max, +inf"), ((s | fmt.inf, s | fmt.max_finite), "-inf, -max"),
+    ]
+    for (a, b), cm in pairs:
+        g.add((a, b), ("SignedZero",) if not (a | b) & ~s & fmt.mask else (), cm)
+    for _ in range(12):
+        x = _random_normal(fmt, r, -20, 20)
+        g.add((x, x + 1), (), "x, next(x)")
+        g.add((x ^ s, x), (), "-x, x")
+        g.add((x, x), (), "x, x")
+        y = _random_normal(fmt, r, -20, 20)
+        g.add((x, y), (), "random")
+    return g
+
+
+def _narrowing_groups(op: Op, r: Rand) -> list[Group]:
+    """binary64 -> binary32: ties between binary32 neighbours, the cases that two
+    roundings (through an intermediate precision, or scaling a tiny value into the
+    normal range first) get wrong, and the overflow and underflow boundaries."""
+    src, dst = op.fmt, op.result_fmt
+    shift = src.frac_bits - dst.frac_bits  # 29: binary64 bits below a binary32 ulp
+    half = 1 << (shift - 1)
+
+    def from_dst(bits32: int, low: int) -> int:
+        """The binary64 value of binary32 ``bits32`` (normal) plus ``low`` binary64 ulps."""
+        sgn = bits32 >> (dst.width - 1)
+        e = ((bits32 >> dst.frac_bits) & 0xFF) - dst.bias + src.bias
+        return float_bits(src, sgn, e, (bits32 & dst.frac_mask) << shift) + low
+
+    ties = Group("halfway", "halfway between binary32 neighbours, and one binary64 ulp either side")
+    dr = Group("double_rounding", "a first rounding to any precision between 24 and 53 bits lands on a tie")
+    for i in range(10):
+        s = r.below(2)
+        b32 = float_bits(dst, s, dst.bias - 8 + r.below(17), r.next() & dst.frac_mask)
+        for low, cm, fl in ((half, "tie", "Halfway"), (half - 1, "just below a tie", "NearHalfway"),
+                            (half + 1, "just above a tie", "NearHalfway")):
+            ties.add((from_dst(b32, low),), (fl,), cm)
+        # below / above a tie by a little less than half an ulp of a k-bit intermediate
+        k = 1 + r.below(shift - 2)  # intermediate precision 24 + k bits
+        dr.add((from_dst(b32 | 1, half - 1),), ("DoubleRounding",), "odd, tie - 1 ulp: 53 -> 24+k -> 24 rounds up")
+        dr.add((from_dst(b32 & ~1, half + 1),), ("DoubleRounding",), "even, tie + 1 ulp: 53 -> 24+k -> 24 rounds down")
+        dr.add((from_dst(b32 | 1, half - (1 << (shift - 1 - k)) // 2),), ("DoubleRounding",),
+               f"odd, just below a tie by a quarter ulp of a {24 + k}-bit intermediate")
+        del i
+    # Subnormal binary32 results: a conversion that scales into the normal range,
+    # rounds to 24 bits, then scales back rounds twice.
+    qmin32 = dst.emin - dst.frac_bits  # -149
+    for _ in range(8):
+        s = r.below(2)
+        e = qmin32 + 2 + r.below(20)  # exponent of the binary32 quantum grid 2^qmin32
+        k = r.next() % (1 << (e - qmin32))  # a subnormal (k + 1/2) * 2^qmin32
+        for odd in (1, 0):
+            kk = (k | 1) if odd else (k & ~1)
+            if not kk:
+                continue
+            # the tie, and one a little off it on the side that the second rounding gets wrong
+            tie = _int_to_bits(src, s, 2 * kk + 1, qmin32 - 1)
+            dr.add((tie,), ("Subnormal", "Halfway"), "a tie between binary32 subnormals")
+            m = ((2 * kk + 1) << 25) + (-1 if odd else 1)  # at most 47 bits
+            dr.add((_int_to_bits(src, s, m, qmin32 - 26),), ("Subnormal", "DoubleRounding"),
+                   "next to a subnormal tie: rounding to 24 bits first lands on it")
+    rng = Group("range", "overflow at max + half an ulp, underflow to subnormals and to zero")
+    mx = from_dst(dst.max_finite, 0)
+    for s in (0, 1):
+        sg = s << (src.width - 1)
+        rng.add((mx | sg,), (), "binary32 max")
+        rng.add(((mx + half) | sg,), ("Overflow", "Halfway"), "max + half an ulp: ties to even overflows")
+        rng.add(((mx + half - 1) | sg,), ("NearHalfway",), "max + just under half an ulp")
+        rng.add(((mx + 1) | sg,), (), "just above max")
+        rng.add((pow2(src, dst.emax + 1, s),), ("Overflow",), "2^128")
+        rng.add((src.max_finite | sg,), ("Overflow",), "binary64 max")
+        rng.add((pow2(src, dst.emin, s),), (), "binary32 min normal")
+        rng.add((pow2(src, dst.emin, s) - 1,), ("Subnormal",), "just below binary32 min normal")
+        rng.add((pow2(src, qmin32, s),), ("Subnormal",), "binary32 min subnormal")
+        rng.add((pow2(src, qmin32 - 1, s),), ("Underflow", "Halfway"), "half the min subnormal: a tie with zero")
+        rng.add((pow2(src, qmin32 - 1, s) + 1,), ("Underflow",), "just above half the min subnormal")
+        rng.add((pow2(src, qmin32 - 2, s),), ("Underflow",), "a quarter of the min subnormal")
+        rng.add((1 | sg,), ("Underflow", "Subnormal"), "binary64 min subnormal")
+        rng.add((float_bits(src, s, 0, src.frac_mask),), ("Underflow", "Subnormal"), "binary64 max subnormal")
+    return [ties, dr, rng]
+
+
+def _widening_group(op: Op, r: Rand) -> Group:
+    """binary32 -> binary64 is exact: subnormal binary32 values become normal."""
+    fmt = op.fmt
+    g = Group("exact", "binary32 subnormals (normal in binary64), extremes, random values")
+    for _ in range(16):
+        s = r.below(2)
+        g.add((float_bits(fmt, s, 0, r.next() & fmt.frac_mask or 1),), ("Subnormal",), "a subnormal")
+        g.add((_random_normal(fmt, r, fmt.emin, fmt.emax),), (), "a random normal value")
+    return g
+

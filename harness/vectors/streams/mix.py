@@ -108,7 +108,7 @@ def vectors(op: Op, seed: int, start: int, count: int) -> list[tuple[int, ...]]:
     if op.kind != "float":
         raise UsageError(f"stream {op.id}: teecert-mix-v1 makes inputs of float ops, not {op.kind} ops")
     s0 = initial_state(op.id, seed)
-    fmt = op.fmt
+    fmt = op.fmt  # the operands' format: f64.to_f32 draws binary64 values
     per = 2 * op.arity
     out: list[tuple[int, ...]] = []
     for i in range(start, start + count):
