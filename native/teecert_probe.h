@@ -56,7 +56,11 @@ const char *teecert_probe_describe(void);
 /*
  * Run op `op` over `n` vectors.  `in` holds n*arity values, `out` receives n values.
  * in_bytes / out_bytes are the sizes of the two buffers; the probe checks them
- * against n and the op and returns TEECERT_E_ARGS on mismatch.
+ * against n and the op and returns TEECERT_E_ARGS on mismatch (a size one byte off,
+ * n whose sizes overflow size_t, sizes given with n = 0), for a null `in`/`out` with
+ * n > 0, a null `op` and an id not in docs/ops.md.  n = 0 with null buffers and zero
+ * sizes is TEECERT_OK.  docs/probe-abi.md, "Argument checks", lists the calls
+ * teecert makes to check this.
  * Whatever the caller's FP environment, the op is computed in the default
  * environment with the op's rounding direction, and the caller's environment is
  * restored before returning.
@@ -77,7 +81,8 @@ uint64_t teecert_probe_fpenv_read(char *arch);
  * Poison the calling thread's FP environment with the TEECERT_POISON_* bits, as a
  * careless caller would leave it.  Returns the bits actually applied (FTZ/DAZ is not
  * applied where the CPU has no such mode).  teecert_probe_fpenv_reset() restores
- * the default environment.
+ * the default environment.  teecert does not rely on these two: it poisons and reads
+ * the state itself, and fails a probe whose claimed bits are not what it reads.
  */
 uint32_t teecert_probe_fpenv_poison(uint32_t what);
 void teecert_probe_fpenv_reset(void);

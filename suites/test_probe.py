@@ -7,14 +7,21 @@ commits to that transcript.
 
 from __future__ import annotations
 
+import hashlib
+import platform
+import sys
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from teecert import ops
 from teecert.certify.facts.characterization import STATUS_FLAG_MASKS
+from teecert.certify.judge import probe_checks
 from teecert.certify.session import Session
 from teecert.probe.library import transcript_step
+from teecert.probe.remote import RemoteProbe
 from teecert.vectors import merkle
 from teecert.vectors.generate import pack_outputs
 
@@ -93,3 +100,79 @@ def test_loading_keeps_fp_environment(teecert_session: Session, teecert_record: 
         teecert_record(message=msg)
         pytest.fail(msg, pytrace=False)
     teecert_record(message=msg)
+
+
+def _observed(session: Session) -> probe_checks.Observed:
+    """What teecert itself knows of the probe and the machine it runs on."""
+    p = session.probe.probe
+    obs = probe_checks.Observed(abi_version=p.abi_version)
+    facts = getattr(p, "host_facts", None)
+    if isinstance(p, RemoteProbe):
+        machine = facts.get("arch") if isinstance(facts, dict) else None
+        obs.arch = machine if isinstance(machine, str) else None
+        # the wire protocol is little-endian whatever the machine: the byte order
+        # comes from the machine name the host reported (uname -m)
+        obs.byte_order = None if obs.arch is None else probe_checks.byte_order_of(obs.arch)
+        local = Path(p.path)
+        if p.library_digest and local.is_file() and hashlib.sha256(local.read_bytes()).hexdigest() == p.library_digest:
+            obs.compiler_comments = probe_checks.elf_comments(local)
+    else:
+        obs.arch = platform.machine()
+        obs.byte_order = sys.byteorder
+        obs.compiler_comments = probe_checks.elf_comments(Path(p.path))
+    # the state teecert read just before describe(), the first call into the probe
+    after_load = session.load_fpenv[1]
+    obs.fpenv_first = after_load
+    if obs.arch is not None:
+        obs.char_signed, obs.ldbl_mant_dig = probe_checks.target_facts(obs.arch, platform.machine())
+    return obs
+
+
+def test_self_description_matches(teecert_session: Session, teecert_record: Callable[..., None]) -> None:
+    """Every fact of the self-description that teecert can observe must agree with
+    it; what teecert cannot observe is recorded as unverified, never as passed."""
+    p = teecert_session.probe.probe
+    result = probe_checks.cross_check(p.description, _observed(teecert_session))
+    msg = result.message()
+    teecert_record(message=msg)
+    if result.lies:
+        pytest.fail(msg, pytrace=False)
+
+
+def test_abi_conformance(teecert_session: Session, teecert_record: Callable[..., None]) -> None:
+    """Wrong sizes, null buffers with n > 0, unknown or null op ids, an overflowing n
+    and n = 0 must give the statuses of docs/probe-abi.md ("Argument checks"); teecert
+    runs them in a child process, so a probe that trusts its arguments crashes only it."""
+    tp = teecert_session.probe
+    op_id = next((o for o in ("f64.add.rne", "f32.add.rne", *sorted(tp.declared)) if o in tp.declared
+                  and o in ops.CATALOGUE), None)
+    if op_id is None:
+        msg = "the probe declares no op teecert knows: nothing to check the arguments of"
+        teecert_record(message=msg)
+        pytest.fail(msg, pytrace=False)
+    conf = tp.probe.conformance(ops.get(op_id))
+    problems = probe_checks.conformance_problems(conf)
+    msg = (f"argument checks with {op_id}: " + "; ".join(problems) if problems
+           else f"{len(conf.statuses)} argument checks with {op_id} gave the documented statuses")
+    teecert_record(message=msg)
+    if problems:
+        pytest.fail(msg, pytrace=False)
+
+
+def test_fp_state_watched(teecert_session: Session, teecert_record: Callable[..., None]) -> None:
+    """teecert reads the FP control state of the thread that calls the probe before
+    and after every call: nothing may change it after load but teecert (and the
+    probe's own fpenv_poison/reset when asked).  A few calls spread out in time give
+    an asynchronous change (a timer's signal handler) the chance to show."""
+    tp = teecert_session.probe
+    op = ops.get("f64.add.rne")
+    if op.id in tp.declared:
+        for _ in range(5):
+            tp.run_values(op, [(0x3FF0000000000000, 0x0000000000000001)])
+            time.sleep(0.05)
+    watch = tp.probe.fp_state()
+    problem = watch.problem()
+    msg = problem or f"{watch.calls} calls watched, the {watch.arch} FP control state never changed behind teecert"
+    teecert_record(message=msg)
+    if problem:
+        pytest.fail(problem, pytrace=False)

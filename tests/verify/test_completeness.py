@@ -119,10 +119,10 @@ def test_expected_tests_under_the_built_in_profiles() -> None:
     for suite in dev.values():
         by_suite[suite] = by_suite.get(suite, 0) + 1
     # one per op and kind (explicit, stream), the fixed checks, one per perturbation
-    assert by_suite == {"probe": 4, "ieee754": 112, "integers": 124, "hashes": 10, "libm": 90, "contraction": 2,
-                        "fpenv": 14, "stress": 10, "clocks": 1, "environment": 2, "attestation": 1}
+    assert by_suite == {"probe": 7, "ieee754": 112, "integers": 124, "hashes": 10, "libm": 80, "contraction": 2,
+                        "fpenv": 16, "stress": 20, "clocks": 1, "environment": 2, "attestation": 1}
     assert "test_ieee754.py::test_stream[f64.div.rne]" in dev
-    assert "test_libm.py::test_libm_perturbation[glibc_tunables]" in dev
+    assert "test_stress.py::test_libm_determinism[glibc_tunables]" in dev
     # every built-in lists the same perturbations: the same tests
     assert testplan.expected_tests(load_profile("strict").data, vs) == dev
     # a profile without a stress plan still reports one (skipped) test of each perturbation suite
@@ -130,7 +130,7 @@ def test_expected_tests_under_the_built_in_profiles() -> None:
     del doc["stress"]
     bare = testplan.expected_tests(doc, vs)
     assert {i for i in bare if i not in dev} == {"test_stress.py::test_perturbation[NOTSET]",
-                                                "test_libm.py::test_libm_perturbation[NOTSET]"}
+                                                "test_stress.py::test_libm_determinism[NOTSET]"}
 
 
 def test_harness_rows_other_than_transcripts_and_evidence_must_fail() -> None:
