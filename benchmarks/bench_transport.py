@@ -1,47 +1,73 @@
-"""Stream throughput through the probe host (child process, stdio pipes) against
-the in-process probe, at several batch sizes (vectors per probe call).
+"""Stream throughput through the probe host against the in-process probe, per
+CPU-second of the whole process tree, at the stream size a run evaluates.
 
-Three columns per batch size:
+A certification run evaluates each float op's stream as 16 chunks of 65,536
+vectors (``vectors.store.CHUNK_SIZE``, ``STREAM_CHUNKS``): 1 Mi vectors.  This
+benchmark evaluates such streams (``evaluate_stream``) through:
 
-* ``in-process``: ``evaluate_stream`` on the cffi-loaded reference probe;
-* ``child 1/rt``: the probe host as a child process, one RUN request (one round
-  trip) per chunk (``stream_eval.REMOTE_BATCH_BYTES = 0``);
-* ``child grouped``: the default loop for a remote probe, which packs several chunks
-  into one RUN request of up to ``REMOTE_BATCH_BYTES`` of inputs.
+* ``in-process``: the cffi-loaded reference probe;
+* ``child shm``: the probe host as a child process (the default of ``teecert run``),
+  bulk data through the shared region, two chunks in flight;
+* ``child inline``: the same host with ``shared_memory=False``: every byte through
+  the pipes (what an older host, or protocol 2, gets);
+* ``unix shm`` / ``unix inline``: a host listening on a Unix socket, the region
+  passed with SCM_RIGHTS, or not.
 
-It prints vectors per second and states the smallest batch size at which one round
-trip per chunk reaches at least half the in-process throughput.  Asserts nothing
-but that every transport computed the same leaves.
+Each figure is million vectors per CPU-second: CPU time of this process (its
+``process_time``) plus that of every host process serving it (``psutil``: the child,
+or the listener's supervisor and worker), so a transport cannot look fast by
+keeping a second core busy.  Wall-clock rates are printed beside them.  The
+transports are measured in turn, ``--repeat`` rounds, each one between two
+in-process measurements, and its ratio is taken against their mean (so a
+neighbour's load that comes and goes weighs on both alike); the table gives the
+minimum and median ratio over the rounds.  It
+exits 1 when two transports computed different leaves or transcripts.
 
-``--cross`` instead builds the reference probe and host for AArch64 and RISC-V
+``--sweep`` instead prints the older table: wall-clock throughput at several
+vectors per call (64 to 262,144), in-process against the child-process host with
+one request per chunk (inline and shared memory) and with chunks grouped inline.
+
+``--cross`` builds the reference probe and host for AArch64 and RISC-V
 (``teecert probe build --target``) and measures the child-process transport under
 qemu-user beside the native host, at chunks of 65,536 vectors, for a few ops.
 
-    python benchmarks/bench_transport.py [--op f64.add.rne] [--count 4194304] [--repeat 3]
+    python benchmarks/bench_transport.py [--op f64.add.rne] [--streams 32] [--repeat 5]
+    python benchmarks/bench_transport.py --sweep [--count 4194304]
     python benchmarks/bench_transport.py --cross [--count 1048576]
     python benchmarks/bench_transport.py --quick
 
-``--quick`` runs the same loop over 16,384 vectors at every batch size, once: a check
-that the benchmark still runs (seconds), not a figure.  Exits 1 when two transports
-(or, with ``--cross``, two architectures) computed different leaves.
+``--quick`` runs every transport over one small stream, two rounds: a check that
+the benchmark still runs (seconds), not a figure.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
+import os
+import statistics
+import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
+from typing import Any
+
+import psutil
 
 from teecert import ops
 from teecert.probe import build as probe_build
 from teecert.probe import remote as transport
 from teecert.probe import streams as stream_eval
 from teecert.probe.library import load_probe
+from teecert.vectors import store
 
 BATCHES = (64, 256, 1024, 4096, 16384, 65536, 262144)
+#: the stream a run evaluates per float op
+RUN_CHUNK = store.CHUNK_SIZE
+RUN_COUNT = store.CHUNK_SIZE * store.STREAM_CHUNKS
 
 
 def best(fn: Callable[[], list[bytes]], repeat: int) -> tuple[float, str]:
@@ -55,13 +81,161 @@ def best(fn: Callable[[], list[bytes]], repeat: int) -> tuple[float, str]:
     return min(times), digest
 
 
+# ------------------------------------------------------------ CPU of the tree
+
+
+def _tree_cpu(pids: list[int]) -> float:
+    """CPU seconds (user + system) of these live processes and their descendants."""
+    total = 0.0
+    seen: set[int] = set()
+    for pid in pids:
+        try:
+            root = psutil.Process(pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            continue
+        for proc in procs:
+            if proc.pid in seen:
+                continue
+            seen.add(proc.pid)
+            with contextlib.suppress(psutil.Error):
+                t = proc.cpu_times()
+                total += t.user + t.system
+    return total
+
+
+class Side:
+    """One transport: a probe, and the processes (besides this one) that serve it."""
+
+    def __init__(self, name: str, probe: Any, pids: Callable[[], list[int]]) -> None:
+        self.name, self.probe, self.pids = name, probe, pids
+
+    def measure(self, op: ops.Op, streams: int, count: int) -> tuple[float, float, str]:
+        """``(vectors per CPU-second, vectors per wall second, digest of leaves and
+        transcript)`` over ``streams`` streams of ``count`` vectors."""
+        stream_eval.evaluate_stream(self.probe, op, 1, count, RUN_CHUNK)  # warm: pages, caches
+        pids = self.pids()
+        c0, w0, t0 = time.process_time(), time.perf_counter(), _tree_cpu(pids)
+        h = hashlib.sha256()
+        for s in range(streams):
+            h.update(b"".join(stream_eval.evaluate_stream(self.probe, op, 1 + s, count, RUN_CHUNK)))
+        wall = time.perf_counter() - w0
+        cpu = time.process_time() - c0 + _tree_cpu(pids) - t0
+        vectors = streams * count
+        return vectors / max(cpu, 1e-9), vectors / wall, h.hexdigest()
+
+
+@contextlib.contextmanager
+def unix_host(lib: str) -> Iterator[tuple[str, int]]:
+    """A host listening on a Unix socket in a private folder: its URL and pid."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "host.sock")
+        cmd = [*transport.default_host_cmd(lib), "--listen", f"unix:{path}"]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            if not line.startswith("listening"):
+                sys.exit(f"the Unix-socket host did not start: {line!r}")
+            yield f"unix:{path}", proc.pid
+        finally:
+            proc.kill()
+            proc.wait()
+
+
+def compare(op: ops.Op, streams: int, count: int, repeat: int) -> None:
+    lib = str(probe_build.reference_probe_path())
+    with contextlib.ExitStack() as stack, unix_host(lib) as (url, listener):
+        child = stack.enter_context(transport.spawn(transport.default_host_cmd(lib)))
+        inline = stack.enter_context(transport.spawn(transport.default_host_cmd(lib), shared_memory=False))
+        sock = stack.enter_context(transport.connect(url))
+        sock_inline = stack.enter_context(transport.connect(url, shared_memory=False))
+        for rp in (child, sock):
+            if rp.shared_region() is None:
+                sys.exit(f"{rp.endpoint}: no shared memory ({rp.shm_refusal or 'not offered'})")
+        sides = [
+            Side("in-process", load_probe(lib), list),
+            Side("child shm", child, lambda: [p for p in [child.child_pid] if p]),
+            Side("child inline", inline, lambda: [p for p in [inline.child_pid] if p]),
+            Side("unix shm", sock, lambda: [listener]),
+            Side("unix inline", sock_inline, lambda: [listener]),
+        ]
+        rates: dict[str, list[tuple[float, float]]] = {s.name: [] for s in sides}
+        ratios: dict[str, list[float]] = {s.name: [] for s in sides}
+        digests = set()
+        here = sides[0]
+        for _ in range(repeat):
+            # In-process is measured before and after each transport, and the ratio
+            # taken against their mean: a neighbour's load that comes and goes then
+            # weighs on both sides of it alike.
+            before = here.measure(op, streams, count)
+            rates[here.name].append(before[:2])
+            digests.add(before[2])
+            for side in sides[1:]:
+                cpu_rate, wall_rate, digest = side.measure(op, streams, count)
+                after = here.measure(op, streams, count)
+                rates[side.name].append((cpu_rate, wall_rate))
+                rates[here.name].append(after[:2])
+                digests.update((digest, after[2]))
+                ratios[side.name].append(cpu_rate / ((before[0] + after[0]) / 2))
+                before = after
+            if len(digests) != 1:
+                sys.exit("transports disagree: different leaves")
+        ratios[here.name] = [1.0]
+        # The same stream through every transport: the probe's transcripts agree too.
+        transcripts = {}
+        for side in sides:
+            side.probe.transcript_reset()
+            stream_eval.evaluate_stream(side.probe, op, 7, count, RUN_CHUNK)
+            transcripts[side.name] = side.probe.transcript()
+        if len({t for t in transcripts.values()}) != 1:
+            sys.exit(f"transports disagree: transcripts {transcripts}")
+    print(f"{op.id}: {streams} streams of {count} vectors in chunks of {RUN_CHUNK}, {repeat} rounds; "
+          "million vectors per CPU-second of the process tree (median), wall-clock M/s (median), "
+          "ratio to in-process per CPU-second (min / median)")
+    print(f"{'transport':<14} {'M/CPU-s':>9} {'wall M/s':>9} {'min':>6} {'median':>7}")
+    for side in sides:
+        cpu = statistics.median(r[0] for r in rates[side.name]) / 1e6
+        wall = statistics.median(r[1] for r in rates[side.name]) / 1e6
+        rs = ratios[side.name]
+        print(f"{side.name:<14} {cpu:>9.1f} {wall:>9.1f} {min(rs):>6.2f} {statistics.median(rs):>7.2f}")
+
+
+def sweep(op: ops.Op, count_max: int, repeat: int) -> None:
+    lib = probe_build.reference_probe_path()
+    local = load_probe(lib)
+    inline = transport.spawn(transport.default_host_cmd(lib), shared_memory=False)
+    shm = transport.spawn(transport.default_host_cmd(lib))
+    grouped_bytes = stream_eval.REMOTE_BATCH_BYTES
+    print(f"{op.id}, up to {count_max} vectors, best of {repeat}; million vectors per wall second")
+    print(f"{'batch':>8} {'in-process':>11} {'inline 1/rt':>12} {'ratio':>6} {'inline grouped':>15} "
+          f"{'ratio':>6} {'shm':>8} {'ratio':>6}")
+    try:
+        for b in BATCHES:
+            count = min(count_max, max(b * 64, 1 << 18)) if b < 4096 else count_max
+            t_in, d_in = best(partial(stream_eval.evaluate_stream, local, op, 1, count, b), repeat)
+            stream_eval.REMOTE_BATCH_BYTES = 0
+            t_rt, d_rt = best(partial(stream_eval.evaluate_stream, inline, op, 1, count, b), repeat)
+            stream_eval.REMOTE_BATCH_BYTES = grouped_bytes
+            t_gr, d_gr = best(partial(stream_eval.evaluate_stream, inline, op, 1, count, b), repeat)
+            t_sh, d_sh = best(partial(stream_eval.evaluate_stream, shm, op, 1, count, b), repeat)
+            if not d_in == d_rt == d_gr == d_sh:
+                sys.exit(f"transports disagree at batch {b}")
+            r_in, r_rt, r_gr, r_sh = (count / t / 1e6 for t in (t_in, t_rt, t_gr, t_sh))
+            print(f"{b:>8} {r_in:>11.1f} {r_rt:>12.1f} {r_rt / r_in:>6.2f} {r_gr:>15.1f} "
+                  f"{r_gr / r_in:>6.2f} {r_sh:>8.1f} {r_sh / r_in:>6.2f}")
+    finally:
+        stream_eval.REMOTE_BATCH_BYTES = grouped_bytes
+        inline.close()
+        shm.close()
+
+
 CROSS_TARGETS = ("aarch64-linux-gnu", "riscv64-linux-gnu")
 CROSS_OPS = ("f64.add.rne", "f64.div.rne", "f64.fma.rne", "f32.sqrt.rtz")
 
 
 def cross(count: int, repeat: int) -> None:
     import shlex
-    import tempfile
 
     hosts: dict[str, list[str]] = {"native": transport.default_host_cmd()}
     with tempfile.TemporaryDirectory() as tmp:
@@ -96,46 +270,23 @@ def cross(count: int, repeat: int) -> None:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--op", default="f64.add.rne")
-    ap.add_argument("--count", type=int, default=1 << 22)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--count", type=int, default=None,
+                    help=f"vectors per stream (default {RUN_COUNT}, a run's; --sweep: 4194304)")
+    ap.add_argument("--streams", type=int, default=32, help="streams per measurement")
+    ap.add_argument("--repeat", type=int, default=5, help="rounds (--sweep, --cross: best of)")
+    ap.add_argument("--sweep", action="store_true", help="wall-clock rates at several batch sizes")
     ap.add_argument("--cross", action="store_true", help="AArch64 and RISC-V under qemu-user")
-    ap.add_argument("--quick", action="store_true", help="tiny sizes, one repeat: checks that it runs")
+    ap.add_argument("--quick", action="store_true", help="tiny sizes: checks that it runs")
     if ap.parse_known_args(argv)[0].quick:  # explicit options still win
-        ap.set_defaults(count=1 << 14, repeat=1)
+        ap.set_defaults(count=1 << 17, streams=1, repeat=2)
     a = ap.parse_args(argv)
-    if a.cross:
-        cross(a.count if a.count != 1 << 22 else 1 << 20, a.repeat)
-        return
     op = ops.get(a.op)
-    lib = probe_build.reference_probe_path()
-    local = load_probe(lib)
-    remote = transport.spawn(transport.default_host_cmd(lib))
-    grouped_bytes = stream_eval.REMOTE_BATCH_BYTES
-    print(f"{op.id}, {a.count} vectors, best of {a.repeat}; million vectors per second")
-    print(f"{'batch':>8} {'in-process':>11} {'child 1/rt':>11} {'ratio':>6} {'child grouped':>14} {'ratio':>6}")
-    half_at = None
-    try:
-        for b in BATCHES:
-            count = min(a.count, max(b * 64, 1 << 18)) if b < 4096 else a.count
-            t_in, d_in = best(partial(stream_eval.evaluate_stream, local, op, 1, count, b), a.repeat)
-            stream_eval.REMOTE_BATCH_BYTES = 0
-            t_rt, d_rt = best(partial(stream_eval.evaluate_stream, remote, op, 1, count, b), a.repeat)
-            stream_eval.REMOTE_BATCH_BYTES = grouped_bytes
-            t_gr, d_gr = best(partial(stream_eval.evaluate_stream, remote, op, 1, count, b), a.repeat)
-            if not d_in == d_rt == d_gr:
-                sys.exit(f"transports disagree at batch {b}")
-            r_in, r_rt, r_gr = (count / t / 1e6 for t in (t_in, t_rt, t_gr))
-            print(f"{b:>8} {r_in:>11.1f} {r_rt:>11.1f} {r_rt / r_in:>6.2f} {r_gr:>14.1f} {r_gr / r_in:>6.2f}")
-            if half_at is None and r_rt >= 0.5 * r_in:
-                half_at = b
-    finally:
-        stream_eval.REMOTE_BATCH_BYTES = grouped_bytes
-        remote.close()
-    if half_at is None:
-        print("one round trip per chunk never reached half the in-process throughput")
+    if a.cross:
+        cross(a.count or 1 << 20, a.repeat)
+    elif a.sweep:
+        sweep(op, a.count or 1 << 22, a.repeat)
     else:
-        print(f"one round trip per chunk reaches at least half the in-process throughput "
-              f"from a batch of {half_at} vectors")
+        compare(op, a.streams, a.count or RUN_COUNT, a.repeat)
 
 
 if __name__ == "__main__":
