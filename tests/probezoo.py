@@ -69,6 +69,12 @@ ZOO: dict[str, ZooProbe] = {
                           "TEECERT_CLOCK_HOOK(v)": "((v)-(((v)>>11)&1)*2000)"}),
         ZooProbe("other_exp", "f64.exp.rne from another implementation (exp2(x log2 e))",
                  source="other_exp.c"),
+        ZooProbe("table_div", "f64.div.rne answered from a table of the fixed vectors "
+                 "($TEECERT_ZOO_TABLE); other inputs one bit off", source="table_div.c"),
+        ZooProbe("locale_decimal", "f64.from_dec double-checks with strtod, whose decimal point "
+                 "follows the locale", source="locale_decimal.c"),
+        ZooProbe("libm_caller_rounding", "its exp runs in the caller's rounding mode; the basic "
+                 "ops are right", source="libm_caller_rounding.c"),
         ZooProbe("caller_rounding", "computes in the caller's rounding mode when it is not "
                  "round-to-nearest", source="caller_rounding.c"),
         ZooProbe("unstable_sort", "u64.sort_stable is a heapsort: equal keys change order",
@@ -79,6 +85,28 @@ ZOO: dict[str, ZooProbe] = {
                  defines={**_named("no-data-ops"), "TEECERT_NO_DATA_OPS": None}),
         ZooProbe("padding_leak", "rec.serialize copies its last byte from uninitialized struct "
                  "padding on the heap", source="padding_leak.c"),
+        ZooProbe("poison_noop", "fpenv_poison reports success and applies nothing; the caller's "
+                 "FTZ/DAZ leak into its arithmetic", source="poison_noop.c"),
+        ZooProbe("fp_async", "a SIGALRM handler sets MXCSR rounding toward zero in its host "
+                 "between calls, after load", source="fp_async.c", x86_only=True),
+        ZooProbe("lying_arch", "describes itself as aarch64 on x86-64", source="lying.c",
+                 defines={"TEECERT_ZOO_LIE": "1"}, x86_only=True),
+        ZooProbe("lying_fpenv_entry", "describes an all-zero FP state at entry", source="lying.c",
+                 defines={"TEECERT_ZOO_LIE": "2"}),
+        ZooProbe("lying_compiler", "names a clang it was not built with", source="lying.c",
+                 defines={"TEECERT_ZOO_LIE": "3"}),
+        ZooProbe("lying_abi", "describes ABI 2 while teecert_probe_abi_version() returns 1",
+                 source="lying.c", defines={"TEECERT_ZOO_LIE": "4"}),
+        ZooProbe("lenient_args", "takes the buffer sizes from n instead of checking them",
+                 source="lenient_args.c"),
+        ZooProbe("round_ties_away", "f64.round_integral.rne is C's round(): ties away from zero, "
+                 "not to even", source="round_ties_away.c"),
+        ZooProbe("narrow_twice", "f64.to_f32 of a tiny value scales into the normal range, "
+                 "narrows, scales back: two roundings", source="narrow_twice.c"),
+        ZooProbe("minimum_fmin", "f64.minimum is C's fmin(): a NaN operand is ignored",
+                 source="minimum_fmin.c"),
+        ZooProbe("wrong_after_data", "i64.mul flips the lowest bit of every product after "
+                 "its first 10,000 vectors in a process", source="wrong_after_data.c"),
     )
 }
 

@@ -259,18 +259,43 @@ def declared_by(plan: Plan, declared: Collection[str]) -> tuple[Plan, tuple[str,
 # ------------------------------------------------------------------ golden chunks
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class GoldenChunk:
+    """One chunk every stress process runs, and what it must give: the Merkle leaf of
+    the expected outputs.  A golden chunk's leaf is the committed one (it commits to
+    the references' outputs), so agreeing processes are checked by hashing alone; the
+    outputs themselves are re-derived (:meth:`expected`) only for a chunk some process
+    got wrong, to name the first differing vector."""
+
     op: ops.Op
     index: int
     start: int
     n: int
     inputs: bytes
-    outputs: bytes
+    #: the expected outputs; None for a golden chunk until a process differs from it
+    outputs: bytes | None
     #: "golden" (the references' outputs) or "baseline" (what a fresh, unperturbed
     #: probe process gave: libm functions, whose golden value the platform need not
     #: meet, must at least not change under a perturbation)
     reference: str = "golden"
+    leaf: bytes = b""
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.leaf:
+            if self.outputs is None:
+                raise TeecertError(f"stress chunk {self.index} of {self.op.id} has neither "
+                                   "outputs nor a leaf")
+            self.leaf = merkle.leaf_hash(self.outputs)
+
+    def expected(self) -> bytes:
+        """The expected outputs, re-derived with the references (MPFR for the float
+        ops) the first time they are needed and accepted only when they hash to the
+        committed leaf."""
+        with self._lock:
+            if self.outputs is None:
+                self.outputs = _derive(self.op, self.index, self.n, self.inputs, self.leaf)
+            return self.outputs
 
 
 def chunks_of(plan: Plan, kind: str) -> list[tuple[Stream, int]]:
@@ -299,21 +324,29 @@ def baseline_chunks(pairs: Sequence[tuple[Stream, int]], host: Sequence[str] | s
 
 
 def golden_chunk(st: Stream, index: int) -> GoldenChunk:
-    """Chunk ``index`` of ``st``: its inputs and the golden outputs, re-derived with
-    MPFR and accepted only when they hash to the committed leaf."""
+    """Chunk ``index`` of ``st``: its inputs and the committed leaf of its golden
+    outputs.  The outputs are not derived here: re-deriving every chunk with MPFR and
+    the data references cost most of a strict run's CPU, and the leaf already is the
+    commitment a probe's outputs must hash to (:meth:`GoldenChunk.expected`)."""
+    start, n = st.chunk_span(index)
+    packed = chunk_inputs(st.op, st.seed, start, n)
+    return GoldenChunk(st.op, index, start, n, packed, None, leaf=st.leaves[index])
+
+
+def _derive(op: ops.Op, index: int, n: int, packed: bytes, leaf: bytes) -> bytes:
+    """The golden outputs of a chunk, with MPFR (float ops) or the data references,
+    checked against its committed leaf."""
     from ..reference import (
         golden,  # the references import gmpy2 (~0.1 s): only golden values need them
     )
 
-    start, n = st.chunk_span(index)
-    packed = chunk_inputs(st.op, st.seed, start, n)
-    outs = golden.evaluate_mpfr_many(st.op.id, st.op.unpack_inputs(packed, n))
-    out = pack_outputs(st.op, outs)
-    if merkle.leaf_hash(out) != st.leaves[index]:
-        what = "reference" if st.op.kind in ops.DATA_KINDS else "MPFR"
-        raise TeecertError(f"the {what} outputs of chunk {index} of {st.op.id} do not hash to the "
+    outs = golden.evaluate_mpfr_many(op.id, op.unpack_inputs(packed, n))
+    out = pack_outputs(op, outs)
+    if merkle.leaf_hash(out) != leaf:
+        what = "reference" if op.kind in ops.DATA_KINDS else "MPFR"
+        raise TeecertError(f"the {what} outputs of chunk {index} of {op.id} do not hash to the "
                            "committed leaf: this host's reference arithmetic is faulty")
-    return GoldenChunk(st.op, index, start, n, packed, out)
+    return out
 
 
 # ------------------------------------------------------------------------ running
@@ -365,10 +398,11 @@ class Outcome:
 
 def _first_difference(g: GoldenChunk, got: bytes) -> tuple[int, tuple[int, ...], int, int]:
     w, a = g.op.out_bytes, g.op.in_bytes
+    expected = g.expected()
     for i in range(g.n):
-        if got[i * w : (i + 1) * w] != g.outputs[i * w : (i + 1) * w]:
+        if got[i * w : (i + 1) * w] != expected[i * w : (i + 1) * w]:
             (ins,) = g.op.unpack_inputs(g.inputs[i * a : (i + 1) * a], 1)
-            (exp,) = g.op.unpack_outputs(g.outputs[i * w : (i + 1) * w], 1)
+            (exp,) = g.op.unpack_outputs(expected[i * w : (i + 1) * w], 1)
             (out,) = g.op.unpack_outputs(got[i * w : (i + 1) * w], 1)
             return g.start + i, ins, exp, out
     raise AssertionError("outputs differ but no slot does")  # pragma: no cover
@@ -415,7 +449,9 @@ def _one_process(host: Sequence[str] | str, p: Perturbation, goldens: Sequence[G
             with contextlib.suppress(psutil.Error):
                 psutil.Process(rp.child_pid).cpu_affinity([cores[(rnd + proc) % len(cores)]])
         if p.poison:
-            rp.fpenv_poison(p.poison)
+            # teecert's host installs the poisoned state itself: a probe whose own
+            # fpenv_poison applies nothing must not decide what it is tested under
+            rp.fp_state(p.poison)
         for g in goldens:
             try:
                 got = rp.run(g.op, g.inputs, g.n)
@@ -423,7 +459,7 @@ def _one_process(host: Sequence[str] | str, p: Perturbation, goldens: Sequence[G
                 found.append(Divergence(p.name, rnd, proc, g.op.id, g.start, (), 0, 0, error=str(exc)))
                 break
             vectors += g.n
-            if got != g.outputs:
+            if merkle.leaf_hash(got) != g.leaf:
                 idx, ins, exp, out = _first_difference(g, got)
                 found.append(Divergence(p.name, rnd, proc, g.op.id, idx, ins, exp, out))
     finally:

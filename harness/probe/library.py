@@ -19,6 +19,7 @@ that must survive a probe which crashes or hangs while loading checks it with
 
 from __future__ import annotations
 
+import faulthandler
 import functools
 import hashlib
 import json
@@ -38,6 +39,7 @@ from typing import Any, TypeVar
 
 import cffi
 
+from .._internal import accel
 from ..errors import ArgumentsRejected, ProbeError, UnsupportedOp, UsageError
 from ..ops import Op
 
@@ -55,6 +57,66 @@ POISON_ROUND_UP = 0x1
 POISON_ROUND_ZERO = 0x2
 POISON_FTZ_DAZ = 0x4
 POISON_TRAPS = 0x8
+#: teecert's own poison bit, never passed to a probe: x87 precision control reduced to
+#: 24 bits where the CPU has x87 (native/fpenv.h, TEECERT_FPENV_POISON_X87_PC).
+POISON_X87_PC = 0x10
+
+#: The probe ABI's argument checks (docs/probe-abi.md, "Argument checks"): each case
+#: and the status it must give, in the order the probe host's CONFORM message runs
+#: them (native/host/probe_host.c, conform_child).
+CONFORMANCE_CASES: tuple[tuple[str, int], ...] = (
+    ("n = 0 with null buffers and zero sizes", OK),
+    ("input size one vector short", E_ARGS),
+    ("input size one byte long", E_ARGS),
+    ("output size one vector short", E_ARGS),
+    ("output size one byte long", E_ARGS),
+    ("null input with n = 1", E_ARGS),
+    ("null output with n = 1", E_ARGS),
+    ("null op id", E_ARGS),
+    ("unknown op id", E_ARGS),
+    ("n whose buffer sizes overflow size_t", E_ARGS),
+    ("n = 0 with the sizes of one vector", E_ARGS),
+)
+
+
+@dataclass(frozen=True)
+class FpWatch:
+    """What teecert itself saw of the FP control state of the thread that calls the
+    probe (the probe host's, or this process's through the accelerator): the state
+    now, the poison bits its last set applied, and the first change of the control
+    bits it did not make (``kind`` 1 between two calls, 2 during call ``call_no``)."""
+
+    arch: str
+    state: int
+    applied: int
+    calls: int
+    violations: int
+    kind: int
+    call_no: int
+    expected: int
+    seen: int
+    what: str
+
+    def problem(self) -> str | None:
+        """One line naming the call, or None when the state never changed behind teecert."""
+        if not self.violations:
+            return None
+        when = "between calls, found before" if self.kind == 1 else "during"
+        return (f"the FP control state changed {when} call {self.call_no} ({self.what}): "
+                f"{self.arch} {self.expected:#x} set by teecert, {self.seen:#x} found "
+                f"({self.violations} change(s) in {self.calls} calls)")
+
+
+@dataclass(frozen=True)
+class Conformance:
+    """The statuses a probe gave to :data:`CONFORMANCE_CASES`, run in a child process:
+    ``outcome`` 0 every case answered, 1 the child died by ``signal`` during case
+    ``len(statuses)``, 2 it did not answer in time, 3 no child could be made."""
+
+    op: str
+    statuses: tuple[int, ...]
+    outcome: int
+    signal: int = 0
 
 #: The declarations of native/teecert_probe.h (constants are above: cffi's cdef
 #: does not take the header's unsigned-suffixed #defines).
@@ -335,6 +397,7 @@ class Probe:
         self._lib = lib
         self._run = lib.teecert_probe_run
         self._op_ids: dict[str, bytes] = {}
+        self._fp = _FpWatcher.create()
 
     def __repr__(self) -> str:
         return f"<Probe {self.path} abi={self.abi_version} ops={len(self.ops)}>"
@@ -352,7 +415,35 @@ class Probe:
         raise status_error(self._where(), status, op, n, in_bytes, out_bytes)
 
     def _call(self, what: str, fn: Callable[..., _T], *args: Any) -> _T:
-        return _bounded(self.timeout, self._where(), what, fn, *args)
+        fp = self._fp
+        if fp is None:
+            return _bounded(self.timeout, self._where(), what, fn, *args)
+        fp.before(what)
+        try:
+            return _bounded(self.timeout, self._where(), what, fn, *args)
+        finally:
+            if what in ("fpenv_poison()", "fpenv_reset()"):
+                fp.accept()  # the calls allowed to change it: watched from what they left
+            else:
+                fp.after(what)
+
+    # ------------------------------------------ FP state, by teecert itself
+
+    def fp_state(self, poison: int | None = None) -> FpWatch:
+        """teecert's own reading of this thread's FP control state and of what changed
+        it behind teecert; with ``poison``, first install the state before loading with
+        those bits applied (through the accelerator, never the probe).  ProbeError when
+        the accelerator is not built: teecert cannot then set or watch the state."""
+        fp = self._fp
+        if fp is None:
+            raise ProbeError(f"{self._where()}: teecert cannot set or watch the FP state in "
+                             "process: its accelerator teecert._accel is not built (reinstall teecert)")
+        return fp.report(poison)
+
+    def conformance(self, op: Op) -> Conformance:
+        """The ABI's argument checks (:data:`CONFORMANCE_CASES`) with ``op``, run in a
+        forked child so that a probe trusting a null pointer crashes only the child."""
+        return _conformance_in_child(self._lib, op, self.timeout or 30.0)
 
     # ------------------------------------------------------------------ ops
 
@@ -374,8 +465,13 @@ class Probe:
         in_bytes = ffi.sizeof(inbuf)
         out_bytes = n * op.out_bytes
         out = ffi.new("unsigned char[]", out_bytes)
+        fp = self._fp
+        if fp is not None:
+            fp.before(op.id)
         status = _bounded(self.timeout, self._where(), op.id,
                           self._run, self._op_id(op), inbuf, in_bytes, out, out_bytes, n)
+        if fp is not None:
+            fp.after(op.id)
         if status != OK:
             self._raise_status(status, op, n, in_bytes, out_bytes)
         return bytes(ffi.buffer(out))
@@ -386,8 +482,13 @@ class Probe:
         bytes, e.g. from :meth:`new_buffer`), without copying."""
         in_bytes = n * op.in_bytes
         out_bytes = n * op.out_bytes
+        fp = self._fp
+        if fp is not None:
+            fp.before(op.id)
         status = _bounded(self.timeout, self._where(), op.id,
                           self._run, self._op_id(op), inbuf, in_bytes, outbuf, out_bytes, n)
+        if fp is not None:
+            fp.after(op.id)
         if status != OK:
             self._raise_status(status, op, n, in_bytes, out_bytes)
 
@@ -483,6 +584,127 @@ class Probe:
                 evidence = ffi.new("uint8_t[]", cap)
                 continue
             raise ProbeError(f"{where}: attestation returned unknown status {status}")
+
+
+class _FpWatcher:
+    """The in-process twin of the probe host's watch (native/host/probe_host.c): the
+    accelerator reads this thread's FP control state before and after every call into
+    the probe; a change teecert did not make is kept with the call that showed it,
+    then undone."""
+
+    def __init__(self, mod: Any) -> None:
+        self._ffi, self._lib = mod.ffi, mod.lib
+        arch = self._ffi.new("char[16]")
+        self.base = int(self._lib.teecert_accel_fpenv(arch))
+        self.arch = self._ffi.string(arch).decode("ascii", "replace")
+        self.mask = int(self._lib.teecert_accel_fpenv_control_mask())
+        self.expected = self.base
+        self.calls = self.violations = self.kind = self.call_no = self.seen = self.want = 0
+        self.what = ""
+        self.applied = 0
+
+    @classmethod
+    def create(cls) -> _FpWatcher | None:
+        mod = accel.load()
+        if mod is None or not hasattr(mod.lib, "teecert_accel_fpenv_restore"):
+            return None
+        return cls(mod)
+
+    def _check(self, what: str, kind: int) -> None:
+        now = int(self._lib.teecert_accel_fpenv(self._ffi.NULL))
+        if not (now ^ self.expected) & self.mask:
+            return
+        if self.violations == 0:
+            self.kind, self.call_no, self.want, self.seen, self.what = kind, self.calls, self.expected, now, what
+        self.violations += 1
+        self._lib.teecert_accel_fpenv_restore(self.expected)
+
+    def before(self, what: str) -> None:
+        self.calls += 1
+        self._check(what, 1)
+
+    def after(self, what: str) -> None:
+        self._check(what, 2)
+
+    def accept(self) -> None:
+        self.expected = int(self._lib.teecert_accel_fpenv(self._ffi.NULL))
+
+    def report(self, poison: int | None) -> FpWatch:
+        if poison is not None:
+            applied = self._ffi.new("uint32_t *")
+            self._lib.teecert_accel_fpenv_set(poison, self.base, applied)
+            self.applied = int(applied[0])
+            self.accept()
+        now = int(self._lib.teecert_accel_fpenv(self._ffi.NULL))
+        return FpWatch(self.arch, now, self.applied if poison is not None else 0, self.calls,
+                       self.violations, self.kind, self.call_no, self.want, self.seen, self.what)
+
+
+def _conformance_cases(lib: Any, op: Op) -> list[tuple[Any, ...]]:
+    """The arguments of each of :data:`CONFORMANCE_CASES` (the probe host's twin)."""
+    isz, osz = op.in_bytes, op.out_bytes
+    room = 4 * max(isz, osz) + 4096
+    inb, outb = ffi.new("unsigned char[]", room), ffi.new("unsigned char[]", room)
+    opid, null = op.id.encode("ascii"), ffi.NULL
+    huge = (2**64 - 1) // isz + 2
+    wrap = 2**64
+    return [
+        (opid, null, 0, null, 0, 0),
+        (opid, inb, isz, outb, 2 * osz, 2),
+        (opid, inb, 2 * isz + 1, outb, 2 * osz, 2),
+        (opid, inb, 2 * isz, outb, osz, 2),
+        (opid, inb, 2 * isz, outb, 2 * osz + 1, 2),
+        (opid, null, isz, outb, osz, 1),
+        (opid, inb, isz, null, osz, 1),
+        (null, inb, isz, outb, osz, 1),
+        (b"teecert.no-such-op", inb, isz, outb, osz, 1),
+        (opid, inb, (huge * isz) % wrap, outb, (huge * osz) % wrap, huge),
+        (opid, inb, isz, outb, osz, 0),
+    ]
+
+
+def _conformance_in_child(lib: Any, op: Op, timeout: float) -> Conformance:
+    cases = _conformance_cases(lib, op)
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: only cffi calls and raw writes, then _exit
+        try:
+            # a crash here is the finding, reported by the parent: no interpreter dump
+            faulthandler.disable()
+            os.close(rfd)
+            for args in cases:
+                os.write(wfd, struct.pack("<i", int(lib.teecert_probe_run(*args))))
+        finally:
+            os._exit(0)
+    os.close(wfd)
+    statuses: list[int] = []
+    outcome, sig = 0, 0
+    deadline = time.monotonic() + timeout
+    buf = b""
+    try:
+        while len(statuses) < len(cases):
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([rfd], [], [], left)[0]:
+                outcome = 2
+                break
+            chunk = os.read(rfd, 4096)
+            if not chunk:
+                break
+            buf += chunk
+            while len(buf) >= 4:
+                statuses.append(struct.unpack("<i", buf[:4])[0])
+                buf = buf[4:]
+    finally:
+        os.close(rfd)
+        if outcome == 2:
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    if outcome == 0 and len(statuses) < len(cases):
+        if os.WIFSIGNALED(status):
+            outcome, sig = 1, os.WTERMSIG(status)
+        else:
+            outcome = 2
+    return Conformance(op.id, tuple(statuses), outcome, sig)
 
 
 #: The calls into a library while it is loaded, by the step names :func:`load_probe`

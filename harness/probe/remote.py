@@ -27,6 +27,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import mmap
 import os
 import select
 import shlex
@@ -36,6 +37,7 @@ import struct
 import subprocess
 import tempfile
 import time
+from collections import deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -46,11 +48,14 @@ from . import hostkey
 from .build import host_path, reference_probe_path
 from .library import (
     ABI_VERSION,
+    CONFORMANCE_CASES,
     E_ARGS,
     E_INTERNAL,
     E_UNSUPPORTED,
     MAX_EVIDENCE,
     OK,
+    Conformance,
+    FpWatch,
     ffi,
     load_probe,
     parse_description,
@@ -59,8 +64,10 @@ from .library import (
     status_error,
 )
 
-#: The wire protocol version this teecert speaks.
-PROTOCOL_VERSION = 2
+#: The wire protocol version this teecert speaks (shared memory, RUN_SHM); it falls
+#: back to the older one, inline only, for a host that refuses it.
+PROTOCOL_VERSION = 3
+PROTOCOL_INLINE = 2
 
 #: Largest frame (type + payload) either side sends or accepts.
 MAX_FRAME = 64 << 20
@@ -71,6 +78,9 @@ DEFAULT_TIMEOUT = 30.0
 HELLO, RUN, FPENV_READ, FPENV_POISON, FPENV_RESET = 0x0001, 0x0002, 0x0003, 0x0004, 0x0005
 TRANSCRIPT, TRANSCRIPT_RESET, ATTEST, DESCRIBE, BYE = 0x0006, 0x0007, 0x0008, 0x0009, 0x000A
 CHALLENGE = 0x000B
+SHM_ATTACH, RUN_SHM = 0x0030, 0x0031
+#: teecert's own FP state (set and watched by the host) and the ABI's argument checks
+FPSTATE, CONFORM = 0x0020, 0x0021
 REPLY = 0x8000
 ERROR = 0xFFFF
 
@@ -84,6 +94,8 @@ _REFUSING_CODES = (8, 9)
 
 #: Flags of the HELLO request and reply, and of the ATTEST reply.
 HELLO_AUTH_PROOF = 1
+#: HELLO request: the client would attach shared memory; reply: SHM_ATTACH is served.
+HELLO_WANT_SHM = HELLO_SHM = 0x100
 HELLO_LIBRARY_DIGEST, HELLO_LOAD_FPENV, HELLO_HOST_KEY, HELLO_HOST_FACTS = 1, 2, 4, 8
 ATTEST_WRAPPED = 1
 _ATTEST_HEAD = 96
@@ -91,12 +103,69 @@ _ATTEST_HEAD = 96
 _NAMES = {HELLO: "HELLO", RUN: "RUN", FPENV_READ: "FPENV_READ", FPENV_POISON: "FPENV_POISON",
           FPENV_RESET: "FPENV_RESET", TRANSCRIPT: "TRANSCRIPT", TRANSCRIPT_RESET: "TRANSCRIPT_RESET",
           ATTEST: "ATTEST", DESCRIBE: "DESCRIBE", BYE: "BYE", CHALLENGE: "CHALLENGE",
+          FPSTATE: "FPSTATE", CONFORM: "CONFORM", SHM_ATTACH: "SHM_ATTACH", RUN_SHM: "RUN_SHM",
           ERROR: "ERROR"}
 
 _HDR = struct.Struct("<IH")
 _RUN_ITEM = struct.Struct("<IIQQQ")
 _RUN_REPLY_HEAD = struct.Struct("<II")
 _RUN_REPLY_ITEM = struct.Struct("<iIQ")
+_SHM_ITEM = struct.Struct("<IIQQQQQ")
+
+#: Bytes of the shared-memory region of a child-process or Unix-socket probe: a
+#: sealed memfd, sparse, so only what the stream loop touches is ever allocated.
+SHM_BYTES = 32 << 20
+#: The fd field of SHM_ATTACH when the descriptor travels with the frame (SCM_RIGHTS).
+SHM_FD_WITH_FRAME = 0xFFFFFFFF
+
+
+class SharedRegion:
+    """A memfd shared with probe hosts: created, sized and sealed against shrinking
+    and growing (so no host can be made to touch a page past its end), then mapped.
+    The harness writes inputs and reads outputs in place (docs/wire-protocol.md,
+    "Shared memory"); it outlives host restarts and is handed to each new host."""
+
+    def __init__(self, size: int = SHM_BYTES) -> None:
+        self.size = size
+        self.fd = os.memfd_create("teecert-shm", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+        try:
+            os.ftruncate(self.fd, size)
+            fcntl.fcntl(self.fd, fcntl.F_ADD_SEALS,
+                        fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
+            self.map = mmap.mmap(self.fd, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        except BaseException:
+            os.close(self.fd)
+            raise
+        self.view = memoryview(self.map)
+        #: the region as a native pointer, for the C generator and cffi
+        self.ptr = ffi.from_buffer("unsigned char[]", self.map, require_writable=True)
+
+    @staticmethod
+    def create() -> SharedRegion | None:
+        """A region, or None where this system has no sealable memfd (the inline
+        path is used then)."""
+        if not hasattr(os, "memfd_create") or not hasattr(fcntl, "F_ADD_SEALS"):
+            return None
+        try:
+            return SharedRegion()
+        except OSError:
+            return None
+
+    def close(self) -> None:
+        if self.fd < 0:
+            return
+        with contextlib.suppress(Exception):
+            ffi.release(self.ptr)
+        with contextlib.suppress(Exception):
+            self.view.release()
+        with contextlib.suppress(Exception):
+            self.map.close()
+        os.close(self.fd)
+        self.fd = -1
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self.close()
 
 
 #: Host facts (docs/wire-protocol.md, "Host facts"): text fields, with the longest
@@ -225,6 +294,10 @@ class _Failure(Exception):
         self.kill = kill
 
 
+class _OldHost(Exception):
+    """Internal: the host refused this protocol version (it speaks an older one)."""
+
+
 class _HostError(Exception):
     """Internal: the host answered with an ERROR frame."""
 
@@ -241,6 +314,11 @@ class _Channel:
     """A byte stream to one host session, with deadlines on every read and write."""
 
     transport = "?"
+    #: how a shared region reaches the host: "inherited" (a child's descriptor,
+    #: named by number), "scm" (passed over a Unix socket), None (inline only)
+    shm_how: str | None = None
+    #: the region attached to this session (after SHM_ATTACH succeeded)
+    shm: SharedRegion | None = None
 
     def __init__(self, rfd: int, wfd: int) -> None:
         self.rfd, self.wfd = rfd, wfd
@@ -275,6 +353,11 @@ class _Channel:
                     views[0] = views[0][k:]
                     k = 0
 
+    def send_attach(self, region: SharedRegion, deadline: float) -> None:
+        """Send SHM_ATTACH for ``region`` the way this channel hands descriptors over."""
+        fd = region.fd if self.shm_how == "inherited" else SHM_FD_WITH_FRAME
+        self.send([_HDR.pack(18, SHM_ATTACH), struct.pack("<IIQ", fd, 0, region.size)], deadline)
+
     def recv_into(self, view: memoryview, deadline: float) -> None:
         got, n = 0, len(view)
         while got < n:
@@ -305,12 +388,16 @@ class _Channel:
 class _ChildChannel(_Channel):
     transport = "child-process"
 
-    def __init__(self, cmd: Sequence[str], env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, cmd: Sequence[str], env: Mapping[str, str] | None = None,
+                 region: SharedRegion | None = None) -> None:
         self.cmd = list(cmd)
+        # The region's descriptor is inherited under its own number, which SHM_ATTACH names.
+        self.shm_how = "inherited" if region is not None else None
         self._stderr = tempfile.TemporaryFile()
         try:
             self.proc = subprocess.Popen(self.cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                          stderr=self._stderr, start_new_session=True,
+                                         pass_fds=(region.fd,) if region is not None else (),
                                          env=None if env is None else {**os.environ, **env})
         except OSError as exc:
             self._stderr.close()
@@ -368,7 +455,24 @@ class _SocketChannel(_Channel):
     def __init__(self, sock: socket.socket, transport: str) -> None:
         self.sock = sock
         self.transport = transport
+        self.shm_how = "scm" if sock.family == socket.AF_UNIX else None
         super().__init__(sock.fileno(), sock.fileno())
+
+    def send_attach(self, region: SharedRegion, deadline: float) -> None:
+        if self.shm_how != "scm":
+            super().send_attach(region, deadline)
+            return
+        frame = _HDR.pack(18, SHM_ATTACH) + struct.pack("<IIQ", SHM_FD_WITH_FRAME, 0, region.size)
+        while True:  # the descriptor rides on the frame's first bytes (SCM_RIGHTS)
+            try:
+                k = socket.send_fds(self.sock, [frame], [region.fd])
+                break
+            except BlockingIOError:
+                self._wait(self.wfd, select.POLLOUT, deadline)
+            except (BrokenPipeError, ConnectionError):
+                raise EOFError from None
+        if k < len(frame):
+            self.send([frame[k:]], deadline)
 
     def close(self, kill: bool = False) -> None:
         with contextlib.suppress(OSError):
@@ -433,10 +537,20 @@ class RemoteProbe:
     :func:`connect` or :func:`open_probe`."""
 
     def __init__(self, opener: Any, endpoint: str, transport: str,
-                 timeout: float = DEFAULT_TIMEOUT, token: bytes | None = None) -> None:
+                 timeout: float = DEFAULT_TIMEOUT, token: bytes | None = None,
+                 region: SharedRegion | None = None) -> None:
         if not timeout > 0:
             raise UsageError(f"probe call timeout must be positive, not {timeout}")
         self._token = token
+        #: the shared-memory region offered to every session (None: inline only)
+        self._region = region
+        #: the protocol version asked for (drops to PROTOCOL_INLINE for an older host)
+        self._version = PROTOCOL_VERSION
+        #: why a host that offered shared memory did not attach it (inline then)
+        self.shm_refusal: str | None = None
+        #: RUN_SHM requests sent and not yet answered: (op, items, what, sent at)
+        self._inflight: deque[tuple[Op, list[tuple[int, int, int]], str, float]] = deque()
+        self._last_reply = 0.0
         #: the host's signature of the last transcript read, and the key that made it
         self.host_signature: bytes | None = None
         self.host_signature_key: bytes | None = None
@@ -495,7 +609,17 @@ class RemoteProbe:
         chan: _Channel = self._opener()
         self._chan = chan
         try:
-            hello = self._hello_exchange(chan, what)
+            try:
+                hello = self._hello_exchange(chan, what)
+            except _OldHost:
+                # An older host closed after ERROR VERSION: ask again, inline only.
+                self._drop(kill=True)
+                self._version = PROTOCOL_INLINE
+                chan = self._opener()
+                self._chan = chan
+                hello = self._hello_exchange(chan, what)
+            if hello["shm"]:
+                self._attach(chan, what)
         except BaseException:
             self._drop(kill=True)
             raise
@@ -512,14 +636,24 @@ class RemoteProbe:
 
     def _hello_exchange(self, chan: _Channel, what: str) -> dict[str, Any]:
         where = self._where()
-        request = [struct.pack("<II", PROTOCOL_VERSION, 0)]
+        version = self._version
+        want_shm = HELLO_WANT_SHM if (version >= 3 and self._region is not None
+                                      and chan.shm_how is not None) else 0
+        request = [struct.pack("<II", version, want_shm)]
         if self._token is not None:
             body = self._roundtrip_on(chan, CHALLENGE, [], what)
             if len(body) != 40:
                 raise self._fail(_Failure(f"CHALLENGE reply of {len(body)} bytes, need 40"), what)
             proof = hostkey.auth_proof(self._token, bytes(body[:32]))
-            request = [struct.pack("<II", PROTOCOL_VERSION, HELLO_AUTH_PROOF), proof]
-        body = self._roundtrip_on(chan, HELLO, request, what)
+            request = [struct.pack("<II", version, HELLO_AUTH_PROOF | want_shm), proof]
+        try:
+            body = self._roundtrip_on(chan, HELLO, request, what, host_errors=True)
+        except _HostError as exc:
+            # A protocol-2 host refuses version 3 (VERSION) or, first, the shared-memory
+            # flag it does not know (MALFORMED); either way it has closed.
+            if exc.code in (1, 4) and version > PROTOCOL_INLINE:
+                raise _OldHost from None
+            raise self._host_error(exc, what) from None
         if len(body) < 56:
             raise self._fail(_Failure(f"HELLO reply of {len(body)} bytes, need at least 56"), what)
         proto, abi, max_frame, flags = struct.unpack_from("<IIII", body, 0)
@@ -537,9 +671,9 @@ class RemoteProbe:
         if tail + ext + facts_len != len(body):
             raise self._fail(_Failure(f"HELLO reply lengths ({dlen} + {plen}) do not match its "
                                       f"{len(body)} bytes"), what)
-        if proto != PROTOCOL_VERSION:
+        if proto != version:
             raise ProbeError(f"{where}: speaks wire protocol {proto}, this teecert speaks "
-                             f"{PROTOCOL_VERSION}")
+                             f"{PROTOCOL_VERSION}" + (f" (or {version})" if version != PROTOCOL_VERSION else ""))
         if abi != ABI_VERSION:
             raise ProbeError(f"{where}: the probe exports ABI version {abi}, this teecert "
                              f"speaks {ABI_VERSION}")
@@ -565,9 +699,34 @@ class RemoteProbe:
             "raw_description": raw_desc,
             "description": parse_description(raw_desc, where),
             "path": bytes(body[56 + dlen : 56 + dlen + plen]).decode("utf-8", "replace"),
+            "shm": bool(want_shm and flags & HELLO_SHM),
         }
 
+    def _attach(self, chan: _Channel, what: str) -> None:
+        """Hand this session the shared region (SHM_ATTACH).  A host that cannot map
+        it (say, locked memory over its limit) is used inline: ``shm_refusal``."""
+        region = self._region
+        assert region is not None
+        deadline = time.monotonic() + self.timeout
+        try:
+            chan.send_attach(region, deadline)
+            n = self._read_reply_head(chan, SHM_ATTACH, deadline, what)
+            body = chan.recv(n, deadline)
+        except (EOFError, TimeoutError, _Failure) as exc:
+            raise self._fail(exc, what) from None
+        except _HostError as exc:
+            if exc.code in _CLOSING_CODES or exc.code in _REFUSING_CODES or exc.code == 6:
+                raise self._host_error(exc, what) from None
+            self.shm_refusal = exc.message
+            return
+        if len(body) != 8 or struct.unpack("<Q", body)[0] != region.size:
+            raise self._fail(_Failure(f"SHM_ATTACH reply of {len(body)} bytes does not confirm the "
+                                      f"{region.size}-byte region"), what)
+        chan.shm = region
+        self.shm_refusal = None
+
     def _drop(self, kill: bool) -> None:
+        self._inflight.clear()
         chan, self._chan = self._chan, None
         if chan is not None:
             chan.close(kill=kill)
@@ -628,7 +787,8 @@ class RemoteProbe:
                            f"type 0x{rtype:04x}")
         return int(length) - 2
 
-    def _roundtrip_on(self, chan: _Channel, mtype: int, parts: Sequence[Any], what: str) -> bytearray:
+    def _roundtrip_on(self, chan: _Channel, mtype: int, parts: Sequence[Any], what: str,
+                      host_errors: bool = False) -> bytearray:
         deadline = time.monotonic() + self.timeout
         size = sum(len(memoryview(p).cast("B")) for p in parts)
         if size + 2 > MAX_FRAME:
@@ -640,6 +800,8 @@ class RemoteProbe:
         except (EOFError, TimeoutError, _Failure) as exc:
             raise self._fail(exc, what) from None
         except _HostError as exc:
+            if host_errors:
+                raise
             raise self._host_error(exc, what) from None
 
     def _host_error(self, exc: _HostError, what: str) -> ProbeError:
@@ -747,6 +909,111 @@ class RemoteProbe:
         """``n`` vectors from the native buffer ``inbuf`` into ``outbuf``."""
         self.run_batch(op, [(inbuf, outbuf, n)])
 
+    # ---------------------------------------------------------- shared memory
+
+    def shared_region(self) -> SharedRegion | None:
+        """The region attached to the current session (connecting first when the
+        last one failed), or None: this host is reached inline only (TCP, vsock, an
+        older host, a refused attach).  Inputs written at an offset of it and
+        outputs read from it are what :meth:`submit_shm` and :meth:`collect_shm`
+        exchange; the region lives as long as this object, across restarts."""
+        return self._channel("shared memory").shm
+
+    @property
+    def shm_inflight(self) -> int:
+        """RUN_SHM requests sent and not yet collected."""
+        return len(self._inflight)
+
+    def submit_shm(self, op: Op, items: Sequence[tuple[int, int, int]]) -> None:
+        """Send one RUN_SHM request without waiting for it: ``items`` are ``(in_off,
+        out_off, n)`` in the shared region, each one probe call.  Until
+        :meth:`collect_shm` has read its answer the host owns those bytes: inputs
+        must stay as they are, outputs are not yet written.  Several requests may be
+        in flight; answers come in order."""
+        chan = self._chan
+        if chan is None or chan.shm is None:
+            raise ProbeError(f"{self._where()}: no shared region attached (the session was "
+                             f"restarted or the host is reached inline)")
+        if not 1 <= len(items) <= 4096:
+            raise UsageError(f"{op.id}: 1 to 4096 calls per batch, not {len(items)}")
+        opb = op.id.encode("ascii")
+        op_pad = opb + b"\0" * (_pad8(len(opb)) - len(opb))
+        parts: list[bytes] = [struct.pack("<II", len(items), 0)]
+        total = 0
+        for in_off, out_off, n in items:
+            if n < 0:
+                raise UsageError(f"{op.id}: negative vector count {n}")
+            parts.append(_SHM_ITEM.pack(len(opb), 0, n, in_off, n * op.in_bytes, out_off, n * op.out_bytes))
+            parts.append(op_pad)
+            total += n
+        what = (f"{op.id} (batch of {total})" if len(items) == 1
+                else f"{op.id} (batch of {total} in {len(items)} calls)")
+        body = b"".join(parts)
+        now = time.monotonic()
+        try:
+            chan.send([_HDR.pack(len(body) + 2, RUN_SHM), body], now + self.timeout)
+        except (EOFError, TimeoutError) as exc:
+            raise self._fail(exc, what) from None
+        self._inflight.append((op, list(items), what, now))
+
+    def drain_shm(self) -> None:
+        """Read and drop every answer still owed (after the caller gave up on a
+        stream), so the session stays in step; one that fails ends the session."""
+        while self._inflight:
+            try:
+                self.collect_shm()
+            except ProbeError:
+                if self._inflight:
+                    self._drop(kill=True)
+
+    def collect_shm(self) -> None:
+        """Read the answer to the oldest RUN_SHM request in flight; its outputs are
+        then in the region.  Each request's deadline runs from when the host could
+        start it (it was sent, and the one before it was answered)."""
+        if not self._inflight:
+            raise UsageError("collect_shm: no RUN_SHM request in flight")
+        chan = self._chan
+        op, items, what, sent = self._inflight[0]
+        if chan is None:
+            self._inflight.clear()
+            raise ProbeError(f"{self._where()}: the session ended during {what}")
+        deadline = max(sent, self._last_reply) + self.timeout
+        try:
+            left = self._read_reply_head(chan, RUN_SHM, deadline, what)
+            body = chan.recv(left, deadline)
+            self._last_reply = time.monotonic()
+            if len(body) != 8 + 16 * len(items):
+                raise _Failure(f"RUN_SHM reply of {len(body)} bytes, expected {8 + 16 * len(items)}")
+            count = struct.unpack_from("<I", body, 0)[0]
+            if count != len(items):
+                raise _Failure(f"RUN_SHM reply for {count} calls, {len(items)} were sent")
+            statuses: list[tuple[int, int]] = []
+            for j, (_i, _o, n) in enumerate(items):
+                status, _, out_len = _RUN_REPLY_ITEM.unpack_from(body, 8 + 16 * j)
+                want = n * op.out_bytes
+                if status == OK and out_len != want:
+                    raise _Failure(f"{'short' if out_len < want else 'oversized'} output: "
+                                   f"{out_len} bytes, expected {want}")
+                if status != OK and out_len != 0:
+                    raise _Failure(f"RUN_SHM reply carries {out_len} output bytes with status {status}")
+                statuses.append((status, n))
+        except (EOFError, TimeoutError, _Failure) as exc:
+            raise self._fail(exc, what) from None
+        except _HostError as exc:
+            # The host answered this request with ERROR and goes on with the next ones
+            # (or has closed); either way the requests behind it are abandoned.
+            self._drop(kill=True)
+            raise self._host_error(exc, what) from None
+        self._inflight.popleft()
+        for status, n in statuses:
+            if status != OK:
+                # A refused call (unknown op, bad sizes): the session stays usable once
+                # the answers still owed are read.
+                with contextlib.suppress(ProbeError):
+                    while self._inflight:
+                        self.collect_shm()
+                self._raise_status(status, op, n, n * op.in_bytes, n * op.out_bytes)
+
     def run(self, op: Op, inputs: bytes | bytearray | memoryview, n: int) -> bytes:
         """Run ``op`` over ``n`` vectors packed in ``inputs``; the output bytes."""
         if n < 0:
@@ -784,6 +1051,34 @@ class RemoteProbe:
 
     def fpenv_reset(self) -> None:
         self._call(FPENV_RESET, [], "fpenv_reset")
+
+    def fp_state(self, poison: int | None = None) -> FpWatch:
+        """The host's own reading of its FP control state and of what changed it behind
+        the host; with ``poison``, the host first installs its state before loading with
+        those bits applied (FPSTATE, docs/wire-protocol.md), never through the probe."""
+        body = self._call(FPSTATE, [struct.pack("<II", 0 if poison is None else 1, poison or 0)], "fp_state")
+        if len(body) != 128:
+            raise self._fail(_Failure(f"FPSTATE reply of {len(body)} bytes, need 128"), "fp_state")
+        state, arch_raw, applied, violations, calls, kind, _z, call_no, want, seen = struct.unpack_from(
+            "<Q16sIIQIIQQQ", body, 0)
+        what = bytes(body[72:128]).split(b"\0", 1)[0].decode("ascii", "replace")
+        arch = arch_raw.split(b"\0", 1)[0].decode("ascii", "replace")
+        return FpWatch(arch, state, applied, calls, violations, kind, call_no, want, seen, what)
+
+    def conformance(self, op: Op) -> Conformance:
+        """The ABI's argument checks with ``op``, run by the host in a forked child
+        (CONFORM): a probe that trusts a null pointer crashes the child, not the host."""
+        opb = op.id.encode("ascii")
+        body = self._call(CONFORM, [struct.pack("<IIII", len(opb), op.in_bytes, op.out_bytes, 0), opb],
+                          "conformance")
+        if len(body) < 16:
+            raise self._fail(_Failure(f"CONFORM reply of {len(body)} bytes"), "conformance")
+        cases, outcome, sig, done = struct.unpack_from("<IIII", body, 0)
+        if cases != len(CONFORMANCE_CASES) or done > cases or len(body) != 16 + 4 * done or outcome > 3:
+            raise self._fail(_Failure(f"CONFORM reply for {cases} cases, {done} answered, "
+                                      f"{len(body)} bytes, outcome {outcome}"), "conformance")
+        statuses = struct.unpack_from(f"<{done}i", body, 16)
+        return Conformance(op.id, tuple(statuses), outcome, sig)
 
     def transcript(self) -> tuple[bytes, int]:
         """``(32-byte transcript hash, number of successful runs folded in)``.  A host
@@ -890,28 +1185,47 @@ def _token_or_default(token: bytes | None) -> bytes | None:
     return _default_token if _default_token is not None else hostkey.load_token()
 
 
+def _with_region(make: Any, shared_memory: bool) -> RemoteProbe:
+    region = SharedRegion.create() if shared_memory else None
+    try:
+        probe: RemoteProbe = make(region)
+    except BaseException:
+        if region is not None:
+            region.close()
+        raise
+    return probe
+
+
 def spawn(cmd: Sequence[str], timeout: float = DEFAULT_TIMEOUT,
-          env: Mapping[str, str] | None = None, token: bytes | None = None) -> RemoteProbe:
+          env: Mapping[str, str] | None = None, token: bytes | None = None,
+          shared_memory: bool = True) -> RemoteProbe:
     """A probe served by the child process ``cmd`` on its stdin/stdout (restarted
     after a crash on the next call); ``env`` adds to (or overrides) the harness's
     environment for the child; ``token`` answers the host's challenge (default:
-    :func:`set_default_token`'s, else ``$TEECERT_HOST_TOKEN``)."""
+    :func:`set_default_token`'s, else ``$TEECERT_HOST_TOKEN``).  Bulk data goes
+    through a shared region the child inherits, when the host offers it
+    (``shared_memory=False``: always inline, through the pipes)."""
     argv = list(cmd)
     if not argv:
         raise UsageError("empty probe host command")
     secret = _token_or_default(token)
-    return RemoteProbe(lambda: _ChildChannel(argv, env), shlex.join(argv), "child-process", timeout,
-                       token=secret)
+    return _with_region(lambda region: RemoteProbe(
+        lambda: _ChildChannel(argv, env, region), shlex.join(argv), "child-process", timeout,
+        token=secret, region=region), shared_memory)
 
 
-def connect(url: str, timeout: float = DEFAULT_TIMEOUT, token: bytes | None = None) -> RemoteProbe:
+def connect(url: str, timeout: float = DEFAULT_TIMEOUT, token: bytes | None = None,
+            shared_memory: bool = True) -> RemoteProbe:
     """A probe served by a listening host: ``tcp://HOST:PORT``, ``unix:PATH`` or
     ``vsock://CID:PORT`` (reconnected after a failure on the next call); ``token``
     answers the host's challenge (default: :func:`set_default_token`'s, else
-    ``$TEECERT_HOST_TOKEN``)."""
+    ``$TEECERT_HOST_TOKEN``).  Over a Unix socket bulk data goes through a shared
+    region passed with SCM_RIGHTS, when the host offers it; TCP and vsock are inline."""
     transport, _addr, _fam = _parse_url(url)
     secret = _token_or_default(token)
-    return RemoteProbe(lambda: _open_socket(url, timeout), url, transport, timeout, token=secret)
+    return _with_region(lambda region: RemoteProbe(
+        lambda: _open_socket(url, timeout), url, transport, timeout, token=secret, region=region),
+        shared_memory and transport == "unix")
 
 
 def open_probe(*, path: str | os.PathLike[str] | None = None, cmd: Sequence[str] | str | None = None,

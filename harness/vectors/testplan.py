@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import ops
+from . import challenge
 from .store import VectorSet
 
 #: ids of the rows the harness adds to a run's results (``certify.results``)
@@ -38,7 +39,8 @@ EVIDENCE_ID = "attestation::evidence"
 #: pytest's parameter id of the single (skipped) test an empty parametrization gives
 EMPTY_PARAMETERS = "NOTSET"
 
-#: suites/test_fpenv.py: ``OPS`` and ``sorted(POISONS)``
+#: suites/test_fpenv.py: ``OPS`` and ``sorted(POISONS)`` (``test_poisoned_caller``), and
+#: ``sorted(POISONS)`` alone (``test_probe_poison_claims``)
 FPENV_OPS = ("f64.add.rne", "f64.mul.rne", "f64.div.rne", "f64.fma.rne", "f32.mul.rne", "f32.sqrt.rne",
              "f64.sub.rdn")
 FPENV_POISONS = ("round-toward-zero", "round-up+ftz-daz")
@@ -46,7 +48,8 @@ FPENV_POISONS = ("round-toward-zero", "round-up+ftz-daz")
 CONTRACTION_CASES = ("f64.mul_add_unfused.rne-vector0-verdicts0", "f32.mul_add_unfused.rne-vector1-verdicts1")
 #: the tests that take no parameters, by suite
 FIXED = {
-    "probe": ("test_abi_version", "test_description", "test_transcript_step", "test_loading_keeps_fp_environment"),
+    "probe": ("test_abi_version", "test_description", "test_transcript_step", "test_loading_keeps_fp_environment",
+              "test_self_description_matches", "test_abi_conformance", "test_fp_state_watched"),
     "clocks": ("test_clocks",),
     "environment": ("test_pinned_environment", "test_consensus_isolation"),
     "attestation": ("test_probe_evidence_for_a_fresh_nonce",),
@@ -59,8 +62,16 @@ FAMILIES = {
     "libm": ("libm", "test_libm_explicit", "test_libm_stream"),
 }
 #: every suite module, by suite name (``test_<suite>.py``)
-SUITES = ("attestation", "clocks", "contraction", "environment", "fpenv", "hashes", "ieee754", "integers",
-          "libm", "probe", "stress")
+SUITES = ("attestation", "challenge", "clocks", "contraction", "environment", "fpenv", "hashes", "ieee754",
+          "integers", "libm", "probe", "stress")
+#: the challenge suite's module: collected only in a run given a challenge
+CHALLENGE_MODULE = "test_challenge.py"
+
+
+def challenge_ops(vs: VectorSet) -> list[str]:
+    """The ops a challenge covers: those of the vector set's streams that
+    ``vectors.challenge`` challenges, in id order."""
+    return [o for o in sorted(vs.streams()) if challenge.challenged(ops.get(o))]
 
 
 def _parametrized(suite: str, test: str, params: Iterable[str]) -> dict[str, str]:
@@ -68,12 +79,14 @@ def _parametrized(suite: str, test: str, params: Iterable[str]) -> dict[str, str
     return dict.fromkeys(ids or [f"test_{suite}.py::{test}[{EMPTY_PARAMETERS}]"], suite)
 
 
-def expected_tests(profile_doc: Mapping[str, Any], vs: VectorSet) -> dict[str, str]:
+def expected_tests(profile_doc: Mapping[str, Any], vs: VectorSet, *,
+                   challenged: bool = False) -> dict[str, str]:
     """Result id -> suite of every test a complete run under the profile document
     ``profile_doc`` with the vector set ``vs`` reports (the harness's own rows aside).
 
     A test reports a row whatever happens to it: passed, failed, skipped because the
     profile does not use its suite, or unsupported because the probe lacks its op.
+    A run given a challenge (``challenged``) reports the challenge suite's tests too.
     """
     out: dict[str, str] = {}
     for suite, tests in FIXED.items():
@@ -85,10 +98,13 @@ def expected_tests(profile_doc: Mapping[str, Any], vs: VectorSet) -> dict[str, s
         out.update(_parametrized(suite, stream_test, (o for o in streams if ops.get(o).kind == family)))
     out.update(_parametrized("contraction", "test_contraction_vector", CONTRACTION_CASES))
     out.update(_parametrized("fpenv", "test_poisoned_caller", (f"{o}-{p}" for o in FPENV_OPS for p in FPENV_POISONS)))
+    out.update(_parametrized("fpenv", "test_probe_poison_claims", FPENV_POISONS))
     stress = profile_doc.get("stress")
     perturbations = list(stress["perturbations"]) if isinstance(stress, Mapping) else []
     out.update(_parametrized("stress", "test_perturbation", perturbations))
-    out.update(_parametrized("libm", "test_libm_perturbation", perturbations))
+    out.update(_parametrized("stress", "test_libm_determinism", perturbations))
+    if challenged:
+        out.update(_parametrized("challenge", "test_challenge_stream", challenge_ops(vs)))
     return out
 
 

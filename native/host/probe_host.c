@@ -38,6 +38,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <locale.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
@@ -80,7 +81,9 @@
 
 /* ---------------------------------------------------------------- protocol */
 
-#define WIRE_PROTOCOL_VERSION 2u
+#define WIRE_PROTOCOL_VERSION 3u
+/* Version 2 clients are still served, without shared memory (they do not ask). */
+#define WIRE_PROTOCOL_MIN 2u
 #define WIRE_MAX_FRAME (64u << 20) /* type + payload, bytes */
 #define WIRE_MAX_ITEMS 4096u
 #define WIRE_MAX_OP_LEN 255u
@@ -96,6 +99,16 @@
 #define TOKEN_MAX 4096u
 #define NONCE_BYTES 32u
 #define PRE_HELLO_MAX_FRAME 4096u
+/* Shared memory (SHM_ATTACH, RUN_SHM): the largest region a client may attach. */
+#define SHM_MIN_BYTES 4096u
+#define SHM_MAX_BYTES ((uint64_t)1 << 30)
+/* memfd seals (Linux 3.17); older C libraries lack the names. */
+#ifndef F_GET_SEALS
+#define F_GET_SEALS 1034
+#endif
+#ifndef F_SEAL_SHRINK
+#define F_SEAL_SHRINK 0x0002
+#endif
 
 /* Domain-separation labels of docs/wire-protocol.md: the attest and transcript
    labels are used with their terminating NUL, the auth label without it.
@@ -116,6 +129,10 @@ enum {
     MSG_DESCRIBE = 0x0009,
     MSG_BYE = 0x000A,
     MSG_CHALLENGE = 0x000B,
+    MSG_FPSTATE = 0x0020,
+    MSG_CONFORM = 0x0021,
+    MSG_SHM_ATTACH = 0x0030,
+    MSG_RUN_SHM = 0x0031,
     MSG_REPLY = 0x8000,
     MSG_ERROR = 0xFFFF
 };
@@ -134,11 +151,13 @@ enum {
 
 /* HELLO request flags */
 #define HELLO_AUTH_PROOF 1u
+#define HELLO_WANT_SHM 0x100u /* protocol 3: the client would attach shared memory */
 /* HELLO reply flags */
 #define HELLO_LIBRARY_DIGEST 1u
 #define HELLO_LOAD_FPENV 2u
 #define HELLO_HOST_KEY 4u
 #define HELLO_HOST_FACTS 8u
+#define HELLO_SHM 0x100u /* SHM_ATTACH is served in this session */
 /* CHALLENGE reply flags */
 #define CHALLENGE_TOKEN_REQUIRED 1u
 /* ATTEST reply flags */
@@ -151,6 +170,20 @@ static struct {
     int socket_session; /* a socket session: the handshake has a deadline */
     int check_peer_uid; /* a Unix socket without a token: only our uid and root */
 } AUTH;
+
+/* Shared memory with the client (docs/wire-protocol.md, "Shared memory").  The
+   region is hostile-writable: the client can change any byte of it at any time, so
+   the host reads a request's offsets only from the frame (its own memory), checks
+   every range against `size`, copies inputs out before the probe sees them and
+   copies outputs in after the probe (and its transcript) is done with them. */
+enum { SHM_NONE = 0, SHM_BY_NUMBER = 1, SHM_BY_SCM_RIGHTS = 2 };
+static struct {
+    int how;             /* how a region reaches this session (set in main) */
+    int offered;         /* HELLO asked for it and it was offered */
+    int passed_fd;       /* a descriptor that came with the current frame, or -1 */
+    unsigned char *base; /* the mapping, or NULL */
+    size_t size;
+} SHM = {SHM_NONE, 0, -1, NULL, 0};
 
 /* ------------------------------------------------------------------- probe */
 
@@ -173,6 +206,60 @@ struct probe {
 };
 
 static struct probe P;
+
+/* The host's own watch over its FP control state (docs/wire-protocol.md, FPSTATE):
+   the probe's fpenv_* functions are recorded, never relied on.  `expected` is the
+   control state the host last installed (or the state after dlopen); it is read
+   before each call into the probe, to catch asynchronous changes between calls
+   (a signal handler editing the saved context), and after it, to catch a probe that
+   does not give the caller's state back.  The first difference is kept with the
+   call that showed it; the state is then put back so one fault does not cascade. */
+static struct {
+    uint64_t expected;
+    uint64_t calls;
+    uint32_t violations;
+    uint32_t kind; /* 0 none, 1 changed between calls, 2 changed by a call */
+    uint64_t call_no, want, seen;
+    char what[64];
+} W;
+
+static void watch_check(const char *what, uint32_t kind)
+{
+    uint64_t now = teecert_fpenv_raw();
+    if (((now ^ W.expected) & TEECERT_FPENV_CONTROL_MASK) == 0)
+        return;
+    if (W.violations++ == 0) {
+        W.kind = kind;
+        W.call_no = W.calls;
+        W.want = W.expected;
+        W.seen = now;
+        snprintf(W.what, sizeof W.what, "%s", what);
+    }
+    teecert_fpenv_set_raw((now & ~TEECERT_FPENV_CONTROL_MASK) | (W.expected & TEECERT_FPENV_CONTROL_MASK));
+}
+
+/* Bracket every call into the probe: WATCH_BEFORE before it, WATCH_AFTER after it. */
+#define WATCH_BEFORE(what) (W.calls++, watch_check((what), 1))
+#define WATCH_AFTER(what) watch_check((what), 2)
+
+static int32_t watched_run(const char *op, const void *in, size_t in_bytes, void *out, size_t out_bytes,
+                           size_t n)
+{
+    int32_t status;
+    WATCH_BEFORE(op);
+    status = P.run(op, in, in_bytes, out, out_bytes, n);
+    WATCH_AFTER(op);
+    return status;
+}
+
+static const char *watched_describe(void)
+{
+    const char *d;
+    WATCH_BEFORE("describe()");
+    d = P.describe();
+    WATCH_AFTER("describe()");
+    return d;
+}
 
 static void vnote(const char *fmt, va_list ap)
 {
@@ -247,6 +334,7 @@ static void load_probe(const char *given)
     P.load_fpenv_before = teecert_fpenv_raw();
     lib = dlopen(P.path, RTLD_NOW | RTLD_LOCAL);
     P.load_fpenv_after = teecert_fpenv_raw();
+    W.expected = P.load_fpenv_after;
     if (lib == NULL)
         die("%s: not a loadable shared library (%s)", P.path, dlerror());
     /* POSIX allows converting dlsym's void * to a function pointer; memcpy keeps
@@ -294,6 +382,48 @@ static void st64(unsigned char *p, uint64_t v)
 }
 static size_t pad8(size_t n) { return (n + 7u) & ~(size_t)7u; }
 
+/* read(), except on a Unix socket serving shared memory, where a descriptor may come
+   with the bytes (SCM_RIGHTS): the first one is kept in SHM.passed_fd for the frame
+   being read, any other is closed at once.  With read() the kernel would drop it. */
+static ssize_t read_some(int fd, void *buf, size_t n)
+{
+    union {
+        struct cmsghdr align;
+        unsigned char space[CMSG_SPACE(4 * sizeof(int))];
+    } control;
+    struct msghdr msg;
+    struct iovec iov;
+    struct cmsghdr *c;
+    ssize_t k;
+    if (SHM.how != SHM_BY_SCM_RIGHTS)
+        return read(fd, buf, n);
+    memset(&msg, 0, sizeof msg);
+    iov.iov_base = buf;
+    iov.iov_len = n;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.space;
+    msg.msg_controllen = sizeof control.space;
+    k = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+    if (k < 0)
+        return k;
+    for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+        size_t i, cnt;
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        cnt = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (i = 0; i < cnt; i++) {
+            int got;
+            memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof got);
+            if (SHM.passed_fd < 0)
+                SHM.passed_fd = got;
+            else
+                close(got);
+        }
+    }
+    return k;
+}
+
 /* Read exactly n bytes.  Returns 0 on success, 1 on EOF before the first byte
    (only when `eof_ok`), -1 on error, EOF in the middle, or a stall of more than
    FRAME_TIMEOUT_MS once the first byte has arrived. */
@@ -317,7 +447,7 @@ static int read_full(int fd, void *buf, size_t n, int eof_ok)
                 return -1;
             }
         }
-        k = read(fd, p + got, n - got);
+        k = read_some(fd, p + got, n - got);
         if (k < 0 && errno == EINTR)
             continue;
         if (k < 0)
@@ -456,7 +586,8 @@ static int handle_hello(int out, const unsigned char *req, size_t len, struct se
                    ? -1 : 1;
     want = ld32(req);
     flags = ld32(req + 4);
-    if ((flags & HELLO_AUTH_PROOF) != (len == 40 ? HELLO_AUTH_PROOF : 0u) || (flags & ~HELLO_AUTH_PROOF))
+    if ((flags & HELLO_AUTH_PROOF) != (len == 40 ? HELLO_AUTH_PROOF : 0u) ||
+        (flags & ~(HELLO_AUTH_PROOF | HELLO_WANT_SHM)))
         return send_error(out, ERR_MALFORMED, "HELLO flags 0x%x do not match its %zu bytes", flags, len) < 0
                    ? -1 : 1;
     /* Authentication first: a client without the token learns nothing more. */
@@ -470,10 +601,13 @@ static int handle_hello(int out, const unsigned char *req, size_t len, struct se
             return send_error(out, ERR_AUTH, "authentication failed") < 0 ? -1 : 1;
     }
     sa->have_nonce = 0;
-    if (want != WIRE_PROTOCOL_VERSION)
-        return send_error(out, ERR_VERSION, "host speaks wire protocol %u, the client asked for %u",
-                          WIRE_PROTOCOL_VERSION, want) < 0 ? -1 : 1;
-    desc = P.describe();
+    if (want < WIRE_PROTOCOL_MIN || want > WIRE_PROTOCOL_VERSION)
+        return send_error(out, ERR_VERSION, "host speaks wire protocol %u to %u, the client asked for %u",
+                          WIRE_PROTOCOL_MIN, WIRE_PROTOCOL_VERSION, want) < 0 ? -1 : 1;
+    /* Shared memory only where a descriptor can reach this process (a child's
+       inherited fd, SCM_RIGHTS on a Unix socket), never over TCP or vsock. */
+    SHM.offered = want >= 3u && (flags & HELLO_WANT_SHM) && SHM.how != SHM_NONE;
+    desc = watched_describe();
     if (desc == NULL)
         desc = "";
     dlen = strnlen(desc, 1u << 20);
@@ -485,8 +619,8 @@ static int handle_hello(int out, const unsigned char *req, size_t len, struct se
         return send_error(out, ERR_INTERNAL, "out of memory") < 0 ? -1 : 1;
     }
     rflags = HELLO_LIBRARY_DIGEST | HELLO_LOAD_FPENV | (keyed ? HELLO_HOST_KEY : 0u) |
-             (facts ? HELLO_HOST_FACTS : 0u);
-    st32(r, WIRE_PROTOCOL_VERSION);
+             (facts ? HELLO_HOST_FACTS : 0u) | (SHM.offered ? HELLO_SHM : 0u);
+    st32(r, want);
     st32(r + 4, P.abi_version());
     st32(r + 8, WIRE_MAX_FRAME);
     st32(r + 12, rflags);
@@ -578,7 +712,7 @@ static int handle_run(int out, const unsigned char *req, size_t len, struct buf 
         if (strlen(op) != op_len || n > SIZE_MAX)
             status = TEECERT_E_ARGS;
         else
-            status = P.run(op, in, (size_t)in_bytes, o, (size_t)out_bytes, (size_t)n);
+            status = watched_run(op, in, (size_t)in_bytes, o, (size_t)out_bytes, (size_t)n);
         st32(resp->p + rlen, (uint32_t)status);
         st32(resp->p + rlen + 4, 0);
         st64(resp->p + rlen + 8, status == TEECERT_OK ? out_bytes : 0);
@@ -590,6 +724,165 @@ static int handle_run(int out, const unsigned char *req, size_t len, struct buf 
         }
     }
     return send_frame(out, MSG_RUN | MSG_REPLY, resp->p, rlen);
+}
+
+/* Forget the attached region (a new SHM_ATTACH replaces it, a failed one too). */
+static void shm_detach(void)
+{
+    if (SHM.base != NULL)
+        munmap(SHM.base, SHM.size);
+    SHM.base = NULL;
+    SHM.size = 0;
+}
+
+/*
+ * SHM_ATTACH request: u32 fd, u32 0, u64 size.  On stdio `fd` is the number of a
+ * descriptor the host inherited; on a Unix socket it is 0xFFFFFFFF and the
+ * descriptor comes with the frame (SCM_RIGHTS).  It must be a memfd sealed against
+ * shrinking (F_SEAL_SHRINK): otherwise the client could truncate it under the
+ * mapping and a copy would die from SIGBUS.  Reply: u64 the bytes mapped.
+ */
+static int handle_shm_attach(int out, const unsigned char *req, size_t len, int in_fd, int out_fd)
+{
+    uint32_t named;
+    uint64_t size;
+    int fd, seals, rc;
+    struct stat st;
+    void *map;
+    unsigned char r[8];
+    if (!SHM.offered)
+        return send_error(out, ERR_STATE, "SHM_ATTACH without shared memory offered in HELLO");
+    if (len != 16)
+        return send_error(out, ERR_MALFORMED, "SHM_ATTACH payload of %zu bytes, need 16", len);
+    named = ld32(req);
+    size = ld64(req + 8);
+    shm_detach();
+    if (SHM.how == SHM_BY_SCM_RIGHTS) {
+        if (named != 0xFFFFFFFFu || SHM.passed_fd < 0)
+            return send_error(out, ERR_MALFORMED, "SHM_ATTACH on a Unix socket must carry its descriptor "
+                              "(SCM_RIGHTS) and name fd 0xffffffff");
+        fd = SHM.passed_fd;
+        SHM.passed_fd = -1;
+    } else {
+        if (named <= 2u || named > (uint32_t)INT_MAX || (int)named == in_fd || (int)named == out_fd)
+            return send_error(out, ERR_MALFORMED, "SHM_ATTACH names fd %u, not an inherited memfd", named);
+        fd = (int)named;
+    }
+    rc = 0;
+    if (size < SHM_MIN_BYTES || size > SHM_MAX_BYTES)
+        rc = send_error(out, ERR_MALFORMED, "SHM_ATTACH of %llu bytes (%u to %llu allowed)",
+                        (unsigned long long)size, SHM_MIN_BYTES, (unsigned long long)SHM_MAX_BYTES);
+    else if ((seals = fcntl(fd, F_GET_SEALS)) < 0 || !(seals & F_SEAL_SHRINK))
+        rc = send_error(out, ERR_MALFORMED, "SHM_ATTACH: fd %u is not a memfd sealed against shrinking", named);
+    else if (fstat(fd, &st) != 0 || (uint64_t)st.st_size < size)
+        rc = send_error(out, ERR_MALFORMED, "SHM_ATTACH of %llu bytes: the memfd is smaller",
+                        (unsigned long long)size);
+    else if ((map = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED)
+        rc = send_error(out, ERR_INTERNAL, "SHM_ATTACH: cannot map %llu bytes: %s", (unsigned long long)size,
+                        strerror(errno));
+    else {
+        SHM.base = map;
+        SHM.size = (size_t)size;
+        st64(r, size);
+        rc = send_frame(out, MSG_SHM_ATTACH | MSG_REPLY, r, sizeof r);
+    }
+    /* The mapping keeps the memory, so the descriptor goes.  On stdio a number that
+       failed the checks is left alone: it may be one of the host's own. */
+    if (SHM.how == SHM_BY_SCM_RIGHTS || SHM.base != NULL)
+        close(fd);
+    return rc;
+}
+
+/* 1 when [off, off + len) lies inside the attached region (no overflow). */
+static int shm_range_ok(uint64_t off, uint64_t len)
+{
+    return off <= SHM.size && len <= SHM.size - off;
+}
+
+/*
+ * RUN_SHM request: u32 count, u32 0, then per item (8-aligned):
+ *   u32 op_len, u32 0, u64 n, u64 in_off, u64 in_bytes, u64 out_off, u64 out_bytes, op (padded to 8)
+ * RUN_SHM reply: u32 count, u32 0, then per item: i32 status, u32 0, u64 out_len.
+ * Inputs are read from the region and outputs written to it; each item is copied
+ * into the host's own buffers first, so the probe (and the transcript it folds)
+ * sees bytes the client can no longer change.
+ */
+static int handle_run_shm(int out, const unsigned char *req, size_t len, struct buf *resp,
+                          struct buf *in_copy, struct buf *out_copy)
+{
+    uint32_t count, i;
+    size_t off = 8, in_max = 0, out_max = 0;
+    char op[WIRE_MAX_OP_LEN + 1];
+    if (SHM.base == NULL)
+        return send_error(out, ERR_STATE, "RUN_SHM without an attached region (SHM_ATTACH first)");
+    if (len < 8)
+        return send_error(out, ERR_MALFORMED, "RUN_SHM payload of %zu bytes, need 8", len);
+    count = ld32(req);
+    if (count == 0 || count > WIRE_MAX_ITEMS)
+        return send_error(out, ERR_MALFORMED, "RUN_SHM with %u items (1..%u allowed)", count, WIRE_MAX_ITEMS);
+    /* Pass 1: every item against the frame and the region, before anything runs. */
+    for (i = 0; i < count; i++) {
+        uint32_t op_len;
+        uint64_t in_off, in_bytes, out_off, out_bytes;
+        if (len - off < 48)
+            return send_error(out, ERR_MALFORMED, "RUN_SHM item %u: header runs past the frame", i);
+        op_len = ld32(req + off);
+        in_off = ld64(req + off + 16);
+        in_bytes = ld64(req + off + 24);
+        out_off = ld64(req + off + 32);
+        out_bytes = ld64(req + off + 40);
+        if (op_len == 0 || op_len > WIRE_MAX_OP_LEN)
+            return send_error(out, ERR_MALFORMED, "RUN_SHM item %u: op id of %u bytes", i, op_len);
+        off += 48;
+        if (len - off < pad8(op_len))
+            return send_error(out, ERR_MALFORMED, "RUN_SHM item %u: op id runs past the frame", i);
+        off += pad8(op_len);
+        if (!shm_range_ok(in_off, in_bytes))
+            return send_error(out, ERR_MALFORMED, "RUN_SHM item %u: inputs at %llu+%llu outside the %zu-byte "
+                              "region", i, (unsigned long long)in_off, (unsigned long long)in_bytes, SHM.size);
+        if (!shm_range_ok(out_off, out_bytes))
+            return send_error(out, ERR_MALFORMED, "RUN_SHM item %u: outputs at %llu+%llu outside the %zu-byte "
+                              "region", i, (unsigned long long)out_off, (unsigned long long)out_bytes, SHM.size);
+        if (in_bytes > WIRE_MAX_FRAME || out_bytes > WIRE_MAX_FRAME)
+            return send_error(out, ERR_TOO_LARGE, "RUN_SHM item %u: more than %u bytes in or out", i,
+                              WIRE_MAX_FRAME);
+        if (in_bytes > in_max)
+            in_max = (size_t)in_bytes;
+        if (out_bytes > out_max)
+            out_max = (size_t)out_bytes;
+    }
+    if (off != len)
+        return send_error(out, ERR_MALFORMED, "RUN_SHM: %zu trailing bytes after %u items", len - off, count);
+    if (buf_reserve(resp, 8 + 16 * (size_t)count) < 0 || buf_reserve(in_copy, in_max ? in_max : 1) < 0 ||
+        buf_reserve(out_copy, out_max ? out_max : 1) < 0)
+        return send_error(out, ERR_INTERNAL, "out of memory for RUN_SHM buffers");
+    /* Pass 2: run, reading the (private) frame again, never the region's metadata. */
+    st32(resp->p, count);
+    st32(resp->p + 4, 0);
+    off = 8;
+    for (i = 0; i < count; i++) {
+        uint32_t op_len = ld32(req + off);
+        uint64_t n = ld64(req + off + 8), in_off = ld64(req + off + 16), in_bytes = ld64(req + off + 24);
+        uint64_t out_off = ld64(req + off + 32), out_bytes = ld64(req + off + 40);
+        unsigned char *r = resp->p + 8 + 16 * (size_t)i;
+        int32_t status;
+        off += 48;
+        memcpy(op, req + off, op_len);
+        op[op_len] = '\0';
+        off += pad8(op_len);
+        if (strlen(op) != op_len || n > SIZE_MAX) {
+            status = TEECERT_E_ARGS;
+        } else {
+            memcpy(in_copy->p, SHM.base + in_off, (size_t)in_bytes);
+            status = watched_run(op, in_copy->p, (size_t)in_bytes, out_copy->p, (size_t)out_bytes, (size_t)n);
+            if (status == TEECERT_OK)
+                memcpy(SHM.base + out_off, out_copy->p, (size_t)out_bytes);
+        }
+        st32(r, (uint32_t)status);
+        st32(r + 4, 0);
+        st64(r + 8, status == TEECERT_OK ? out_bytes : 0);
+    }
+    return send_frame(out, MSG_RUN_SHM | MSG_REPLY, resp->p, 8 + 16 * (size_t)count);
 }
 
 /* What the host asks the probe to attest: SHA-512(ATTEST_LABEL NUL || host public
@@ -632,7 +925,9 @@ static int handle_attest(int out, const unsigned char *req, size_t len)
         r = q;
         memset(fmt, 0, sizeof fmt);
         need = 0;
+        WATCH_BEFORE("attest()");
         status = P.attest(wrapped, r + ATTEST_HEAD, cap, &need, fmt);
+        WATCH_AFTER("attest()");
         if (status == TEECERT_E_ARGS && need > cap && need <= WIRE_MAX_EVIDENCE && tries == 0) {
             cap = need;
             continue;
@@ -657,7 +952,9 @@ static int handle_transcript(int out)
 {
     unsigned char r[40 + HOSTKEY_SIGNATURE_BYTES], msg[sizeof TRANSCRIPT_LABEL + 40];
     uint64_t calls = 0;
+    WATCH_BEFORE("transcript()");
     P.transcript(r, &calls);
+    WATCH_AFTER("transcript()");
     st64(r + 32, calls);
     if (!hostkey_available())
         return send_frame(out, MSG_TRANSCRIPT | MSG_REPLY, r, 40);
@@ -668,10 +965,173 @@ static int handle_transcript(int out)
     return send_frame(out, MSG_TRANSCRIPT | MSG_REPLY, r, sizeof r);
 }
 
+/*
+ * FPSTATE request: u32 action (0 read, 1 set), u32 poison bits (TEECERT_POISON_*, and
+ * 0x10 for x87 precision).  "set" installs the host's own state before dlopen with
+ * those bits applied, and watches for that state from then on.
+ * FPSTATE reply (128 bytes): u64 state read by the host now, char[16] arch, u32 bits
+ * applied, u32 violations, u64 calls watched, u32 kind (0 none, 1 changed between
+ * calls, 2 changed by a call), u32 0, u64 call number, u64 state expected, u64 state
+ * seen, char[56] the call (op id or function name), NUL-padded.
+ */
+#define FPSTATE_REPLY 128u
+
+static int handle_fpstate(int out, const unsigned char *req, size_t len)
+{
+    unsigned char r[FPSTATE_REPLY];
+    uint32_t action, bits, applied = 0;
+    if (len != 8)
+        return send_error(out, ERR_MALFORMED, "FPSTATE payload of %zu bytes, need 8", len);
+    action = ld32(req);
+    bits = ld32(req + 4);
+    if (action > 1 || (bits & ~(0x7u | TEECERT_FPENV_POISON_X87_PC)))
+        return send_error(out, ERR_MALFORMED, "FPSTATE action %u with bits 0x%x", action, bits);
+    if (action == 1) {
+        uint64_t want = teecert_fpenv_poisoned(P.load_fpenv_before, bits, &applied);
+        uint64_t now = teecert_fpenv_raw();
+        teecert_fpenv_set_raw((now & ~TEECERT_FPENV_CONTROL_MASK) | (want & TEECERT_FPENV_CONTROL_MASK));
+        W.expected = teecert_fpenv_raw();
+    }
+    memset(r, 0, sizeof r);
+    st64(r, teecert_fpenv_raw());
+    memcpy(r + 8, TEECERT_FPENV_ARCH, strlen(TEECERT_FPENV_ARCH));
+    st32(r + 24, applied);
+    st32(r + 28, W.violations);
+    st64(r + 32, W.calls);
+    st32(r + 40, W.kind);
+    st64(r + 48, W.call_no);
+    st64(r + 56, W.want);
+    st64(r + 64, W.seen);
+    memcpy(r + 72, W.what, strnlen(W.what, 55));
+    return send_frame(out, MSG_FPSTATE | MSG_REPLY, r, sizeof r);
+}
+
+/*
+ * CONFORM: the probe ABI's argument checks (docs/probe-abi.md, "Argument checks"),
+ * run in a forked child so that a probe which trusts a null pointer or an overflowing
+ * size crashes only the child.  Request: u32 op_len, u32 input bytes per vector,
+ * u32 output bytes per vector, u32 0, op id (op_len bytes).  Reply: u32 cases, u32
+ * outcome (0 every case answered, 1 the child died by signal u32, 2 no answer within
+ * CONFORM_DEADLINE_MS, 3 no child could be made), u32 signal, u32 cases answered,
+ * then one i32 status per case (those answered).  The order of the cases is fixed:
+ * teecert.probe.remote.CONFORMANCE_CASES names them.
+ */
+static long ms_left(const struct timespec *until);
+
+#define CONFORM_CASES 11u
+#define CONFORM_DEADLINE_MS 10000
+
+static void conform_child(int wfd, const char *op, size_t isz, size_t osz)
+{
+    /* room for 4 vectors and more: a lenient probe writing past a short size lands
+       in this slack, not in the allocator's bookkeeping */
+    size_t room = 4 * (isz > osz ? isz : osz) + 4096;
+    unsigned char *in = calloc(1, room), *o = calloc(1, room);
+    size_t huge = SIZE_MAX / isz + 2; /* n * isz wraps around SIZE_MAX */
+    int32_t st[CONFORM_CASES];
+    unsigned k;
+    if (in == NULL || o == NULL)
+        _exit(3);
+    for (k = 0; k < CONFORM_CASES; k++) {
+        switch (k) {
+        case 0: st[k] = P.run(op, NULL, 0, NULL, 0, 0); break;                 /* n = 0, no buffers */
+        case 1: st[k] = P.run(op, in, isz, o, 2 * osz, 2); break;              /* input one vector short */
+        case 2: st[k] = P.run(op, in, 2 * isz + 1, o, 2 * osz, 2); break;      /* input one byte long */
+        case 3: st[k] = P.run(op, in, 2 * isz, o, osz, 2); break;              /* output one vector short */
+        case 4: st[k] = P.run(op, in, 2 * isz, o, 2 * osz + 1, 2); break;      /* output one byte long */
+        case 5: st[k] = P.run(op, NULL, isz, o, osz, 1); break;                /* null input, n = 1 */
+        case 6: st[k] = P.run(op, in, isz, NULL, osz, 1); break;               /* null output, n = 1 */
+        case 7: st[k] = P.run(NULL, in, isz, o, osz, 1); break;                /* null op id */
+        case 8: st[k] = P.run("teecert.no-such-op", in, isz, o, osz, 1); break; /* unknown op id */
+        case 9: st[k] = P.run(op, in, huge * isz, o, huge * osz, huge); break; /* sizes overflow size_t */
+        default: st[k] = P.run(op, in, isz, o, osz, 0); break;                 /* n = 0, sizes of one vector */
+        }
+        if (write(wfd, &st[k], sizeof st[k]) != (ssize_t)sizeof st[k])
+            _exit(4);
+    }
+    _exit(0);
+}
+
+static int handle_conform(int out, const unsigned char *req, size_t len)
+{
+    unsigned char r[16 + 4 * CONFORM_CASES];
+    char op[WIRE_MAX_OP_LEN + 1];
+    uint32_t op_len, isz, osz, outcome = 0, sig = 0, done = 0;
+    int pfd[2], status = 0;
+    pid_t child;
+    struct timespec until;
+    if (len < 16)
+        return send_error(out, ERR_MALFORMED, "CONFORM payload of %zu bytes, need at least 16", len);
+    op_len = ld32(req);
+    isz = ld32(req + 4);
+    osz = ld32(req + 8);
+    if (op_len == 0 || op_len > WIRE_MAX_OP_LEN || len != 16 + (size_t)op_len || isz == 0 || osz == 0 ||
+        isz > (1u << 20) || osz > (1u << 20))
+        return send_error(out, ERR_MALFORMED, "CONFORM: op id of %u bytes in %zu, sizes %u and %u", op_len,
+                          len, isz, osz);
+    memcpy(op, req + 16, op_len);
+    op[op_len] = '\0';
+    if (strlen(op) != op_len)
+        return send_error(out, ERR_MALFORMED, "CONFORM: op id with a NUL byte");
+    memset(r, 0, sizeof r);
+    if (pipe(pfd) != 0) {
+        outcome = 3;
+    } else if ((child = fork()) < 0) {
+        close(pfd[0]);
+        close(pfd[1]);
+        outcome = 3;
+    } else if (child == 0) {
+        close(pfd[0]);
+        conform_child(pfd[1], op, isz, osz);
+    } else {
+        close(pfd[1]);
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += CONFORM_DEADLINE_MS / 1000;
+        while (done < CONFORM_CASES) {
+            struct pollfd p1;
+            int32_t v;
+            long left = ms_left(&until);
+            ssize_t k;
+            p1.fd = pfd[0];
+            p1.events = POLLIN;
+            p1.revents = 0;
+            if (left <= 0 || poll(&p1, 1, (int)left) == 0) {
+                outcome = 2;
+                break;
+            }
+            k = read(pfd[0], &v, sizeof v);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k != (ssize_t)sizeof v)
+                break; /* the child is gone: waitpid says how */
+            st32(r + 16 + 4 * done, (uint32_t)v);
+            done++;
+        }
+        close(pfd[0]);
+        if (outcome == 2)
+            kill(child, SIGKILL);
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+            ;
+        if (outcome == 0 && done < CONFORM_CASES) {
+            if (WIFSIGNALED(status)) {
+                outcome = 1;
+                sig = (uint32_t)WTERMSIG(status);
+            } else {
+                outcome = 2;
+            }
+        }
+    }
+    st32(r, CONFORM_CASES);
+    st32(r + 4, outcome);
+    st32(r + 8, sig);
+    st32(r + 12, done);
+    return send_frame(out, MSG_CONFORM | MSG_REPLY, r, 16 + 4 * (size_t)done);
+}
+
 /* Serve one session on (in, out).  Returns 0 at a clean end (EOF, BYE). */
 static int serve(int in, int out)
 {
-    struct buf req = {NULL, 0}, resp = {NULL, 0};
+    struct buf req = {NULL, 0}, resp = {NULL, 0}, shm_in = {NULL, 0}, shm_out = {NULL, 0};
     struct session_auth sa;
     int hello = 0, rc = 0;
     memset(&sa, 0, sizeof sa);
@@ -758,10 +1218,18 @@ static int serve(int in, int out)
         case MSG_RUN:
             r = handle_run(out, req.p, plen, &resp);
             break;
+        case MSG_SHM_ATTACH:
+            r = handle_shm_attach(out, req.p, plen, in, out);
+            break;
+        case MSG_RUN_SHM:
+            r = handle_run_shm(out, req.p, plen, &resp, &shm_in, &shm_out);
+            break;
         case MSG_FPENV_READ: {
             char arch[16];
             memset(arch, 0, sizeof arch);
+            WATCH_BEFORE("fpenv_read()");
             st64(small, P.fpenv_read(arch));
+            WATCH_AFTER("fpenv_read()");
             arch[15] = '\0';
             memcpy(small + 8, arch, 16);
             r = send_frame(out, type | MSG_REPLY, small, 24);
@@ -772,36 +1240,57 @@ static int serve(int in, int out)
                 r = send_error(out, ERR_MALFORMED, "FPENV_POISON payload of %zu bytes, need 4", plen);
                 break;
             }
+            /* The one call allowed to change the state: the host takes what it left
+               (FPSTATE shows it) as the state to watch from now on. */
+            WATCH_BEFORE("fpenv_poison()");
             st32(small, P.fpenv_poison(ld32(req.p)));
+            W.expected = teecert_fpenv_raw();
             r = send_frame(out, type | MSG_REPLY, small, 4);
             break;
         case MSG_FPENV_RESET:
+            WATCH_BEFORE("fpenv_reset()");
             P.fpenv_reset();
+            W.expected = teecert_fpenv_raw();
             r = send_frame(out, type | MSG_REPLY, NULL, 0);
             break;
         case MSG_TRANSCRIPT:
             r = handle_transcript(out);
             break;
         case MSG_TRANSCRIPT_RESET:
+            WATCH_BEFORE("transcript_reset()");
             P.transcript_reset();
+            WATCH_AFTER("transcript_reset()");
             r = send_frame(out, type | MSG_REPLY, NULL, 0);
             break;
         case MSG_ATTEST:
             r = handle_attest(out, req.p, plen);
             break;
         case MSG_DESCRIBE: {
-            const char *d = P.describe();
+            const char *d = watched_describe();
             r = send_frame(out, type | MSG_REPLY, d ? d : "", d ? strnlen(d, 1u << 20) : 0);
             break;
         }
+        case MSG_FPSTATE:
+            r = handle_fpstate(out, req.p, plen);
+            break;
+        case MSG_CONFORM:
+            r = handle_conform(out, req.p, plen);
+            break;
         case MSG_BYE:
             send_frame(out, type | MSG_REPLY, NULL, 0);
             free(req.p);
             free(resp.p);
+            free(shm_in.p);
+            free(shm_out.p);
             return 0;
         default:
             r = send_error(out, ERR_UNKNOWN_TYPE, "unknown message type 0x%04x", type);
             break;
+        }
+        /* A descriptor that came with any frame but SHM_ATTACH is not kept. */
+        if (SHM.passed_fd >= 0) {
+            close(SHM.passed_fd);
+            SHM.passed_fd = -1;
         }
         if (r != 0) {
             rc = r < 0 ? 1 : 0;
@@ -810,6 +1299,8 @@ static int serve(int in, int out)
     }
     free(req.p);
     free(resp.p);
+    free(shm_in.p);
+    free(shm_out.p);
     return rc;
 }
 
@@ -1178,7 +1669,7 @@ static void usage(FILE *f)
 {
     fputs("usage: teecert-probe-host [--probe LIB.so] [--listen stdio|tcp:HOST:PORT|unix:PATH|vsock:CID:PORT]\n"
           "                          [--mlock] [--token-file FILE | --insecure-no-auth] [--max-workers N]\n"
-          "Serve a teecert probe over the teecert wire protocol v2 (docs/wire-protocol.md).\n"
+          "Serve a teecert probe over the teecert wire protocol v3 (and v2; docs/wire-protocol.md).\n"
           "Without --probe, loads libteecert_probe.so from this executable's directory.\n"
           "--token-file FILE (or $TEECERT_HOST_TOKEN): clients must prove this secret (at least 32\n"
           "bytes); tcp and vsock listeners need one unless --insecure-no-auth is given.\n"
@@ -1235,6 +1726,10 @@ int main(int argc, char **argv)
     const char *probe = NULL, *listen_spec = "stdio", *token_file = NULL;
     int i, lock = 0, insecure = 0, max_workers = DEFAULT_MAX_WORKERS;
     char err[256];
+    /* Adopt the environment's locale, as the applications that embed consensus code
+     * usually do: a probe whose results follow LC_NUMERIC (strtod, printf) then shows
+     * it, here and under the stress suite's locale perturbation. */
+    setlocale(LC_ALL, "");
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--probe") == 0 && i + 1 < argc)
             probe = argv[++i];
@@ -1256,8 +1751,9 @@ int main(int argc, char **argv)
             }
             max_workers = (int)v;
         } else if (strcmp(argv[i], "--version") == 0) {
-            printf("teecert-probe-host %s (wire protocol %u, probe ABI %u, host key: %s)\n", HOST_VERSION,
-                   WIRE_PROTOCOL_VERSION, TEECERT_PROBE_ABI_VERSION, hostkey_backend());
+            printf("teecert-probe-host %s (wire protocol %u and %u, probe ABI %u, host key: %s)\n",
+                   HOST_VERSION, WIRE_PROTOCOL_MIN, WIRE_PROTOCOL_VERSION, TEECERT_PROBE_ABI_VERSION,
+                   hostkey_backend());
             return 0;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
@@ -1310,12 +1806,14 @@ int main(int argc, char **argv)
         int out = dup(1);
         if (out < 0 || dup2(2, 1) < 0)
             die("cannot set up stdio: %s", strerror(errno));
+        SHM.how = SHM_BY_NUMBER;
         return serve(0, out);
     } else {
         char shown[1200] = "";
         int lfd = listen_on(listen_spec, shown, sizeof shown);
         AUTH.socket_session = 1;
         AUTH.check_peer_uid = strncmp(listen_spec, "unix:", 5) == 0 && !AUTH.token_len;
+        SHM.how = strncmp(listen_spec, "unix:", 5) == 0 ? SHM_BY_SCM_RIGHTS : SHM_NONE;
         printf("listening %s\n", shown[0] ? shown : listen_spec);
         fflush(stdout);
         serve_listening(lfd, max_workers);

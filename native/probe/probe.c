@@ -1,6 +1,6 @@
 /*
  * teecert reference probe: portable C99 implementing native/teecert_probe.h (ABI v1)
- * for the 56 float ops of docs/ops.md with consensus semantics.
+ * for the float ops of docs/ops.md with consensus semantics.
  *
  * Build it only with the flags of teecert.probe_build.REFERENCE_CFLAGS
  * (-std=c99 -O2 -ffp-contract=off -frounding-math -fno-fast-math
@@ -18,6 +18,9 @@
  *   TEECERT_RESULT_HOOK_F64(op, bits)     [(bits): a uint64_t result about to be stored]
  *   TEECERT_SORT_U64(items, n, scratch)   [teecert_sort_stable_u64: u64.sort_stable]
  *   TEECERT_SERIALIZE_RECORD(in, out)     [teecert_serialize_record: rec.serialize]
+ *   TEECERT_F64_FROM_DEC(s, len, out)     [teecert_f64_from_dec: f64.from_dec]
+ *   TEECERT_LIBM_EXP(x)                   [exp: f64.exp.*]
+ *   TEECERT_DIV_F64(a, b)                 [a / b: f64.div.*]
  *   TEECERT_ABI_REPORTED                  [TEECERT_PROBE_ABI_VERSION]
  *   TEECERT_PROBE_NAME, TEECERT_PROBE_VERSION, TEECERT_CFLAGS (string literals)
  * The hooks receive `op`, a `const struct teecert_op_desc *` (width, kind, rnd below).
@@ -92,7 +95,11 @@ enum teecert_op_kind {
     TEECERT_OP_MUL_ADD_UNFUSED,
     TEECERT_OP_LIBM,
     TEECERT_OP_DATA, /* integers, conversions, data model: docs/ops-integers.md */
-    TEECERT_OP_HASH
+    TEECERT_OP_HASH,
+    TEECERT_OP_ROUND_INTEGRAL, /* the other IEEE ops of docs/ops.md */
+    TEECERT_OP_MINIMUM,
+    TEECERT_OP_MAXIMUM,
+    TEECERT_OP_CONVERT
 };
 
 /* The kernel function of a data op, by shape (u32_2: two u32 in, a u32 out ...). */
@@ -112,7 +119,9 @@ union teecert_data_fn {
     const char *hash;
 };
 
-enum teecert_rounding { TEECERT_RND_RNE, TEECERT_RND_RTZ, TEECERT_RND_RUP, TEECERT_RND_RDN };
+/* RNA (roundTiesToAway) exists only for round-to-integral; the environment it runs
+   in is the default one (round to nearest), which it does not read. */
+enum teecert_rounding { TEECERT_RND_RNE, TEECERT_RND_RTZ, TEECERT_RND_RUP, TEECERT_RND_RDN, TEECERT_RND_RNA };
 
 struct teecert_op_desc;
 typedef void (*teecert_kernel)(const struct teecert_op_desc *op, const unsigned char *in,
@@ -130,7 +139,8 @@ struct teecert_op_desc {
     union teecert_data_fn fn; /* data ops: what the shape kernel calls */
 };
 
-static const int teecert_fe_rounding[4] = {FE_TONEAREST, FE_TOWARDZERO, FE_UPWARD, FE_DOWNWARD};
+static const int teecert_fe_rounding[5] = {FE_TONEAREST, FE_TOWARDZERO, FE_UPWARD, FE_DOWNWARD,
+                                           FE_TONEAREST};
 
 /* ------------------------------------------------------- FP environment access */
 
@@ -266,11 +276,127 @@ TEECERT_KERNEL3(teecert_mul_add_unfused_f32, float, f32, a * b + c)
 TEECERT_KERNEL2(teecert_add_f64, double, f64, a + b)
 TEECERT_KERNEL2(teecert_sub_f64, double, f64, a - b)
 TEECERT_KERNEL2(teecert_mul_f64, double, f64, a * b)
-TEECERT_KERNEL2(teecert_div_f64, double, f64, a / b)
+/* TEECERT_DIV_F64 is a seam for the broken-probe zoo (a division answered from a
+   table of the fixed vectors). */
+#ifndef TEECERT_DIV_F64
+#define TEECERT_DIV_F64(a, b) ((a) / (b))
+#endif
+TEECERT_KERNEL2(teecert_div_f64, double, f64, TEECERT_DIV_F64(a, b))
 TEECERT_KERNEL1(teecert_sqrt_f64, double, f64, sqrt(a))
 TEECERT_KERNEL3(teecert_fma_f64, double, f64, fma(a, b, c))
 /* See the f32 kernel above: correct only with -ffp-contract=off and SSE math. */
 TEECERT_KERNEL3(teecert_mul_add_unfused_f64, double, f64, a * b + c)
+
+/*
+ * Round to integral, minimum and maximum, conversions between the formats
+ * (docs/ops.md).  Seams for the zoo: TEECERT_ROUND_INTEGRAL_F64(x, rnd),
+ * TEECERT_MINIMUM_F64(a, b), TEECERT_F64_TO_F32(x).
+ *
+ * roundToIntegral: nearbyint() rounds in the current direction, which the entry
+ * installed from the op's (rne, rtz, rup, rdn); C99 round() rounds ties away from
+ * zero whatever the direction (rna).  Both keep the sign of a zero result, as IEEE
+ * 754 asks, and neither raises inexact (flags are not part of a result).
+ */
+static double teecert_round_integral_f64(double x, enum teecert_rounding rnd)
+{
+    return rnd == TEECERT_RND_RNA ? round(x) : nearbyint(x);
+}
+
+static float teecert_round_integral_f32(float x, enum teecert_rounding rnd)
+{
+    return rnd == TEECERT_RND_RNA ? roundf(x) : nearbyintf(x);
+}
+
+/* IEEE 754-2019 minimum and maximum: a NaN operand gives a NaN (the store makes it
+   canonical) and -0 orders below +0.  Not C's fmin/fmax, which return the other
+   operand of a NaN and either zero of (+0, -0). */
+static double teecert_minimum_f64(double a, double b)
+{
+    if (isnan(a) || isnan(b))
+        return a + b;
+    if (a != b)
+        return a < b ? a : b;
+    return signbit(a) ? a : b; /* equal: only +0 and -0 differ */
+}
+
+static double teecert_maximum_f64(double a, double b)
+{
+    if (isnan(a) || isnan(b))
+        return a + b;
+    if (a != b)
+        return a > b ? a : b;
+    return signbit(a) ? b : a;
+}
+
+static float teecert_minimum_f32(float a, float b)
+{
+    if (isnan(a) || isnan(b))
+        return a + b;
+    if (a != b)
+        return a < b ? a : b;
+    return signbit(a) ? a : b;
+}
+
+static float teecert_maximum_f32(float a, float b)
+{
+    if (isnan(a) || isnan(b))
+        return a + b;
+    if (a != b)
+        return a > b ? a : b;
+    return signbit(a) ? b : a;
+}
+
+#ifndef TEECERT_ROUND_INTEGRAL_F64
+#define TEECERT_ROUND_INTEGRAL_F64(x, rnd) teecert_round_integral_f64((x), (rnd))
+#endif
+#ifndef TEECERT_MINIMUM_F64
+#define TEECERT_MINIMUM_F64(a, b) teecert_minimum_f64((a), (b))
+#endif
+/* One rounding, in the direction the entry installed: correct with SSE/NEON math
+   (cvtsd2ss rounds once), and under x87 too (the double is exact in a register).
+   A conversion that scales a tiny value into the normal range first, or goes through
+   any precision between the two, rounds twice. */
+#ifndef TEECERT_F64_TO_F32
+#define TEECERT_F64_TO_F32(x) ((float)(x))
+#endif
+
+TEECERT_KERNEL1(teecert_round_integral_f32_k, float, f32, teecert_round_integral_f32(a, op->rnd))
+TEECERT_KERNEL1(teecert_round_integral_f64_k, double, f64, TEECERT_ROUND_INTEGRAL_F64(a, op->rnd))
+TEECERT_KERNEL2(teecert_minimum_f32_k, float, f32, teecert_minimum_f32(a, b))
+TEECERT_KERNEL2(teecert_maximum_f32_k, float, f32, teecert_maximum_f32(a, b))
+TEECERT_KERNEL2(teecert_minimum_f64_k, double, f64, TEECERT_MINIMUM_F64(a, b))
+TEECERT_KERNEL2(teecert_maximum_f64_k, double, f64, teecert_maximum_f64(a, b))
+
+static void teecert_f64_to_f32_k(const struct teecert_op_desc *op, const unsigned char *in,
+                                 unsigned char *out, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        double a = teecert_ld_f64(in + 8 * i);
+        teecert_st_f32(op, out + 4 * i, TEECERT_F64_TO_F32(a));
+    }
+}
+
+/* Exact: every binary32 value is a binary64 value (a signalling NaN comes back
+   quiet, then canonical). */
+static void teecert_f32_to_f64_k(const struct teecert_op_desc *op, const unsigned char *in,
+                                 unsigned char *out, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float a = teecert_ld_f32(in + 4 * i);
+        teecert_st_f64(op, out + 8 * i, (double)a);
+    }
+}
+
+#define TEECERT_IEEE_EXTRA_OPS(FMT, W, SFX)                                                          \
+    {FMT ".round_integral.rne", W, TEECERT_OP_ROUND_INTEGRAL, TEECERT_RND_RNE, 1, teecert_round_integral_##SFX##_k, 0, 0, {0}}, \
+    {FMT ".round_integral.rtz", W, TEECERT_OP_ROUND_INTEGRAL, TEECERT_RND_RTZ, 1, teecert_round_integral_##SFX##_k, 0, 0, {0}}, \
+    {FMT ".round_integral.rup", W, TEECERT_OP_ROUND_INTEGRAL, TEECERT_RND_RUP, 1, teecert_round_integral_##SFX##_k, 0, 0, {0}}, \
+    {FMT ".round_integral.rdn", W, TEECERT_OP_ROUND_INTEGRAL, TEECERT_RND_RDN, 1, teecert_round_integral_##SFX##_k, 0, 0, {0}}, \
+    {FMT ".round_integral.rna", W, TEECERT_OP_ROUND_INTEGRAL, TEECERT_RND_RNA, 1, teecert_round_integral_##SFX##_k, 0, 0, {0}}, \
+    {FMT ".minimum", W, TEECERT_OP_MINIMUM, TEECERT_RND_RNE, 2, teecert_minimum_##SFX##_k, 0, 0, {0}},                         \
+    {FMT ".maximum", W, TEECERT_OP_MAXIMUM, TEECERT_RND_RNE, 2, teecert_maximum_##SFX##_k, 0, 0, {0}}
 
 /*
  * libm functions (docs/ops.md, "libm functions"): the platform's libm, called in the
@@ -440,7 +566,12 @@ static void teecert_k_to_dec(const struct teecert_op_desc *op, const unsigned ch
 }
 
 /* f64.from_dec: the text ends at the first NUL of its 1024-byte slot; out is the
-   binary64 pattern then the status (0, or 1 for a syntax error with bits 0). */
+   binary64 pattern then the status (0, or 1 for a syntax error with bits 0).
+   TEECERT_F64_FROM_DEC is a seam for the broken-probe zoo (a parser that asks the C
+   library, whose decimal point follows the locale). */
+#ifndef TEECERT_F64_FROM_DEC
+#define TEECERT_F64_FROM_DEC teecert_f64_from_dec
+#endif
 static void teecert_k_from_dec(const struct teecert_op_desc *op, const unsigned char *in,
                                unsigned char *out, size_t n)
 {
@@ -452,7 +583,7 @@ static void teecert_k_from_dec(const struct teecert_op_desc *op, const unsigned 
         uint64_t bits = 0, status;
         while (len < TEECERT_DEC_TEXT_BYTES && s[len] != '\0')
             len++;
-        status = (uint64_t)teecert_f64_from_dec(s, len, &bits);
+        status = (uint64_t)TEECERT_F64_FROM_DEC(s, len, &bits);
         if (status != TEECERT_DEC_OK)
             bits = 0;
         teecert_le_st(out + 16 * i, bits, 8);
@@ -604,6 +735,13 @@ static const struct teecert_op_desc teecert_ops[] = {
     TEECERT_OP4("f64", 64, "sqrt", TEECERT_OP_SQRT, 1, teecert_sqrt_f64),
     TEECERT_OP4("f64", 64, "fma", TEECERT_OP_FMA, 3, teecert_fma_f64),
     TEECERT_OP4("f64", 64, "mul_add_unfused", TEECERT_OP_MUL_ADD_UNFUSED, 3, teecert_mul_add_unfused_f64),
+    TEECERT_IEEE_EXTRA_OPS("f32", 32, f32),
+    TEECERT_IEEE_EXTRA_OPS("f64", 64, f64),
+    {"f64.to_f32.rne", 64, TEECERT_OP_CONVERT, TEECERT_RND_RNE, 1, teecert_f64_to_f32_k, 8, 4, {0}},
+    {"f64.to_f32.rtz", 64, TEECERT_OP_CONVERT, TEECERT_RND_RTZ, 1, teecert_f64_to_f32_k, 8, 4, {0}},
+    {"f64.to_f32.rup", 64, TEECERT_OP_CONVERT, TEECERT_RND_RUP, 1, teecert_f64_to_f32_k, 8, 4, {0}},
+    {"f64.to_f32.rdn", 64, TEECERT_OP_CONVERT, TEECERT_RND_RDN, 1, teecert_f64_to_f32_k, 8, 4, {0}},
+    {"f32.to_f64", 32, TEECERT_OP_CONVERT, TEECERT_RND_RNE, 1, teecert_f32_to_f64_k, 4, 8, {0}},
     TEECERT_LIBM_OPS("f32", 32, f32),
     TEECERT_LIBM_OPS("f64", 64, f64),
     TEECERT_DATA_OPS

@@ -244,7 +244,7 @@ def test_a_simulated_day_covers_the_streams_in_constant_memory(certified: dict[s
     finally:
         tracemalloc.stop()
         log.close()
-    assert len(covered) == len(watcher.plan.units) == 56
+    assert len(covered) == len(watcher.plan.units) == 75
     assert [s for s, _ in peaks[:4]] == [s for s, _ in peaks[4:]]
     for (_s, before), (_t, after) in list(zip(peaks[:4], peaks[4:], strict=True))[1:]:
         assert after <= before * 1.10 + 256 * 1024, peaks

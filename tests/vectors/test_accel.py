@@ -99,7 +99,7 @@ def test_an_unknown_width_writes_nothing() -> None:
 
 
 def test_every_catalogue_op_agrees_on_its_own_stream() -> None:
-    """The state depends on the op id, so check each of the 56 streams' first chunk."""
+    """The state depends on the op id, so check the first chunk of every float stream."""
     for op in FLOAT_OPS:
         assert c_vectors(op, 1, 1000, 24) == py_vectors(op, 1, 1000, 24), op.id
 
