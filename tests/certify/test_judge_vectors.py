@@ -472,3 +472,14 @@ def test_finding_is_plain_data() -> None:
     f = judge.Finding(True, "m", {"a": 1})
     assert (f.ok, f.message, f.record) == (True, "m", {"a": 1})
     assert f == judge.Finding(True, "m", {"a": 1}) and f != judge.Finding(False, "m", {"a": 1})
+
+
+@pytest.mark.parametrize("op_id, want, got, ulp", [
+    ("f64.to_f32.rne", 0x3F800000, 0x3F800001, "1"),             # one binary32 ulp, not 2^29 of binary64
+    ("f32.to_f64", 0x3FF0000000000000, 0x3FF0000020000000, "536870912"),
+])
+def test_a_conversion_s_divergence_counts_ulps_of_its_result_format(op_id: str, want: int, got: int,
+                                                                   ulp: str) -> None:
+    op = ops.get(op_id)
+    d = judge.divergence(op, 0, (0,), want, got)
+    assert d["ulp"] == ulp and d["expected"] == op.out_hex(want)

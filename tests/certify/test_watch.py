@@ -69,6 +69,10 @@ def certified(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             doc = dict(load_profile("development").data)
             doc.update(id="test-watch", stream_scale=6)
             doc["suites"] = {k: v for k, v in doc["suites"].items() if k != "libm"}
+            # glibc's exp changes with FMA masked (a failure in every profile,
+            # tests/certify/test_libm_suite.py); these runs are about watching
+            doc["stress"] = {**doc["stress"], "perturbations": [
+                p for p in doc["stress"]["perturbations"] if p != "glibc_tunables"]}
             profile = shared / "profile.json"
             profile.write_text(json.dumps(doc, indent=1))
             env = {k: v for k, v in os.environ.items() if k != WRONG_AFTER}

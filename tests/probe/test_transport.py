@@ -162,6 +162,20 @@ def test_reference_probe_gives_the_same_leaves_over_every_transport(
             r.close()
 
 
+@pytest.fixture(scope="module")
+def url_profile(quick_profile: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The quick profile with the perturbations a probe host reached by URL can be put
+    under from here (fresh connections, concurrency, teecert's poisoned FP state): the
+    others change the process environment of a host that runs elsewhere, so they are
+    skipped there, and a required skip fails the run."""
+    doc = json.loads(quick_profile.read_text())
+    doc["id"] = "test-quick-url"
+    doc["stress"] = {**doc["stress"], "perturbations": ["fresh_processes", "threads", "fp_poison"]}
+    path = tmp_path_factory.mktemp("profiles") / "url.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
 def _certify(where: list[str], out: Path, key_file: Path, profile: Path) -> dict[str, Any]:
     res = teecert_cli(["run", *where, "--profile", str(profile), "--key", str(key_file),
                        "--out", str(out)], timeout=120)
@@ -179,8 +193,9 @@ def _outcomes(pred: dict[str, Any]) -> dict[str, tuple[str, Any]]:
 
 @pytest.mark.parametrize("kind", ["child", "tcp", "unix"])
 def test_a_run_through_every_transport_passes_the_same_suites_as_in_process(
-        host: str, reference: Path, tmp_path: Path, key_file: Path, quick_profile: Path, kind: str,
+        host: str, reference: Path, tmp_path: Path, key_file: Path, url_profile: Path, kind: str,
         listening: Callable[[Path, str], ListeningHost]) -> None:
+    quick_profile = url_profile  # the same plan for every transport, so that the rows compare
     local = _certify(["--in-process", "--probe", str(reference)], tmp_path / "local", key_file,
                      quick_profile)
     assert local["run"]["transport"] == "in-process"
@@ -650,7 +665,7 @@ def test_a_lying_host_is_a_clear_probe_error(reply: bytes | None, close: bool, w
 
 
 @pytest.mark.parametrize("hello,words", [
-    (hello_reply(proto=3), "speaks wire protocol 3"),
+    (hello_reply(proto=transport.PROTOCOL_VERSION + 1), f"speaks wire protocol {transport.PROTOCOL_VERSION + 1}"),
     (hello_reply(abi=7), "exports ABI version 7"),
     (hello_reply(desc=b"[1]"), "self-description is a JSON list"),
     (hello_reply(desc=b"[" * 200_000 + b"]" * 200_000), "self-description nests too deep"),

@@ -29,7 +29,7 @@ def divergence(op: ops.Op, index: int, inputs: tuple[int, ...], expected: int, g
         "expected": op.out_hex(expected),
         "got": op.out_hex(got),
         # ULPs measure float results; a data op's result is right or wrong
-        "ulp": ops.ulp_distance(op.fmt, expected, got) if op.float_format else None,
+        "ulp": ops.ulp_distance(op.result_fmt, expected, got) if op.float_format else None,
     }
 
 
