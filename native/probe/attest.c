@@ -1,6 +1,7 @@
 /*
  * Attestation evidence collection for the teecert reference probe: Linux
- * configfs-tsm (TDX, SEV-SNP) and the AWS Nitro Enclaves NSM device.  The
+ * configfs-tsm (TDX, SEV-SNP, Arm CCA), the AWS Nitro Enclaves NSM device and an
+ * Azure confidential VM's vTPM (the HCL report).  The
  * contract, the order in which the technologies are tried and the evidence
  * containers are described in attest.h and docs/probe-abi.md.
  *
@@ -13,6 +14,9 @@
  *     created), 2 (inblob written and closed) and 3 (just before the rmdir).  A test
  *     program that #includes attest.c defines it to emulate, in a plain directory,
  *     the attributes configfs creates and the kernel fills in.
+ *   TEECERT_TPM_TRANSACT(fd, cmd, n, rsp, cap, got)
+ *     sends one TPM 2.0 command and reads its response (default: write() then read()
+ *     on the resource manager's device); a test program defines it to emulate a vTPM.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -572,13 +576,278 @@ static int32_t teecert_nsm_collect(const char *path, const uint8_t report_data[6
     return TEECERT_OK;
 }
 
+/* ------------------------------------------------- Azure vTPM (the HCL report) */
+
+/*
+ * An Azure confidential VM's paravisor keeps its attestation report (the HCL report:
+ * header, the SNP or TD report, the runtime claims) in vTPM NV index 0x01400001, and
+ * regenerates it with the user data the guest writes to NV index 0x01400002 (defined
+ * by the guest when absent).  TPM 2.0 commands (TPM 2.0 Library, Part 3: NV_ReadPublic,
+ * NV_DefineSpace, NV_Write, NV_Read) are marshalled by hand: four fixed-shape commands
+ * with the empty password session, in a probe that links nothing beyond libc.
+ */
+#define TEECERT_AZ_NV_REPORT 0x01400001u
+#define TEECERT_AZ_NV_USER 0x01400002u
+#define TEECERT_TPM_RH_OWNER 0x40000001u
+#define TEECERT_TPM_RS_PW 0x40000009u
+#define TEECERT_TPM_CC_NV_DEFINE 0x0000012Au
+#define TEECERT_TPM_CC_NV_WRITE 0x00000137u
+#define TEECERT_TPM_CC_NV_READ 0x0000014Eu
+#define TEECERT_TPM_CC_NV_READ_PUBLIC 0x00000169u
+#define TEECERT_TPM_ST_NO_SESSIONS 0x8001u
+#define TEECERT_TPM_ST_SESSIONS 0x8002u
+#define TEECERT_TPM_CHUNK 512u     /* at most TPM2_PT_NV_BUFFER_MAX on every TPM seen */
+#define TEECERT_TPM_MAX_NV 16384u  /* an HCL report is a few KiB */
+#define TEECERT_TPM_RSP_MAX 4096u
+#define TEECERT_HCL_REPORT_TYPE_OFFSET 0x4C8u
+
+static const char *teecert_tpm_path(void)
+{
+    return teecert_env_or("TEECERT_TPM_DEVICE", "/dev/tpmrm0");
+}
+
+#ifndef TEECERT_TPM_TRANSACT
+static int teecert_tpm_transact_dev(int fd, const uint8_t *cmd, size_t n, uint8_t *rsp, size_t cap,
+                                    size_t *got)
+{
+    ssize_t r;
+    if (write(fd, cmd, n) != (ssize_t)n)
+        return -1;
+    r = read(fd, rsp, cap);
+    if (r < 0)
+        return -1;
+    *got = (size_t)r;
+    return 0;
+}
+
+#define TEECERT_TPM_TRANSACT teecert_tpm_transact_dev
+#endif
+
+static uint8_t *teecert_be16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+    return p + 2;
+}
+
+static uint8_t *teecert_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+    return p + 4;
+}
+
+static uint32_t teecert_rd16(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 8) | p[1];
+}
+
+static uint32_t teecert_rd32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+/* The empty password session (TPM_RS_PW, no nonce, no attributes, empty auth). */
+static uint8_t *teecert_tpm_pw_session(uint8_t *p)
+{
+    p = teecert_be32(p, 9);
+    p = teecert_be32(p, TEECERT_TPM_RS_PW);
+    p = teecert_be16(p, 0);
+    *p++ = 0;
+    return teecert_be16(p, 0);
+}
+
+/*
+ * Send the command in cmd[0..end) after filling in its size, and check the response:
+ * its size field equals what was read and its code is 0.  On success *body points
+ * past the 10-byte header (and, for a command with sessions, past the 4-byte
+ * parameter size), with *body_len bytes.  Returns 0, or -1 (any failure).
+ */
+static int teecert_tpm_call(int fd, uint8_t *cmd, uint8_t *end, int sessions, uint8_t *rsp,
+                            const uint8_t **body, size_t *body_len)
+{
+    size_t n = (size_t)(end - cmd), got = 0, skip = sessions ? 14 : 10;
+    teecert_be32(cmd + 2, (uint32_t)n);
+    if (TEECERT_TPM_TRANSACT(fd, cmd, n, rsp, TEECERT_TPM_RSP_MAX, &got) != 0 || got < 10
+        || teecert_rd32(rsp + 2) != got || teecert_rd32(rsp + 6) != 0 || got < skip)
+        return -1;
+    if (sessions && 14 + (size_t)teecert_rd32(rsp + 10) > got)
+        return -1;
+    *body = rsp + skip;
+    *body_len = sessions ? teecert_rd32(rsp + 10) : got - skip;
+    return 0;
+}
+
+/* NV_ReadPublic: the index's data size, or -1 when it does not exist (or anything fails). */
+static long teecert_tpm_nv_size(int fd, uint32_t index)
+{
+    uint8_t cmd[14], rsp[TEECERT_TPM_RSP_MAX], *p = cmd;
+    const uint8_t *b;
+    size_t bl;
+    uint32_t pub, policy;
+    p = teecert_be16(p, TEECERT_TPM_ST_NO_SESSIONS);
+    p = teecert_be32(p, 0);
+    p = teecert_be32(p, TEECERT_TPM_CC_NV_READ_PUBLIC);
+    p = teecert_be32(p, index);
+    if (teecert_tpm_call(fd, cmd, p, 0, rsp, &b, &bl) != 0 || bl < 2)
+        return -1;
+    /* TPM2B_NV_PUBLIC: size, nvIndex, nameAlg, attributes, authPolicy (TPM2B), dataSize */
+    pub = teecert_rd16(b);
+    if (pub < 14 || 2 + (size_t)pub > bl || teecert_rd32(b + 2) != index)
+        return -1;
+    policy = teecert_rd16(b + 12);
+    if (14 + (size_t)policy + 2 > 2 + (size_t)pub)
+        return -1;
+    return (long)teecert_rd16(b + 14 + policy);
+}
+
+/* NV_DefineSpace of the 64-byte user-data index, by the owner (empty owner auth). */
+static int teecert_tpm_nv_define_user(int fd)
+{
+    uint8_t cmd[64], rsp[TEECERT_TPM_RSP_MAX], *p = cmd;
+    const uint8_t *b;
+    size_t bl;
+    /* OWNERWRITE | AUTHWRITE | OWNERREAD | AUTHREAD | NO_DA, an ordinary index */
+    uint32_t attrs = (1u << 1) | (1u << 2) | (1u << 17) | (1u << 18) | (1u << 25);
+    p = teecert_be16(p, TEECERT_TPM_ST_SESSIONS);
+    p = teecert_be32(p, 0);
+    p = teecert_be32(p, TEECERT_TPM_CC_NV_DEFINE);
+    p = teecert_be32(p, TEECERT_TPM_RH_OWNER);
+    p = teecert_tpm_pw_session(p);
+    p = teecert_be16(p, 0);                  /* auth: empty */
+    p = teecert_be16(p, 14);                 /* publicInfo size */
+    p = teecert_be32(p, TEECERT_AZ_NV_USER);
+    p = teecert_be16(p, 0x000B);             /* nameAlg SHA-256 */
+    p = teecert_be32(p, attrs);
+    p = teecert_be16(p, 0);                  /* authPolicy: empty */
+    p = teecert_be16(p, 64);                 /* dataSize */
+    return teecert_tpm_call(fd, cmd, p, 1, rsp, &b, &bl);
+}
+
+/* NV_Write of the 64 bytes of user data (authorized by the index's empty auth). */
+static int teecert_tpm_nv_write_user(int fd, const uint8_t data[64])
+{
+    uint8_t cmd[128], rsp[TEECERT_TPM_RSP_MAX], *p = cmd;
+    const uint8_t *b;
+    size_t bl;
+    p = teecert_be16(p, TEECERT_TPM_ST_SESSIONS);
+    p = teecert_be32(p, 0);
+    p = teecert_be32(p, TEECERT_TPM_CC_NV_WRITE);
+    p = teecert_be32(p, TEECERT_AZ_NV_USER);
+    p = teecert_be32(p, TEECERT_AZ_NV_USER);
+    p = teecert_tpm_pw_session(p);
+    p = teecert_be16(p, 64);
+    memcpy(p, data, 64);
+    p += 64;
+    p = teecert_be16(p, 0);                  /* offset */
+    return teecert_tpm_call(fd, cmd, p, 1, rsp, &b, &bl);
+}
+
+/* NV_Read of `n` bytes at `offset` into out, authorized by `auth` (the index or the owner). */
+static int teecert_tpm_nv_read(int fd, uint32_t auth, uint32_t index, uint32_t offset, uint32_t n,
+                               uint8_t *out)
+{
+    uint8_t cmd[64], rsp[TEECERT_TPM_RSP_MAX], *p = cmd;
+    const uint8_t *b;
+    size_t bl;
+    p = teecert_be16(p, TEECERT_TPM_ST_SESSIONS);
+    p = teecert_be32(p, 0);
+    p = teecert_be32(p, TEECERT_TPM_CC_NV_READ);
+    p = teecert_be32(p, auth);
+    p = teecert_be32(p, index);
+    p = teecert_tpm_pw_session(p);
+    p = teecert_be16(p, n);
+    p = teecert_be16(p, offset);
+    if (teecert_tpm_call(fd, cmd, p, 1, rsp, &b, &bl) != 0 || bl < 2 || teecert_rd16(b) != n
+        || 2 + (size_t)n > bl)
+        return -1;
+    memcpy(out, b + 2, n);
+    return 0;
+}
+
+static int teecert_tpm_open(void)
+{
+    return open(teecert_tpm_path(), O_RDWR | O_CLOEXEC);
+}
+
+/* Whether this is an Azure confidential VM's vTPM: the HCL report index exists. */
+static int teecert_vtpm_reachable(void)
+{
+    int fd = teecert_tpm_open(), ok;
+    if (fd < 0)
+        return 0;
+    ok = teecert_tpm_nv_size(fd, TEECERT_AZ_NV_REPORT) > 0;
+    close(fd);
+    return ok;
+}
+
+static int32_t teecert_vtpm_collect(const uint8_t report_data[64], uint8_t **out, size_t *out_len,
+                                    char *format)
+{
+    int fd = teecert_tpm_open();
+    long size;
+    uint32_t off, type, auth = TEECERT_AZ_NV_REPORT;
+    uint8_t *buf;
+    if (fd < 0)
+        return TEECERT_E_UNSUPPORTED;
+    size = teecert_tpm_nv_size(fd, TEECERT_AZ_NV_REPORT);
+    if (size <= 0) {
+        close(fd);
+        return TEECERT_E_UNSUPPORTED; /* a TPM, but not an Azure paravisor's */
+    }
+    if (size < (long)TEECERT_HCL_REPORT_TYPE_OFFSET + 4 || size > (long)TEECERT_TPM_MAX_NV
+        || (teecert_tpm_nv_size(fd, TEECERT_AZ_NV_USER) != 64
+            && teecert_tpm_nv_define_user(fd) != 0)
+        || teecert_tpm_nv_write_user(fd, report_data) != 0) {
+        close(fd);
+        return TEECERT_E_INTERNAL;
+    }
+    buf = (uint8_t *)malloc((size_t)size);
+    if (buf == 0) {
+        close(fd);
+        return TEECERT_E_INTERNAL;
+    }
+    for (off = 0; off < (uint32_t)size;) {
+        uint32_t n = (uint32_t)size - off < TEECERT_TPM_CHUNK ? (uint32_t)size - off : TEECERT_TPM_CHUNK;
+        if (teecert_tpm_nv_read(fd, auth, TEECERT_AZ_NV_REPORT, off, n, buf + off) != 0) {
+            if (off == 0 && auth != TEECERT_TPM_RH_OWNER) {
+                auth = TEECERT_TPM_RH_OWNER; /* an index readable by the owner only */
+                continue;
+            }
+            free(buf);
+            close(fd);
+            return TEECERT_E_INTERNAL;
+        }
+        off += n;
+    }
+    close(fd);
+    /* "HCLA", then the request data's report type (little-endian): 2 SEV-SNP, 4 TDX */
+    type = (uint32_t)buf[TEECERT_HCL_REPORT_TYPE_OFFSET] | ((uint32_t)buf[TEECERT_HCL_REPORT_TYPE_OFFSET + 1] << 8)
+           | ((uint32_t)buf[TEECERT_HCL_REPORT_TYPE_OFFSET + 2] << 16)
+           | ((uint32_t)buf[TEECERT_HCL_REPORT_TYPE_OFFSET + 3] << 24);
+    if (memcmp(buf, "HCLA", 4) != 0 || (type != 2 && type != 4)) {
+        free(buf);
+        return TEECERT_E_INTERNAL;
+    }
+    *out = buf;
+    *out_len = (size_t)size;
+    memcpy(format, type == 2 ? "azure-snp-hcl" : "azure-tdx-hcl", 14);
+    return TEECERT_OK;
+}
+
 static int32_t teecert_attest_generate(const uint8_t report_data[64], uint8_t **out,
                                        size_t *out_len, char *format)
 {
     const char *root = teecert_tsm_root();
+    int32_t status;
     if (teecert_tsm_reachable(root))
         return teecert_tsm_collect(root, report_data, out, out_len, format);
-    return teecert_nsm_collect(teecert_nsm_path(), report_data, out, out_len, format);
+    status = teecert_nsm_collect(teecert_nsm_path(), report_data, out, out_len, format);
+    if (status != TEECERT_E_UNSUPPORTED)
+        return status;
+    return teecert_vtpm_collect(report_data, out, out_len, format);
 }
 
 const char *teecert_attest_technology(void)
@@ -587,6 +856,8 @@ const char *teecert_attest_technology(void)
         return "configfs-tsm";
     if (teecert_nsm_opens(teecert_nsm_path()))
         return "nsm";
+    if (teecert_vtpm_reachable())
+        return "azure-vtpm";
     return "none";
 }
 

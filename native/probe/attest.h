@@ -18,7 +18,11 @@
  *     opens: one NSM Attestation request over the raw ioctl.  An ioctl the device
  *     does not know (not an NSM device) is TEECERT_E_UNSUPPORTED; an NSM "Error"
  *     response is TEECERT_E_INTERNAL.
- *  3. Otherwise TEECERT_E_UNSUPPORTED (the harness provides the simulated
+ *  3. An Azure confidential VM's vTPM, when /dev/tpmrm0 (or $TEECERT_TPM_DEVICE)
+ *     has NV index 0x01400001: the report data is written to NV index 0x01400002
+ *     (defined first when missing), then the HCL report is read from 0x01400001;
+ *     format "azure-snp-hcl" or "azure-tdx-hcl" by its report type.
+ *  4. Otherwise TEECERT_E_UNSUPPORTED (the harness provides the simulated
  *     platform itself, in Python).
  *
  * Evidence containers (the bytes the ABI returns, by format):

@@ -134,10 +134,17 @@ def test_nsm_device_that_is_not_nsm_is_unsupported(
 #                                "call STATUS LEN FORMAT HEX|-" per call, then
 #                                "reports N" (reports generated), "inblob ok|bad",
 #                                "left N" (entries left in the root)
+#   tpm MODE CALL...             the same calls against a fake Azure vTPM (no configfs-tsm,
+#                                no NSM); then "technology T", "defined N" (user-data
+#                                index defined by the probe), "writes N" (user data written)
 ATTEST_TEST_C = r"""
 #define _POSIX_C_SOURCE 200809L
+#include <stdint.h>
+#include <stddef.h>
 static void fake_hook(int stage, int rootfd, const char *name);
+static int fake_tpm(int fd, const uint8_t *cmd, size_t n, uint8_t *rsp, size_t cap, size_t *got);
 #define TEECERT_TSM_TEST_HOOK(stage, rootfd, name) fake_hook((stage), (rootfd), (name))
+#define TEECERT_TPM_TRANSACT fake_tpm
 #include "attest.c"
 
 #include <dirent.h>
@@ -196,6 +203,91 @@ static void fake_hook(int stage, int rootfd, const char *name)
     close(dirfd);
 }
 
+/* A fake Azure vTPM: NV index 0x01400001 holds an HCL report whose bytes 0x600.. are
+   the user data last written to NV index 0x01400002 (what the paravisor does). */
+#define FAKE_REPORT_SIZE 2000
+static unsigned char fake_report[FAKE_REPORT_SIZE];
+static int fake_user_defined, fake_defines, fake_writes;
+static const char *fake_tmode = "";
+
+static int tmode(const char *m) { return strstr(fake_tmode, m) != 0; }
+
+static size_t fake_head(uint8_t *rsp, uint32_t tag, uint32_t rc)
+{
+    teecert_be16(rsp, tag);
+    teecert_be32(rsp + 6, rc);
+    return 10;
+}
+
+static int fake_lies;  /* the next response's size field is one too large */
+
+static int fake_done(uint8_t *rsp, size_t len, size_t *got)
+{
+    teecert_be32(rsp + 2, (uint32_t)(fake_lies ? len + 1 : len));
+    *got = len;
+    return 0;
+}
+
+static int fake_tpm(int fd, const uint8_t *cmd, size_t n, uint8_t *rsp, size_t cap, size_t *got)
+{
+    uint32_t cc = teecert_rd32(cmd + 6);
+    size_t len;
+    (void)fd;
+    if (n < 10 || teecert_rd32(cmd + 2) != n || cap < 2100) exit(80);
+    if (cc == TEECERT_TPM_CC_NV_READ_PUBLIC) {
+        uint32_t index = teecert_rd32(cmd + 10), size = 0;
+        if (index == TEECERT_AZ_NV_REPORT && !tmode("noindex")) size = FAKE_REPORT_SIZE;
+        if (index == TEECERT_AZ_NV_USER && fake_user_defined) size = 64;
+        if (size == 0) return fake_done(rsp, fake_head(rsp, 0x8001, 0x18B), got);
+        len = fake_head(rsp, 0x8001, 0);
+        teecert_be16(rsp + len, 14);
+        teecert_be32(rsp + len + 2, index);
+        teecert_be16(rsp + len + 6, 0x000B);
+        teecert_be32(rsp + len + 8, 0x00060006);
+        teecert_be16(rsp + len + 12, 0);
+        teecert_be16(rsp + len + 14, size);
+        teecert_be16(rsp + len + 16, 0); /* name */
+        return fake_done(rsp, len + 18, got);
+    }
+    /* commands with the empty password session: 1 or 2 handles, then 4 + 9 bytes of it */
+    {
+        size_t at = cc == TEECERT_TPM_CC_NV_DEFINE ? 14 : 18;
+        if (teecert_rd16(cmd) != 0x8002 || teecert_rd32(cmd + at) != 9
+            || teecert_rd32(cmd + at + 4) != TEECERT_TPM_RS_PW) exit(81);
+    }
+    if (cc == TEECERT_TPM_CC_NV_DEFINE) {
+        /* owner; session; auth (empty); publicInfo: size 14, index, nameAlg, attributes, policy, dataSize */
+        if (teecert_rd32(cmd + 10) != TEECERT_TPM_RH_OWNER || teecert_rd16(cmd + 29) != 14
+            || teecert_rd32(cmd + 31) != TEECERT_AZ_NV_USER || teecert_rd16(cmd + 43) != 64) exit(82);
+        fake_user_defined = 1;
+        fake_defines++;
+    } else if (cc == TEECERT_TPM_CC_NV_WRITE) {
+        if (!fake_user_defined) return fake_done(rsp, fake_head(rsp, 0x8002, 0x18B), got);
+        if (teecert_rd32(cmd + 14) != TEECERT_AZ_NV_USER || teecert_rd16(cmd + 31) != 64) exit(83);
+        memcpy(fake_report + 0x600, cmd + 33, 64);
+        fake_writes++;
+    } else if (cc == TEECERT_TPM_CC_NV_READ) {
+        uint32_t auth = teecert_rd32(cmd + 10), size = teecert_rd16(cmd + 31), off = teecert_rd16(cmd + 33);
+        if (tmode("ownerauth") && auth != TEECERT_TPM_RH_OWNER)
+            return fake_done(rsp, fake_head(rsp, 0x8002, 0x149), got);
+        if (size > 1024 || off + size > FAKE_REPORT_SIZE) return fake_done(rsp, fake_head(rsp, 0x8002, 0x146), got);
+        fake_lies = tmode("shortread") && off > 0;
+        len = fake_head(rsp, 0x8002, 0);
+        teecert_be32(rsp + len, 2 + size);
+        teecert_be16(rsp + len + 4, size);
+        memcpy(rsp + len + 6, fake_report + off, size);
+        len += 6 + size;
+        memset(rsp + len, 0, 5); /* the session's answer */
+        return fake_done(rsp, len + 5, got);
+    } else {
+        exit(84);
+    }
+    len = fake_head(rsp, 0x8002, 0);
+    teecert_be32(rsp + len, 0);
+    memset(rsp + len + 4, 0, 5);
+    return fake_done(rsp, len + 9, got);
+}
+
 static void hex(const unsigned char *p, size_t n)
 {
     size_t i;
@@ -237,6 +329,37 @@ int main(int argc, char **argv)
             printf(r == TEECERT_NSM_PARSE_ERROR ? "error\n" : "malformed\n");
         }
         free(buf);
+        return 0;
+    }
+    if (argc >= 3 && strcmp(argv[1], "tpm") == 0) {
+        int k;
+        uint32_t type;
+        fake_tmode = argv[2];
+        type = strstr(argv[2], "tdx") ? 4 : strstr(argv[2], "badtype") ? 7 : 2;
+        setenv("TEECERT_TSM_REPORT_DIR", "/nonexistent-tsm", 1);
+        setenv("TEECERT_NSM_DEVICE", "/nonexistent-nsm", 1);
+        setenv("TEECERT_TPM_DEVICE", "/dev/null", 1);
+        memcpy(fake_report, "HCLA", 4);
+        fake_report[0x4C8] = (unsigned char)type;
+        fake_user_defined = !tmode("undefined");
+        printf("technology %s\n", teecert_attest_technology());
+        for (k = 3; k < argc; k++) {
+            unsigned long cap = 0, byte = 0;
+            unsigned char rd[64], *ev;
+            size_t len = 12345;
+            char fmt[16];
+            int32_t st;
+            if (sscanf(argv[k], "%lu:%lu", &cap, &byte) != 2) return 5;
+            memset(rd, (int)byte, sizeof rd);
+            memset(fmt, 'x', sizeof fmt);
+            ev = cap ? malloc(cap) : 0;
+            st = teecert_attest_collect(rd, ev, cap, &len, fmt);
+            printf("call %d %lu %s ", (int)st, (unsigned long)len, st == TEECERT_OK ? fmt : "-");
+            if (st == TEECERT_OK) hex(ev, len); else printf("-");
+            printf("\n");
+            free(ev);
+        }
+        printf("defined %d\nwrites %d\n", fake_defines, fake_writes);
         return 0;
     }
     if (argc >= 4 && strcmp(argv[1], "tsm") == 0) {
@@ -433,6 +556,43 @@ def test_tsm_arm_cca_is_the_token(attest_tool: Callable[..., list[str]], tmp_pat
     lines = attest_tool("tsm", "arm_cca_guest", "normal", "65536:12", root=tmp_path)
     assert _calls(lines) == [(0, 600, "cca", want.hex())]
     assert _tail(lines) == {"reports": "1", "inblob": "ok", "left": "0"}
+
+
+def _hcl(report_type: int, user: bytes) -> bytes:
+    """The fake vTPM's HCL report after the user data ``user`` was written."""
+    raw = bytearray(2000)
+    raw[0:4] = b"HCLA"
+    raw[0x4C8] = report_type
+    raw[0x600:0x640] = user
+    return bytes(raw)
+
+
+@pytest.mark.parametrize("mode, report_type, fmt, defines", [
+    ("normal", 2, "azure-snp-hcl", 0),
+    ("tdx", 4, "azure-tdx-hcl", 0),
+    ("undefined", 2, "azure-snp-hcl", 1),       # the user-data index is defined first
+    ("ownerauth", 2, "azure-snp-hcl", 0),       # a report index only the owner may read
+])
+def test_azure_vtpm_gives_the_hcl_report_made_for_the_report_data(
+        attest_tool: Callable[..., list[str]], mode: str, report_type: int, fmt: str, defines: int) -> None:
+    lines = attest_tool("tpm", mode, "65536:9", "65536:10")
+    assert lines[0] == "technology azure-vtpm"
+    assert _calls(lines[1:]) == [(0, 2000, fmt, _hcl(report_type, bytes([9]) * 64).hex()),
+                                 (0, 2000, fmt, _hcl(report_type, bytes([10]) * 64).hex())]
+    tail = _tail(lines[1:])
+    assert (tail["defined"], tail["writes"]) == (str(defines), "2")
+
+
+@pytest.mark.parametrize("mode, status, technology", [
+    ("noindex", 1, "none"),       # a TPM, but no HCL report index: not an Azure CVM
+    ("badtype", 3, "azure-vtpm"),  # a report type that is neither SNP (2) nor TDX (4)
+    ("shortread", 3, "azure-vtpm"),  # a read (after the first) whose size field lies
+])
+def test_azure_vtpm_failures(attest_tool: Callable[..., list[str]], mode: str, status: int,
+                             technology: str) -> None:
+    lines = attest_tool("tpm", mode, "65536:9")
+    assert lines[0] == f"technology {technology}"
+    assert _calls(lines[1:]) == [(status, 0, "-", "-")]
 
 
 @pytest.mark.parametrize(
