@@ -85,6 +85,9 @@ STORE_TESTS = (
 )
 OPS_TESTS = ("tests/certify/test_judge_vectors.py", "-k", "ulp_distance or divergence")
 RUN_EVIDENCE_TESTS = ("tests/attestation/test_run_evidence.py",)
+CHALLENGE_TESTS = ("tests/certify/test_challenge_suite.py", "-k",
+                   "self_consistent_lie or edited_challenge_rows or another_challenge")
+STRESS_UNIT_TESTS = ("tests/certify/test_stress.py", "-k", "empty_plans or localedef or locale_sources")
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ JC, JE = "harness/certify/judge/clocks.py", "harness/certify/judge/environment.p
 RD, RG, RH, RL = ("harness/reference/data.py", "harness/reference/golden.py", "harness/reference/hashes.py",
                   "harness/reference/libm.py")
 ST, OPS, RE = "harness/vectors/store.py", "harness/ops.py", "harness/attestation/run_evidence.py"
+VC, SS = "harness/verify/challenge.py", "harness/certify/stress.py"
 
 MUTANTS: list[Mutant] = [
     # -- the verdict
@@ -126,8 +130,13 @@ MUTANTS: list[Mutant] = [
     Mutant("verdict: a missing suite is no reason", V,
            'reasons.extend({"code": "SUITE_MISSING", "suite": s} for s in required - seen)', "pass",
            VERDICT_TESTS),
-    Mutant("verdict: only unrequired suites judged", V, "if suite not in required:", "if suite in required:",
+    Mutant("verdict: only unrequired suites judged", V, "if suite not in required and not",
+           "if suite in required and not", VERDICT_TESTS),
+    Mutant("verdict: libm that changes under a perturbation judged at the suite's level", V,
+           "if suite not in required and not _always_required_failure(r):", "if suite not in required:",
            VERDICT_TESTS),
+    Mutant("verdict: a skipped libm determinism check fails an advisory suite", V,
+           'and r["outcome"] in ("failed", "error"))', ")", VERDICT_TESTS),
     Mutant("verdict: missing evidence is no reason", V, "if row is None:", "if row is not None:",
            VERDICT_TESTS),
     Mutant("verdict: evidence that is not passed only fails when failed", V,
@@ -298,6 +307,22 @@ MUTANTS: list[Mutant] = [
            "    if entry != _row(outcome, message, failures):\n", "    if False:\n", RUN_EVIDENCE_TESTS),
     Mutant("attestation: the verified record not compared", RE, "    if fields:\n", "    if False:\n",
            RUN_EVIDENCE_TESTS),
+    Mutant("data: the integer ops' second answer not compared", RD,
+           "        other = int(second(*pre, *vec))\n        if other != out:",
+           "        other = int(second(*pre, *vec))\n        if False:", DATA_TESTS),
+    # -- fresh challenges, as verify re-checks them
+    Mutant("challenge: a passed row over wrong outputs accepted", VC,
+           'if row["outcome"] == "passed" and differ:', "if False:", CHALLENGE_TESTS),
+    Mutant("challenge: outputs not checked against the root", VC,
+           "or not challenge.proves(p, root, n):", ":", CHALLENGE_TESTS),
+    Mutant("challenge: the chosen chunks not re-derived", VC,
+           "if [p.chunk for p in proofs] != chosen:", "if False:", CHALLENGE_TESTS),
+    Mutant("challenge: the fresh stream's seed not re-derived", VC,
+           "if (seed, n, size) != want:", "if (n, size) != want[1:]:", CHALLENGE_TESTS),
+    # -- stress: a check that compared nothing
+    Mutant("stress: an empty plan passes", SS,
+           "        return NOT_APPLICABLE, record\n    host = host_of(session)",
+           "        return PASSED, record\n    host = host_of(session)", STRESS_UNIT_TESTS),
     Mutant("attestation: the failures list not compared", RE, 'if att["failures"] != failures:',
            "if False:", RUN_EVIDENCE_TESTS),
 ]
