@@ -202,8 +202,35 @@ def _has_surrogate(s: str) -> bool:
     return False
 
 
-def loads(data: bytes | str, where: str) -> Any:
-    """Parse ``data`` strictly; errors are ``MalformedInput`` naming ``where`` and the path."""
+# Every byte that can come right before a JSON number token maps to ":", every digit
+# to "0": a number of 16 or more digits (the only ones that can exceed 2**53 - 1)
+# then shows as ":" and sixteen "0"s, with or without a "-" between.  A digit run in a
+# string after a space, comma, colon or bracket shows the same way; that only costs
+# the document the slower path, never a wrong answer.  (A scan by hand: the ``json``
+# module exposes no tokenizer, and a regular expression over the text is ten times
+# slower than this translate.)
+_NUMBER_CONTEXT = bytes.maketrans(b"0123456789[:, \t\n\r", b"0000000000:::::::")
+_LONG_NUMBER = b":" + b"0" * 16
+_LONG_NEGATIVE = b":-" + b"0" * 16
+
+
+def _may_hold_long_int(raw: bytes) -> bool:
+    """Whether the JSON text ``raw`` may hold an integer of 16 or more digits."""
+    mapped = b":" + raw.translate(_NUMBER_CONTEXT)  # ":" also stands for the start of the text
+    return _LONG_NUMBER in mapped or _LONG_NEGATIVE in mapped
+
+
+def loads(data: bytes | str, where: str, *, few_numbers: bool = False) -> Any:
+    """Parse ``data`` strictly; errors are ``MalformedInput`` naming ``where`` and the path.
+
+    An integer token of at most 15 digits is below 2**53 - 1 whatever its digits, so
+    when a byte scan (``_may_hold_long_int``) finds no longer one, the per-integer
+    range check is left out, about a third of the parse of a report; what is refused,
+    and how, does not change (tests/report/test_canonical_fast.py checks both paths
+    agree).  ``few_numbers`` says the document holds few of them (a DSSE envelope: a
+    few strings, one of them hundreds of kilobytes of base64), so the scan would cost
+    more than the checks it saves; either way the answer is the same.
+    """
     if isinstance(data, bytes | bytearray | memoryview):
         raw = bytes(data)
         try:
@@ -212,6 +239,13 @@ def loads(data: bytes | str, where: str) -> Any:
             raise MalformedInput(f"{where}: not UTF-8 (invalid byte at offset {e.start})") from None
     else:
         text = data
+        raw = b"" if few_numbers else text.encode("utf-8", "surrogatepass")
+    return _parse(text, where, check_ints=few_numbers or _may_hold_long_int(raw))
+
+
+def _parse(text: str, where: str, *, check_ints: bool = True) -> Any:
+    """``loads`` of decoded text; ``check_ints=False`` only when no integer token in
+    ``text`` has more than 15 digits."""
     if not text.strip():
         raise MalformedInput(f"{where}: empty file, expected JSON")
     if text.startswith("\ufeff"):
@@ -253,7 +287,7 @@ def loads(data: bytes | str, where: str) -> Any:
             text,
             object_pairs_hook=pairs,
             parse_float=parse_float,
-            parse_int=parse_int,
+            parse_int=parse_int if check_ints else None,
             parse_constant=parse_constant,
         )
     except json.JSONDecodeError as e:

@@ -12,9 +12,7 @@ import base64
 import binascii
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import Any
-
-from cryptography import x509
+from typing import TYPE_CHECKING, Any
 
 from ..errors import MalformedInput, UsageError
 from .abi import azure_hcl as azure_abi
@@ -23,10 +21,10 @@ from .abi import dcap as dcap_abi
 from .abi import nitro as nitro_abi
 from .abi import snp as snp_abi
 from .model import Verified
-from .testing import sim
-from .testing.sim import is_sim
 from .validate.policy import validate
-from .verify import azure_hcl, cca, dcap, nitro, snp
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 FORMATS = ("snp", "tdx", "sgx", "nitro", "cca", "sim", "azure-snp-hcl", "azure-tdx-hcl")
 AZURE_FORMATS = ("azure-snp-hcl", "azure-tdx-hcl")
@@ -44,6 +42,8 @@ def _maybe_base64(data: bytes) -> bytes | None:
 
 def detect(data: bytes, where: str) -> str:
     """The evidence format by its own structure (never by file name)."""
+    from .testing.sim import is_sim  # the simulator imports X.509: only evidence needs it
+
     if is_sim(data):
         return "sim"
     azure = azure_abi.detect_format(data)  # an HCL report ("HCLA") or its JSON bundle
@@ -98,6 +98,11 @@ def verify(
         fmt = detect(data, where)
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt}: expected auto or one of {', '.join(FORMATS)}")
+    # The formats' verifiers (the simulator's too) import X.509, CBOR and COSE: every
+    # command and report that verifies no evidence needs none of them.
+    from .testing import sim
+    from .verify import azure_hcl, cca, dcap, nitro, snp
+
     if fmt == "nitro":
         return nitro.verify(data, roots=roots, at=at, where=where)
     if at is None:
