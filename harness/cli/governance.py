@@ -226,9 +226,6 @@ def revocations_option(a: argparse.Namespace) -> governance.Revocations | None:
 
 def verify_decision_file(a: argparse.Namespace, data: bytes, path: Path, parse_time: ParseTime) -> int | None:
     """``teecert verify`` on a decision (told by its payloadType): the exit code; None otherwise."""
-    # imported when the command runs, so that `teecert` starts without it
-    from ..verify import decision
-
     try:
         ptype = governance.payload_type_of(data, str(path))
     except MalformedInput:
@@ -239,6 +236,9 @@ def verify_decision_file(a: argparse.Namespace, data: bytes, path: Path, parse_t
                          f"check it with `teecert {other[ptype]} verify`")
     if ptype != DECISION_PAYLOAD_TYPE:
         return None
+    # imported only for a decision: it pulls in re-verification and every evidence format
+    from ..verify import decision
+
     if not a.governance:
         raise UsageError(f"{path}: a decision is verified against governance keys: pass --governance GOV.json")
     at = governance.resolve_at(parse_time(a.at) if a.at else None)
