@@ -1,11 +1,12 @@
 """Benchmark of the data ops (integers, conversions, data model, hashes).
 
-For every data op, over one stream chunk (2,048 vectors of ``teecert-data-v1``; ``-n``):
-milliseconds to generate the inputs (pure Python), milliseconds for the golden
-values (``teecert.reference.data``, each confirmed by its second answer), and the
-reference probe's throughput in process, in vectors per second.  The generator's
-cost is what a run pays per chunk (the probe's is negligible); the reference's is
-what ``teecert vectors generate`` and a divergence search pay.
+For every data op, over one stream chunk (8,192 vectors of ``teecert-data-v1``; ``-n``):
+milliseconds to generate the inputs in pure Python (the specification) and with the
+C generator (native/accel/datagen.c, what a run uses; checked equal here), milliseconds
+for the golden values (``teecert.reference.data``, each confirmed by its second
+answer), and the reference probe's throughput in process, in vectors per second.
+The C generator's cost is what a run pays per chunk; the reference's is what
+``teecert vectors generate`` and a divergence search pay.
 
     python benchmarks/bench_data_ops.py [--repeat N] [-n VECTORS] [--op OP ...]
     python benchmarks/bench_data_ops.py --quick
@@ -26,6 +27,7 @@ from teecert.probe.build import reference_probe_path
 from teecert.probe.library import load_probe
 from teecert.reference import data
 from teecert.vectors.streams import data as data_streams
+from teecert.vectors.streams import inputs
 
 
 def best_of(repeat: int, fn: Callable[[], Any]) -> float:
@@ -51,18 +53,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         [op for op in ops.CATALOGUE.values() if op.kind in ops.DATA_KINDS]
     probe = load_probe(reference_probe_path())
     n = args.n
-    print(f"{'op':<18} {'generate ms':>12} {'golden ms':>10} {'probe M/s':>10}")
-    totals = [0.0, 0.0]
+    native = inputs.have_data_generator()
+    print(f"{'op':<18} {'Python gen ms':>13} {'C gen ms':>9} {'golden ms':>10} {'probe M/s':>10}")
+    totals = [0.0, 0.0, 0.0]
     for op in selected:
         vecs = data_streams.vectors(op, 1, 0, n)
         packed = op.pack_inputs(vecs)
         gen = best_of(args.repeat, lambda op=op: data_streams.packed_inputs(op, 1, 0, n))
+        cgen = float("nan")
+        if native:
+            if inputs.chunk_inputs(op, 1, 0, n) != packed:
+                print(f"{op.id}: the C generator differs from the Python specification")
+                return 1
+            cgen = best_of(args.repeat, lambda op=op: inputs.chunk_inputs(op, 1, 0, n))
         gold = best_of(1, lambda op=op, vecs=vecs: data.evaluate_many(op, vecs))
         run = best_of(args.repeat, lambda op=op, packed=packed: probe.run(op, packed, n))
         totals[0] += gen
-        totals[1] += gold
-        print(f"{op.id:<18} {gen * 1e3:>12.1f} {gold * 1e3:>10.1f} {n / run / 1e6:>10.2f}")
-    print(f"{'all ' + str(len(selected)):<18} {totals[0] * 1e3:>12.1f} {totals[1] * 1e3:>10.1f}")
+        totals[1] += cgen
+        totals[2] += gold
+        print(f"{op.id:<18} {gen * 1e3:>13.1f} {cgen * 1e3:>9.3f} {gold * 1e3:>10.1f} "
+              f"{n / run / 1e6:>10.2f}")
+    print(f"{'all ' + str(len(selected)):<18} {totals[0] * 1e3:>13.1f} {totals[1] * 1e3:>9.3f} "
+          f"{totals[2] * 1e3:>10.1f}")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""cffi build script of ``teecert._accel``: the stream generator in C (API mode).
+"""cffi build script of ``teecert._accel``: the stream generators in C and the stream
+loop's Merkle leaves (native/probe/sha256.c), in API mode.
 
 Used by ``setup.py`` (``cffi_modules``), so ``pip install`` compiles it into the
 package.  It is an accelerator only: ``teecert.probe.streams`` falls back to the
@@ -14,6 +15,8 @@ from cffi import FFI
 
 HERE = Path(__file__).resolve().parent
 ACCEL = HERE / "accel"
+#: the probe's SHA-256 (portable C, SHA-NI, Armv8 SHA2), which the leaves use too
+SHA256 = HERE / "probe" / "sha256.c"
 
 
 def _rel(path: Path) -> str:
@@ -35,17 +38,25 @@ ffibuilder.cdef(
     const char *teecert_gen_impl(void);
     void teecert_gen_libm(uint64_t s0, uint64_t start, uint64_t n, uint32_t arity,
                           uint32_t width, const int32_t *dom, void *out);
+    void teecert_leaves(const void *const *bufs, const size_t *lens, size_t k,
+                        unsigned char *out);
+    const char *teecert_leaf_impl(void);
+    int teecert_gen_data(uint64_t s0, uint64_t start, uint64_t n, uint32_t rule, uint32_t width,
+                         uint32_t arg, void *out);
     uint64_t teecert_accel_fpenv(char *arch);
+    uint64_t teecert_accel_fpenv_set(uint32_t what, uint64_t base, uint32_t *applied);
+    uint64_t teecert_accel_fpenv_control_mask(void);
+    void teecert_accel_fpenv_restore(uint64_t v);
     """
 )
 ffibuilder.set_source(
     "teecert._accel",
     '#include "accel.h"',
-    sources=[_rel(ACCEL / "accel.c")],
+    sources=[_rel(ACCEL / "accel.c"), _rel(ACCEL / "datagen.c"), _rel(SHA256)],
     include_dirs=[_rel(ACCEL), _rel(HERE)],
-    # -O2 whatever the interpreter was built with.  No -march: the AVX-512 path is
-    # compiled with a target attribute and chosen at run time, so the module runs on
-    # any CPU of the architecture.
+    # -O2 whatever the interpreter was built with.  No -march: the AVX-512 and SHA
+    # paths are compiled with target attributes and chosen at run time, so the
+    # module runs on any CPU of the architecture.
     extra_compile_args=["-O2"],
 )
 

@@ -384,7 +384,7 @@ class Divergence:
         op = ops.get(self.op)
         return {"index": self.index, "inputs": op.in_hex(self.inputs),
                 "expected": op.out_hex(self.expected), "got": op.out_hex(self.got),
-                "ulp": (ops.ulp_distance(op.fmt, self.expected, self.got)
+                "ulp": (ops.ulp_distance(op.result_fmt, self.expected, self.got)
                         if op.float_format else None)}
 
 

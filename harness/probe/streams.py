@@ -14,23 +14,27 @@ with a warning: correct, but about a thousand times slower.
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from ..errors import UsageError
 from ..ops import DATA_KINDS, Op
-from ..vectors.streams import mix
 from ..vectors.streams.inputs import (
+    LEAF_LANES,
     chunk_inputs,
     have_accelerator,
+    have_data_generator,
+    leaf_hasher,
     native_generator,
     pack_inputs,
+    stream_state,
     vectors,
     warn_slow,
 )
 from .library import Probe
 from .library import ffi as _probe_ffi
-from .remote import RemoteProbe
+from .remote import RemoteProbe, SharedRegion
 
 #: ``on_chunk(index, n, leaf)``: chunk ``index`` of ``n`` vectors has this leaf.
 ChunkCallback = Callable[[int, int, bytes], object]
@@ -60,34 +64,126 @@ def evaluate_stream(
     ``probe`` computes them, one leaf per chunk of ``chunk_size`` vectors (the last
     one may be shorter).  One probe call per chunk; ``on_chunk`` is told of each."""
     _check_span(op, count, chunk_size)
-    if op.kind in DATA_KINDS:  # teecert-data-v1 is Python only (small streams)
+    if op.kind in DATA_KINDS and not have_data_generator():  # a build without datagen.c
         return _evaluate_python(probe, op, seed, count, chunk_size, on_chunk)
     if not have_accelerator():
         warn_slow()
         return _evaluate_python(probe, op, seed, count, chunk_size, on_chunk)
 
-    s0 = mix.initial_state(op.id, seed)
+    s0 = stream_state(op, seed)
     size = min(chunk_size, count)
+    if isinstance(probe, RemoteProbe) and count > 0:
+        region = probe.shared_region()
+        group = _shm_group(op, size, region.size) if region is not None else 0
+        if region is not None and group > 0:
+            return _evaluate_shm(probe, region, group, op, s0, count, chunk_size, on_chunk)
     if isinstance(probe, RemoteProbe) and size * op.in_bytes < REMOTE_BATCH_BYTES:
         return _evaluate_remote(probe, op, s0, count, chunk_size, on_chunk)
     inbuf = probe.new_buffer(size * op.in_bytes)
-    outbuf = probe.new_buffer(size * op.out_bytes)
-    out_view = memoryview(_probe_ffi.buffer(outbuf))
+    # Chunks go in pairs (LEAF_LANES), each into its own output buffer, so that their
+    # leaves are hashed side by side (leaf_hasher): much cheaper than one by one.
+    starts = range(0, count, chunk_size)
+    lanes = max(1, min(LEAF_LANES, len(starts)))
+    outs = [probe.new_buffer(size * op.out_bytes) for _ in range(lanes)]
     gen = native_generator(op, s0)
+    leaves_of = leaf_hasher(outs)
     run_into = probe.run_into
     out_bytes = op.out_bytes
-    sha256 = hashlib.sha256
     leaves: list[bytes] = []
-    for index, start in enumerate(range(0, count, chunk_size)):
-        n = min(chunk_size, count - start)
-        gen(start, n, inbuf)
-        run_into(op, inbuf, outbuf, n)
-        h = sha256(b"\x00")
-        h.update(out_view[: n * out_bytes])
-        leaf = h.digest()
-        leaves.append(leaf)
-        if on_chunk is not None:
-            on_chunk(index, n, leaf)
+    for first in range(0, len(starts), lanes):
+        ns = [min(chunk_size, count - s) for s in starts[first : first + lanes]]
+        for outbuf, start, n in zip(outs, starts[first : first + lanes], ns, strict=False):
+            gen(start, n, inbuf)
+            run_into(op, inbuf, outbuf, n)
+        for j, (n, leaf) in enumerate(zip(ns, leaves_of([n * out_bytes for n in ns]), strict=True)):
+            leaves.append(leaf)
+            if on_chunk is not None:
+                on_chunk(first + j, n, leaf)
+    return leaves
+
+
+#: RUN_SHM requests in flight through a shared region: while the host computes one,
+#: the harness hashes the one before and generates the one after (double buffering).
+SHM_IN_FLIGHT = 2
+
+
+def _align(n: int) -> int:
+    return (n + 63) & ~63  # a cache line: no slot shares one with its neighbour
+
+
+def _slot_bytes(op: Op, size: int) -> int:
+    return _align(size * op.in_bytes) + _align(size * op.out_bytes)
+
+
+#: Inputs per RUN_SHM request: every request costs a wake-up of a sleeping process on
+#: each side, which at a run's chunks (65,536 vectors) is worth a few percent of the
+#: CPU time per vector below about 8 MiB (benchmarks/bench_transport.py, f64.fma.rne).
+SHM_BATCH_BYTES = 8 << 20
+
+
+def _shm_group(op: Op, size: int, region_size: int) -> int:
+    """Chunks per RUN_SHM request: up to SHM_BATCH_BYTES of inputs (0 when even one
+    chunk per request does not fit the region twice: inline then)."""
+    per = max(1, min(4096, SHM_BATCH_BYTES // max(1, size * op.in_bytes)))
+    return min(per, region_size // (SHM_IN_FLIGHT * _slot_bytes(op, size)))
+
+
+def _evaluate_shm(probe: RemoteProbe, region: SharedRegion, group: int, op: Op, s0: Any,
+                  count: int, chunk_size: int, on_chunk: ChunkCallback | None) -> list[bytes]:
+    """The hot loop through the shared region (docs/wire-protocol.md, "Shared
+    memory"): the generator writes each chunk straight into its slot of the region,
+    a RUN_SHM request names ``group`` of them, and their leaves are hashed from the
+    region once the host has answered, while the next request is already being
+    computed.  The slots are reused by every stream on this probe; one probe call
+    and one leaf per chunk, as in process."""
+    size = min(chunk_size, count)
+    slot = _slot_bytes(op, size)
+    in_span = _align(size * op.in_bytes)
+    gen = native_generator(op, s0)
+    base, view = region.ptr, region.view
+    out_bytes = op.out_bytes
+    sha256 = hashlib.sha256
+    starts = range(0, count, chunk_size)
+    requests = range(0, len(starts), group)
+    pending: deque[list[tuple[int, int, int]]] = deque()  # per request: (chunk, n, out_off)
+    leaves: list[bytes] = []
+
+    def issue(r: int) -> None:
+        first = requests[r]
+        at = (r % SHM_IN_FLIGHT) * group * slot
+        items, chunks = [], []
+        for index in range(first, min(first + group, len(starts))):
+            n = min(chunk_size, count - starts[index])
+            gen(starts[index], n, base + at)
+            items.append((at, at + in_span, n))
+            chunks.append((index, n, at + in_span))
+            at += slot
+        probe.submit_shm(op, items)
+        pending.append(chunks)
+
+    try:
+        for r in range(min(SHM_IN_FLIGHT, len(requests))):
+            issue(r)
+        r = 0
+        while pending:
+            probe.collect_shm()
+            chunks = pending.popleft()
+            done: list[tuple[int, int, bytes]] = []
+            for index, n, out_off in chunks:
+                h = sha256(b"\x00")
+                h.update(view[out_off : out_off + n * out_bytes])
+                leaf = h.digest()
+                leaves.append(leaf)
+                done.append((index, n, leaf))
+            if r + SHM_IN_FLIGHT < len(requests):
+                issue(r + SHM_IN_FLIGHT)
+            r += 1
+            if on_chunk is not None:
+                for index, n, leaf in done:
+                    on_chunk(index, n, leaf)
+    finally:
+        if probe.shm_inflight:  # an error or an interrupt: no answer may be left owed
+            probe.drain_shm()
     return leaves
 
 

@@ -10,6 +10,7 @@
  */
 #include "accel.h"
 #include "fpenv.h"
+#include "../probe/sha256.h" /* the probe's SHA-256, for the leaves */
 
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +148,12 @@ static TEECERT_ALWAYS_INLINE uint64_t teecert_value(unsigned width, unsigned exp
            | (normal & row->normal)
            | (special & row->special)
            | (teecert_small_int(width, (int64_t)(m % 2049) - 1024) & row->integer);
+}
+
+/* teecert_value for the data generator (native/accel/datagen.c). */
+uint64_t teecert_mix_value(uint32_t width, uint64_t c, uint64_t m)
+{
+    return width == 64 ? teecert_value(64, 11, 52, c, m) : teecert_value(32, 8, 23, c, m);
 }
 
 /* Values [0, count) of a chunk whose first value's class draw is at state z. */
@@ -394,9 +401,45 @@ void teecert_gen_libm(uint64_t s0, uint64_t start, uint64_t n, uint32_t arity, u
     }
 }
 
+/*
+ * Merkle leaves SHA-256(0x00 || chunk outputs) for the stream loop.  hashlib is as
+ * fast per byte (OpenSSL also uses the SHA instructions), but one message at a time
+ * is bound by the latency of those instructions; two chunks hashed side by side
+ * (teecert_sha256_lanes) finish in much less time than one after another.
+ */
+void teecert_leaves(const void *const *bufs, const size_t *lens, size_t k, unsigned char *out)
+{
+    static const uint8_t leaf_prefix = 0x00;
+    teecert_sha256_lanes(&leaf_prefix, 1, bufs, lens, k, out);
+}
+
+const char *teecert_leaf_impl(void)
+{
+    return teecert_sha256_impl();
+}
+
 uint64_t teecert_accel_fpenv(char *arch)
 {
     if (arch)
         memcpy(arch, TEECERT_FPENV_ARCH, sizeof TEECERT_FPENV_ARCH);
     return teecert_fpenv_raw();
+}
+
+uint64_t teecert_accel_fpenv_set(uint32_t what, uint64_t base, uint32_t *applied)
+{
+    uint64_t want = teecert_fpenv_poisoned(base, what, applied);
+    uint64_t now = teecert_fpenv_raw();
+    teecert_fpenv_set_raw((now & ~TEECERT_FPENV_CONTROL_MASK) | (want & TEECERT_FPENV_CONTROL_MASK));
+    return teecert_fpenv_raw();
+}
+
+uint64_t teecert_accel_fpenv_control_mask(void)
+{
+    return TEECERT_FPENV_CONTROL_MASK;
+}
+
+void teecert_accel_fpenv_restore(uint64_t v)
+{
+    uint64_t now = teecert_fpenv_raw();
+    teecert_fpenv_set_raw((now & ~TEECERT_FPENV_CONTROL_MASK) | (v & TEECERT_FPENV_CONTROL_MASK));
 }

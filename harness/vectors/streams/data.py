@@ -34,8 +34,10 @@ GAMMA = generator.GAMMA
 M64 = generator.M64
 M48 = (1 << 48) - 1
 
-#: Vectors per chunk of a stream's outputs (the Merkle leaves of ``docs/vectors.md``).
-CHUNK_SIZE = 2048
+#: Vectors per chunk of a stream's outputs (the Merkle leaves of ``docs/vectors.md``):
+#: 128 leaves per stream, and at most 8 MiB of inputs per probe call (f64.from_dec's
+#: 1024-byte texts), which the shared region of a remote probe holds twice.
+CHUNK_SIZE = 8192
 
 
 def initial_state(op_id: str, seed: int) -> int:
@@ -381,6 +383,37 @@ def _rule(op: Op) -> Callable[[int], tuple[int, ...]]:
     return _int_rule(op)
 
 
+#: Rule numbers of the C generator (native/accel/accel.h, TEECERT_DATA_*).
+NATIVE_RULES = {"unary": 1, "shift": 2, "division": 3, "pair": 4, "sat": 5, "to_float": 6,
+                "to_dec": 7, "record": 8, "sort": 9, "hash": 10, "from_dec": 11}
+
+
+def native_rule(op: Op) -> tuple[int, int, int]:
+    """``(rule, width, arg)`` of ``op`` for ``teecert_gen_data``: the same choice as
+    :func:`_rule`, as numbers (``arg`` is ``signed << 8 | precision`` of an int ->
+    float conversion)."""
+    if op.kind == "hash":
+        return NATIVE_RULES["hash"], 0, 0
+    if op.kind != "int":
+        raise MalformedInput(f"{GENERATOR}: {op.id} is a {op.kind} op, not a data op")
+    special = {"f64.from_dec": "from_dec", "f64.to_dec": "to_dec", "rec.serialize": "record",
+               "u64.sort_stable": "sort"}
+    if op.id in special:
+        return NATIVE_RULES[special[op.id]], 0, 0
+    src = op.id.split(".")[0]
+    if op.name.endswith("_sat"):
+        return NATIVE_RULES["sat"], (64 if src == "f64" else 32), 0
+    if op.name.startswith("to_f"):
+        precision = (F64 if op.name == "to_f64" else F32).precision
+        return NATIVE_RULES["to_float"], INT_TO_FLOAT[src], int(src.startswith("i")) << 8 | precision
+    width = 32 if op.id.startswith("i32.") else 64
+    if op.arity == 1:
+        return NATIVE_RULES["unary"], width, 0
+    if op.name in ("shl", "shr_u", "shr_s"):
+        return NATIVE_RULES["shift"], width, 0
+    return NATIVE_RULES["division" if op.name in DIVISIONS else "pair"], width, 0
+
+
 def vectors(op: Op, seed: int, start: int, count: int) -> list[tuple[int, ...]]:
     """Inputs of vectors ``start .. start+count-1`` of the stream ``(op, seed)``."""
     rule = _rule(op)
@@ -393,16 +426,19 @@ def packed_inputs(op: Op, seed: int, start: int, count: int) -> bytes:
     return op.pack_inputs(vectors(op, seed, start, count))
 
 
+#: Vectors per stream of a data op, as many as a float stream holds: a fault that
+#: shows only after thousands of vectors (a table that fills up, a counter that
+#: wraps) must fall inside the stream.
+STREAM_COUNT = 1 << 20
+
+
+
 def count_of(op: Op) -> int:
     """Vectors per stream of ``op``."""
-    if op.kind == "hash" or op.id in ("f64.to_dec", "f64.from_dec"):
-        return 4096
-    if op.id == "u64.sort_stable":
-        return 2048
-    if op.kind == "int":
-        return 8192
+    if op.kind in ("int", "hash"):
+        return STREAM_COUNT
     raise MalformedInput(f"{GENERATOR}: {op.id} is a {op.kind} op, not a data op")
 
 
-__all__ = ["CHUNK_SIZE", "GENERATOR", "count_of", "initial_state",
-           "material", "packed_inputs", "vectors"]
+__all__ = ["CHUNK_SIZE", "GENERATOR", "NATIVE_RULES", "STREAM_COUNT", "count_of", "initial_state",
+           "material", "native_rule", "packed_inputs", "vectors"]
