@@ -355,9 +355,9 @@ def test_conversions_refuse_when_either_answer_is_wrong(monkeypatch: pytest.Monk
     sat, to_f = ops.get("f64.to_i32_sat"), ops.get("u64.to_f32.rne")
     with monkeypatch.context() as m:
         m.setattr(integers, "float_to_int_sat", lambda src, bits, dst: 0)
-        with pytest.raises(data.DataReferenceDisagreement, match="f64.to_i32_sat"):
+        with pytest.raises(data.DataReferenceDisagreement, match=r"f64\.to_i32_sat"):
             data.evaluate_many(sat, [(0x4059000000000000,)])  # 100.0
     with monkeypatch.context() as m:
         m.setattr(intcheck, "int_to_float", lambda src, bits, dst, rnd: 0x5F7FFFFF)  # truncates
-        with pytest.raises(data.DataReferenceDisagreement, match="u64.to_f32.rne"):
+        with pytest.raises(data.DataReferenceDisagreement, match=r"u64\.to_f32\.rne"):
             data.evaluate_many(to_f, [(0xFFFFFFFFFFFFFFFF,)])
