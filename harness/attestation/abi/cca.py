@@ -30,7 +30,6 @@ EAT verifier ignores claims it does not know, and none of them can weaken a chec
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +37,7 @@ from typing import Any
 import cbor2
 
 from ...errors import MalformedInput
+from .cbor import decode_one
 
 MAX_TOKEN = 64 * 1024  # real tokens are ~1.5 KiB; the RMM's buffer is a few pages
 TAG_CCA_TOKEN = 399  # the CCA token collection (RMM specification)
@@ -150,24 +150,13 @@ class Token:
     notes: list[str] = field(default_factory=list)
 
 
-def _cbor(data: bytes, what: str, where: str) -> Any:
-    fp = io.BytesIO(data)
-    try:
-        obj = cbor2.CBORDecoder(fp).decode()
-    except Exception as exc:  # untrusted input: cbor2's semantic tag decoders raise many kinds
-        msg = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        raise MalformedInput(f"{where}: {what} is not valid CBOR ({msg})") from None
-    if fp.tell() != len(data):
-        raise MalformedInput(f"{where}: {what} has {len(data) - fp.tell()} trailing bytes after the CBOR item "
-                             f"(offset {fp.tell()})")
-    return obj
 
 
 def _sign1(raw: Any, what: str, where: str) -> Sign1:
     if not isinstance(raw, bytes):
         raise MalformedInput(f"{where}: {what} must be a byte string holding a COSE_Sign1, "
                              f"not {type(raw).__name__}")
-    top = _cbor(raw, what, where)
+    top = decode_one(raw, what, where)
     if isinstance(top, cbor2.CBORTag):
         if top.tag != TAG_COSE_SIGN1:
             raise MalformedInput(f"{where}: {what} has CBOR tag {top.tag}, expected a COSE_Sign1 (tag 18)")
@@ -183,7 +172,7 @@ def _sign1(raw: Any, what: str, where: str) -> Sign1:
         if not isinstance(val, typ):
             raise MalformedInput(f"{where}: {what} COSE_Sign1 {name} must be a {typ.__name__}, "
                                  f"not {type(val).__name__}")
-    hdr = _cbor(protected, f"{what} protected header", where) if protected else {}
+    hdr = decode_one(protected, f"{what} protected header", where) if protected else {}
     alg = hdr.get(1) if isinstance(hdr, Mapping) else None
     if not isinstance(alg, int) or isinstance(alg, bool) or alg not in ALGORITHMS:
         raise MalformedInput(f"{where}: {what} protected header alg (label 1) = {alg!r}, "
@@ -256,7 +245,7 @@ def _sw_component(item: Any, i: int, where: str) -> SwComponent:
 
 
 def parse_platform_claims(payload: bytes, where: str) -> PlatformClaims:
-    m = _cbor(payload, "platform token payload", where)
+    m = decode_one(payload, "platform token payload", where)
     if not isinstance(m, Mapping):
         raise MalformedInput(f"{where}: platform token payload must be a CBOR map of claims")
     c = _Claims(m, "platform token", where)
@@ -290,7 +279,7 @@ def parse_platform_claims(payload: bytes, where: str) -> PlatformClaims:
 
 
 def parse_realm_claims(payload: bytes, where: str) -> RealmClaims:
-    m = _cbor(payload, "realm token payload", where)
+    m = decode_one(payload, "realm token payload", where)
     if not isinstance(m, Mapping):
         raise MalformedInput(f"{where}: realm token payload must be a CBOR map of claims")
     c = _Claims(m, "realm token", where)
@@ -328,7 +317,7 @@ def parse_token(data: bytes, where: str) -> Token:
         raise MalformedInput(f"{where}: empty CCA attestation token")
     if len(data) > MAX_TOKEN:
         raise MalformedInput(f"{where}: {len(data)} bytes, larger than any CCA attestation token")
-    top = _cbor(data, "CCA token collection", where)
+    top = decode_one(data, "CCA token collection", where)
     if not isinstance(top, cbor2.CBORTag) or top.tag not in (TAG_CCA_TOKEN, TAG_CMW_COLLECTION):
         tag = top.tag if isinstance(top, cbor2.CBORTag) else None
         raise MalformedInput(f"{where}: CCA token collection has CBOR tag {tag}, expected 399 (or 907)")

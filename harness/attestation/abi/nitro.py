@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as _dt
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 import cbor2
 
 from ...errors import MalformedInput
+from .cbor import decode_one
 
 MAX_DOCUMENT = 64 * 1024  # real documents are ~5 KiB; the NSM caps its output at 16 KiB
 ALG_ES384 = -35
@@ -86,17 +86,6 @@ def _raw_bytes(doc: bytes, where: str) -> bytes:
     return out
 
 
-def _cbor(data: bytes, what: str, where: str) -> Any:
-    fp = io.BytesIO(data)
-    try:
-        obj = cbor2.CBORDecoder(fp).decode()
-    except Exception as exc:  # untrusted input: cbor2's semantic tag decoders raise many kinds
-        msg = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        raise MalformedInput(f"{where}: {what} is not valid CBOR ({msg})") from None
-    if fp.tell() != len(data):
-        raise MalformedInput(f"{where}: {what} has {len(data) - fp.tell()} trailing bytes after the CBOR item "
-                             f"(offset {fp.tell()})")
-    return obj
 
 
 def _bytes_field(p: Mapping[Any, Any], key: str, where: str, *, optional: bool = False) -> bytes | None:
@@ -117,7 +106,7 @@ def parse_document(doc: bytes, where: str) -> Document:
     raw = _raw_bytes(doc, where)
     if len(raw) > MAX_DOCUMENT:
         raise MalformedInput(f"{where}: {len(raw)} bytes, larger than any Nitro attestation document")
-    top = _cbor(raw, "COSE_Sign1", where)
+    top = decode_one(raw, "COSE_Sign1", where)
     if isinstance(top, cbor2.CBORTag):
         if top.tag != 18:
             raise MalformedInput(f"{where}: CBOR tag {top.tag}, expected an untagged COSE_Sign1 (or tag 18)")
@@ -132,13 +121,13 @@ def parse_document(doc: bytes, where: str) -> Document:
     for name, val, typ in types:
         if not isinstance(val, typ):
             raise MalformedInput(f"{where}: COSE_Sign1 {name} must be a {typ.__name__}, not {type(val).__name__}")
-    hdr = _cbor(protected, "COSE protected header", where)
+    hdr = decode_one(protected, "COSE protected header", where)
     if not isinstance(hdr, Mapping) or hdr.get(1) != ALG_ES384:
         alg = hdr.get(1) if isinstance(hdr, Mapping) else None
         raise MalformedInput(f"{where}: COSE protected header alg (label 1) = {alg!r}, expected -35 (ES384)")
     if len(signature) != 96:
         raise MalformedInput(f"{where}: COSE signature is {len(signature)} bytes, expected 96 (ES384 r||s)")
-    p = _cbor(payload, "payload", where)
+    p = decode_one(payload, "payload", where)
     if not isinstance(p, Mapping):
         raise MalformedInput(f"{where}: payload must be a CBOR map")
     module_id = p.get("module_id")
