@@ -167,7 +167,7 @@ MUTANTS: list[Mutant] = [
     Mutant("verify: not yet valid one second late", VER, "if when < nb:", "if when <= nb:", VERIFIER_TESTS),
     # -- judge.vectors
     Mutant("judge: a constant 1 ulp in the record", JV,
-           '"ulp": ops.ulp_distance(op.fmt, expected, got) if op.float_format else None',
+           '"ulp": ops.ulp_distance(op.result_fmt, expected, got) if op.float_format else None',
            '"ulp": "1" if op.float_format else None', JUDGE_VECTORS_TESTS),
     Mutant("judge: a constant 1 ulp in the message", JV, """ulp = f" ({d['ulp']} ulp)" if""",
            'ulp = " (1 ulp)" if', JUDGE_VECTORS_TESTS),

@@ -73,6 +73,21 @@ def quick_profile(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def cpu_has(*flags: str) -> bool:
+    """Whether this CPU lists every one of ``flags`` in /proc/cpuinfo."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    words = set(next((ln for ln in text.splitlines() if ln.startswith("flags")), "").split())
+    return all(f in words for f in flags)
+
+
+#: the one reason the reference probe is NOT_CERTIFIED under the built-in profiles on an
+#: FMA machine: glibc's exp changes when GLIBC_TUNABLES masks FMA (libm determinism)
+GLIBC_FMA_REASON = "test_stress.py::test_libm_determinism[glibc_tunables]"
+
+
 def no_traceback(text: str) -> bool:
     return "Traceback (most recent call last)" not in text
 
