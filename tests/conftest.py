@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,22 @@ def teecert_cli(args: Sequence[str], cwd: Path | None = None, env: dict[str, str
     p = subprocess.run([sys.executable, "-m", "teecert", *args], capture_output=True, text=True,
                        cwd=cwd, env=full_env, timeout=timeout, check=False)
     return CliResult(p.returncode, p.stdout, p.stderr)
+
+
+@pytest.fixture(autouse=True)
+def _fp_state_given_back() -> Iterator[None]:
+    """Give this process's FP control state back after every test.  Tests load probes
+    in process on purpose, some of them broken (FTZ set at load, a state left
+    poisoned); what they leave behind would change what later tests in the same
+    worker compute with Python floats and the C stream generator.  A certification
+    never shares a process that way: each run's tests run in a fresh one."""
+    from teecert._internal import accel  # the accelerator: only where it is built
+
+    lib = accel.load()
+    before = int(lib.lib.teecert_accel_fpenv(lib.ffi.new("char[16]"))) if lib is not None else None
+    yield
+    if lib is not None and before is not None:
+        lib.lib.teecert_accel_fpenv_restore(before)
 
 
 @pytest.fixture(scope="session")
