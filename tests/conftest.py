@@ -43,20 +43,33 @@ def teecert_cli(args: Sequence[str], cwd: Path | None = None, env: dict[str, str
     return CliResult(p.returncode, p.stdout, p.stderr)
 
 
-@pytest.fixture(autouse=True)
-def _fp_state_given_back() -> Iterator[None]:
-    """Give this process's FP control state back after every test.  Tests load probes
-    in process on purpose, some of them broken (FTZ set at load, a state left
-    poisoned); what they leave behind would change what later tests in the same
-    worker compute with Python floats and the C stream generator.  A certification
-    never shares a process that way: each run's tests run in a fresh one."""
+def _accel_lib() -> Any:
     from teecert._internal import accel  # the accelerator: only where it is built
 
-    lib = accel.load()
-    before = int(lib.lib.teecert_accel_fpenv(lib.ffi.new("char[16]"))) if lib is not None else None
+    return accel.load()
+
+
+#: this process's FP control state when the tests started (None: no accelerator)
+_CLEAN_FP: list[int | None] = []
+
+
+@pytest.fixture(autouse=True)
+def _fp_state_given_back() -> Iterator[None]:
+    """Start and end every test with this process's FP control state as it was when
+    the tests started.  Tests load probes in process on purpose, some of them broken
+    (FTZ set at load, a state left poisoned), also in module-scoped fixtures; what
+    they leave behind would change what later tests in the same worker compute with
+    Python floats and the C stream generator.  A certification never shares a
+    process that way: each run's tests run in a fresh one."""
+    lib = _accel_lib()
+    if not _CLEAN_FP:
+        _CLEAN_FP.append(int(lib.lib.teecert_accel_fpenv(lib.ffi.new("char[16]"))) if lib is not None else None)
+    clean = _CLEAN_FP[0]
+    if lib is not None and clean is not None:
+        lib.lib.teecert_accel_fpenv_restore(clean)
     yield
-    if lib is not None and before is not None:
-        lib.lib.teecert_accel_fpenv_restore(before)
+    if lib is not None and clean is not None:
+        lib.lib.teecert_accel_fpenv_restore(clean)
 
 
 @pytest.fixture(scope="session")

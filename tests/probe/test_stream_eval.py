@@ -38,14 +38,23 @@ def _bits(x: float) -> int:
     return F64_QNAN if math.isnan(x) else int(struct.unpack("<Q", struct.pack("<d", x))[0])
 
 
+def _products(op: ops.Op, vecs: list[tuple[int, ...]]) -> list[int]:
+    """f64 add/mul by the exact rational reference: independent of the probe and of
+    whatever FP control state this process was left in (an in-process probe of an
+    earlier test in this worker may have left it poisoned; Python floats follow it)."""
+    from teecert.reference import rational  # pure integer arithmetic
+
+    fn = rational.op_function(op.id)
+    return [int(fn(*v)) for v in vecs]
+
+
 def python_leaves(op_id: str, seed: int, count: int, chunk: int) -> list[bytes]:
-    """Leaves of f64 add/mul streams computed with Python floats."""
+    """Leaves of f64 add/mul streams computed independently of the probe."""
     op = ops.get(op_id)
-    fn = {"add": float.__add__, "mul": float.__mul__}[op.name]
     leaves = []
     for start in range(0, count, chunk):
         vecs = stream_inputs.vectors(op, seed, start, min(chunk, count - start))
-        outs = [_bits(fn(_f(a), _f(b))) for a, b in vecs]
+        outs = _products(op, vecs)
         leaves.append(merkle.leaf_hash(struct.pack(f"<{len(outs)}Q", *outs)))
     return leaves
 
@@ -81,7 +90,7 @@ def test_chunk_outputs_gives_the_vectors_of_one_chunk(ref: Probe) -> None:
     op = ops.get("f64.mul.rne")
     inputs, outputs = stream_eval.chunk_outputs(ref, op, 8, 2048, 300)
     assert inputs == stream_inputs.vectors(op, 8, 2048, 300)
-    assert outputs == [_bits(_f(a) * _f(b)) for a, b in inputs]
+    assert outputs == _products(op, inputs)
     leaf = merkle.leaf_hash(struct.pack("<300Q", *outputs))
     assert stream_eval.evaluate_stream(ref, op, 8, 2348, 2048)[1] == leaf
 
