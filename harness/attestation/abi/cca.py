@@ -37,12 +37,11 @@ from typing import Any
 import cbor2
 
 from ...errors import MalformedInput
-from .cbor import decode_one
+from .cbor import cose_sign1, decode_one
 
 MAX_TOKEN = 64 * 1024  # real tokens are ~1.5 KiB; the RMM's buffer is a few pages
 TAG_CCA_TOKEN = 399  # the CCA token collection (RMM specification)
 TAG_CMW_COLLECTION = 907  # the same pair as a CMW collection (draft-ietf-rats-msg-wrap)
-TAG_COSE_SIGN1 = 18
 FIRST_BYTES = (b"\xd9\x01\x8f", b"\xd9\x03\x8b")  # tag 399, tag 907 (two-byte tag heads)
 
 KEY_PLATFORM = 44234
@@ -156,22 +155,7 @@ def _sign1(raw: Any, what: str, where: str) -> Sign1:
     if not isinstance(raw, bytes):
         raise MalformedInput(f"{where}: {what} must be a byte string holding a COSE_Sign1, "
                              f"not {type(raw).__name__}")
-    top = decode_one(raw, what, where)
-    if isinstance(top, cbor2.CBORTag):
-        if top.tag != TAG_COSE_SIGN1:
-            raise MalformedInput(f"{where}: {what} has CBOR tag {top.tag}, expected a COSE_Sign1 (tag 18)")
-        top = top.value
-    if not isinstance(top, list | tuple) or len(top) != 4:
-        raise MalformedInput(f"{where}: {what} must be a COSE_Sign1 array of 4 items")
-    protected, unprotected, payload, signature = top
-    types: tuple[tuple[str, Any, type], ...] = (
-        ("protected", protected, bytes), ("unprotected", unprotected, Mapping),
-        ("payload", payload, bytes), ("signature", signature, bytes),
-    )
-    for name, val, typ in types:
-        if not isinstance(val, typ):
-            raise MalformedInput(f"{where}: {what} COSE_Sign1 {name} must be a {typ.__name__}, "
-                                 f"not {type(val).__name__}")
+    protected, unprotected, payload, signature = cose_sign1(raw, what, where)
     hdr = decode_one(protected, f"{what} protected header", where) if protected else {}
     alg = hdr.get(1) if isinstance(hdr, Mapping) else None
     if not isinstance(alg, int) or isinstance(alg, bool) or alg not in ALGORITHMS:

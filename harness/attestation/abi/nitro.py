@@ -26,7 +26,7 @@ from typing import Any
 import cbor2
 
 from ...errors import MalformedInput
-from .cbor import decode_one
+from .cbor import cose_sign1, decode_one
 
 MAX_DOCUMENT = 64 * 1024  # real documents are ~5 KiB; the NSM caps its output at 16 KiB
 ALG_ES384 = -35
@@ -106,21 +106,7 @@ def parse_document(doc: bytes, where: str) -> Document:
     raw = _raw_bytes(doc, where)
     if len(raw) > MAX_DOCUMENT:
         raise MalformedInput(f"{where}: {len(raw)} bytes, larger than any Nitro attestation document")
-    top = decode_one(raw, "COSE_Sign1", where)
-    if isinstance(top, cbor2.CBORTag):
-        if top.tag != 18:
-            raise MalformedInput(f"{where}: CBOR tag {top.tag}, expected an untagged COSE_Sign1 (or tag 18)")
-        top = top.value
-    if not isinstance(top, list | tuple) or len(top) != 4:
-        raise MalformedInput(f"{where}: COSE_Sign1 must be an array of 4 items")
-    protected, unprotected, payload, signature = top
-    types: tuple[tuple[str, Any, type], ...] = (
-        ("protected", protected, bytes), ("unprotected", unprotected, Mapping),
-        ("payload", payload, bytes), ("signature", signature, bytes),
-    )
-    for name, val, typ in types:
-        if not isinstance(val, typ):
-            raise MalformedInput(f"{where}: COSE_Sign1 {name} must be a {typ.__name__}, not {type(val).__name__}")
+    protected, _unprotected, payload, signature = cose_sign1(raw, "document", where)
     hdr = decode_one(protected, "COSE protected header", where)
     if not isinstance(hdr, Mapping) or hdr.get(1) != ALG_ES384:
         alg = hdr.get(1) if isinstance(hdr, Mapping) else None
