@@ -181,7 +181,10 @@ def perturbation(name: str, seed: int) -> Perturbation:
     if name not in PERTURBATIONS:
         raise MalformedInput(f"unknown perturbation {name!r} (known: {', '.join(PERTURBATIONS)})")
     if name == "malloc_perturb":
-        byte = 1 + seed % 255
+        # glibc fills new allocations with the byte's complement and freed memory with the
+        # byte itself: 0 turns the perturbation off and 255 fills new memory with zeros,
+        # the very contents fresh pages have, so neither is drawn.
+        byte = 1 + seed % 254
         return Perturbation(name, env={"MALLOC_PERTURB_": str(byte)}, note=f"MALLOC_PERTURB_={byte}")
     if name in ("aslr_on", "aslr_off"):
         setting = _aslr_setting()

@@ -119,6 +119,14 @@ def test_unknown_perturbation_and_unknown_op_in_the_api() -> None:
                                   "ops": ["f64.add.rne"]}, {}, "p")
 
 
+def test_no_seed_draws_a_malloc_perturb_byte_that_changes_nothing() -> None:
+    # glibc fills new memory with the byte's complement: 255 would fill it with the zeros a
+    # fresh page holds anyway, and 0 turns the perturbation off.
+    bytes_drawn = {int(stress.perturbation("malloc_perturb", seed).env["MALLOC_PERTURB_"])
+                   for seed in range(4 * 256)}
+    assert bytes_drawn == set(range(1, 255))
+
+
 def test_a_crashing_probe_fails_each_perturbation_naming_the_crash(tmp_path: Path, key_file: Path,
                                                                    quick_profile: Path) -> None:
     from test_transport import misbehaving_probe
