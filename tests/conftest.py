@@ -95,9 +95,25 @@ def quick_profile(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # glibc picks exp by CPU feature, so masking FMA changes it on an FMA machine: a
     # required failure (stress::test_libm_determinism) that
     # tests/certify/test_libm_suite.py shows; the runs here test other things
-    doc["stress"] = {**doc["stress"], "perturbations": [
+    # one stress process per perturbation: a fault that is not random shows in the first;
+    # tests/certify/test_stress.py runs the profile's own counts where a fault is random
+    doc["stress"] = {**doc["stress"], "processes": 1, "repeats": 1, "perturbations": [
         p for p in doc["stress"]["perturbations"] if p != "glibc_tunables"]}
     path = tmp_path_factory.mktemp("profiles") / "quick.json"
+    path.write_text(json.dumps(doc, indent=1))
+    return path
+
+
+@pytest.fixture(scope="session")
+def quick_profile_stress(quick_profile: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The quick profile with the development profile's stress process counts (2 processes,
+    2 repeats): for faults that show only in some processes, such as address dependence."""
+    from teecert.profile import load_profile
+
+    doc = json.loads(quick_profile.read_text())
+    dev = load_profile("development").data["stress"]
+    doc["stress"] = {**doc["stress"], "processes": dev["processes"], "repeats": dev["repeats"]}
+    path = tmp_path_factory.mktemp("profiles") / "quick-stress.json"
     path.write_text(json.dumps(doc, indent=1))
     return path
 

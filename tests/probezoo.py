@@ -185,3 +185,18 @@ def _build(z: ZooProbe) -> Path:
     source = PROBES_DIR / z.source if z.source else None
     return probe_build.build_probe(out, source=source, extra_cflags=z.extra_cflags,
                                    defines=z.defines)
+
+
+#: the ways tests/probes/misbehave.c breaks (its TEECERT_ZOO_MISBEHAVE values)
+MISBEHAVIOURS = {"segv": 1, "hang": 2, "abort": 3, "sigfpe": 4, "exit": 5}
+
+
+def misbehaving_probe(kind: str) -> Path:
+    """tests/probes/misbehave.c built for ``kind`` (cached next to the zoo)."""
+    src = PROBES_DIR / "misbehave.c"
+    key = hashlib.sha256(src.read_bytes() + probe_build.reference_build_key().encode()).hexdigest()[:16]
+    out = zoo_dir() / f"misbehave-{kind}-{key}.so"
+    if out.is_file():
+        return out
+    return probe_build.build_probe(out, source=src,
+                                   defines={"TEECERT_ZOO_MISBEHAVE": str(MISBEHAVIOURS[kind])})

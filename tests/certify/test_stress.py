@@ -17,7 +17,7 @@ from teecert.certify import stress
 from teecert.errors import MalformedInput
 
 from conftest import run_report, teecert_cli
-from probezoo import build_zoo_probe
+from probezoo import build_zoo_probe, misbehaving_probe
 
 
 def _stress_rows(pred: dict[str, Any], test: str = "test_perturbation") -> dict[str, dict[str, Any]]:
@@ -52,8 +52,8 @@ def test_heap_leak_is_caught_by_malloc_perturb_only(tmp_path: Path, key_file: Pa
 
 
 def test_address_dependence_is_caught_in_fresh_processes(tmp_path: Path, key_file: Path,
-                                                         quick_profile: Path) -> None:
-    code, pred = run_report(build_zoo_probe("aslr"), quick_profile, key_file, tmp_path)
+                                                         quick_profile_stress: Path) -> None:
+    code, pred = run_report(build_zoo_probe("aslr"), quick_profile_stress, key_file, tmp_path)
     assert code == 1
     rows = _stress_rows(pred)
     randomized = [n for n in rows if n != "aslr_off"]
@@ -129,7 +129,6 @@ def test_no_seed_draws_a_malloc_perturb_byte_that_changes_nothing() -> None:
 
 def test_a_crashing_probe_fails_each_perturbation_naming_the_crash(tmp_path: Path, key_file: Path,
                                                                    quick_profile: Path) -> None:
-    from test_transport import misbehaving_probe
 
     code, pred = run_report(misbehaving_probe("segv"), quick_profile, key_file, tmp_path)
     assert code == 1

@@ -37,9 +37,8 @@ from teecert.probe.library import load_probe
 from teecert.probe.streams import evaluate_stream
 
 from conftest import no_traceback, teecert_cli
-from probezoo import PROBES_DIR, build_zoo_probe, zoo_dir
+from probezoo import build_zoo_probe, misbehaving_probe
 
-MISBEHAVIOURS = {"segv": 1, "hang": 2, "abort": 3, "sigfpe": 4, "exit": 5}
 DIV = ops.get("f64.div.rne")
 ADD = ops.get("f64.add.rne")
 ONE = 0x3FF0000000000000
@@ -53,17 +52,6 @@ def host() -> str:
 @pytest.fixture(scope="module")
 def reference() -> Path:
     return probe_build.reference_probe_path()
-
-
-def misbehaving_probe(kind: str) -> Path:
-    """tests/probes/misbehave.c built for ``kind`` (cached next to the zoo)."""
-    src = PROBES_DIR / "misbehave.c"
-    key = hashlib.sha256(src.read_bytes() + probe_build.reference_build_key().encode()).hexdigest()[:16]
-    out = zoo_dir() / f"misbehave-{kind}-{key}.so"
-    if out.is_file():
-        return out
-    return probe_build.build_probe(out, source=src,
-                                   defines={"TEECERT_ZOO_MISBEHAVE": str(MISBEHAVIOURS[kind])})
 
 
 TOKEN = b"teecert-test-token-" + b"k" * 40
