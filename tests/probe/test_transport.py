@@ -121,8 +121,6 @@ def listening(host: str, tmp_path: Path) -> Iterator[Callable[[Path, str], Liste
 # --------------------------------------------------------------- same results
 
 
-@pytest.mark.xfail(strict=False, reason="order-dependent in a full run: after some earlier test in the same "
-                   "xdist worker the in-process side gives other leaves; passes alone; under investigation")
 def test_reference_probe_gives_the_same_leaves_over_every_transport(
         host: str, reference: Path, listening: Callable[[Path, str], ListeningHost]) -> None:
     local = load_probe(reference)
