@@ -18,7 +18,6 @@ import select
 import signal
 import sys
 import threading
-import traceback
 from collections.abc import Sequence
 from types import FrameType
 from typing import Any
@@ -116,6 +115,8 @@ def _closed_output() -> list[int]:
 
 def _internal_error(who: str, e: BaseException) -> int:
     if os.environ.get("TEECERT_DEBUG"):
+        import traceback  # slow to import (linecache, tokenize), and needed only after a bug
+
         traceback.print_exc()
     print(f"{who}: internal error: {type(e).__name__}: {printable(str(e))} "
           "(set TEECERT_DEBUG=1 for a traceback)",

@@ -7,6 +7,7 @@ and the comparison are the library's, the options and exit codes are here.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from collections.abc import Sequence
@@ -225,7 +226,15 @@ def _cmd_compare(a: argparse.Namespace) -> int:
     trusted, prof, at = verify_inputs(a)
     reverify_at, bundles = governance_cli.reverify_options(a, parse_time)  # bad input refused before any work
     cache = ReportCache()  # the profiles the reports were made under, parsed once each
-    outcomes = [verify_report_file(path, trusted=trusted, profile=prof, at=at, cache=cache) for path in a.reports]
+    outcomes = []
+    try:
+        for path in a.reports:
+            outcomes.append(verify_report_file(path, trusted=trusted, profile=prof, at=at, cache=cache))
+            # Every outcome is kept to the end, thousands of objects each: frozen, the
+            # cycle collector stops walking them again and again as the list grows.
+            gc.freeze()
+    finally:
+        gc.unfreeze()
     cmp = compare(outcomes)
     code = 0 if cmp.agree else 1
     reverified = _reverified(outcomes, reverify_at, bundles)  # [] without --reverify-at

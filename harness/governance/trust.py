@@ -28,9 +28,8 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .._internal import canonical, dsse
@@ -42,6 +41,9 @@ from .._internal.timefmt import format_time, parse_time
 from ..errors import MalformedInput, NotAuthentic, UsageError
 from ..report import keys
 from . import state
+
+if TYPE_CHECKING:
+    import jsonschema
 
 GOVERNANCE_SCHEMA = "teecert-governance/1"
 REVOCATIONS_SCHEMA = "teecert-revocations/1"

@@ -24,15 +24,16 @@ import shlex
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from .. import profile as profiles
 from .._internal import canonical
 from .._internal.timefmt import format_time, parse_time
 from .._internal.version import __version__
 from .verifier import VerifyOutcome
+
+if TYPE_CHECKING:
+    import jinja2
 
 #: How many characters of a digest the views show where space is short.
 SHORT = 12
@@ -266,6 +267,9 @@ def short(value: Any, n: int = SHORT) -> str:
 @functools.cache
 def environment(markdown: bool) -> jinja2.Environment:
     """The jinja2 environment: HTML autoescaped, Markdown through ``md``/``code`` filters."""
+    # imported here: slow, and `teecert compare` without --html renders nothing with it
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(_load_template),
         autoescape=not markdown,

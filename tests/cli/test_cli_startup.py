@@ -11,13 +11,16 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+from pathlib import Path
 
 import jsonschema
 import pytest
 
 from teecert._internal import schema
+from teecert._internal.timefmt import format_time
 from teecert.cli import main as cli_main
 
+import reportfactory as rf
 from conftest import no_traceback
 
 #: What no command's start-up needs, and what each names of the libraries a command imports.
@@ -127,3 +130,16 @@ def test_packaged_schemas_are_all_found() -> None:
 def test_a_schema_from_elsewhere_is_still_checked() -> None:
     with pytest.raises(jsonschema.SchemaError):
         schema.make_validator({"$schema": "https://json-schema.org/draft/2020-12/schema", "type": 5})
+
+
+def test_verifying_a_report_without_evidence_imports_no_evidence_parser_nor_jinja2(tmp_path: Path) -> None:
+    # `teecert verify REPORT` and `teecert compare` (without --html) of reports that carry
+    # no attestation evidence need neither the evidence formats nor the templates.
+    r = rf.make_signed_report(tmp_path)
+    args = [str(r.path), "--trust", str(r.pub), "--profile", "development", "--at", format_time(rf.NOW)]
+    for argv in (["verify", *args], ["compare", *args]):
+        mods = imported_by("from teecert.cli.main import main\n"
+                           f"try:\n    main({argv!r})\nexcept SystemExit as e:\n    assert e.code == 0, e.code")
+        assert "teecert.verify.verifier" in mods
+        assert heavy(mods, ("jinja2", "teecert.attestation.run_evidence", "teecert.attestation.evidence",
+                            "teecert.attestation.validate", "traceback")) == []

@@ -4,9 +4,11 @@
 integer token long enough to exceed 2**53 - 1.  These tests hold the fast path to the
 strict one (``canonical._parse`` with every check on): same value or same refusal,
 word for word, on generated JSON texts full of what strict parsing refuses.
+``canonical.parse_canonical`` (verify's one parse of a payload) accepts exactly the
+payloads that the strict parse and the canonical serialization accept together.
 ``dsse.b64decode`` accepts a payload by its round trip: only canonical base64.
-``statement.validate_schema`` skips a profile document it has validated before: only
-one with the very same content."""
+``statement.validate_schema`` checks a report without its rows by the schema's compiled
+check: a forged profile document, or a field beside it, is still refused by name."""
 
 from __future__ import annotations
 
@@ -102,6 +104,71 @@ def test_the_scan_lets_short_integers_and_hex_digests_take_the_fast_path() -> No
     raw = json.dumps({"root": digest, "n": [10**15 - 1, -(10**15 - 1)], "s": "a1234567890123456"}).encode()
     assert not canonical._may_hold_long_int(raw)
     assert canonical.loads(raw, "f.json")["n"] == [10**15 - 1, -(10**15 - 1)]
+
+
+# -- canonical payloads: one parse and one serialization, as strict as loads + dumps ----
+
+
+def _loads_then_dumps(raw: bytes) -> tuple[bool, Any]:
+    """What verify did before ``parse_canonical``: the strict parse, then the canonical form."""
+    try:
+        value = canonical.loads(raw, "p.json")
+        same = canonical.dumps(value) == raw
+    except MalformedInput:
+        return False, None
+    return same, value
+
+
+def _forms(text: str) -> list[bytes]:
+    """``text`` and the compact, key-sorted forms a lenient parser gives of it (which
+    may hold floats, NaN, unsafe integers, escapes or keys a duplicate dropped)."""
+    out = [text.encode("utf-8")]
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return out
+    for ascii_only in (False, True):
+        for sort in (True, False):
+            out.append(json.dumps(value, sort_keys=sort, separators=(",", ":"), ensure_ascii=ascii_only)
+                       .encode("utf-8", "surrogatepass"))
+    return out
+
+
+def _agree(raw: bytes) -> None:
+    fast, value = canonical.parse_canonical(raw)
+    slow, expected = _loads_then_dumps(raw)
+    if fast:
+        assert slow and json.dumps(value) == json.dumps(expected), raw
+    if raw.isascii():  # only ASCII payloads are tried; the others go the strict way
+        assert fast == slow, raw
+
+
+@settings(max_examples=400, deadline=None)
+@given(_texts())
+def test_parse_canonical_accepts_exactly_what_loads_and_dumps_accept(text: str) -> None:
+    for raw in _forms(text):
+        _agree(raw)
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"a":1,"a":1}', b'{"a":1,"a":2}', b'{"b":1,"a":2}', b'{"a":1,"b":2}', b' {"a":1}', b'{"a":1}\n',
+    b'{"a":1.0}', b'{"a":1e3}', b'{"a":-0}', b'{"a":01}', b'{"a":NaN}', b'{"a":9007199254740991}',
+    b'{"a":9007199254740992}', b'{"a":-9007199254740992}', b'{"a":"\\ud800"}', b'{"a":"\\udc00x"}',
+    b'{"a":"\\u00e9"}', '{"a":"\u00e9"}'.encode(), b'{"a":"\\u001f"}', b'{"a":"\\u001F"}', b'{"a":"\\/"}',
+    b'{"a":"\\n"}', b'{"a":"\\u000a"}', b'{"\\u0061":1}', b'\xef\xbb\xbf{"a":1}', b'', b'null', b'"x"',
+    b'[' * 64 + b']' * 64, b'[' * 65 + b']' * 65, b'[' * 2000 + b']' * 2000, b'{"a":[1,2,{"b":null}]}',
+    b'{"a":true,"b":false}', b'\xff', b'{"a":1}{"b":2}', b'{"a":"\x01"}',
+], ids=lambda r: r[:24].decode("latin-1"))
+def test_parse_canonical_on_edge_cases(raw: bytes) -> None:
+    _agree(raw)
+
+
+def test_parse_canonical_takes_a_real_report() -> None:
+    import reportfactory as rf
+
+    payload = canonical.dumps(rf.statement_for(Ed25519PrivateKey.generate()))
+    assert canonical.parse_canonical(payload) == (True, canonical.loads(payload, "p.json"))
+    assert canonical.parse_canonical(payload.replace(b'":', b'": ', 1)) == (False, None)
 
 
 # -- base64 in DSSE envelopes: the round-trip fast path accepts only canonical text ----

@@ -579,6 +579,38 @@ def test_fast_reason_check_agrees_with_the_schema(reason: dict[str, Any]) -> Non
     assert report.reason_ok(reason) == def_validator("reason").is_valid(reason)
 
 
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(rows, _row_ok), max_size=6), st.randoms())
+def test_rows_checked_by_column_agree_with_rows_checked_one_by_one(some: list[Any], rnd: Any) -> None:
+    # Real rows with generated ones, valid or mutated, among them: the column-wise
+    # path may only say yes when every row passes result_row_ok.
+    mixed = [dict(r) for r in rf.make_results(4, 2)] + some
+    rnd.shuffle(mixed)
+    expected = all(report.result_row_ok(r) for r in mixed)
+    assert report.results_ok(mixed) == expected
+    if report._rows_by_column(mixed):
+        assert expected
+
+
+@pytest.mark.parametrize("edit", [
+    lambda r: r.update(root=""), lambda r: r.update(root="AB"), lambda r: r.update(root="ab\n"),
+    lambda r: r.update(root="ab" * 1025), lambda r: r.update(expected_root="0x"), lambda r: r.update(op=""),
+    lambda r: r.update(op="o" * 201), lambda r: r.update(id=""), lambda r: r.update(id="i" * 1001),
+    lambda r: r.update(message="m" * 2001), lambda r: r.update(vectors=True), lambda r: r.update(vectors=-1),
+    lambda r: r.update(failures=2**53), lambda r: r.update(duration_ms=1.0), lambda r: r.update(kind="Check"),
+    lambda r: r.update(outcome=["passed"]), lambda r: r.update(suite="Bad"), lambda r: r.update(suite=1),
+    lambda r: r.pop("root"), lambda r: r.update(extra=1), lambda r: (r.pop("root"), r.update(extra=None)),
+    lambda r: r.update(divergence={}), lambda r: r.update(root="\u00e9"), lambda r: r.update(message=None),
+    lambda r: r.update(divergence={"index": 1, "inputs": ["0g"], "expected": "00", "got": "01", "ulp": None}),
+], ids=[str(i) for i in range(25)])
+def test_each_bad_field_is_refused_by_both_row_checks(edit: Any) -> None:
+    rows_ = [dict(r) for r in rf.make_results(4, 2)]
+    edit(rows_[-1])
+    assert not report.result_row_ok(rows_[-1])
+    assert not report._rows_by_column(rows_) and not report.results_ok(rows_)
+    assert report._rows_by_column(rows_[:-1])
+
+
 def test_fast_checks_accept_real_rows() -> None:
     # The generated rows above are mostly invalid; real ones must take the fast path.
     for row in rf.make_results(6, 3, n_skip=1, n_unsupported=1, n_error=1):
