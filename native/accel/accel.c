@@ -287,6 +287,13 @@ TEECERT_AVX512 static TEECERT_ALWAYS_INLINE __m512i teecert_value8(
     return _mm512_mask_mov_epi64(v, _mm512_cmpeq_epu64_mask(cls, S64(14)), k);
 }
 
+/*
+ * Leaves the upper halves of the vector registers clean (VZEROUPPER) before it
+ * returns or hands the remainder to the scalar code.  GCC emits no VZEROUPPER before
+ * a tail call, and with them dirty every legacy-SSE instruction run afterwards pays
+ * for it: the probe's op kernels and SHA-NI (which has no VEX form) ran about a fifth
+ * slower in the stream loop until the next VZEROUPPER (AMD EPYC, bench_stream.py).
+ */
 TEECERT_AVX512 static void teecert_gen_values_avx512(uint64_t z, uint64_t count, uint32_t width,
                                                      void *out)
 {
@@ -309,6 +316,7 @@ TEECERT_AVX512 static void teecert_gen_values_avx512(uint64_t z, uint64_t count,
             zc = _mm512_add_epi64(zc, step);
             _mm512_storeu_si512((void *)(o + i), teecert_value8(64, 11, 52, c, m, lo, hi));
         }
+        _mm256_zeroupper(); /* see teecert_gen_values_avx512 */
         teecert_gen_values_scalar(z + 2 * i * TEECERT_GAMMA, count - i, width, o + i);
     } else if (width == 32) {
         uint32_t *o = (uint32_t *)out;
@@ -318,6 +326,7 @@ TEECERT_AVX512 static void teecert_gen_values_avx512(uint64_t z, uint64_t count,
             _mm256_storeu_si256((__m256i *)(void *)(o + i),
                                 _mm512_cvtepi64_epi32(teecert_value8(32, 8, 23, c, m, lo, hi)));
         }
+        _mm256_zeroupper(); /* see teecert_gen_values_avx512 */
         teecert_gen_values_scalar(z + 2 * i * TEECERT_GAMMA, count - i, width, o + i);
     }
 }

@@ -10,6 +10,11 @@
  * portable code would dominate the stream loop.  All give the same digest;
  * tests/native/test_sha256_paths.py compares each with hashlib.
  *
+ * On x86-64 CPUs with AVX the SHA-NI functions start with a VZEROUPPER, so that a
+ * caller that left the upper halves of the vector registers in use does not slow
+ * them down (sha256.c says why); TEECERT_SHA256_NO_VZEROUPPER leaves it out, which
+ * only the tests need (they compare both with hashlib).
+ *
  * Define TEECERT_SHA256_PORTABLE (or the older TEECERT_NO_SHA_NI) to build the
  * portable implementation only.  That is a build-time choice on purpose, not an
  * environment variable: what a probe computes, and what it says about itself

@@ -3,9 +3,11 @@
 The probe's transcript and the harness's Merkle leaves are hashed with
 native/probe/sha256.c, which picks its block function at run time: SHA-NI on x86-64
 CPUs that have it, the Armv8 SHA2 instructions on AArch64 CPUs that have them, the
-portable C otherwise (or when built with -DTEECERT_SHA256_PORTABLE).  A small driver
-is built here once per path (the machine's own, the portable one, and AArch64 with
-Debian's cross compiler, run under qemu-user) and fed messages: the FIPS 180-4
+portable C otherwise (or when built with -DTEECERT_SHA256_PORTABLE); where the CPU
+also has AVX the SHA-NI code runs behind a VZEROUPPER (-DTEECERT_SHA256_NO_VZEROUPPER
+leaves it out).  A small driver is built here once per path (the machine's own, SHA-NI
+without the VZEROUPPER, the portable one, and AArch64 with Debian's cross compiler,
+run under qemu-user) and fed messages: the FIPS 180-4
 examples, every length 0..300 (all the block and padding boundaries), and random
 ones (hypothesis).  For each message it prints the digest from one call, from two
 updates split anywhere, and from teecert_sha256_lanes (messages hashed side by side,
@@ -175,6 +177,14 @@ def drivers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Driver | str]
         "portable": Driver("portable", [str(_build(cc, tmp / "portable", "-DTEECERT_SHA256_PORTABLE"))],
                            "portable"),
     }
+    # On a CPU with AVX the native driver runs the SHA-NI code behind a VZEROUPPER;
+    # this one runs it without (as on a CPU with SHA-NI and no AVX).
+    if own == "sha-ni":
+        found["sha-ni-plain"] = Driver(
+            "sha-ni-plain", [str(_build(cc, tmp / "sha-ni-plain", "-DTEECERT_SHA256_NO_VZEROUPPER"))],
+            "sha-ni")
+    else:
+        found["sha-ni-plain"] = "this CPU has no SHA-NI"
     if arch == "aarch64":
         found["aarch64"] = found["native"]
         return found
@@ -223,7 +233,7 @@ def _check(driver: Driver, msgs: list[bytes], splits: list[int]) -> None:
                                 f"{label}: {got} != hashlib {exp}")
 
 
-PATHS = ["native", "portable", "aarch64"]
+PATHS = ["native", "sha-ni-plain", "portable", "aarch64"]
 
 
 @pytest.mark.parametrize("path", PATHS)
