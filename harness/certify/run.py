@@ -163,11 +163,18 @@ def run(options: RunOptions, progress: Callable[[RunProgress], None] | None = No
         args += ["--teecert-seed", str(o.seed)]
     if o.challenge is not None:
         args += ["--teecert-challenge", challenge.parse(o.challenge).hex()]
+    # The plugins by module, with pytest's entry-point autoloading off: autoloading
+    # marks every module of every distribution that declares a plugin for assertion
+    # rewriting, so each teecert module the plugin imports was parsed and rewritten
+    # anew in every run where bytecode is not cached (PYTHONDONTWRITEBYTECODE), about
+    # a second of CPU; and no other installed plugin is loaded by accident.
+    args += ["-p", "teecert.certify.plugin"]
     if workers:
-        args += ["-n", workers]
+        args += ["-p", "xdist.plugin", "-n", workers]
     if o.print_report_data:
         args.append("--teecert-print-report-data")
-    env = {**os.environ, "TEECERT_HARNESS_PID": str(os.getpid())}  # the environment suite's
+    env = {**os.environ, "TEECERT_HARNESS_PID": str(os.getpid()),  # the environment suite's
+           "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     if not os.environ.get("TEECERT_DEBUG"):
         # A probe that crashes the test process is told in one line below, not with
         # the interpreter's dump of every thread's stack first.

@@ -46,7 +46,8 @@ from .. import ops
 from ..errors import MalformedInput, TeecertError
 from ..probe.build import cache_dir
 from ..probe.library import POISON_FTZ_DAZ, POISON_ROUND_UP
-from ..probe.remote import connect, default_host_cmd, spawn
+from ..probe.remote import RemoteProbe, connect, default_host_cmd, spawn
+from ..probe.streams import evaluate_stream
 from ..vectors import merkle
 from ..vectors.generate import pack_outputs
 from ..vectors.store import Stream
@@ -268,13 +269,20 @@ class GoldenChunk:
     the expected outputs.  A golden chunk's leaf is the committed one (it commits to
     the references' outputs), so agreeing processes are checked by hashing alone; the
     outputs themselves are re-derived (:meth:`expected`) only for a chunk some process
-    got wrong, to name the first differing vector."""
+    got wrong, to name the first differing vector.
+
+    The inputs are not held: every process generates them into its shared region as
+    the stream loop does (:func:`teecert.probe.streams.evaluate_stream`), and
+    :meth:`packed` generates them again for a chunk that differs.  Holding the inputs
+    of every chunk of a strict plan would take some 200 MiB for the whole suite."""
 
     op: ops.Op
     index: int
     start: int
     n: int
-    inputs: bytes
+    #: the stream's seed and chunk size: chunk ``index`` of the stream ``(op, seed)``
+    seed: int
+    chunk_size: int
     #: the expected outputs; None for a golden chunk until a process differs from it
     outputs: bytes | None
     #: "golden" (the references' outputs) or "baseline" (what a fresh, unperturbed
@@ -291,13 +299,17 @@ class GoldenChunk:
                                    "outputs nor a leaf")
             self.leaf = merkle.leaf_hash(self.outputs)
 
+    def packed(self) -> bytes:
+        """The chunk's inputs, packed (generated anew on each call)."""
+        return chunk_inputs(self.op, self.seed, self.start, self.n)
+
     def expected(self) -> bytes:
         """The expected outputs, re-derived with the references (MPFR for the float
         ops) the first time they are needed and accepted only when they hash to the
         committed leaf."""
         with self._lock:
             if self.outputs is None:
-                self.outputs = _derive(self.op, self.index, self.n, self.inputs, self.leaf)
+                self.outputs = _derive(self.op, self.index, self.n, self.packed(), self.leaf)
             return self.outputs
 
 
@@ -320,7 +332,8 @@ def baseline_chunks(pairs: Sequence[tuple[Stream, int]], host: Sequence[str] | s
         for st, k in pairs:
             start, n = st.chunk_span(k)
             packed = chunk_inputs(st.op, st.seed, start, n)
-            out.append(GoldenChunk(st.op, k, start, n, packed, rp.run(st.op, packed, n), "baseline"))
+            out.append(GoldenChunk(st.op, k, start, n, st.seed, st.chunk_size,
+                                   rp.run(st.op, packed, n), "baseline"))
         return out
     finally:
         rp.close()
@@ -332,8 +345,7 @@ def golden_chunk(st: Stream, index: int) -> GoldenChunk:
     the data references cost most of a strict run's CPU, and the leaf already is the
     commitment a probe's outputs must hash to (:meth:`GoldenChunk.expected`)."""
     start, n = st.chunk_span(index)
-    packed = chunk_inputs(st.op, st.seed, start, n)
-    return GoldenChunk(st.op, index, start, n, packed, None, leaf=st.leaves[index])
+    return GoldenChunk(st.op, index, start, n, st.seed, st.chunk_size, None, leaf=st.leaves[index])
 
 
 def _derive(op: ops.Op, index: int, n: int, packed: bytes, leaf: bytes) -> bytes:
@@ -404,7 +416,7 @@ def _first_difference(g: GoldenChunk, got: bytes) -> tuple[int, tuple[int, ...],
     expected = g.expected()
     for i in range(g.n):
         if got[i * w : (i + 1) * w] != expected[i * w : (i + 1) * w]:
-            (ins,) = g.op.unpack_inputs(g.inputs[i * a : (i + 1) * a], 1)
+            (ins,) = g.op.unpack_inputs(g.packed()[i * a : (i + 1) * a], 1)
             (exp,) = g.op.unpack_outputs(expected[i * w : (i + 1) * w], 1)
             (out,) = g.op.unpack_outputs(got[i * w : (i + 1) * w], 1)
             return g.start + i, ins, exp, out
@@ -455,19 +467,71 @@ def _one_process(host: Sequence[str] | str, p: Perturbation, goldens: Sequence[G
             # teecert's host installs the poisoned state itself: a probe whose own
             # fpenv_poison applies nothing must not decide what it is tested under
             rp.fp_state(p.poison)
-        for g in goldens:
-            try:
-                got = rp.run(g.op, g.inputs, g.n)
-            except TeecertError as exc:
-                found.append(Divergence(p.name, rnd, proc, g.op.id, g.start, (), 0, 0, error=str(exc)))
-                break
-            vectors += g.n
-            if merkle.leaf_hash(got) != g.leaf:
-                idx, ins, exp, out = _first_difference(g, got)
-                found.append(Divergence(p.name, rnd, proc, g.op.id, idx, ins, exp, out))
+        for group in _prefixes(goldens):
+            n, failed = _check_group(rp, group, p.name, rnd, proc)
+            vectors += n
+            found.extend(failed)
+            if any(d.error for d in failed):
+                break  # the probe failed: what it would answer next says nothing more
     finally:
         rp.close()
     return vectors, found
+
+
+def _check_group(rp: RemoteProbe, group: Sequence[GoldenChunk], name: str, rnd: int,
+                 proc: int) -> tuple[int, list[Divergence]]:
+    """Vectors compared and divergences found over ``group`` (from :func:`_prefixes`)."""
+    g0 = group[0]
+    try:
+        leaves, wrong = _run_group(rp, group)
+    except TeecertError as exc:
+        return 0, [Divergence(name, rnd, proc, g0.op.id, g0.start, (), 0, 0, error=str(exc))]
+    found = []
+    for j, (g, leaf) in enumerate(zip(group, leaves, strict=True)):
+        if leaf != g.leaf:
+            idx, ins, exp, out = _first_difference(g, wrong[j])
+            found.append(Divergence(name, rnd, proc, g.op.id, idx, ins, exp, out))
+    return sum(g.n for g in group), found
+
+
+def _prefixes(goldens: Sequence[GoldenChunk]) -> list[list[GoldenChunk]]:
+    """``goldens`` in runs the stream loop evaluates in one go: the chunks 0, 1, ...
+    of one stream, in order (a chunk that continues no run starts its own)."""
+    groups: list[list[GoldenChunk]] = []
+    for g in goldens:
+        last = groups[-1][-1] if groups else None
+        if (last is not None and last.op is g.op and last.seed == g.seed
+                and last.chunk_size == g.chunk_size and g.index == last.index + 1):
+            groups[-1].append(g)
+        else:
+            groups.append([g])
+    return groups
+
+
+def _run_group(rp: RemoteProbe, group: Sequence[GoldenChunk]) -> tuple[list[bytes], dict[int, bytes]]:
+    """The leaves the probe's outputs of ``group`` (from :func:`_prefixes`) hash to,
+    and the outputs of those that differ from their golden leaf (by position in
+    ``group``).  A run of chunks from chunk 0 goes through the stream loop: inputs
+    generated straight into the host's shared region, nothing copied through the
+    pipes and no chunk held; any other chunk is sent inline."""
+    g0 = group[0]
+    wrong: dict[int, bytes] = {}
+    if g0.index == 0:
+        def keep(index: int, leaf: bytes, outputs: memoryview) -> None:
+            if leaf != group[index].leaf:
+                wrong[index] = bytes(outputs)
+
+        last = group[-1]
+        leaves = evaluate_stream(rp, g0.op, g0.seed, last.start + last.n, g0.chunk_size,
+                                 on_outputs=keep)
+        return leaves, wrong
+    leaves = []
+    for j, g in enumerate(group):
+        got = rp.run(g.op, g.packed(), g.n)
+        leaves.append(merkle.leaf_hash(got))
+        if leaves[-1] != g.leaf:
+            wrong[j] = got
+    return leaves, wrong
 
 
 def run(plan: Plan, p: Perturbation, host: Sequence[str] | str, goldens: Sequence[GoldenChunk],

@@ -28,6 +28,7 @@ from ..vectors.streams.inputs import (
     leaf_hasher,
     native_generator,
     pack_inputs,
+    span_leaves,
     stream_state,
     vectors,
     warn_slow,
@@ -38,6 +39,9 @@ from .remote import RemoteProbe, SharedRegion
 
 #: ``on_chunk(index, n, leaf)``: chunk ``index`` of ``n`` vectors has this leaf.
 ChunkCallback = Callable[[int, int, bytes], object]
+#: ``on_outputs(index, leaf, outputs)``: chunk ``index`` hashed to ``leaf`` from these
+#: output bytes, a view into a buffer the loop reuses: valid only during the call.
+OutputsCallback = Callable[[int, bytes, memoryview], object]
 
 
 def _check_span(op: Op, count: int, chunk_size: int) -> None:
@@ -59,16 +63,19 @@ def evaluate_stream(
     count: int,
     chunk_size: int,
     on_chunk: ChunkCallback | None = None,
+    on_outputs: OutputsCallback | None = None,
 ) -> list[bytes]:
     """Merkle leaves of the first ``count`` vectors of the stream ``(op, seed)`` as
     ``probe`` computes them, one leaf per chunk of ``chunk_size`` vectors (the last
-    one may be shorter).  One probe call per chunk; ``on_chunk`` is told of each."""
+    one may be shorter).  One probe call per chunk; ``on_chunk`` is told of each, and
+    ``on_outputs`` of each one's outputs (to keep those of a chunk that diverges
+    without running it again: a probe may answer differently the second time)."""
     _check_span(op, count, chunk_size)
     if op.kind in DATA_KINDS and not have_data_generator():  # a build without datagen.c
-        return _evaluate_python(probe, op, seed, count, chunk_size, on_chunk)
+        return _evaluate_python(probe, op, seed, count, chunk_size, on_chunk, on_outputs)
     if not have_accelerator():
         warn_slow()
-        return _evaluate_python(probe, op, seed, count, chunk_size, on_chunk)
+        return _evaluate_python(probe, op, seed, count, chunk_size, on_chunk, on_outputs)
 
     s0 = stream_state(op, seed)
     size = min(chunk_size, count)
@@ -76,9 +83,10 @@ def evaluate_stream(
         region = probe.shared_region()
         group = _shm_group(op, size, region.size) if region is not None else 0
         if region is not None and group > 0:
-            return _evaluate_shm(probe, region, group, op, s0, count, chunk_size, on_chunk)
+            return _evaluate_shm(probe, region, group, op, s0, count, chunk_size, on_chunk,
+                                 on_outputs)
     if isinstance(probe, RemoteProbe) and size * op.in_bytes < REMOTE_BATCH_BYTES:
-        return _evaluate_remote(probe, op, s0, count, chunk_size, on_chunk)
+        return _evaluate_remote(probe, op, s0, count, chunk_size, on_chunk, on_outputs)
     inbuf = probe.new_buffer(size * op.in_bytes)
     # Chunks go in pairs (LEAF_LANES), each into its own output buffer, so that their
     # leaves are hashed side by side (leaf_hasher): much cheaper than one by one.
@@ -97,6 +105,8 @@ def evaluate_stream(
             run_into(op, inbuf, outbuf, n)
         for j, (n, leaf) in enumerate(zip(ns, leaves_of([n * out_bytes for n in ns]), strict=True)):
             leaves.append(leaf)
+            if on_outputs is not None:
+                on_outputs(first + j, leaf, memoryview(_probe_ffi.buffer(outs[j], n * out_bytes)))
             if on_chunk is not None:
                 on_chunk(first + j, n, leaf)
     return leaves
@@ -115,21 +125,28 @@ def _slot_bytes(op: Op, size: int) -> int:
     return _align(size * op.in_bytes) + _align(size * op.out_bytes)
 
 
-#: Inputs per RUN_SHM request: every request costs a wake-up of a sleeping process on
-#: each side, which at a run's chunks (65,536 vectors) is worth a few percent of the
-#: CPU time per vector below about 8 MiB (benchmarks/bench_transport.py, f64.fma.rne).
-SHM_BATCH_BYTES = 8 << 20
+#: Inputs per RUN_SHM request, at most: every request costs a wake-up of a sleeping
+#: process on each side, which small chunks share; but the slots of the requests in
+#: flight should stay in cache between the generator, the host's copies and the leaf
+#: hash.  At a run's chunks (65,536 vectors) that is two chunks of a binary or ternary
+#: f64 op (benchmarks/bench_transport.py --op f64.fma.rne: median 0.90 to 0.91 of
+#: in-process with two, 0.87 to 0.88 with five).
+SHM_BATCH_BYTES = 3 << 20
 
 
 def _shm_group(op: Op, size: int, region_size: int) -> int:
-    """Chunks per RUN_SHM request: up to SHM_BATCH_BYTES of inputs (0 when even one
-    chunk per request does not fit the region twice: inline then)."""
+    """Chunks per RUN_SHM request: up to SHM_BATCH_BYTES of inputs, an even number
+    when more than one, so that their leaves go in pairs (span_leaves); 0 when even one
+    chunk per request does not fit the region twice (inline then)."""
     per = max(1, min(4096, SHM_BATCH_BYTES // max(1, size * op.in_bytes)))
+    if per > LEAF_LANES:
+        per -= per % LEAF_LANES
     return min(per, region_size // (SHM_IN_FLIGHT * _slot_bytes(op, size)))
 
 
 def _evaluate_shm(probe: RemoteProbe, region: SharedRegion, group: int, op: Op, s0: Any,
-                  count: int, chunk_size: int, on_chunk: ChunkCallback | None) -> list[bytes]:
+                  count: int, chunk_size: int, on_chunk: ChunkCallback | None,
+                  on_outputs: OutputsCallback | None = None) -> list[bytes]:
     """The hot loop through the shared region (docs/wire-protocol.md, "Shared
     memory"): the generator writes each chunk straight into its slot of the region,
     a RUN_SHM request names ``group`` of them, and their leaves are hashed from the
@@ -142,7 +159,6 @@ def _evaluate_shm(probe: RemoteProbe, region: SharedRegion, group: int, op: Op, 
     gen = native_generator(op, s0)
     base, view = region.ptr, region.view
     out_bytes = op.out_bytes
-    sha256 = hashlib.sha256
     starts = range(0, count, chunk_size)
     requests = range(0, len(starts), group)
     pending: deque[list[tuple[int, int, int]]] = deque()  # per request: (chunk, n, out_off)
@@ -169,12 +185,12 @@ def _evaluate_shm(probe: RemoteProbe, region: SharedRegion, group: int, op: Op, 
             probe.collect_shm()
             chunks = pending.popleft()
             done: list[tuple[int, int, bytes]] = []
-            for index, n, out_off in chunks:
-                h = sha256(b"\x00")
-                h.update(view[out_off : out_off + n * out_bytes])
-                leaf = h.digest()
+            hashed = span_leaves([(base + out_off, n * out_bytes) for _i, n, out_off in chunks])
+            for (index, n, out_off), leaf in zip(chunks, hashed, strict=True):
                 leaves.append(leaf)
                 done.append((index, n, leaf))
+                if on_outputs is not None:
+                    on_outputs(index, leaf, view[out_off : out_off + n * out_bytes])
             if r + SHM_IN_FLIGHT < len(requests):
                 issue(r + SHM_IN_FLIGHT)
             r += 1
@@ -188,7 +204,8 @@ def _evaluate_shm(probe: RemoteProbe, region: SharedRegion, group: int, op: Op, 
 
 
 def _evaluate_remote(probe: RemoteProbe, op: Op, s0: Any, count: int, chunk_size: int,
-                     on_chunk: ChunkCallback | None) -> list[bytes]:
+                     on_chunk: ChunkCallback | None,
+                     on_outputs: OutputsCallback | None = None) -> list[bytes]:
     """The hot loop for a probe behind the wire protocol: several chunks per RUN
     request (one frame, one round trip), each still its own probe call and leaf."""
     size = min(chunk_size, count)
@@ -213,13 +230,16 @@ def _evaluate_remote(probe: RemoteProbe, op: Op, s0: Any, count: int, chunk_size
             h.update(views[j][: n * out_bytes])
             leaf = h.digest()
             leaves.append(leaf)
+            if on_outputs is not None:
+                on_outputs(first + j, leaf, views[j][: n * out_bytes])
             if on_chunk is not None:
                 on_chunk(first + j, n, leaf)
     return leaves
 
 
 def _evaluate_python(probe: Probe | RemoteProbe, op: Op, seed: int, count: int, chunk_size: int,
-                     on_chunk: ChunkCallback | None) -> list[bytes]:
+                     on_chunk: ChunkCallback | None,
+                     on_outputs: OutputsCallback | None = None) -> list[bytes]:
     leaves: list[bytes] = []
     for index, start in enumerate(range(0, count, chunk_size)):
         n = min(chunk_size, count - start)
@@ -228,6 +248,8 @@ def _evaluate_python(probe: Probe | RemoteProbe, op: Op, seed: int, count: int, 
         out = probe.run(op, packed, n)
         leaf = hashlib.sha256(b"\x00" + out).digest()
         leaves.append(leaf)
+        if on_outputs is not None:
+            on_outputs(index, leaf, memoryview(out))
         if on_chunk is not None:
             on_chunk(index, n, leaf)
     return leaves

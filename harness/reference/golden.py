@@ -134,5 +134,5 @@ def evaluate_mpfr_many(op_id: str, args_list: Iterable[Sequence[int]]) -> list[i
     if op.kind == "libm":
         from . import libm  # mpmath costs ~0.1 s to import: only libm ops need it
 
-        return [libm.mpfr_value(op.name, op.fmt, v) for v in _checked(op, args_list)]
+        return libm.mpfr_values(op.name, op.fmt, _checked(op, args_list))
     return mpfr.evaluate_many(op_id, _checked(op, args_list))

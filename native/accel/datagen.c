@@ -16,7 +16,16 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#if !defined(TEECERT_ACCEL_NO_AVX512) && defined(__x86_64__) && \
+    ((defined(__GNUC__) && __GNUC__ >= 7) || (defined(__clang__) && __clang_major__ >= 8))
+#define DG_HAVE_AVX512 1
+#include <immintrin.h>
+#else
+#define DG_HAVE_AVX512 0
+#endif
 
 #define DG_GAMMA UINT64_C(0x9E3779B97F4A7C15)
 #define DG_M48 ((UINT64_C(1) << 48) - 1)
@@ -47,19 +56,140 @@ static inline uint64_t dg_p16(uint64_t d) { return (d >> 32) & 0xFFFFu; }
 
 static inline uint64_t dg_mask(unsigned w) { return w == 64 ? ~UINT64_C(0) : (UINT64_C(1) << w) - 1; }
 
+/* Byte stores one by one are what GCC keeps of these loops when they are inlined
+ * into the generator's loops, several times slower than one 8-byte store: on a
+ * little-endian GCC or Clang target the words are stored whole. */
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define DG_WHOLE_WORDS 1
+#else
+#define DG_WHOLE_WORDS 0
+#endif
+
 static inline void dg_le(unsigned char *o, uint64_t v, unsigned bytes)
 {
     unsigned i;
+#if DG_WHOLE_WORDS
+    if (bytes == 8) {
+        memcpy(o, &v, 8);
+        return;
+    }
+    if (bytes == 4) {
+        uint32_t w = (uint32_t)v;
+        memcpy(o, &w, 4);
+        return;
+    }
+#endif
     for (i = 0; i < bytes; i++)
         o[i] = (unsigned char)(v >> (8 * i));
 }
 
 static inline void dg_be(unsigned char *o, uint64_t v)
 {
+#if DG_WHOLE_WORDS
+    v = __builtin_bswap64(v);
+    memcpy(o, &v, 8);
+#else
     int i;
     for (i = 0; i < 8; i++)
         o[i] = (unsigned char)(v >> (56 - 8 * i));
+#endif
 }
+
+/* The long draws (a hash message, the sort items: 65 words a vector) eight words at a
+ * time where the CPU has AVX-512 (chosen at run time, as accel.c's float generator
+ * is, and with TEECERT_ACCEL_SCALAR set never): the same words as dg_material. */
+#if DG_HAVE_AVX512
+#define DG_AVX512 __attribute__((target("avx512f,avx512dq")))
+#define DG_S64(x) _mm512_set1_epi64((long long)(x))
+
+DG_AVX512 static void dg_material_avx512(uint64_t t, uint64_t *d, unsigned n)
+{
+    __m512i z = _mm512_add_epi64(
+        DG_S64(t), _mm512_set_epi64((long long)(8 * DG_GAMMA), (long long)(7 * DG_GAMMA),
+                                    (long long)(6 * DG_GAMMA), (long long)(5 * DG_GAMMA),
+                                    (long long)(4 * DG_GAMMA), (long long)(3 * DG_GAMMA),
+                                    (long long)(2 * DG_GAMMA), (long long)DG_GAMMA));
+    unsigned k = 0;
+    for (; k + 8 <= n; k += 8) {
+        __m512i x = _mm512_xor_si512(z, _mm512_srli_epi64(z, 30));
+        x = _mm512_mullo_epi64(x, DG_S64(UINT64_C(0xBF58476D1CE4E5B9)));
+        x = _mm512_xor_si512(x, _mm512_srli_epi64(x, 27));
+        x = _mm512_mullo_epi64(x, DG_S64(UINT64_C(0x94D049BB133111EB)));
+        _mm512_storeu_si512((void *)(d + k), _mm512_xor_si512(x, _mm512_srli_epi64(x, 31)));
+        z = _mm512_add_epi64(z, DG_S64(8 * DG_GAMMA));
+    }
+    /* clean upper halves before the scalar code runs (see accel.c's generator) */
+    _mm256_zeroupper();
+    for (; k < n; k++)
+        d[k] = dg_mix(t + (uint64_t)(k + 1) * DG_GAMMA);
+}
+
+/* Words mix(t + (k+1) GAMMA), k < n, big-endian at o: a hash message's bytes. */
+DG_AVX512 static void dg_words_be_avx512(uint64_t t, unsigned char *o, unsigned n)
+{
+    __m512i z = _mm512_add_epi64(
+        DG_S64(t), _mm512_set_epi64((long long)(8 * DG_GAMMA), (long long)(7 * DG_GAMMA),
+                                    (long long)(6 * DG_GAMMA), (long long)(5 * DG_GAMMA),
+                                    (long long)(4 * DG_GAMMA), (long long)(3 * DG_GAMMA),
+                                    (long long)(2 * DG_GAMMA), (long long)DG_GAMMA));
+    const __m512i even = DG_S64(UINT64_C(0x00FF00FF00FF00FF));
+    unsigned k = 0;
+    for (; k + 8 <= n; k += 8) {
+        __m512i x = _mm512_xor_si512(z, _mm512_srli_epi64(z, 30));
+        x = _mm512_mullo_epi64(x, DG_S64(UINT64_C(0xBF58476D1CE4E5B9)));
+        x = _mm512_xor_si512(x, _mm512_srli_epi64(x, 27));
+        x = _mm512_mullo_epi64(x, DG_S64(UINT64_C(0x94D049BB133111EB)));
+        x = _mm512_xor_si512(x, _mm512_srli_epi64(x, 31));
+        /* byte swap with AVX-512F alone: the halves, the quarters, then the bytes */
+        x = _mm512_rol_epi64(x, 32);
+        x = _mm512_rol_epi32(x, 16);
+        x = _mm512_or_si512(_mm512_slli_epi64(_mm512_and_si512(x, even), 8),
+                            _mm512_and_si512(_mm512_srli_epi64(x, 8), even));
+        _mm512_storeu_si512((void *)(o + 8 * k), x);
+        z = _mm512_add_epi64(z, DG_S64(8 * DG_GAMMA));
+    }
+    _mm256_zeroupper();
+    for (; k < n; k++)
+        dg_be(o + 8 * k, dg_mix(t + (uint64_t)(k + 1) * DG_GAMMA));
+}
+#undef DG_S64
+
+static void dg_material_scalar(uint64_t t, uint64_t *d, unsigned n) { dg_material(t, d, n); }
+
+typedef void (*dg_words_be_fn)(uint64_t t, unsigned char *o, unsigned n);
+
+static void dg_words_be_scalar(uint64_t t, unsigned char *o, unsigned n)
+{
+    unsigned k;
+    for (k = 0; k < n; k++)
+        dg_be(o + 8 * k, dg_mix(t + (uint64_t)(k + 1) * DG_GAMMA));
+}
+
+static int dg_use_avx512(void)
+{
+    /* Decided once; a race between two first callers stores the same value. */
+    static int use = -1;
+    if (use < 0) {
+        __builtin_cpu_init();
+        use = getenv("TEECERT_ACCEL_SCALAR") == 0 && __builtin_cpu_supports("avx512f") &&
+              __builtin_cpu_supports("avx512dq");
+    }
+    return use;
+}
+#define DG_LONG_MATERIAL_FN() (dg_use_avx512() ? dg_material_avx512 : dg_material_scalar)
+#define DG_WORDS_BE_FN() (dg_use_avx512() ? dg_words_be_avx512 : dg_words_be_scalar)
+#else
+static void dg_material_scalar(uint64_t t, uint64_t *d, unsigned n) { dg_material(t, d, n); }
+static void dg_words_be_scalar(uint64_t t, unsigned char *o, unsigned n)
+{
+    unsigned k;
+    for (k = 0; k < n; k++)
+        dg_be(o + 8 * k, dg_mix(t + (uint64_t)(k + 1) * DG_GAMMA));
+}
+#define DG_LONG_MATERIAL_FN() dg_material_scalar
+#define DG_WORDS_BE_FN() dg_words_be_scalar
+#endif
 
 /* ------------------------------------------------------------------ integers */
 
@@ -473,6 +603,8 @@ int teecert_gen_data(uint64_t s0, uint64_t start, uint64_t n, uint32_t rule, uin
     const unsigned w = width, wb = width / 8;
     uint64_t i, d[1 + DG_HASH_MSG / 8], t;
     unsigned k;
+    void (*const long_material)(uint64_t, uint64_t *, unsigned) = DG_LONG_MATERIAL_FN();
+    void (*const words_be)(uint64_t, unsigned char *, unsigned) = DG_WORDS_BE_FN();
     if (rule < TEECERT_DATA_UNARY || rule > TEECERT_DATA_FROM_DEC)
         return -1;
     if (rule <= TEECERT_DATA_TO_FLOAT && w != 32 && w != 64)
@@ -541,19 +673,19 @@ int teecert_gen_data(uint64_t s0, uint64_t start, uint64_t n, uint32_t rule, uin
             o += 40;
             break;
         case TEECERT_DATA_SORT: {
-            uint64_t alphabet;
-            dg_material(t, d, 1 + DG_SORT_ITEMS);
-            alphabet = DG_SORT_ALPHABETS[dg_p16(d[0]) % 7];
+            /* keys below 2^16 and alphabets up to 2^16: 32-bit remainders suffice */
+            uint32_t alphabet;
+            long_material(t, d, 1 + DG_SORT_ITEMS);
+            alphabet = (uint32_t)DG_SORT_ALPHABETS[dg_p16(d[0]) % 7];
             for (k = 1; k <= DG_SORT_ITEMS; k++, o += 8)
-                dg_be(o, (((d[k] >> 48) % alphabet) << 48) | (d[k] & DG_M48));
+                dg_be(o, ((uint64_t)((uint32_t)(d[k] >> 48) % alphabet) << 48) | (d[k] & DG_M48));
             break;
         }
         case TEECERT_DATA_HASH:
-            dg_material(t, d, 1 + DG_HASH_MSG / 8);
-            dg_le(o, dg_hash_length(d[0]), 8);
-            o += 8;
-            for (k = 1; k <= DG_HASH_MSG / 8; k++, o += 8)
-                dg_be(o, d[k]);
+            /* d_0, then d_1 .. d_64 big-endian: the message slot */
+            dg_le(o, dg_hash_length(dg_mix(t + DG_GAMMA)), 8);
+            words_be(t + DG_GAMMA, o + 8, DG_HASH_MSG / 8);
+            o += 8 + DG_HASH_MSG;
             break;
         default: { /* TEECERT_DATA_FROM_DEC */
             char text[2 * DG_DEC_TEXT + 64];

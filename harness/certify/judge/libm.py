@@ -43,7 +43,7 @@ class Tally:
         from ...reference import libm  # mpmath costs ~0.1 s to import: only libm ops need it
 
         self.differ += 1
-        err = libm.ulp_error(op.name, op.fmt, args, got)
+        err = libm.ulp_error(op.name, op.fmt, args, got, cr=want)
         self.max_ulp = max(self.max_ulp, err)
         if self.first is None:
             self.first = divergence(op, index, tuple(args), want, got)

@@ -145,6 +145,30 @@ def leaf_hasher(bufs: Sequence[Any]) -> Callable[[Sequence[int]], list[bytes]]:
     return leaves_hashlib
 
 
+def span_leaves(spans: Sequence[tuple[Any, int]]) -> list[bytes]:
+    """The Merkle leaves SHA-256(0x00 || bytes) of native spans ``(pointer, nbytes)``
+    (cdata pointers, say into a shared region), two side by side with the
+    accelerator as :func:`leaf_hasher`'s; hashlib one by one without it."""
+    lib = getattr(_accel, "lib", None)
+    if not spans:
+        return []
+    if lib is not None and hasattr(lib, "teecert_leaves"):
+        ffi = _accel.ffi
+        k = len(spans)
+        out = ffi.new("unsigned char[]", 32 * k)
+        lib.teecert_leaves(ffi.new("const void *[]", [p for p, _n in spans]),
+                           ffi.new("size_t[]", [n for _p, n in spans]), k, out)
+        raw = ffi.buffer(out)[:]
+        return [raw[32 * i : 32 * i + 32] for i in range(k)]
+    view = _VIEW_FFI.buffer
+    leaves = []
+    for p, n in spans:
+        h = hashlib.sha256(b"\x00")
+        h.update(view(p, n))
+        leaves.append(h.digest())
+    return leaves
+
+
 def vectors(op: Op, seed: int, start: int, count: int) -> list[tuple[int, ...]]:
     """Inputs of vectors ``start .. start+count-1`` of the stream ``(op, seed)``, from
     the generator that the op's kind names."""
