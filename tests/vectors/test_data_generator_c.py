@@ -93,3 +93,44 @@ def test_refusal_raises_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(data_streams, "native_rule", lambda _op: (99, 64, 0))
     with pytest.raises(UsageError, match=r"i64\.mul vectors 0\.\.3.*rebuild"):
         inputs.chunk_inputs(op, 1, 0, 4)
+
+
+_SCALAR_INPUTS = """
+import json, sys
+from teecert import ops
+from teecert.vectors.streams import data as data_streams
+from teecert.vectors.streams import inputs
+accel = inputs._accel
+out = {}
+for op_id, seed, start, n in json.loads(sys.argv[1]):
+    op = ops.get(op_id)
+    rule, width, arg = data_streams.native_rule(op)
+    buf = accel.ffi.new("unsigned char[]", max(1, n * op.in_bytes))
+    assert accel.lib.teecert_gen_data(data_streams.initial_state(op_id, seed), start, n,
+                                      rule, width, arg, buf) == 0
+    out[f"{op_id}/{seed}/{start}/{n}"] = bytes(accel.ffi.buffer(buf, n * op.in_bytes)).hex()
+print(json.dumps(out))
+"""
+
+
+def test_the_scalar_generator_gives_the_vector_units_bytes() -> None:
+    # The generator picks AVX-512 for some rules at run time; TEECERT_ACCEL_SCALAR makes
+    # it take the portable path, which must give the same bytes (and the Python
+    # specification's) on a machine where the vector path is the default.
+    import json
+    import os
+    import subprocess
+    import sys
+
+    cases = [(op.id, seed, start, min(n, 64)) for op in DATA_OPS for seed, start, n in spans(op)[:3]]
+    res = subprocess.run([sys.executable, "-c", _SCALAR_INPUTS, json.dumps(cases)], capture_output=True,
+                         text=True, timeout=300, check=False,
+                         env={**os.environ, "TEECERT_ACCEL_SCALAR": "1"})
+    assert res.returncode == 0, res.stderr[-2000:]
+    scalar = json.loads(res.stdout)
+    for op_id, seed, start, n in cases:
+        op = ops.get(op_id)
+        got = bytes.fromhex(scalar[f"{op_id}/{seed}/{start}/{n}"])
+        assert got == c_inputs(inputs._accel, op, seed, start, n), f"{op_id} {seed} {start} {n}"
+        want = data_streams.packed_inputs(op, seed, start, n)
+        assert got == want, first_difference(op, got, want, start, n)
