@@ -715,3 +715,17 @@ def test_glibc_mostly_agrees_small_sample() -> None:
     for fn in ("exp", "sin"):
         diff, nearer = glibc_divergence(fn, F64, 2000)
         assert diff <= 20 and nearer == diff
+
+
+@pytest.mark.parametrize("fmt", [F64, F32], ids=lambda f: f.name)
+def test_the_column_at_a_time_values_are_the_one_at_a_time_values(fmt: FloatFormat) -> None:
+    # mpfr_values converts whole columns for speed; every result must be mpfr_value's,
+    # for finite operands of every size and for the special ones (zeros, infinities,
+    # NaNs with payloads, subnormals).
+    rng = random.Random(f"mpfr-values:{fmt.name}")
+    specials = [0, fmt.sign_bit, 1, fmt.sign_bit | 1, fmt.inf, fmt.inf | fmt.sign_bit, fmt.canonical_nan,
+                fmt.exp_mask | 12345, fmt.max_finite, fmt.frac_mask]
+    pool = specials + [rng.getrandbits(fmt.width) for _ in range(300)]
+    for fn, arity in libm.FUNCTIONS.items():
+        vecs = [tuple(rng.choice(pool) for _ in range(arity)) for _ in range(120)]
+        assert libm.mpfr_values(fn, fmt, vecs) == [libm.mpfr_value(fn, fmt, v) for v in vecs], fn
