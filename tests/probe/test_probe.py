@@ -460,7 +460,7 @@ def test_one_ulp_probe_is_off_only_on_subnormal_quotients() -> None:
 #: process: some zoo probes change their process for good when loaded (fp_async arms a
 #: timer whose signal handler rewrites MXCSR), and a test worker must not inherit that.
 _LOAD_EVERY_PROBE = """
-import json, sys
+import json, os, sys
 from teecert.errors import ProbeError
 from teecert.probe.library import load_probe
 out = {}
@@ -472,7 +472,10 @@ for path in sys.argv[1:]:
         continue
     out[path] = sorted(p.ops)
     p.fpenv_reset()
-print(json.dumps(out))
+print(json.dumps(out), flush=True)
+# fp_async's timer still runs: unloading its library at a normal exit would leave the
+# next SIGALRM a handler that is gone, so leave without unloading anything
+os._exit(0)
 """
 
 
