@@ -18,7 +18,7 @@ from ..probe.build import reference_probe_path
 from ..probe.library import describe_in_child
 from ..probe.remote import default_host_cmd, open_probe
 from ..profile import Profile
-from ..vectors.store import VectorSet
+from ..vectors.store import VectorSet, explicit_parsed
 from .options import ProbeTarget
 from .stress import plan_from_profile
 
@@ -44,11 +44,13 @@ def check_profile_plan(profile: Profile, vs: VectorSet, where: str) -> None:
 
 
 def check_vector_contents(vs: VectorSet) -> None:
-    """Parse every file of the set (about 0.25 s for the shipped one), so a malformed
-    file is one line naming it and its field, before the run, rather than test
-    failures blamed on the probe in a NOT_CERTIFIED report."""
+    """Parse every file of the set, so a malformed file is one line naming it and its
+    field, before the run, rather than test failures blamed on the probe in a
+    NOT_CERTIFIED report.  Explicit files whose exact bytes parsed before (a cache
+    entry, ``store.explicit_parsed``) are not parsed again: about 0.6 s of CPU."""
     for op_id in vs.explicit_ops():
-        vs.explicit(op_id)
+        if not explicit_parsed(vs, op_id):
+            vs.explicit(op_id)
     vs.streams()
 
 

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._internal.cachedir import cache_dir as cache_dir  # re-exported; relative, as errors: see below
 from ..errors import BuildError  # relative: setup.py loads this module before teecert is installed
 
 #: the package's root folder (harness/ in a checkout), where the built probe and host live
@@ -231,13 +232,6 @@ def _write_atomic(path: Path, text: str) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-
-
-def cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/teecert``, or ``~/.cache/teecert``."""
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
-    return base / "teecert"
 
 
 def reference_probe_path() -> Path:
