@@ -16,8 +16,15 @@ nothing here touches ~/.cache/teecert.  *Cold* is the first run with that folder
 holding only builds (the reference probe and probe host, the clocks library, the
 compiled decimal-comma locale), copied from ~/.cache/teecert when present: no cached
 results, such as the libm suite's MPFR re-derivations (``libm/``).  *Warm* is every
-later run, with what the earlier runs cached.  A build missing from ~/.cache/teecert is
-built by the first run and counts in its figures.
+later run, with what the earlier runs cached (libm tallies, parsed explicit vector
+files).  A build missing from ~/.cache/teecert is built by the first run and counts in
+its figures.
+
+Bytecode as installed: ``pip install`` compiles the package's modules, and a checkout
+writes its bytecode on first import, but not under ``PYTHONDONTWRITEBYTECODE`` (set in
+some containers), where every run would compile every module again (about 0.2 s of
+CPU per Python process).  So the benchmark first compiles the package and the suites
+(``compileall``), as an install does.
 
     python benchmarks/bench_run.py [--repeat 2] [--profile development|strict] [--workers 1]
     python benchmarks/bench_run.py --quick
@@ -138,6 +145,18 @@ def quick_profile(name: str, folder: Path) -> Path:
     return path
 
 
+def compile_bytecode() -> None:
+    """Compile teecert's modules and the suites, as ``pip install`` does (see the
+    module's docstring)."""
+    import compileall
+
+    import teecert
+    from teecert.certify.preflight import suites_path
+
+    for folder in (Path(teecert.__file__).parent, suites_path()):
+        compileall.compile_dir(str(folder), quiet=1)
+
+
 def last_line(log: Path) -> str:
     lines = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
     return lines[-1] if lines else "(nothing on standard error)"
@@ -157,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.quick and not a.workers:
         a.workers = ["1"]
     failed: list[str] = []
+    compile_bytecode()
     with tempfile.TemporaryDirectory() as tmp:
         key = Path(tmp) / "key.pem"
         subprocess.run([sys.executable, "-m", "teecert", "keys", "generate", str(key)], check=True,
