@@ -4,12 +4,12 @@ again, under everything that should not change a consensus result.
 A probe passes the ``ieee754`` suite in one process, under one environment.  Consensus
 also needs it to give the *same* bits in every process of every validator: with
 another heap layout (``MALLOC_PERTURB_``), another address-space layout (ASLR on or
-off), another locale or time zone, other processes competing for the cores, pinned
+off), another locale or time zone, busy loops competing for the cores (``cpu_load``,
+``load_processes`` of them), more processes than cores, pinned
 to another core, with glibc told to pretend CPU features are missing
 (``GLIBC_TUNABLES``), or with the caller's FP state left poisoned.  This module runs
 a profile's ``stress`` plan: for each perturbation, ``repeats`` rounds of
-``processes`` probe hosts started fresh and run concurrently (while
-``load_processes`` busy loops compete for the cores), each evaluating the first
+``processes`` probe hosts started fresh and run concurrently, each evaluating the first
 ``chunks`` chunks of the plan's streams.  Every output is compared with the golden
 outputs, re-derived with MPFR and checked against the vector set's committed chunk
 leaves, so a difference names the perturbation, the round, the process, the op and
@@ -56,6 +56,7 @@ from ..vectors.streams.inputs import chunk_inputs
 #: Perturbation names a profile may list, with what each does (docs/profile-format.md).
 PERTURBATIONS: dict[str, str] = {
     "fresh_processes": "fresh probe processes, run concurrently, nothing else changed",
+    "cpu_load": "busy loops (the plan's load_processes) compete for the cores with the probe processes",
     "malloc_perturb": "MALLOC_PERTURB_ set: glibc fills allocated and freed memory with a byte",
     "aslr_on": "address-space layout randomization on (each process gets another layout)",
     "aslr_off": "address-space layout randomization off (setarch -R)",
@@ -85,6 +86,8 @@ class Perturbation:
     poison: int = 0
     pin: bool = False
     concurrency: int | None = None  # None: the plan's processes
+    #: whether the plan's ``load_processes`` busy loops run beside the probe processes
+    load: bool = False
     #: why it cannot be applied on this machine, or None
     not_applicable: str | None = None
     note: str = ""
@@ -210,6 +213,8 @@ def perturbation(name: str, seed: int) -> Perturbation:
         return Perturbation(name, concurrency=n, note=f"{n} concurrent processes")
     if name == "affinity":
         return Perturbation(name, pin=True)
+    if name == "cpu_load":
+        return Perturbation(name, load=True)
     if name == "glibc_tunables":
         if platform.machine() not in ("x86_64", "AMD64", "amd64"):
             return Perturbation(name, not_applicable=f"the CPU-feature masks are x86-64's "
@@ -246,9 +251,12 @@ def plan_from_profile(stress: Mapping[str, Any], streams: Mapping[str, Stream], 
             raise MalformedInput(f"{where}: field stress.perturbations: unknown perturbation "
                                  f"{name!r} (known: {', '.join(PERTURBATIONS)})")
     chunks = int(stress.get("chunks", DEFAULTS["chunks"]))  # at most a stream's own
+    load = int(stress.get("load_processes", DEFAULTS["load_processes"]))
+    if load == 0 and "cpu_load" in stress["perturbations"]:
+        raise MalformedInput(f"{where}: field stress.load_processes is 0, so the cpu_load "
+                             "perturbation would load nothing: give it 1 or more, or drop cpu_load")
     return Plan(tuple(streams[o] for o in op_ids), int(stress["repeats"]), int(stress["processes"]),
-                int(stress.get("load_processes", DEFAULTS["load_processes"])), chunks,
-                tuple(stress["perturbations"]))
+                load, chunks, tuple(stress["perturbations"]))
 
 
 def declared_by(plan: Plan, declared: Collection[str]) -> tuple[Plan, tuple[str, ...]]:
@@ -444,8 +452,11 @@ def over_url(p: Perturbation) -> Perturbation:
     fresh worker the listening host forks, so fresh processes, concurrency and FP
     poisoning apply; what changes a process's environment or placement cannot be
     done from here (the host's environment is the remote machine's)."""
-    if p.not_applicable or not (p.env or p.prefix or p.pin or p.name == "aslr_on"):
+    if p.not_applicable or not (p.env or p.prefix or p.pin or p.load or p.name == "aslr_on"):
         return p
+    if p.load:
+        return Perturbation(p.name, not_applicable="busy loops started here would load this "
+                            "machine, not the remote one the host runs on")
     return Perturbation(p.name, not_applicable="a host reached by --probe-url runs in the remote "
                         "machine's environment: start the host there under this perturbation")
 
@@ -549,7 +560,11 @@ def run(plan: Plan, p: Perturbation, host: Sequence[str] | str, goldens: Sequenc
     except (psutil.Error, AttributeError):
         cores = []
     lock = threading.Lock()
-    with cpu_load(plan.load_processes), ThreadPoolExecutor(max_workers=width) as pool:
+    # Contention is a perturbation of its own, as the others are: loops beside every
+    # perturbation would cost a core for the whole suite, and a fault that needs load
+    # shows under load alone.
+    loops = plan.load_processes if p.load else 0
+    with cpu_load(loops), ThreadPoolExecutor(max_workers=width) as pool:
         for rnd in range(plan.repeats):
             futures = [pool.submit(_one_process, host, p, goldens, rnd, proc, timeout, cores)
                        for proc in range(width)]
@@ -613,6 +628,9 @@ def _check(plan: Plan, name: str, goldens: Sequence[GoldenChunk], session: Any,
         return NOT_APPLICABLE, record
     host = host_of(session)
     p = perturbation(name, session.seed)
+    if p.load:
+        p = dataclasses.replace(p, note=f"{plan.load_processes} busy loop"
+                                + ("s" if plan.load_processes != 1 else ""))
     if isinstance(host, str):
         p = over_url(p)
     if p.not_applicable:

@@ -8,9 +8,11 @@ fresh processes with nothing else changed, must not, where the fault is not rand
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from teecert.certify import stress
@@ -143,6 +145,62 @@ def test_over_a_url_only_what_a_connection_can_vary_applies() -> None:
     kept = {n for n in stress.PERTURBATIONS
             if not stress.over_url(stress.perturbation(n, 7)).not_applicable}
     assert kept == {"fresh_processes", "threads", "fp_poison"}
+    assert "load this machine" in str(stress.over_url(stress.perturbation("cpu_load", 7)).not_applicable)
+
+
+def _loops_per_perturbation(monkeypatch: pytest.MonkeyPatch, load_processes: int) -> dict[str, int]:
+    """How many busy loops ``stress.run`` starts under each perturbation (no probe runs:
+    the processes are stubbed)."""
+    started: dict[str, int] = {}
+    current: list[str] = []
+    real = stress.cpu_load
+
+    def loops(n: int) -> Any:
+        started[current[-1]] = n
+        return real(n)
+
+    monkeypatch.setattr(stress, "cpu_load", loops)
+    monkeypatch.setattr(stress, "_one_process", lambda *a, **k: (1, []))
+    plan = stress.Plan((), repeats=1, processes=1, load_processes=load_processes, chunks=1,
+                       perturbations=tuple(stress.PERTURBATIONS))
+    for name in stress.PERTURBATIONS:
+        current.append(name)
+        p = stress.perturbation(name, 7)
+        if not p.not_applicable:
+            stress.run(plan, p, ["unused"], [], 1.0)
+    return started
+
+
+def test_busy_loops_run_under_cpu_load_and_under_nothing_else(monkeypatch: pytest.MonkeyPatch) -> None:
+    started = _loops_per_perturbation(monkeypatch, load_processes=3)
+    assert started.pop("cpu_load") == 3
+    assert started and set(started.values()) == {0}
+
+
+def test_cpu_load_runs_real_busy_loops_for_the_block() -> None:
+    me = psutil.Process()
+    before = {c.pid for c in me.children()}
+    with stress.cpu_load(2):
+        loops = [c for c in me.children() if c.pid not in before]
+        assert len(loops) == 2
+        assert all(c.status() in (psutil.STATUS_RUNNING, psutil.STATUS_SLEEPING) for c in loops)
+        # each one really spins (CPU time grows), whatever else loads this machine
+        t0 = [c.cpu_times().user for c in loops]
+        deadline = time.monotonic() + 30
+        while (any(c.cpu_times().user <= t for c, t in zip(loops, t0, strict=True))
+               and time.monotonic() < deadline):
+            time.sleep(0.05)
+        assert all(c.cpu_times().user > t for c, t in zip(loops, t0, strict=True))
+    assert all(not c.is_running() or c.status() == psutil.STATUS_ZOMBIE for c in loops)
+
+
+def test_a_plan_with_cpu_load_and_no_loops_is_refused() -> None:
+    with pytest.raises(MalformedInput, match=r"^p: field stress\.load_processes is 0, so the cpu_load"):
+        stress.plan_from_profile({"repeats": 1, "processes": 1, "load_processes": 0,
+                                  "perturbations": ["cpu_load"]}, {}, "p")
+    plan = stress.plan_from_profile({"repeats": 1, "processes": 1, "load_processes": 0,
+                                     "perturbations": ["tz"]}, {}, "p")
+    assert plan.load_processes == 0
 
 
 # ------------------------------------------------------------------ determinism and locales

@@ -120,9 +120,10 @@ def test_expected_tests_under_the_built_in_profiles() -> None:
         by_suite[suite] = by_suite.get(suite, 0) + 1
     # one per op and kind (explicit, stream), the fixed checks, one per perturbation
     assert by_suite == {"probe": 7, "ieee754": 150, "integers": 124, "hashes": 10, "libm": 80, "contraction": 2,
-                        "fpenv": 16, "stress": 20, "clocks": 1, "environment": 2, "attestation": 1}
+                        "fpenv": 16, "stress": 22, "clocks": 1, "environment": 2, "attestation": 1}
     assert "test_ieee754.py::test_stream[f64.div.rne]" in dev
     assert "test_stress.py::test_libm_determinism[glibc_tunables]" in dev
+    assert "test_stress.py::test_perturbation[cpu_load]" in dev
     # every built-in lists the same perturbations: the same tests
     assert testplan.expected_tests(load_profile("strict").data, vs) == dev
     # a profile without a stress plan still reports one (skipped) test of each perturbation suite
