@@ -24,7 +24,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._internal.cachedir import cache_dir as cache_dir  # re-exported; relative, as errors: see below
+# cache_dir is re-exported (callers name it here); relative imports: setup.py loads this
+# module before teecert is installed
+from .._internal.cachedir import cache_dir as cache_dir
 from ..errors import BuildError  # relative: setup.py loads this module before teecert is installed
 
 #: the package's root folder (harness/ in a checkout), where the built probe and host live
