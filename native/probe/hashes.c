@@ -1,13 +1,17 @@
 /*
  * SHA-512, SHA3-256, Keccak-256 and BLAKE2b-512 for the teecert reference probe.
- * Portable C99 only; see hashes.h for why these are hand-written and for the
- * TEECERT_KECCAK_DOMAIN seam.  tests/test_hashes_c.py compares every function with
- * hashlib and with the independent Python sponge of teecert.reference.hashes.
+ * Portable C99, plus an AVX-512 path for batches on x86-64 (near the end, with its
+ * own comment); see hashes.h for why these are hand-written and for the
+ * TEECERT_KECCAK_DOMAIN seam.  tests/probe/test_hashes_c.py compares every function
+ * with hashlib and with the independent Python sponge of teecert.reference.hashes;
+ * tests/native/test_hash_lanes.py compares the batch paths with both and with a
+ * build without the AVX-512 code.
  *
  * All functions are one-shot: the determinism suite hashes whole messages, so no
  * streaming context is kept.  Words are assembled from bytes explicitly (big-endian
  * for SHA-512, little-endian for Keccak and BLAKE2b) so the code never depends on
- * the host's byte order or on unaligned access.
+ * the host's byte order or on unaligned access; only the AVX-512 code, built for
+ * x86-64 alone, loads whole words.
  */
 #include "hashes.h"
 
@@ -490,6 +494,511 @@ void teecert_blake2b512(const void *data, size_t len, uint8_t out[64])
 }
 
 /* ------------------------------------------------------------------------------
+ * Eight messages at once with AVX-512 (x86-64 only, chosen at run time)
+ *
+ * SHA-512, Keccak-f[1600] and BLAKE2b all work on 64-bit words, so one 512-bit
+ * register holds the same word of eight independent messages and every step above
+ * runs on eight hashes for the price of about one.  Hand-written for the reason the
+ * rest of this file is: the probe has no dependencies, and no library offers
+ * multi-buffer hashing that could be linked into it anyway.
+ *
+ * A batch is cut into tiles; within a tile the messages are sorted (a counting
+ * sort) by their number of compression blocks, padding included, so the eight
+ * messages of one run always take the same number of blocks.  A group's last run
+ * fills its empty lanes with copies of its first message and throws their digests
+ * away; a single message left over goes to the portable code instead.  Message
+ * blocks are read straight from the message slots and transposed into lanes; each
+ * lane's last block or two, where the padding is, are built in a small buffer
+ * first, exactly as the portable functions above build theirs.
+ *
+ * TEECERT_HASH_PORTABLE leaves this code out, so a build can compare the two.
+ * ---------------------------------------------------------------------------- */
+
+#if !defined(TEECERT_HASH_PORTABLE) && defined(__x86_64__) && \
+    ((defined(__clang__) && __clang_major__ >= 5) ||          \
+     (defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 6))
+#define TEECERT_HAVE_HASH_X8 1
+#else
+#define TEECERT_HAVE_HASH_X8 0
+#endif
+
+/* Messages sorted per tile: the tile bounds the stack the sort needs (4 KiB of
+ * indices), and each tile leaves at most seven padded lanes per group. */
+#define X8_TILE 2048u
+/* Block counts the lanes handle (512-byte messages take at most 5 blocks); longer
+ * messages are hashed one by one. */
+#define X8_MAX_BLOCKS 8u
+
+#if TEECERT_HAVE_HASH_X8
+#include <cpuid.h>
+#include <immintrin.h>
+
+/* Hashes the eight messages msg[i][0..len[i]), each `nblocks` blocks long once
+ * padded, into out[i]. */
+typedef void (*x8_fn)(const uint8_t *const msg[8], const uint64_t len[8], unsigned nblocks,
+                      uint8_t *const out[8]);
+/* The number of compression blocks of a `len`-byte message, padding included. */
+typedef unsigned (*x8_blocks_fn)(uint64_t len);
+
+static unsigned sha512_blocks(uint64_t len)
+{
+    return (unsigned)((len + 17u + 127u) / 128u);
+}
+
+static unsigned keccak_blocks(uint64_t len)
+{
+    return (unsigned)(len / 136u + 1u);
+}
+
+static unsigned blake2b_blocks(uint64_t len)
+{
+    return len ? (unsigned)((len + 127u) / 128u) : 1u;
+}
+
+/* Only these functions carry the target attribute, so the file builds with any
+ * -march and the code runs only where cpuid says it may. */
+#define X8_TARGET __attribute__((target("avx512f,avx512bw")))
+
+/* AVX-512F and BW present, and the OS saves the opmask and ZMM state (XCR0 bits
+ * 1, 2, 5, 6, 7).  cpuid rather than __builtin_cpu_supports: no libgcc helper to
+ * link into the shared library, and the XCR0 check is explicit. */
+static int cpu_has_avx512(void)
+{
+    unsigned int a, b, c, d, xcr0_lo, xcr0_hi;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) /* OSXSAVE */
+        return 0;
+    __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+    (void)xcr0_hi;
+    if ((xcr0_lo & 0xe6u) != 0xe6u)
+        return 0;
+    if (__get_cpuid_max(0, 0) < 7)
+        return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    return ((b >> 16) & 1u) && ((b >> 30) & 1u); /* AVX512F, AVX512BW */
+}
+
+/* Three-input logic of vpternlogq: the immediate is the truth table of
+ * f(A, B, C) indexed by A*4 + B*2 + C. */
+#define X8_XOR3(a, b, c) _mm512_ternarylogic_epi64((a), (b), (c), 0x96)
+#define X8_CHI(a, b, c) _mm512_ternarylogic_epi64((a), (b), (c), 0xd2) /* a ^ (~b & c) */
+#define X8_CH(e, f, g) _mm512_ternarylogic_epi64((e), (f), (g), 0xca)  /* e ? f : g */
+#define X8_MAJ(a, b, c) _mm512_ternarylogic_epi64((a), (b), (c), 0xe8)
+#define X8_ADD(a, b) _mm512_add_epi64((a), (b))
+#define X8_ROL(x, n) _mm512_rol_epi64((x), (n))
+#define X8_ROR(x, n) _mm512_ror_epi64((x), (n))
+#define X8_SET1(v) _mm512_set1_epi64((long long)(v))
+
+/* Word w of eight blocks whose addresses are the lanes of `addr` (Keccak's 17th word
+ * of a block): the hardware adds the base (none) to each lane, so a lane may point
+ * anywhere. */
+#define X8_GATHER(addr, w) \
+    _mm512_i64gather_epi64(_mm512_add_epi64((addr), X8_SET1(8 * (w))), (const void *)0, 1)
+
+static X8_TARGET __m512i x8_addresses(const uint8_t *const p[8])
+{
+    return _mm512_set_epi64((long long)(uintptr_t)p[7], (long long)(uintptr_t)p[6],
+                            (long long)(uintptr_t)p[5], (long long)(uintptr_t)p[4],
+                            (long long)(uintptr_t)p[3], (long long)(uintptr_t)p[2],
+                            (long long)(uintptr_t)p[1], (long long)(uintptr_t)p[0]);
+}
+
+/* Words 0..15 of the eight blocks at p[0..8): w[k] holds word k of block i in lane
+ * i.  Each block is loaded as two rows of eight words and the two 8x8 matrices are
+ * transposed (pairs, then 128-bit quarters twice); measured a little faster than
+ * sixteen gathers. */
+static X8_TARGET void x8_load16(const uint8_t *const p[8], __m512i w[16])
+{
+    int half, i;
+    for (half = 0; half < 2; half++) {
+        __m512i r[8], t[8], u[8];
+        for (i = 0; i < 8; i++)
+            r[i] = _mm512_loadu_si512((const void *)(p[i] + 64 * half));
+        for (i = 0; i < 8; i += 2) {
+            t[i] = _mm512_unpacklo_epi64(r[i], r[i + 1]);
+            t[i + 1] = _mm512_unpackhi_epi64(r[i], r[i + 1]);
+        }
+        u[0] = _mm512_shuffle_i64x2(t[0], t[2], 0x88);
+        u[1] = _mm512_shuffle_i64x2(t[1], t[3], 0x88);
+        u[2] = _mm512_shuffle_i64x2(t[0], t[2], 0xdd);
+        u[3] = _mm512_shuffle_i64x2(t[1], t[3], 0xdd);
+        u[4] = _mm512_shuffle_i64x2(t[4], t[6], 0x88);
+        u[5] = _mm512_shuffle_i64x2(t[5], t[7], 0x88);
+        u[6] = _mm512_shuffle_i64x2(t[4], t[6], 0xdd);
+        u[7] = _mm512_shuffle_i64x2(t[5], t[7], 0xdd);
+        w[8 * half + 0] = _mm512_shuffle_i64x2(u[0], u[4], 0x88);
+        w[8 * half + 1] = _mm512_shuffle_i64x2(u[1], u[5], 0x88);
+        w[8 * half + 2] = _mm512_shuffle_i64x2(u[2], u[6], 0x88);
+        w[8 * half + 3] = _mm512_shuffle_i64x2(u[3], u[7], 0x88);
+        w[8 * half + 4] = _mm512_shuffle_i64x2(u[0], u[4], 0xdd);
+        w[8 * half + 5] = _mm512_shuffle_i64x2(u[1], u[5], 0xdd);
+        w[8 * half + 6] = _mm512_shuffle_i64x2(u[2], u[6], 0xdd);
+        w[8 * half + 7] = _mm512_shuffle_i64x2(u[3], u[7], 0xdd);
+    }
+}
+
+/* Lane i of words[0..nwords) becomes the bytes out[i][0..8 nwords), each word stored
+ * little-endian (x86 is). */
+static X8_TARGET void x8_store(const __m512i *words, unsigned nwords, uint8_t *const out[8])
+{
+    uint64_t t[8][8];
+    unsigned w, i;
+    for (w = 0; w < nwords; w++)
+        _mm512_storeu_si512((void *)t[w], words[w]);
+    for (i = 0; i < 8; i++)
+        for (w = 0; w < nwords; w++)
+            memcpy(out[i] + 8 * w, &t[w][i], 8);
+}
+
+/* -- Keccak-f[1600] x8: the same steps as keccak_f1600, on vectors ---------------- */
+
+/* One plane of rho, pi and chi: the five lanes that pi moves into plane y of the
+ * result (from (x, y) to (y, 2x + 3y)), theta's d added and rotated, then chi along
+ * the plane, written to e<5y> .. e<5y + 4>. */
+#define X8_PLANE(e0, e1, e2, e3, e4, s0, r0, d0, s1, r1, d1, s2, r2, d2, s3, r3, d3, s4, r4, d4) \
+    do {                                                                                 \
+        __m512i p0 = X8_ROL(_mm512_xor_si512(s0, d0), r0);                               \
+        __m512i p1 = X8_ROL(_mm512_xor_si512(s1, d1), r1);                               \
+        __m512i p2 = X8_ROL(_mm512_xor_si512(s2, d2), r2);                               \
+        __m512i p3 = X8_ROL(_mm512_xor_si512(s3, d3), r3);                               \
+        __m512i p4 = X8_ROL(_mm512_xor_si512(s4, d4), r4);                               \
+        e0 = X8_CHI(p0, p1, p2);                                                         \
+        e1 = X8_CHI(p1, p2, p3);                                                         \
+        e2 = X8_CHI(p2, p3, p4);                                                         \
+        e3 = X8_CHI(p3, p4, p0);                                                         \
+        e4 = X8_CHI(p4, p0, p1);                                                         \
+    } while (0)
+
+/* A round from the lanes a<i> into the lanes e<i>.  Computing the result plane by
+ * plane keeps about 35 vectors live (each source lane dies as its plane is done)
+ * instead of the 50 of all rho-pi lanes at once, so the state stays in the 32
+ * registers with few spills.  Lane (0, 0) is not rotated: rol by 0 is the lane. */
+#define X8_KECCAK_ROUND(a, e, rc)                                                        \
+    do {                                                                                 \
+        __m512i c0 = X8_XOR3(X8_XOR3(a##0, a##5, a##10), a##15, a##20);                  \
+        __m512i c1 = X8_XOR3(X8_XOR3(a##1, a##6, a##11), a##16, a##21);                  \
+        __m512i c2 = X8_XOR3(X8_XOR3(a##2, a##7, a##12), a##17, a##22);                  \
+        __m512i c3 = X8_XOR3(X8_XOR3(a##3, a##8, a##13), a##18, a##23);                  \
+        __m512i c4 = X8_XOR3(X8_XOR3(a##4, a##9, a##14), a##19, a##24);                  \
+        __m512i d0 = _mm512_xor_si512(c4, X8_ROL(c1, 1));                                \
+        __m512i d1 = _mm512_xor_si512(c0, X8_ROL(c2, 1));                                \
+        __m512i d2 = _mm512_xor_si512(c1, X8_ROL(c3, 1));                                \
+        __m512i d3 = _mm512_xor_si512(c2, X8_ROL(c4, 1));                                \
+        __m512i d4 = _mm512_xor_si512(c3, X8_ROL(c0, 1));                                \
+        X8_PLANE(e##0, e##1, e##2, e##3, e##4, a##0, 0, d0, a##6, 44, d1, a##12, 43, d2, \
+                 a##18, 21, d3, a##24, 14, d4);                                          \
+        e##0 = _mm512_xor_si512(e##0, X8_SET1(rc));                                      \
+        X8_PLANE(e##5, e##6, e##7, e##8, e##9, a##3, 28, d3, a##9, 20, d4, a##10, 3, d0, \
+                 a##16, 45, d1, a##22, 61, d2);                                          \
+        X8_PLANE(e##10, e##11, e##12, e##13, e##14, a##1, 1, d1, a##7, 6, d2, a##13, 25, \
+                 d3, a##19, 8, d4, a##20, 18, d0);                                       \
+        X8_PLANE(e##15, e##16, e##17, e##18, e##19, a##4, 27, d4, a##5, 36, d0, a##11,   \
+                 10, d1, a##17, 15, d2, a##23, 56, d3);                                  \
+        X8_PLANE(e##20, e##21, e##22, e##23, e##24, a##2, 62, d2, a##8, 55, d3, a##14,   \
+                 39, d4, a##15, 41, d0, a##21, 2, d1);                                   \
+    } while (0)
+
+static X8_TARGET void keccak_f1600_x8(__m512i s[25])
+{
+    __m512i a0 = s[0], a1 = s[1], a2 = s[2], a3 = s[3], a4 = s[4], a5 = s[5], a6 = s[6],
+            a7 = s[7], a8 = s[8], a9 = s[9], a10 = s[10], a11 = s[11], a12 = s[12],
+            a13 = s[13], a14 = s[14], a15 = s[15], a16 = s[16], a17 = s[17], a18 = s[18],
+            a19 = s[19], a20 = s[20], a21 = s[21], a22 = s[22], a23 = s[23], a24 = s[24];
+    __m512i e0, e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12, e13, e14, e15, e16, e17,
+        e18, e19, e20, e21, e22, e23, e24;
+    int round;
+
+    /* Two rounds per turn, a into e and back, so no lane is copied. */
+    for (round = 0; round < 24; round += 2) {
+        X8_KECCAK_ROUND(a, e, KECCAK_RC[round]);
+        X8_KECCAK_ROUND(e, a, KECCAK_RC[round + 1]);
+    }
+    s[0] = a0;
+    s[1] = a1;
+    s[2] = a2;
+    s[3] = a3;
+    s[4] = a4;
+    s[5] = a5;
+    s[6] = a6;
+    s[7] = a7;
+    s[8] = a8;
+    s[9] = a9;
+    s[10] = a10;
+    s[11] = a11;
+    s[12] = a12;
+    s[13] = a13;
+    s[14] = a14;
+    s[15] = a15;
+    s[16] = a16;
+    s[17] = a17;
+    s[18] = a18;
+    s[19] = a19;
+    s[20] = a20;
+    s[21] = a21;
+    s[22] = a22;
+    s[23] = a23;
+    s[24] = a24;
+}
+
+/* keccak_sponge with a rate of 136 bytes and a 32-byte output, for eight messages
+ * of `nblocks` blocks each: nblocks - 1 whole blocks of message, then the block
+ * holding the rest (0..135 bytes) and the padding. */
+static X8_TARGET void keccak_rate136_x8(const uint8_t *const msg[8], const uint64_t len[8],
+                                        unsigned nblocks, uint8_t domain, uint8_t *const out[8])
+{
+    uint8_t last[8][136];
+    const uint8_t *p[8];
+    __m512i a[25];
+    unsigned i, k, w;
+
+    for (i = 0; i < 8; i++) {
+        size_t whole = 136u * (nblocks - 1u), rest = (size_t)len[i] - whole;
+        memset(last[i], 0, sizeof last[i]);
+        if (rest)
+            memcpy(last[i], msg[i] + whole, rest);
+        last[i][rest] ^= domain;
+        last[i][135] ^= 0x80;
+    }
+    for (w = 0; w < 25; w++)
+        a[w] = _mm512_setzero_si512();
+    for (k = 0; k < nblocks; k++) {
+        __m512i m[16];
+        for (i = 0; i < 8; i++)
+            p[i] = k + 1u < nblocks ? msg[i] + 136u * k : last[i];
+        x8_load16(p, m);
+        for (w = 0; w < 16; w++)
+            a[w] = _mm512_xor_si512(a[w], m[w]);
+        a[16] = _mm512_xor_si512(a[16], X8_GATHER(x8_addresses(p), 16));
+        keccak_f1600_x8(a);
+    }
+    x8_store(a, 4, out);
+}
+
+static X8_TARGET void sha3_256_x8(const uint8_t *const msg[8], const uint64_t len[8],
+                                  unsigned nblocks, uint8_t *const out[8])
+{
+    keccak_rate136_x8(msg, len, nblocks, 0x06, out);
+}
+
+static X8_TARGET void keccak_256_x8(const uint8_t *const msg[8], const uint64_t len[8],
+                                    unsigned nblocks, uint8_t *const out[8])
+{
+    keccak_rate136_x8(msg, len, nblocks, (uint8_t)(TEECERT_KECCAK_DOMAIN), out);
+}
+
+/* -- SHA-512 x8 ------------------------------------------------------------------ */
+
+/* One round of sha512_block; the caller rotates the names instead of the values. */
+#define X8_SHA512_ROUND(a, b, c, d, e, f, g, h, t, w)                                   \
+    do {                                                                               \
+        __m512i t1 = X8_ADD(X8_ADD(h, X8_XOR3(X8_ROR(e, 14), X8_ROR(e, 18), X8_ROR(e, 41))), \
+                            X8_ADD(X8_CH(e, f, g), X8_ADD(X8_SET1(K512[t]), w)));      \
+        __m512i t2 = X8_ADD(X8_XOR3(X8_ROR(a, 28), X8_ROR(a, 34), X8_ROR(a, 39)),      \
+                            X8_MAJ(a, b, c));                                          \
+        d = X8_ADD(d, t1);                                                             \
+        h = X8_ADD(t1, t2);                                                            \
+    } while (0)
+
+/* w[t] of the schedule over w[t - 16], which it replaces in the ring of 16. */
+#define X8_SHA512_SCHEDULE(j)                                                           \
+    do {                                                                               \
+        __m512i x = w[((j) + 1) & 15], y = w[((j) + 14) & 15];                         \
+        __m512i s0 = X8_XOR3(X8_ROR(x, 1), X8_ROR(x, 8), _mm512_srli_epi64(x, 7));     \
+        __m512i s1 = X8_XOR3(X8_ROR(y, 19), X8_ROR(y, 61), _mm512_srli_epi64(y, 6));   \
+        w[j] = X8_ADD(X8_ADD(w[j], s0), X8_ADD(w[((j) + 9) & 15], s1));                \
+    } while (0)
+
+/* Rounds t .. t + 7 with w[j .. j + 7]; with `more`, each round then replaces its
+ * word with the one sixteen rounds on, so the schedule's work sits between the
+ * rounds' long dependency chain instead of in a block of its own. */
+#define X8_SHA512_EIGHT(t, j, more)                                                     \
+    do {                                                                               \
+        X8_SHA512_ROUND(a, b, c, d, e, f, g, h, (t) + 0, w[(j) + 0]);                  \
+        if (more)                                                                      \
+            X8_SHA512_SCHEDULE((j) + 0);                                               \
+        X8_SHA512_ROUND(h, a, b, c, d, e, f, g, (t) + 1, w[(j) + 1]);                  \
+        if (more)                                                                      \
+            X8_SHA512_SCHEDULE((j) + 1);                                               \
+        X8_SHA512_ROUND(g, h, a, b, c, d, e, f, (t) + 2, w[(j) + 2]);                  \
+        if (more)                                                                      \
+            X8_SHA512_SCHEDULE((j) + 2);                                               \
+        X8_SHA512_ROUND(f, g, h, a, b, c, d, e, (t) + 3, w[(j) + 3]);                  \
+        if (more)                                                                      \
+            X8_SHA512_SCHEDULE((j) + 3);                                               \
+        X8_SHA512_ROUND(e, f, g, h, a, b, c, d, (t) + 4, w[(j) + 4]);                  \
+        if (more)                                                                      \
+            X8_SHA512_SCHEDULE((j) + 4);                                               \
+        X8_SHA512_ROUND(d, e, f, g, h, a, b, c, (t) + 5, w[(j) + 5]);                  \
+        if (more)                                                                      \
+            X8_SHA512_SCHEDULE((j) + 5);                                               \
+        X8_SHA512_ROUND(c, d, e, f, g, h, a, b, (t) + 6, w[(j) + 6]);                  \
+        if (more)                                                                      \
+            X8_SHA512_SCHEDULE((j) + 6);                                               \
+        X8_SHA512_ROUND(b, c, d, e, f, g, h, a, (t) + 7, w[(j) + 7]);                  \
+        if (more)                                                                      \
+            X8_SHA512_SCHEDULE((j) + 7);                                               \
+    } while (0)
+
+/* Each 64-bit lane's bytes reversed: the message words are big-endian. */
+static X8_TARGET __m512i x8_bswap64(__m512i x)
+{
+    const __m512i rev = _mm512_set_epi64(
+        0x08090a0b0c0d0e0fll, 0x0001020304050607ll, 0x08090a0b0c0d0e0fll, 0x0001020304050607ll,
+        0x08090a0b0c0d0e0fll, 0x0001020304050607ll, 0x08090a0b0c0d0e0fll, 0x0001020304050607ll);
+    return _mm512_shuffle_epi8(x, rev);
+}
+
+static X8_TARGET void sha512_block_x8(__m512i hv[8], const uint8_t *const p[8])
+{
+    __m512i w[16];
+    __m512i a = hv[0], b = hv[1], c = hv[2], d = hv[3], e = hv[4], f = hv[5], g = hv[6],
+            h = hv[7];
+    int t, j;
+
+    x8_load16(p, w);
+    for (j = 0; j < 16; j++)
+        w[j] = x8_bswap64(w[j]);
+    for (t = 0; t < 64; t += 16) {
+        X8_SHA512_EIGHT(t, 0, 1);
+        X8_SHA512_EIGHT(t + 8, 8, 1);
+    }
+    X8_SHA512_EIGHT(64, 0, 0);
+    X8_SHA512_EIGHT(72, 8, 0);
+    hv[0] = X8_ADD(hv[0], a);
+    hv[1] = X8_ADD(hv[1], b);
+    hv[2] = X8_ADD(hv[2], c);
+    hv[3] = X8_ADD(hv[3], d);
+    hv[4] = X8_ADD(hv[4], e);
+    hv[5] = X8_ADD(hv[5], f);
+    hv[6] = X8_ADD(hv[6], g);
+    hv[7] = X8_ADD(hv[7], h);
+}
+
+/* teecert_sha512 for eight messages of `nblocks` blocks each: the whole blocks of
+ * message, then one or two blocks of rest and padding. */
+static X8_TARGET void sha512_x8(const uint8_t *const msg[8], const uint64_t len[8],
+                                unsigned nblocks, uint8_t *const out[8])
+{
+    uint8_t last[8][256];
+    unsigned whole[8];
+    const uint8_t *p[8];
+    __m512i hv[8];
+    unsigned i, k;
+
+    for (i = 0; i < 8; i++) {
+        size_t rest, tail;
+        whole[i] = (unsigned)(len[i] / 128u);
+        rest = (size_t)len[i] % 128u;
+        tail = 128u * (nblocks - whole[i]);
+        memset(last[i], 0, sizeof last[i]);
+        if (rest)
+            memcpy(last[i], msg[i] + 128u * whole[i], rest);
+        last[i][rest] = 0x80;
+        store_be64(last[i] + tail - 16, len[i] >> 61);
+        store_be64(last[i] + tail - 8, len[i] << 3);
+    }
+    for (i = 0; i < 8; i++)
+        hv[i] = X8_SET1(IV512[i]);
+    for (k = 0; k < nblocks; k++) {
+        for (i = 0; i < 8; i++)
+            p[i] = k < whole[i] ? msg[i] + 128u * k : last[i] + 128u * (k - whole[i]);
+        sha512_block_x8(hv, p);
+    }
+    for (i = 0; i < 8; i++)
+        hv[i] = x8_bswap64(hv[i]);
+    x8_store(hv, 8, out);
+}
+
+/* -- BLAKE2b-512 x8 -------------------------------------------------------------- */
+
+#define X8_BLAKE2B_G(a, b, c, d, x, y)                                                  \
+    do {                                                                               \
+        v[a] = X8_ADD(X8_ADD(v[a], v[b]), (x));                                        \
+        v[d] = X8_ROR(_mm512_xor_si512(v[d], v[a]), 32);                               \
+        v[c] = X8_ADD(v[c], v[d]);                                                     \
+        v[b] = X8_ROR(_mm512_xor_si512(v[b], v[c]), 24);                               \
+        v[a] = X8_ADD(X8_ADD(v[a], v[b]), (y));                                        \
+        v[d] = X8_ROR(_mm512_xor_si512(v[d], v[a]), 16);                               \
+        v[c] = X8_ADD(v[c], v[d]);                                                     \
+        v[b] = X8_ROR(_mm512_xor_si512(v[b], v[c]), 63);                               \
+    } while (0)
+
+#define X8_BLAKE2B_ROUND(r)                                                             \
+    do {                                                                               \
+        const unsigned char *s = BLAKE2B_SIGMA[(r) % 10];                              \
+        X8_BLAKE2B_G(0, 4, 8, 12, m[s[0]], m[s[1]]);                                   \
+        X8_BLAKE2B_G(1, 5, 9, 13, m[s[2]], m[s[3]]);                                   \
+        X8_BLAKE2B_G(2, 6, 10, 14, m[s[4]], m[s[5]]);                                  \
+        X8_BLAKE2B_G(3, 7, 11, 15, m[s[6]], m[s[7]]);                                  \
+        X8_BLAKE2B_G(0, 5, 10, 15, m[s[8]], m[s[9]]);                                  \
+        X8_BLAKE2B_G(1, 6, 11, 12, m[s[10]], m[s[11]]);                                \
+        X8_BLAKE2B_G(2, 7, 8, 13, m[s[12]], m[s[13]]);                                 \
+        X8_BLAKE2B_G(3, 4, 9, 14, m[s[14]], m[s[15]]);                                 \
+    } while (0)
+
+/* blake2b_compress on eight blocks; `t` holds each lane's byte counter. */
+static X8_TARGET void blake2b_compress_x8(__m512i h[8], const uint8_t *const p[8], __m512i t,
+                                           int last)
+{
+    __m512i v[16], m[16];
+    int i;
+
+    x8_load16(p, m);
+    for (i = 0; i < 8; i++) {
+        v[i] = h[i];
+        v[i + 8] = X8_SET1(IV512[i]);
+    }
+    v[12] = _mm512_xor_si512(v[12], t);
+    if (last)
+        v[14] = _mm512_ternarylogic_epi64(v[14], v[14], v[14], 0x55); /* ~v[14] */
+    X8_BLAKE2B_ROUND(0);
+    X8_BLAKE2B_ROUND(1);
+    X8_BLAKE2B_ROUND(2);
+    X8_BLAKE2B_ROUND(3);
+    X8_BLAKE2B_ROUND(4);
+    X8_BLAKE2B_ROUND(5);
+    X8_BLAKE2B_ROUND(6);
+    X8_BLAKE2B_ROUND(7);
+    X8_BLAKE2B_ROUND(8);
+    X8_BLAKE2B_ROUND(9);
+    X8_BLAKE2B_ROUND(10);
+    X8_BLAKE2B_ROUND(11);
+    for (i = 0; i < 8; i++)
+        h[i] = X8_XOR3(h[i], v[i], v[i + 8]);
+}
+
+/* teecert_blake2b512 for eight messages of `nblocks` blocks each: nblocks - 1 whole
+ * blocks, then the last one (1..128 bytes of message zero-padded, or all zeros for
+ * the empty message) with the final flag and the message length as its counter. */
+static X8_TARGET void blake2b512_x8(const uint8_t *const msg[8], const uint64_t len[8],
+                                    unsigned nblocks, uint8_t *const out[8])
+{
+    uint8_t last[8][128];
+    const uint8_t *p[8];
+    __m512i h[8];
+    unsigned i, k;
+
+    for (i = 0; i < 8; i++) {
+        size_t whole = 128u * (nblocks - 1u), rest = (size_t)len[i] - whole;
+        memset(last[i], 0, sizeof last[i]);
+        if (rest)
+            memcpy(last[i], msg[i] + whole, rest);
+    }
+    for (i = 0; i < 8; i++)
+        h[i] = X8_SET1(IV512[i]);
+    h[0] = _mm512_xor_si512(h[0], X8_SET1(0x01010000ull ^ 64u));
+    for (k = 0; k + 1u < nblocks; k++) {
+        for (i = 0; i < 8; i++)
+            p[i] = msg[i] + 128u * k;
+        blake2b_compress_x8(h, p, X8_SET1(128u * (k + 1u)), 0);
+    }
+    for (i = 0; i < 8; i++)
+        p[i] = last[i];
+    blake2b_compress_x8(h, p, _mm512_loadu_si512((const void *)len), 1);
+    x8_store(h, 8, out);
+}
+#endif /* TEECERT_HAVE_HASH_X8 */
+
+/* ------------------------------------------------------------------------------
  * By name
  * ---------------------------------------------------------------------------- */
 
@@ -535,4 +1044,138 @@ int teecert_hash(const char *name, const unsigned char *msg, size_t len, unsigne
     /* The functions never read or offset msg when len is 0, so NULL is fine then. */
     e->fn(msg, len, out);
     return 0;
+}
+
+#if TEECERT_HAVE_HASH_X8
+/* The hashes with a lanes version (sha256 has its own instructions instead). */
+struct x8_entry {
+    hash_fn fn;
+    x8_blocks_fn blocks;
+    x8_fn x8;
+};
+
+static const struct x8_entry X8_HASHES[] = {
+    {teecert_sha512, sha512_blocks, sha512_x8},
+    {teecert_sha3_256, keccak_blocks, sha3_256_x8},
+    {teecert_keccak256, keccak_blocks, keccak_256_x8},
+    {teecert_blake2b512, blake2b_blocks, blake2b512_x8},
+};
+
+/* -1 until asked, then whether the CPU can run the lanes code; a race between two
+ * first callers stores the same value. */
+static int x8_usable = -1;
+
+static const struct x8_entry *find_x8(const struct hash_entry *e)
+{
+    size_t i;
+    if (x8_usable < 0)
+        x8_usable = cpu_has_avx512();
+    if (!x8_usable)
+        return NULL;
+    for (i = 0; i < sizeof X8_HASHES / sizeof X8_HASHES[0]; i++)
+        if (X8_HASHES[i].fn == e->fn)
+            return &X8_HASHES[i];
+    return NULL;
+}
+
+/* The group of a `len`-byte message: its block count, or 0 if the lanes do not take
+ * that many blocks. */
+static unsigned x8_group(const struct x8_entry *x, uint64_t len)
+{
+    unsigned k = len <= 128u * (X8_MAX_BLOCKS - 1u) ? x->blocks(len) : 0u;
+    return k <= X8_MAX_BLOCKS ? k : 0u;
+}
+
+/* teecert_hash_batch's lanes path; see the comment before the lanes code. */
+static void batch_x8(const struct hash_entry *e, const struct x8_entry *x,
+                     const unsigned char *in, size_t stride, size_t n, unsigned char *out,
+                     size_t out_stride)
+{
+    uint16_t order[X8_TILE];
+    size_t start[X8_MAX_BLOCKS + 2], next[X8_MAX_BLOCKS + 1];
+    uint8_t sink[8][64]; /* the digests of the lanes that only fill a run */
+    size_t base;
+
+    for (base = 0; base < n; base += X8_TILE) {
+        const unsigned char *tin = in + stride * base;
+        unsigned char *tout = out + out_stride * base;
+        size_t m = n - base < X8_TILE ? n - base : X8_TILE, i, at;
+        unsigned b;
+
+        /* Counting sort by block count; group 0 holds messages too long for the
+         * lanes. */
+        memset(start, 0, sizeof start);
+        for (i = 0; i < m; i++)
+            start[x8_group(x, load_le64(tin + stride * i)) + 1u]++;
+        for (b = 1; b <= X8_MAX_BLOCKS + 1u; b++)
+            start[b] += start[b - 1];
+        memcpy(next, start, sizeof next);
+        for (i = 0; i < m; i++)
+            order[next[x8_group(x, load_le64(tin + stride * i))]++] = (uint16_t)i;
+
+        for (at = start[0]; at < start[1]; at++) {
+            const unsigned char *v = tin + stride * order[at];
+            e->fn(v + 8, (size_t)load_le64(v), tout + out_stride * order[at]);
+        }
+        for (b = 1; b <= X8_MAX_BLOCKS; b++) {
+            for (at = start[b]; at < start[b + 1]; at += 8) {
+                const uint8_t *msg[8];
+                uint64_t len[8];
+                uint8_t *dst[8];
+                size_t lanes = start[b + 1] - at < 8 ? start[b + 1] - at : 8, j;
+                if (lanes == 1) { /* cheaper alone than as one of eight */
+                    const unsigned char *v = tin + stride * order[at];
+                    e->fn(v + 8, (size_t)load_le64(v), tout + out_stride * order[at]);
+                    continue;
+                }
+                for (j = 0; j < 8; j++) {
+                    const unsigned char *v = tin + stride * order[at + (j < lanes ? j : 0)];
+                    msg[j] = v + 8;
+                    len[j] = load_le64(v);
+                    dst[j] = j < lanes ? tout + out_stride * order[at + j] : sink[j];
+                }
+                x->x8(msg, len, b, dst);
+            }
+        }
+    }
+}
+#endif /* TEECERT_HAVE_HASH_X8 */
+
+int teecert_hash_batch(const char *name, const unsigned char *in, size_t stride, size_t n,
+                       unsigned char *out, size_t out_stride)
+{
+    const struct hash_entry *e = find_hash(name);
+    size_t i;
+#if TEECERT_HAVE_HASH_X8
+    const struct x8_entry *x;
+#endif
+    if (!e || stride < 8u)
+        return -1;
+    for (i = 0; i < n; i++)
+        if (load_le64(in + stride * i) > stride - 8u)
+            return -2;
+#if TEECERT_HAVE_HASH_X8
+    x = find_x8(e);
+    if (x) {
+        batch_x8(e, x, in, stride, n, out, out_stride);
+        return 0;
+    }
+#endif
+    for (i = 0; i < n; i++) {
+        const unsigned char *v = in + stride * i;
+        e->fn(v + 8, (size_t)load_le64(v), out + out_stride * i);
+    }
+    return 0;
+}
+
+const char *teecert_hash_batch_impl(const char *name)
+{
+    const struct hash_entry *e = find_hash(name);
+    if (!e)
+        return NULL;
+#if TEECERT_HAVE_HASH_X8
+    if (find_x8(e))
+        return "avx512";
+#endif
+    return "one at a time";
 }
