@@ -15,7 +15,7 @@ Cold and warm.  The runs use a private cache folder (``XDG_CACHE_HOME``), so tha
 nothing here touches ~/.cache/teecert.  *Cold* is the first run with that folder
 holding only builds (the reference probe and probe host, the clocks library, the
 compiled decimal-comma locale), copied from ~/.cache/teecert when present: no cached
-results, such as the libm suite's MPFR re-derivations (``libm/``).  *Warm* is every
+results, such as the libm suite's tallies of diverging chunks (``libm/``).  *Warm* is every
 later run, with what the earlier runs cached (libm tallies, parsed explicit vector
 files).  A build missing from ~/.cache/teecert is built by the first run and counts in
 its figures.

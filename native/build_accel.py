@@ -1,5 +1,6 @@
-"""cffi build script of ``teecert._accel``: the stream generators in C and the stream
-loop's Merkle leaves (native/probe/sha256.c), in API mode.
+"""cffi build script of ``teecert._accel``: the stream generators in C, the stream
+loop's Merkle leaves (native/probe/sha256.c) and candidate correctly rounded libm
+outputs (native/accel/libm_cr.c), in API mode.
 
 Used by ``setup.py`` (``cffi_modules``), so ``pip install`` compiles it into the
 package.  It is an accelerator only: ``teecert.probe.streams`` falls back to the
@@ -28,6 +29,16 @@ def _rel(path: Path) -> str:
         return str(path)
 
 
+#: native/accel/libm_cr.c: candidate correctly rounded libm outputs (in long double) for
+#: the libm suite's tally of a diverging chunk; declared here, the one place that calls it
+LIBM_CR_DECLS = """
+int64_t teecert_libm_cr(const char *name, uint32_t width, const void *in, uint64_t n,
+                        void *out, uint32_t *amb);
+int64_t teecert_libm_diff(const char *name, uint32_t width, const void *in, const void *a,
+                          const void *b, uint64_t n, uint32_t *idx, double *err);
+double teecert_libm_err_bound(uint32_t width);
+"""
+
 ffibuilder = FFI()
 ffibuilder.cdef(
     """
@@ -47,17 +58,25 @@ ffibuilder.cdef(
     uint64_t teecert_accel_fpenv_set(uint32_t what, uint64_t base, uint32_t *applied);
     uint64_t teecert_accel_fpenv_control_mask(void);
     void teecert_accel_fpenv_restore(uint64_t v);
+    int64_t teecert_libm_cr(const char *name, uint32_t width, const void *in, uint64_t n,
+                            void *out, uint32_t *amb);
+    int64_t teecert_libm_diff(const char *name, uint32_t width, const void *in, const void *a,
+                              const void *b, uint64_t n, uint32_t *idx, double *err);
+    double teecert_libm_err_bound(uint32_t width);
     """
 )
 ffibuilder.set_source(
     "teecert._accel",
-    '#include "accel.h"',
-    sources=[_rel(ACCEL / "accel.c"), _rel(ACCEL / "datagen.c"), _rel(SHA256)],
+    '#include "accel.h"\n' + LIBM_CR_DECLS,
+    sources=[_rel(ACCEL / "accel.c"), _rel(ACCEL / "datagen.c"), _rel(ACCEL / "libm_cr.c"),
+             _rel(SHA256)],
     include_dirs=[_rel(ACCEL), _rel(HERE)],
     # -O2 whatever the interpreter was built with.  No -march: the AVX-512 and SHA
     # paths are compiled with target attributes and chosen at run time, so the
     # module runs on any CPU of the architecture.
     extra_compile_args=["-O2"],
+    # libm_cr.c calls the long double functions of the C library's libm
+    libraries=[] if os.name == "nt" else ["m"],
 )
 
 if __name__ == "__main__":

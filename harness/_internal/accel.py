@@ -1,7 +1,9 @@
 """The optional C accelerator ``teecert._accel`` (cffi API mode, built by ``pip install``
 from native/accel/): the stream generators in C, the stream loop's Merkle leaves
-(native/probe/sha256.c on the CPU's SHA instructions) and a reader of the process's
-FP control state.  A bare source tree has no build of it; callers fall back or say so."""
+(native/probe/sha256.c on the CPU's SHA instructions), a reader of the process's FP
+control state and candidate correctly rounded libm outputs in long double
+(native/accel/libm_cr.c, for ``reference.libm.cr_candidates``).  A bare source tree
+has no build of it; callers fall back or say so."""
 
 from __future__ import annotations
 

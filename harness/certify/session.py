@@ -23,6 +23,7 @@ from ..profile import Profile
 from ..vectors import merkle
 from ..vectors.generate import pack_outputs
 from ..vectors.store import Stream, VectorSet
+from ..vectors.streams.inputs import chunk_inputs
 from .options import PROBE_FAULT_FILE_ENV
 
 
@@ -64,6 +65,15 @@ class TrackedProbe:
         inputs, outputs = chunk_outputs(self.probe, stream.op, stream.seed, start, n)
         self._fold(stream.op, n, merkle.leaf_hash(pack_outputs(stream.op, outputs)))
         return inputs, outputs
+
+    def chunk_packed(self, stream: Stream, index: int) -> tuple[bytes, bytes]:
+        """:meth:`chunk` as the probe ABI's buffers (inputs, outputs), no Python object
+        per vector: for comparisons made in bulk."""
+        start, n = stream.chunk_span(index)
+        packed = chunk_inputs(stream.op, stream.seed, start, n)
+        outputs = self.probe.run(stream.op, packed, n)
+        self._fold(stream.op, n, merkle.leaf_hash(outputs))
+        return packed, outputs
 
     def transcript_check(self) -> tuple[bool, str]:
         """Compare the probe's transcript with the harness's recomputation."""

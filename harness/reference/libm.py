@@ -81,6 +81,11 @@ implement them, independently):
 
 ``ulp_error`` measures a probe's output against the exact value (MPFR at 256
 bits) for the "largest ULP error per function" column of the report;
+``cr_candidates`` computes candidate correctly rounded outputs of a whole chunk of
+vectors in C, in long double (double for binary32) with MPFR wherever that rounding
+is in doubt, and ``differences`` approximates ``ulp_error`` there, for the libm
+suite's tally of a diverging chunk: neither is a golden value, and the suite accepts
+the outputs only when they hash to the committed leaf of the golden ones.
 ``hard_cases`` lists explicit inputs that are hard to get right (special values,
 thresholds, exact cases, argument-reduction traps, and published worst cases for
 correct rounding, each one checked by the tests to be within 2^-40 ulp of a
@@ -125,6 +130,7 @@ from __future__ import annotations
 
 import math
 import struct
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from math import isqrt
 from typing import Any, NamedTuple
@@ -133,6 +139,7 @@ import gmpy2
 import mpmath.libmp as _libmp
 from mpmath.ctx_mp import MPContext
 
+from .._internal import accel
 from ..errors import MalformedInput, TeecertError
 from ..ops import F32, F64, FORMATS, FloatFormat
 from . import mpfr
@@ -883,6 +890,90 @@ def ulp_error(fn: str, fmt: FloatFormat | str, args: Sequence[int], got_bits: in
     got = gmpy2.mpfr(_to_float(f, got_bits))
     diff = _HIGH.abs(_HIGH.sub(got, exact))
     return float(_HIGH.mul_2exp(diff, -q))
+
+
+class Differences(NamedTuple):
+    """Where two output buffers of a libm function differ (:func:`differences`)."""
+
+    #: indices of the vectors whose outputs differ bit for bit, ascending
+    indices: list[int]
+    #: per differing vector, an approximation of :func:`ulp_error` of the second
+    #: buffer's output, or NaN where the approximation is not reliable
+    approx: list[float]
+    #: the approximation's error is at most ``bound + approx * 2^-50``
+    bound: float
+
+
+def _accel_libm() -> Any | None:
+    """The accelerator's library when it has the long double libm (native/accel/libm_cr.c);
+    None on a big-endian host too, where the C code's native order is not the ABI's."""
+    if sys.byteorder != "little":
+        return None
+    mod = accel.load()
+    lib = getattr(mod, "lib", None)
+    return mod if lib is not None and hasattr(lib, "teecert_libm_cr") else None
+
+
+def cr_candidates(fn: str, fmt: FloatFormat | str, packed: bytes, n: int) -> bytes | None:
+    """Candidate correctly rounded outputs of ``fn`` over ``n`` vectors packed in the
+    probe ABI (``packed``: the operands of each vector back to back, little-endian),
+    packed the same way; None without the accelerator, or where its long double is not
+    wider than the format by a margin.
+
+    Each vector is evaluated in long double (a 64-bit significand on x86-64; double
+    for binary32) and rounded to the format; where that rounding is in doubt (the wide value near a
+    rounding midpoint, or special, subnormal or near overflow) MPFR computes the
+    output (:func:`mpfr_values`).  Nothing here proves the outputs right: a caller
+    accepts them only when they hash to a commitment of the correctly rounded
+    outputs, and computes them all with MPFR otherwise."""
+    f = _format(fmt)
+    arity = _arity(fn)
+    mod = _accel_libm()
+    if mod is None:
+        return None
+    size = f.width // 8
+    if len(packed) != n * arity * size:
+        raise MalformedInput(f"libm reference: {len(packed)} bytes are not {n} {fn} vectors")
+    ffi, lib = mod.ffi, mod.lib
+    out = ffi.new("unsigned char[]", max(1, n * size))
+    amb = ffi.new("uint32_t[]", max(1, n))
+    k = int(lib.teecert_libm_cr(fn.encode(), f.width, ffi.from_buffer(packed), n, out, amb))
+    if k < 0:
+        return None
+    result = bytearray(ffi.buffer(out, n * size))
+    if k:
+        where = list(amb[0:k])
+        code = ("Q" if f.width == 64 else "I") * arity
+        vecs = [struct.unpack_from(f"<{code}", packed, i * arity * size) for i in where]
+        word = struct.Struct("<Q" if f.width == 64 else "<I")
+        for i, v in zip(where, mpfr_values(fn, f, vecs), strict=True):
+            word.pack_into(result, i * size, v)
+    return bytes(result)
+
+
+def differences(fn: str, fmt: FloatFormat | str, packed: bytes, want: bytes, got: bytes,
+                n: int) -> Differences | None:
+    """Which of ``n`` vectors (``packed`` as for :func:`cr_candidates`) have other
+    outputs in ``got`` than in ``want`` (packed outputs), with an approximation in long
+    double of each one's :func:`ulp_error`, so that a caller computes the exact error
+    only where it matters; None as :func:`cr_candidates`."""
+    f = _format(fmt)
+    arity = _arity(fn)
+    mod = _accel_libm()
+    if mod is None:
+        return None
+    size = f.width // 8
+    if len(packed) != n * arity * size or len(want) != n * size or len(got) != n * size:
+        raise MalformedInput(f"libm reference: buffers of other sizes than {n} {fn} vectors")
+    ffi, lib = mod.ffi, mod.lib
+    bound = float(lib.teecert_libm_err_bound(f.width))
+    idx = ffi.new("uint32_t[]", max(1, n))
+    err = ffi.new("double[]", max(1, n))
+    k = int(lib.teecert_libm_diff(fn.encode(), f.width, ffi.from_buffer(packed),
+                                  ffi.from_buffer(want), ffi.from_buffer(got), n, idx, err))
+    if k < 0 or bound < 0:
+        return None
+    return Differences(list(idx[0:k]), list(err[0:k]), bound)
 
 
 # ---------------------------------------------------------------------------

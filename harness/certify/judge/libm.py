@@ -15,14 +15,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
+import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ... import ops
-from ..._internal.atomic import write_atomic
-from ...probe.build import cache_dir
+from ..._internal.cachedir import cache_dir, put
 from ...vectors import merkle
 from ...vectors.generate import pack_outputs
 from ...vectors.store import ExplicitVector, Stream
@@ -100,39 +101,112 @@ def _cache_file(st: Stream, index: int, what: str) -> Path:
 
 def _chunk_tally(probe: TrackedProbe, st: Stream, index: int, leaf: bytes) -> dict[str, Any]:
     """How chunk ``index``'s outputs (whose leaf is ``leaf``) differ from correctly
-    rounded: count, worst ULP error, first difference.  The golden outputs are
-    re-derived with MPFR and accepted only when they hash to the committed leaf.
+    rounded: count, worst ULP error, first difference.  The chunk is run again; its
+    correctly rounded outputs come from the accelerator's long double libm with MPFR
+    wherever that rounding is in doubt (``reference.libm.cr_candidates``), and from
+    MPFR alone when that is not at hand or does not reproduce the committed leaf:
+    either way they are accepted only when they hash to the committed leaf.
     Deterministic in (committed leaf, probe leaf), so it is cached under the user's
     cache folder (``probe_build.cache_dir``): a cache entry is a convenience, and one
     that does not parse is recomputed."""
-    from ...reference import (
-        golden,  # the references import gmpy2 (~0.1 s): only golden values need them
-    )
-
     path = _cache_file(st, index, leaf.hex())
     with contextlib.suppress(OSError, ValueError):
         cached = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(cached, dict) and set(cached) == {"differ", "max_ulp", "first"}:
             return cached
     op = st.op
-    start, _n = st.chunk_span(index)
-    args, outputs = probe.chunk(st, index)
-    if merkle.leaf_hash(pack_outputs(op, outputs)) != leaf:
+    start, n = st.chunk_span(index)
+    if isinstance(probe, TrackedProbe):
+        packed, outputs = probe.chunk_packed(st, index)
+        _check_rerun(op, index, outputs, leaf)
+        out = _fast_tally(op, start, n, packed, outputs, st.leaves[index])
+        if out is None:
+            out = tally_exact(op, start, op.unpack_inputs(packed, n),
+                              op.unpack_outputs(outputs, n), st.leaves[index], index)
+    else:
+        args, got = probe.chunk(st, index)
+        _check_rerun(op, index, pack_outputs(op, got), leaf)
+        out = tally_exact(op, start, args, got, st.leaves[index], index)
+    put(path, json.dumps(out).encode())
+    return out
+
+
+def _check_rerun(op: ops.Op, index: int, outputs: bytes, leaf: bytes) -> None:
+    if merkle.leaf_hash(outputs) != leaf:
         raise AssertionError(f"{op.id}: chunk {index} gave other outputs when run again: "
                              "the probe is not deterministic")  # the stress suite says more
+
+
+def tally_exact(op: ops.Op, start: int, args: Sequence[tuple[int, ...]], outputs: Sequence[int],
+                committed: bytes, index: int) -> dict[str, Any]:
+    """The chunk tally of :func:`_chunk_tally` (vectors ``start ..`` with these inputs
+    and outputs, ``committed`` the leaf of the correctly rounded outputs) with every
+    correctly rounded output computed by MPFR and every error by ``libm.ulp_error``:
+    the specification of the fast tally, and its fallback."""
+    from ...reference import (
+        golden,  # the references import gmpy2 (~0.1 s): only golden values need them
+    )
+
     want = golden.evaluate_mpfr_many(op.id, args)
-    if merkle.leaf_hash(pack_outputs(op, want)) != st.leaves[index]:
+    if merkle.leaf_hash(pack_outputs(op, want)) != committed:
         raise AssertionError(f"{op.id}: MPFR does not reproduce the committed leaf of "
                              f"chunk {index}: this host's reference arithmetic is faulty")
     t = Tally()
     for i, (w, g) in enumerate(zip(want, outputs, strict=True)):
         if w != g:
             t.add(op, start + i, args[i], w, g)
-    out = {"differ": t.differ, "max_ulp": repr(t.max_ulp), "first": t.first}
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps(out).encode())
-    return out
+    return {"differ": t.differ, "max_ulp": repr(t.max_ulp), "first": t.first}
+
+
+def _fast_tally(op: ops.Op, start: int, n: int, packed: bytes, outputs: bytes,
+                committed: bytes) -> dict[str, Any] | None:
+    """:func:`tally_exact`'s result without MPFR on every vector, or None when the
+    accelerator cannot give it (not built, not wide enough, or candidate outputs
+    that do not hash to ``committed``)."""
+    from ...reference import libm  # gmpy2 and mpmath (~0.1 s): only libm ops need them
+
+    want = libm.cr_candidates(op.name, op.fmt, packed, n)
+    if want is None or merkle.leaf_hash(want) != committed:
+        return None
+    d = libm.differences(op.name, op.fmt, packed, want, outputs, n)
+    if d is None:
+        return None
+    fmt = op.fmt
+    size = fmt.width // 8
+    word = struct.Struct("<Q" if size == 8 else "<I")
+    vec = struct.Struct("<" + ("Q" if size == 8 else "I") * op.arity)
+    step = op.in_bytes
+
+    def exact(j: int) -> float:
+        i = d.indices[j]
+        return libm.ulp_error(op.name, fmt, vec.unpack_from(packed, i * step),
+                              word.unpack_from(outputs, i * size)[0],
+                              cr=word.unpack_from(want, i * size)[0])
+
+    # The worst error is among the vectors whose approximation may reach the largest
+    # lower bound of any (and those with no reliable approximation): only those are
+    # measured exactly.  The slack is the approximation's bound with room for this
+    # arithmetic's own roundings.  An approximation found off by more than that where
+    # it is checked discredits them all, and every error is measured exactly.
+    approx = d.approx
+    bound = d.bound * (1 + 2.0**-20)
+    top = max((a for a in approx if math.isfinite(a)), default=None)
+    low = -math.inf if top is None else top - bound - top * 2.0**-45
+    errs = {j: exact(j) for j, a in enumerate(approx)
+            if not a + bound + a * 2.0**-45 < low}  # NaN and inf compare false: kept
+    if any(math.isfinite(approx[j]) and abs(e - approx[j]) > bound + approx[j] * 2.0**-45
+           for j, e in errs.items()):
+        errs = {j: errs[j] if j in errs else exact(j) for j in range(len(approx))}
+    max_ulp = 0.0
+    for e in errs.values():
+        max_ulp = max(max_ulp, e)
+    first = None
+    if d.indices:
+        i = d.indices[0]
+        first = divergence(op, start + i, vec.unpack_from(packed, i * step),
+                           word.unpack_from(want, i * size)[0],
+                           word.unpack_from(outputs, i * size)[0])
+    return {"differ": len(d.indices), "max_ulp": repr(max_ulp), "first": first}
 
 
 def stream(probe: TrackedProbe, st: Stream, pins: Mapping[str, Any],
