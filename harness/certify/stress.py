@@ -33,6 +33,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -282,7 +283,11 @@ class GoldenChunk:
     The inputs are not held: every process generates them into its shared region as
     the stream loop does (:func:`teecert.probe.streams.evaluate_stream`), and
     :meth:`packed` generates them again for a chunk that differs.  Holding the inputs
-    of every chunk of a strict plan would take some 200 MiB for the whole suite."""
+    of every chunk of a strict plan would take some 200 MiB for the whole suite.
+
+    The first outputs that hash to the leaf are kept in ``checked`` (a file, not
+    memory), when the chunk has one: every later process's outputs are compared with
+    them byte for byte, which costs a sixth of hashing them (:meth:`known_leaf`)."""
 
     op: ops.Op
     index: int
@@ -298,6 +303,8 @@ class GoldenChunk:
     #: meet, must at least not change under a perturbation)
     reference: str = "golden"
     leaf: bytes = b""
+    #: where outputs that hashed to the leaf are kept (shared by a plan's chunks)
+    checked: CheckedOutputs | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -306,6 +313,21 @@ class GoldenChunk:
                 raise TeecertError(f"stress chunk {self.index} of {self.op.id} has neither "
                                    "outputs nor a leaf")
             self.leaf = merkle.leaf_hash(self.outputs)
+
+    def known_leaf(self, outputs: memoryview) -> bytes | None:
+        """The leaf when ``outputs`` equal outputs already checked against it (held,
+        or kept in ``checked``); None when there are none yet or they differ (the
+        caller hashes them then)."""
+        ref = (self.outputs if self.outputs is not None
+               else self.checked.get(self) if self.checked is not None else None)
+        if ref is not None and len(ref) == len(outputs) and bytes(outputs) == ref:
+            return self.leaf
+        return None
+
+    def remember(self, outputs: memoryview) -> None:
+        """Keep ``outputs``, which hashed to the leaf, for :meth:`known_leaf`."""
+        if self.outputs is None and self.checked is not None:
+            self.checked.put(self, outputs)
 
     def packed(self) -> bytes:
         """The chunk's inputs, packed (generated anew on each call)."""
@@ -319,6 +341,46 @@ class GoldenChunk:
             if self.outputs is None:
                 self.outputs = _derive(self.op, self.index, self.n, self.packed(), self.leaf)
             return self.outputs
+
+
+class CheckedOutputs:
+    """Outputs that hashed to their chunk's leaf, one copy per chunk, in an unnamed
+    file in the cache folder: a strict plan's chunks hold some 90 MiB of outputs,
+    which would nearly double the run's memory, while reading them back costs a
+    tenth of hashing them.  A copy is trusted only as what was hashed: it is
+    written once, after its hash matched, and never changed."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._file: Any = None
+        self._at: dict[GoldenChunk, tuple[int, int]] = {}
+        self._end = 0
+
+    def get(self, chunk: GoldenChunk) -> bytes | None:
+        where = self._at.get(chunk)
+        if where is None:
+            return None
+        try:
+            return os.pread(self._file.fileno(), where[1], where[0])
+        except (OSError, ValueError):
+            return None
+
+    def put(self, chunk: GoldenChunk, outputs: memoryview) -> None:
+        with self._lock:
+            if chunk in self._at:
+                return
+            try:
+                if self._file is None:
+                    folder = cache_dir()
+                    folder.mkdir(parents=True, exist_ok=True)
+                    self._file = tempfile.TemporaryFile(dir=folder, prefix="stress-")
+                data = bytes(outputs)
+                if os.pwrite(self._file.fileno(), data, self._end) != len(data):
+                    return
+            except OSError:
+                return  # no copy: later processes hash, as without this
+            self._at[chunk] = (self._end, len(data))  # by identity (eq=False)
+            self._end += len(data)
 
 
 def chunks_of(plan: Plan, kind: str) -> list[tuple[Stream, int]]:
@@ -347,13 +409,14 @@ def baseline_chunks(pairs: Sequence[tuple[Stream, int]], host: Sequence[str] | s
         rp.close()
 
 
-def golden_chunk(st: Stream, index: int) -> GoldenChunk:
+def golden_chunk(st: Stream, index: int, checked: CheckedOutputs | None = None) -> GoldenChunk:
     """Chunk ``index`` of ``st``: its inputs and the committed leaf of its golden
     outputs.  The outputs are not derived here: re-deriving every chunk with MPFR and
     the data references cost most of a strict run's CPU, and the leaf already is the
     commitment a probe's outputs must hash to (:meth:`GoldenChunk.expected`)."""
     start, n = st.chunk_span(index)
-    return GoldenChunk(st.op, index, start, n, st.seed, st.chunk_size, None, leaf=st.leaves[index])
+    return GoldenChunk(st.op, index, start, n, st.seed, st.chunk_size, None, leaf=st.leaves[index],
+                       checked=checked)
 
 
 def _derive(op: ops.Op, index: int, n: int, packed: bytes, leaf: bytes) -> bytes:
@@ -532,10 +595,15 @@ def _run_group(rp: RemoteProbe, group: Sequence[GoldenChunk]) -> tuple[list[byte
         def keep(index: int, leaf: bytes, outputs: memoryview) -> None:
             if leaf != group[index].leaf:
                 wrong[index] = bytes(outputs)
+            else:
+                group[index].remember(outputs)
+
+        def known(index: int, outputs: memoryview) -> bytes | None:
+            return group[index].known_leaf(outputs)
 
         last = group[-1]
         leaves = evaluate_stream(rp, g0.op, g0.seed, last.start + last.n, g0.chunk_size,
-                                 on_outputs=keep)
+                                 on_outputs=keep, known=known)
         return leaves, wrong
     leaves = []
     for j, g in enumerate(group):

@@ -42,6 +42,10 @@ ChunkCallback = Callable[[int, int, bytes], object]
 #: ``on_outputs(index, leaf, outputs)``: chunk ``index`` hashed to ``leaf`` from these
 #: output bytes, a view into a buffer the loop reuses: valid only during the call.
 OutputsCallback = Callable[[int, bytes, memoryview], object]
+#: ``known(index, outputs)``: the leaf of chunk ``index``'s outputs when the caller can
+#: tell it without hashing (they equal bytes it already checked against that leaf),
+#: else None: the loop hashes them.
+KnownLeaf = Callable[[int, memoryview], bytes | None]
 
 
 def _check_span(op: Op, count: int, chunk_size: int) -> None:
@@ -64,12 +68,16 @@ def evaluate_stream(
     chunk_size: int,
     on_chunk: ChunkCallback | None = None,
     on_outputs: OutputsCallback | None = None,
+    known: KnownLeaf | None = None,
 ) -> list[bytes]:
     """Merkle leaves of the first ``count`` vectors of the stream ``(op, seed)`` as
     ``probe`` computes them, one leaf per chunk of ``chunk_size`` vectors (the last
     one may be shorter).  One probe call per chunk; ``on_chunk`` is told of each, and
     ``on_outputs`` of each one's outputs (to keep those of a chunk that diverges
-    without running it again: a probe may answer differently the second time)."""
+    without running it again: a probe may answer differently the second time).
+    ``known`` may spare the hash of outputs the caller holds a checked copy of (the
+    stress suite runs the same chunks in many processes); only the shared-memory loop
+    asks it, the others hash every chunk."""
     _check_span(op, count, chunk_size)
     if op.kind in DATA_KINDS and not have_data_generator():  # a build without datagen.c
         return _evaluate_python(probe, op, seed, count, chunk_size, on_chunk, on_outputs)
@@ -84,7 +92,7 @@ def evaluate_stream(
         group = _shm_group(op, size, region.size) if region is not None else 0
         if region is not None and group > 0:
             return _evaluate_shm(probe, region, group, op, s0, count, chunk_size, on_chunk,
-                                 on_outputs)
+                                 on_outputs, known)
     if isinstance(probe, RemoteProbe) and size * op.in_bytes < REMOTE_BATCH_BYTES:
         return _evaluate_remote(probe, op, s0, count, chunk_size, on_chunk, on_outputs)
     inbuf = probe.new_buffer(size * op.in_bytes)
@@ -146,7 +154,8 @@ def _shm_group(op: Op, size: int, region_size: int) -> int:
 
 def _evaluate_shm(probe: RemoteProbe, region: SharedRegion, group: int, op: Op, s0: Any,
                   count: int, chunk_size: int, on_chunk: ChunkCallback | None,
-                  on_outputs: OutputsCallback | None = None) -> list[bytes]:
+                  on_outputs: OutputsCallback | None = None,
+                  known: KnownLeaf | None = None) -> list[bytes]:
     """The hot loop through the shared region (docs/wire-protocol.md, "Shared
     memory"): the generator writes each chunk straight into its slot of the region,
     a RUN_SHM request names ``group`` of them, and their leaves are hashed from the
@@ -185,8 +194,13 @@ def _evaluate_shm(probe: RemoteProbe, region: SharedRegion, group: int, op: Op, 
             probe.collect_shm()
             chunks = pending.popleft()
             done: list[tuple[int, int, bytes]] = []
-            hashed = span_leaves([(base + out_off, n * out_bytes) for _i, n, out_off in chunks])
-            for (index, n, out_off), leaf in zip(chunks, hashed, strict=True):
+            told = ([known(index, view[out_off : out_off + n * out_bytes]) for index, n, out_off in chunks]
+                    if known is not None else [None] * len(chunks))
+            hashed = iter(span_leaves([(base + out_off, n * out_bytes)
+                                       for (_i, n, out_off), t in zip(chunks, told, strict=True)
+                                       if t is None]))
+            for (index, n, out_off), t in zip(chunks, told, strict=True):
+                leaf = t if t is not None else next(hashed)
                 leaves.append(leaf)
                 done.append((index, n, leaf))
                 if on_outputs is not None:

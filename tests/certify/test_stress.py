@@ -8,6 +8,7 @@ fresh processes with nothing else changed, must not, where the fault is not rand
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -303,3 +304,76 @@ def test_empty_plans_and_unsupported_ops_never_pass() -> None:
     assert status == stress.NOT_APPLICABLE and "no libm streams" in record["message"]
     status, record = stress.check(plan, "fp_poison", [], object(), "golden", ("f64.exp.rne",), "libm")
     assert status == stress.UNSUPPORTED and "f64.exp.rne" in record["message"]
+
+
+# ------------------------------------------------------------------ checked outputs
+
+
+def _data_stream(op_id: str = "f64.add.rne") -> Any:
+    from teecert.vectors.store import load_set
+    return load_set().streams()[op_id]
+
+
+def test_a_checked_copy_spares_the_hash_only_of_identical_outputs() -> None:
+    st = _data_stream()
+    store = stress.CheckedOutputs()
+    g = stress.golden_chunk(st, 0, store)
+    good = bytes(8 * 4)  # stands for outputs already checked against g.leaf
+    assert g.known_leaf(memoryview(good)) is None  # nothing kept yet
+    g.remember(memoryview(good))
+    assert g.known_leaf(memoryview(good)) == g.leaf
+    assert g.known_leaf(memoryview(good[:-1] + b"\x01")) is None  # one bit off
+    assert g.known_leaf(memoryview(good[:-8])) is None  # shorter
+    g.remember(memoryview(b"\x07" * 32))  # the first copy stays
+    assert g.known_leaf(memoryview(good)) == g.leaf
+    # another chunk of the same store has its own copy
+    h = stress.golden_chunk(st, 1, store)
+    assert h.known_leaf(memoryview(good)) is None
+    # without a store nothing is kept
+    lone = stress.golden_chunk(st, 0)
+    lone.remember(memoryview(good))
+    assert lone.known_leaf(memoryview(good)) is None
+
+
+def test_later_processes_compare_with_the_checked_copy_and_still_catch_a_difference(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from teecert.probe import build as probe_build
+    from teecert.probe import streams as probe_streams
+    from teecert.probe.remote import default_host_cmd, spawn
+
+    st = _data_stream()
+    store = stress.CheckedOutputs()
+    group = [stress.golden_chunk(st, k, store) for k in range(2)]
+    hashed: list[int] = []
+    real = probe_streams.span_leaves
+
+    def counting(spans: Any) -> list[bytes]:
+        hashed.append(sum(n for _p, n in spans))
+        return real(spans)
+
+    monkeypatch.setattr(probe_streams, "span_leaves", counting)
+    cmd = default_host_cmd(probe_build.reference_probe_path())
+    outputs_bytes = sum(g.n for g in group) * st.op.out_bytes
+    for round_ in range(2):
+        hashed.clear()
+        rp = spawn(cmd, timeout=30)
+        try:
+            leaves, wrong = stress._run_group(rp, group)
+        finally:
+            rp.close()
+        assert leaves == [g.leaf for g in group] and not wrong
+        # the first process hashes everything; the second compares with its copy
+        assert sum(hashed) == (outputs_bytes if round_ == 0 else 0), hashed
+    # A copy that is not what the probe gives (standing for a probe that now answers
+    # otherwise): the bytes differ, so they are hashed, and the leaf is the true one.
+    for g in group:
+        where = store._at[g]
+        os.pwrite(store._file.fileno(), b"\xff" * 8, where[0])
+    hashed.clear()
+    rp = spawn(cmd, timeout=30)
+    try:
+        leaves, wrong = stress._run_group(rp, group)
+    finally:
+        rp.close()
+    assert leaves == [g.leaf for g in group] and not wrong
+    assert sum(hashed) == outputs_bytes
