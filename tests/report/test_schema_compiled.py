@@ -38,6 +38,12 @@ def _get(doc: Any, path: tuple[Any, ...]) -> Any:
     return doc
 
 
+def _junk(rnd: random.Random) -> Any:
+    """A copy of one of _JUNK: a shared list put into a document would be mutated
+    with it, and grow or contain itself over many mutations."""
+    return copy.deepcopy(rnd.choice(_JUNK))
+
+
 def _variants(value: Any, rnd: random.Random) -> Any:
     """A value near ``value`` that a schema may or may not take."""
     if isinstance(value, bool):
@@ -46,7 +52,7 @@ def _variants(value: Any, rnd: random.Random) -> Any:
         return rnd.choice([value + 1, value - 1, -value - 1, float(value), 2**53, True, str(value)])
     if isinstance(value, str):
         return rnd.choice([value + "\n", value.upper(), value[:-1], value + "x", "", value * 40, " " + value])
-    return rnd.choice(_JUNK)
+    return _junk(rnd)
 
 
 def mutate(doc: Any, rnd: random.Random) -> Any:
@@ -63,16 +69,16 @@ def mutate(doc: Any, rnd: random.Random) -> Any:
         if op == 0:
             parent[last] = _variants(target, rnd)
         elif op == 1:
-            parent[last] = rnd.choice(_JUNK)
+            parent[last] = _junk(rnd)
         elif op == 2:
             del parent[last]
         elif op == 3 and isinstance(target, dict):
-            target[rnd.choice(["extra", *target])] = rnd.choice(_JUNK)
+            target[rnd.choice(["extra", *target])] = _junk(rnd)
         elif op == 4 and isinstance(target, list):
             if target and rnd.random() < 0.5:
                 target.append(copy.deepcopy(rnd.choice(target)))
             else:
-                target.append(rnd.choice(_JUNK))
+                target.append(_junk(rnd))
         elif op == 5 and isinstance(target, dict) and target:
             k = rnd.choice(list(target))
             target[k] = _variants(target[k], rnd)
@@ -164,3 +170,25 @@ def test_unknown_keywords_are_left_to_jsonschema() -> None:
     assert schema.compile_check({"patternProperties": {"^a": {"type": "string"}}}) is None
     assert schema.compile_check({"$ref": "https://example.com/elsewhere.json"}) is None
     assert schema.compile_check({"properties": {"a": {"$id": "https://example.com/a", "type": "string"}}}) is None
+
+
+def test_the_clock_thresholds_check_agrees_with_jsonschema() -> None:
+    # the clocks judge checks a profile's thresholds with the compiled check and words
+    # an error with jsonschema: both must draw the line in the same place
+    import jsonschema
+
+    from teecert.certify.judge import clocks
+    from teecert.profile import load_profile
+
+    check = clocks._thresholds_check()
+    assert check is not None
+    v = jsonschema.Draft202012Validator(clocks.PROFILE_SCHEMA)
+    base = load_profile("development").data["clocks"]
+    rnd = random.Random(11)
+    seen = {True: 0, False: 0}
+    for _ in range(1500):
+        doc = mutate(copy.deepcopy(base), rnd)
+        want = v.is_valid(doc)
+        assert check(doc) == want, doc
+        seen[want] += 1
+    assert seen[True] > 50 and seen[False] > 50

@@ -22,13 +22,13 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import cffi
-import jsonschema
 
+from ..._internal import schema
 from ...errors import ArgumentsRejected, MalformedInput, UnsupportedOp
 from ...probe import build as probe_build
 from ..facts.characterization import HW_OPS
@@ -226,9 +226,20 @@ class Finding:
     detail: str
 
 
+@functools.cache
+def _thresholds_check() -> Callable[[Any], bool] | None:
+    """:data:`PROFILE_SCHEMA` compiled to a plain check (``_internal.schema``), once."""
+    return schema.compile_check(PROFILE_SCHEMA)
+
+
 def validate_thresholds(thresholds: Any, where: str = "clock thresholds") -> None:
     """Raise :class:`MalformedInput` (one line, naming the field) unless
     ``thresholds`` matches :data:`PROFILE_SCHEMA`."""
+    check = _thresholds_check()
+    if check is not None and check(thresholds):
+        return
+    import jsonschema  # ~0.03 s to import: only to word the error of invalid thresholds
+
     validator = jsonschema.Draft202012Validator(PROFILE_SCHEMA)
     best = jsonschema.exceptions.best_match(validator.iter_errors(thresholds))
     if best is not None:

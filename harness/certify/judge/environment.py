@@ -26,7 +26,6 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import jsonschema
 import psutil
 
 from ..facts import fingerprint as environment
@@ -579,6 +578,7 @@ PROFILE_SCHEMA: dict[str, Any] = {
 
 def schema_errors(section: Any, where: str = "$.environment") -> list[str]:
     """Why ``section`` is not a valid ``environment`` section: one line per error, by path."""
+    import jsonschema  # ~0.03 s to import: only a profile check needs it, not every run
 
     validator = jsonschema.Draft202012Validator(PROFILE_SCHEMA)
     out = []
