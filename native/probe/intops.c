@@ -430,8 +430,9 @@ uint32_t teecert_u64_to_f32(uint64_t a, int rnd)
 
 /*
  * Unsigned big integers of up to TEECERT_BN_LIMBS 32-bit limbs, least significant
- * first, on the stack, for teecert_f64_to_dec (teecert_f64_from_dec has its own,
- * below).  The largest numbers are m * 10^341 for a subnormal m, below 2^1186 (38
+ * first, on the stack, for the exact fallback of teecert_f64_to_dec (further down,
+ * after f64.from_dec, whose powers of five it uses; f64.from_dec has its own big
+ * integers).  The largest numbers are m * 10^341 for a subnormal m, below 2^1186 (38
  * limbs); the array has room to spare.  An operation that would not fit sets
  * `overflow` instead of writing past the array; the conversion reports that as an
  * internal error (it cannot happen within the bound above, and the tests convert
@@ -562,124 +563,6 @@ static int teecert_bn_any_below(const teecert_bn *x, unsigned long pos)
         if (x->d[i])
             return 1;
     return off && li < x->n && (x->d[li] & ((UINT32_C(1) << off) - 1)) != 0;
-}
-
-/* -------------------------------------------------------------- f64 -> decimal */
-
-#define TEECERT_E16 UINT64_C(10000000000000000)
-#define TEECERT_E17 UINT64_C(100000000000000000)
-
-/* floor(n * log10(2)) for |n| <= 1200 (315653 / 2^20 is close enough to log10(2)
-   for the floor to be exact over that range; the tests convert every binade). */
-static long teecert_io_floor_log10_pow2(long n)
-{
-    if (n >= 0)
-        return (n * 315653L) >> 20;
-    return -(((-n) * 315653L + ((1L << 20) - 1)) >> 20);
-}
-
-static int teecert_io_put(char *out, int pos, const char *s)
-{
-    size_t k = strlen(s);
-    memcpy(out + pos, s, k + 1);
-    return pos + (int)k;
-}
-
-/*
- * Let v = m * 2^e > 0 (exact) and k = floor(log10 v), found from the binary
- * exponent.  Then floor(v * 10^(17 - k)) has 18 digits and is computed exactly
- * with the bignum: m * 2^e * 10^(17 - k) is an integer times 2^min(e, 0) divided by
- * 10^max(k - 17, 0), and at most one of the two divisors is not 1 (e < 0 means
- * v < 2^53, so k <= 15).  A sticky flag records a non-zero remainder.  The last
- * digit is then dropped, and decides (with the sticky flag) the rounding to 17
- * digits, ties to even.  A carry to 10^17 gives 1.0000000000000000e(k + 1).
- */
-int teecert_f64_to_dec(uint64_t bits, char out[TEECERT_DEC_BUF])
-{
-    int neg = (int)(bits >> 63), pos = 0, i, sticky, g, up;
-    unsigned bexp = (unsigned)((bits >> 52) & 0x7ff);
-    uint64_t m = bits & UINT64_C(0x000fffffffffffff), q;
-    long e, k, p, exp10;
-    teecert_bn r;
-    char digits[17];
-
-    if (bexp == 0x7ff) {
-        if (m != 0)
-            return teecert_io_put(out, 0, "nan");
-        return teecert_io_put(out, 0, neg ? "-inf" : "inf");
-    }
-    if (neg)
-        out[pos++] = '-';
-    if (bexp == 0 && m == 0)
-        return teecert_io_put(out, pos, "0.0000000000000000e+00");
-    if (bexp == 0) {
-        e = -1074;
-    } else {
-        m |= UINT64_C(1) << 52;
-        e = (long)bexp - 1075;
-    }
-
-    /* v in [2^(b - 1), 2^b) with b = bitlen(m) + e, so k is floor((b - 1) log10 2)
-       or one more; p = 17 - k_est gives 18 or 19 digits. */
-    k = teecert_io_floor_log10_pow2((long)teecert_io_bitlen64(m) + e - 1);
-    p = 17 - k;
-    teecert_bn_set_u64(&r, m);
-    if (e > 0)
-        teecert_bn_shl(&r, (unsigned long)e);
-    if (p > 0)
-        teecert_bn_mul_pow10(&r, (unsigned long)p);
-    if (e < 0 && p < 0)
-        return -1; /* impossible: see above */
-    if (e < 0) {
-        q = teecert_bn_bits64(&r, (unsigned long)-e);
-        sticky = teecert_bn_any_below(&r, (unsigned long)-e);
-    } else if (p < 0) {
-        sticky = teecert_bn_div_pow10(&r, (unsigned long)-p);
-        q = teecert_bn_bits64(&r, 0);
-    } else {
-        q = teecert_bn_bits64(&r, 0);
-        sticky = 0;
-    }
-    if (r.overflow || q < TEECERT_E17) {
-        out[0] = '\0';
-        return -1; /* internal error: not reached */
-    }
-
-    /* q has 18 or 19 digits (10^19 > 2^64 > q): drop to 17, remembering the last
-       digit dropped and whether anything below it was non-zero */
-    g = 0;
-    exp10 = 16 - p;
-    while (q >= TEECERT_E17) {
-        sticky |= g != 0;
-        g = (int)(q % 10);
-        q /= 10;
-        exp10++;
-    }
-    up = g > 5 || (g == 5 && (sticky || (q & 1)));
-    q += (uint64_t)up;
-    if (q == TEECERT_E17) {
-        q = TEECERT_E16;
-        exp10++;
-    }
-
-    for (i = 16; i >= 0; i--) {
-        digits[i] = (char)('0' + (int)(q % 10));
-        q /= 10;
-    }
-    out[pos++] = digits[0];
-    out[pos++] = '.';
-    memcpy(out + pos, digits + 1, 16);
-    pos += 16;
-    out[pos++] = 'e';
-    out[pos++] = exp10 < 0 ? '-' : '+';
-    if (exp10 < 0)
-        exp10 = -exp10;
-    if (exp10 >= 100)
-        out[pos++] = (char)('0' + (int)(exp10 / 100));
-    out[pos++] = (char)('0' + (int)(exp10 / 10 % 10));
-    out[pos++] = (char)('0' + (int)(exp10 % 10));
-    out[pos] = '\0';
-    return pos;
 }
 
 /* -------------------------------------------------------------- decimal -> f64 */
@@ -1423,7 +1306,7 @@ static long teecert_dec_floor_log2_pow5(long q)
 }
 
 /* r = w * m + add as 192 bits, r[0] most significant; m = {high, low}.  The callers
-   keep w <= 10^19 and add <= w, so the sum is below (w + 1) * 2^128 < 2^192. */
+   keep add <= w < 2^64, so the sum is below (w + 1) * 2^128 <= 2^192. */
 static void teecert_dec_mul192(uint64_t w, const uint64_t m[2], uint64_t add, uint64_t r[3])
 {
     uint64_t h0, l0 = teecert_mul64(w, m[1], &h0);
@@ -2004,6 +1887,290 @@ int teecert_f64_from_dec(const char *s, size_t len, uint64_t *out)
     }
     *out = bits | sign;
     return TEECERT_DEC_OK;
+}
+
+/* -------------------------------------------------------------- f64 -> decimal */
+
+/*
+ * Let v = m * 2^e > 0 (exact) and k = floor(log10 v), found from the binary exponent
+ * (or one less: see teecert_f64_to_dec).  With p = 17 - k, X = v * 10^p lies in
+ * [10^17, 10^19) and its integer part Q has 18 or 19 digits.  Dropping the last d
+ * of them (d = 1 or 2) leaves the remainder r = Q mod 10^d, and X rounds up to 17
+ * digits exactly when r + (X - Q) is above half of 10^d, or equal to it with
+ * Q / 10^d odd (ties to even).  As X - Q is in [0, 1), r and whether X is an integer
+ * decide: up when r > 10^d / 2, or r = 10^d / 2 and (X is not an integer or Q / 10^d
+ * is odd).
+ *
+ * Q comes from one 64 x 128-bit product with the 128-bit powers of five of
+ * f64.from_dec (teecert_todec_floor), exact whenever it answers, and from the exact
+ * bignum (teecert_todec_exact) when it cannot.  Whether X is an integer follows
+ * exactly from m, e and p (teecert_todec_is_int), and is asked only for a remainder
+ * of exactly half or a product just below an integer.  All integer arithmetic, as in
+ * f64.from_dec: no result depends on the FPU's modes.
+ */
+
+#define TEECERT_E16 UINT64_C(10000000000000000)
+#define TEECERT_E17 UINT64_C(100000000000000000)
+#define TEECERT_E18 UINT64_C(1000000000000000000)
+
+/* -DTEECERT_TO_DEC_EXACT_ONLY turns the product off, for the tests of the bignum */
+#ifdef TEECERT_TO_DEC_EXACT_ONLY
+#define TEECERT_TODEC_FAST 0
+#else
+#define TEECERT_TODEC_FAST 1
+#endif
+
+/* the largest p: 17 - floor(log10 2^-1074) = 17 + 324 */
+#define TEECERT_TODEC_PMAX 341
+
+/*
+ * 5^q for q = 309 .. 341 in the form of teecert_dec_pow5, which ends at the 308 that
+ * f64.from_dec needs, while the subnormals and the smallest normal numbers here take
+ * p up to 341.  Generated with:
+ *   python3 -c 'for q in range(309,342): v=5**q; m=v>>(v.bit_length()-128);
+ *   print("    {UINT64_C(0x%016x), UINT64_C(0x%016x)}," % (m>>64, m&(2**64-1)))'
+ */
+static const uint64_t teecert_todec_pow5_tail[TEECERT_TODEC_PMAX - TEECERT_DEC_QMAX][2] = {
+    {UINT64_C(0xb201833b35d63f73), UINT64_C(0x2cd2cc6551e513da)},
+    {UINT64_C(0xde81e40a034bcf4f), UINT64_C(0xf8077f7ea65e58d1)},
+    {UINT64_C(0x8b112e86420f6191), UINT64_C(0xfb04afaf27faf782)},
+    {UINT64_C(0xadd57a27d29339f6), UINT64_C(0x79c5db9af1f9b563)},
+    {UINT64_C(0xd94ad8b1c7380874), UINT64_C(0x18375281ae7822bc)},
+    {UINT64_C(0x87cec76f1c830548), UINT64_C(0x8f2293910d0b15b5)},
+    {UINT64_C(0xa9c2794ae3a3c69a), UINT64_C(0xb2eb3875504ddb22)},
+    {UINT64_C(0xd433179d9c8cb841), UINT64_C(0x5fa60692a46151eb)},
+    {UINT64_C(0x849feec281d7f328), UINT64_C(0xdbc7c41ba6bcd333)},
+    {UINT64_C(0xa5c7ea73224deff3), UINT64_C(0x12b9b522906c0800)},
+    {UINT64_C(0xcf39e50feae16bef), UINT64_C(0xd768226b34870a00)},
+    {UINT64_C(0x81842f29f2cce375), UINT64_C(0xe6a1158300d46640)},
+    {UINT64_C(0xa1e53af46f801c53), UINT64_C(0x60495ae3c1097fd0)},
+    {UINT64_C(0xca5e89b18b602368), UINT64_C(0x385bb19cb14bdfc4)},
+    {UINT64_C(0xfcf62c1dee382c42), UINT64_C(0x46729e03dd9ed7b5)},
+    {UINT64_C(0x9e19db92b4e31ba9), UINT64_C(0x6c07a2c26a8346d1)},
+    {UINT64_C(0xc5a05277621be293), UINT64_C(0xc7098b7305241885)},
+    {UINT64_C(0xf70867153aa2db38), UINT64_C(0xb8cbee4fc66d1ea7)},
+    {UINT64_C(0x9a65406d44a5c903), UINT64_C(0x737f74f1dc043328)},
+    {UINT64_C(0xc0fe908895cf3b44), UINT64_C(0x505f522e53053ff2)},
+    {UINT64_C(0xf13e34aabb430a15), UINT64_C(0x647726b9e7c68fef)},
+    {UINT64_C(0x96c6e0eab509e64d), UINT64_C(0x5eca783430dc19f5)},
+    {UINT64_C(0xbc789925624c5fe0), UINT64_C(0xb67d16413d132072)},
+    {UINT64_C(0xeb96bf6ebadf77d8), UINT64_C(0xe41c5bd18c57e88f)},
+    {UINT64_C(0x933e37a534cbaae7), UINT64_C(0x8e91b962f7b6f159)},
+    {UINT64_C(0xb80dc58e81fe95a1), UINT64_C(0x723627bbb5a4adb0)},
+    {UINT64_C(0xe61136f2227e3b09), UINT64_C(0xcec3b1aaa30dd91c)},
+    {UINT64_C(0x8fcac257558ee4e6), UINT64_C(0x213a4f0aa5e8a7b1)},
+    {UINT64_C(0xb3bd72ed2af29e1f), UINT64_C(0xa988e2cd4f62d19d)},
+    {UINT64_C(0xe0accfa875af45a7), UINT64_C(0x93eb1b80a33b8605)},
+    {UINT64_C(0x8c6c01c9498d8b88), UINT64_C(0xbc72f130660533c3)},
+    {UINT64_C(0xaf87023b9bf0ee6a), UINT64_C(0xeb8fad7c7f8680b4)},
+    {UINT64_C(0xdb68c2ca82ed2a05), UINT64_C(0xa67398db9f6820e1)},
+};
+
+/*
+ * Whether v * 10^p = m * 5^p * 2^(e + p) is an integer, m != 0: the power of two must
+ * be one or be absorbed by m's trailing zeros, and for p < 0, m must be a multiple of
+ * 5^-p, impossible beyond 5^22 since m < 2^53 < 5^23.
+ */
+static int teecert_todec_is_int(uint64_t m, long e, long p)
+{
+    uint64_t f = 1;
+    long i;
+    if (e + p < 0 && (e + p < -52 || (m & ((UINT64_C(1) << -(e + p)) - 1)) != 0))
+        return 0;
+    if (p < -22)
+        return 0;
+    for (i = p; i < 0; i++)
+        f *= 5;
+    return m % f == 0;
+}
+
+/* floor(p * log2(5)) for |p| <= 342, as teecert_dec_floor_log2_pow5 but without a
+   branch on the sign (offset by 795 * 2^16 to stay non-negative) */
+static long teecert_todec_floor_log2_pow5(long p)
+{
+    return ((p * 152170L + (795L << 16)) >> 16) - 795;
+}
+
+/*
+ * floor(v * 10^p) for v = m * 2^e, m != 0, given that v * 10^p lies in
+ * [10^17, 10^19) and -342 <= p <= 341; 0 (never a valid result) when the product
+ * cannot decide it.
+ *
+ * With m' = m * 2^s in [2^63, 2^64) and 5^p = M * 2^b, M in [2^127, 2^128), the table
+ * holds M_t = floor(M) (equal to M for 0 <= p <= 55), and v * 10^p = m' * M / 2^sh
+ * with sh = s - e - p - b.  R = m' * M_t is an exact 192-bit product, and
+ * m' * M = R + m' * (M - M_t) lies in [R, R + 2^64), and in (R, R + 2^64) when M is
+ * inexact.  So floor(v * 10^p) is floor(R / 2^sh) unless R mod 2^sh is within 2^64
+ * of 2^sh, that is unless the bits 64 .. sh - 1 of R are all ones (impossible when M
+ * is exact).  Then v * 10^p lies within 2^-63 of the next integer N above
+ * floor(R / 2^sh), below or at it: if it is an integer (teecert_todec_is_int), it is
+ * N (the common case: integers v with few digits, 10^20, 3 * 10^22, whose v * 10^p
+ * is exact while 5^p is not); otherwise the product cannot tell and the caller
+ * computes floor(v * 10^p) exactly (no input is known to get there: the tests force
+ * that path with -DTEECERT_TO_DEC_EXACT_ONLY).  R is in [2^190, 2^192) and the result
+ * in [2^56.4, 2^63.2), so sh is 127 .. 135.
+ */
+static uint64_t teecert_todec_floor(uint64_t m, long e, long p)
+{
+    unsigned s = teecert_io_clz64(m), u;
+    const uint64_t *pow5 = p <= TEECERT_DEC_QMAX ? teecert_dec_pow5[p - TEECERT_DEC_QMIN]
+                                                 : teecert_todec_pow5_tail[p - TEECERT_DEC_QMAX - 1];
+    long sh = (long)s - e - p - (teecert_todec_floor_log2_pow5(p) - 127);
+    int exact = p >= 0 && p <= 55;
+    uint64_t r[3], lo, ones, q;
+
+    if (sh < 127 || sh > 135)
+        return 0; /* not reached: see above */
+    teecert_dec_mul192(m << s, pow5, 0, r);
+    /* with u = sh - 127 in 0 .. 8 and lo = bits 127 .. 190 of R: Q = R >> sh is
+       r[0] >> u above its lowest bit, which is bit u of lo; the bits 64 .. sh - 1
+       are bits 0 .. 62 of r[1] and the u lowest bits of lo */
+    u = (unsigned)(sh - 127);
+    lo = (r[0] << 1) | (r[1] >> 63);
+    ones = (UINT64_C(1) << u) - 1;
+    q = ((r[0] >> u) << 1) | ((lo >> u) & 1);
+    if (((r[1] | (UINT64_C(1) << 63)) == ~UINT64_C(0)) & ((lo & ones) == ones) & !exact)
+        return teecert_todec_is_int(m, e, p) ? q + 1 : 0;
+    return q;
+}
+
+/*
+ * floor(v * 10^p) with the bignum, exactly, and in *sticky whether the part cut off
+ * is non-zero; -1 on an internal error.  m * 2^e * 10^p is an integer times
+ * 2^min(e, 0) divided by 10^max(-p, 0), and at most one of the two divisors is not 1
+ * (e < 0 means v < 2^53, so k <= 15 and p > 0).
+ */
+static int teecert_todec_exact(uint64_t m, long e, long p, uint64_t *q, int *sticky)
+{
+    teecert_bn r;
+    teecert_bn_set_u64(&r, m);
+    if (e > 0)
+        teecert_bn_shl(&r, (unsigned long)e);
+    if (p > 0)
+        teecert_bn_mul_pow10(&r, (unsigned long)p);
+    if (e < 0 && p < 0)
+        return -1; /* impossible: see above */
+    if (e < 0) {
+        *q = teecert_bn_bits64(&r, (unsigned long)-e);
+        *sticky = teecert_bn_any_below(&r, (unsigned long)-e);
+    } else if (p < 0) {
+        *sticky = teecert_bn_div_pow10(&r, (unsigned long)-p);
+        *q = teecert_bn_bits64(&r, 0);
+    } else {
+        *q = teecert_bn_bits64(&r, 0);
+        *sticky = 0;
+    }
+    return r.overflow ? -1 : 0;
+}
+
+/* floor(n * log10(2)) for |n| <= 1200 (315653 / 2^20 is close enough to log10(2)
+   for the floor to be exact over that range; the tests convert every binade).  The
+   offset of 362 * 2^20 keeps the shifted number non-negative (a right shift of a
+   negative number is implementation-defined) without a branch on the sign, which
+   random inputs would mispredict. */
+static long teecert_io_floor_log10_pow2(long n)
+{
+    return ((n * 315653L + (362L << 20)) >> 20) - 362;
+}
+
+static int teecert_io_put(char *out, int pos, const char *s)
+{
+    size_t k = strlen(s);
+    memcpy(out + pos, s, k + 1);
+    return pos + (int)k;
+}
+
+static const char teecert_todec_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* the eight decimal digits of x < 10^8, two at a time (one division per pair rather
+   than per digit) */
+static void teecert_todec_put8(char *d, uint32_t x)
+{
+    uint32_t a = x / 10000u, b = x % 10000u;
+    memcpy(d, teecert_todec_pairs + 2 * (a / 100u), 2);
+    memcpy(d + 2, teecert_todec_pairs + 2 * (a % 100u), 2);
+    memcpy(d + 4, teecert_todec_pairs + 2 * (b / 100u), 2);
+    memcpy(d + 6, teecert_todec_pairs + 2 * (b % 100u), 2);
+}
+
+int teecert_f64_to_dec(uint64_t bits, char out[TEECERT_DEC_BUF])
+{
+    int neg = (int)(bits >> 63), pos, sticky = -1, up;
+    unsigned bexp = (unsigned)((bits >> 52) & 0x7ff);
+    uint64_t m = bits & UINT64_C(0x000fffffffffffff), q, r, rem, sel, half;
+    uint32_t lead;
+    int big;
+    long e, k, p, exp10;
+
+    if (bexp == 0x7ff) {
+        if (m != 0)
+            return teecert_io_put(out, 0, "nan");
+        return teecert_io_put(out, 0, neg ? "-inf" : "inf");
+    }
+    out[0] = '-';
+    pos = neg; /* kept only for a negative number */
+    if (bexp == 0 && m == 0)
+        return teecert_io_put(out, pos, "0.0000000000000000e+00");
+    if (bexp == 0) {
+        e = -1074;
+    } else {
+        m |= UINT64_C(1) << 52;
+        e = (long)bexp - 1075;
+    }
+
+    /* v in [2^(b - 1), 2^b) with b = bitlen(m) + e, so k is floor((b - 1) log10 2)
+       or one more; p = 17 - k_est gives 18 or 19 digits. */
+    k = teecert_io_floor_log10_pow2((long)teecert_io_bitlen64(m) + e - 1);
+    p = 17 - k;
+    q = TEECERT_TODEC_FAST ? teecert_todec_floor(m, e, p) : 0;
+    if ((q == 0 && teecert_todec_exact(m, e, p, &q, &sticky) != 0) || q < TEECERT_E17) {
+        out[0] = '\0';
+        return -1; /* internal error: not reached */
+    }
+
+    /* q has 18 or 19 digits (10^19 > 2^64 > q): drop to 17, keeping the remainder
+       (both quotients formed and one chosen: which one is data-dependent, a branch
+       the CPU would mispredict) */
+    big = q >= TEECERT_E18;
+    sel = (uint64_t)0 - (uint64_t)big;
+    r = ((q / 10) & ~sel) | ((q / 100) & sel);
+    rem = q - r * (10 + (90 & sel));
+    half = 5 + (45 & sel);
+    exp10 = 17 + big - p;
+    q = r;
+    r = rem;
+    up = r > half; /* a flag, not a branch: its value is random */
+    if (r == half)
+        up = (q & 1) || (sticky >= 0 ? sticky : !teecert_todec_is_int(m, e, p));
+    q += (uint64_t)up;
+    if (q == TEECERT_E17) {
+        q = TEECERT_E16;
+        exp10++;
+    }
+
+    /* the leading digit, then two blocks of eight */
+    lead = (uint32_t)(q / TEECERT_E16);
+    q -= lead * TEECERT_E16;
+    out[pos++] = (char)('0' + (int)lead);
+    out[pos++] = '.';
+    teecert_todec_put8(out + pos, (uint32_t)(q / 100000000u));
+    teecert_todec_put8(out + pos + 8, (uint32_t)(q % 100000000u));
+    pos += 16;
+    out[pos++] = 'e';
+    big = exp10 < 0;
+    out[pos++] = (char)('+' + 2 * big); /* '-' is '+' + 2 in ASCII */
+    exp10 = big ? -exp10 : exp10;
+    /* the hundreds digit is written always and kept only from 100 on (the buffer has
+       room), the next digit overwriting it otherwise */
+    out[pos] = (char)('0' + (int)(exp10 / 100));
+    pos += exp10 >= 100;
+    out[pos++] = (char)('0' + (int)(exp10 / 10 % 10));
+    out[pos++] = (char)('0' + (int)(exp10 % 10));
+    out[pos] = '\0';
+    return pos;
 }
 
 /* ---------------------------------------------------------------- data model */
