@@ -46,7 +46,7 @@ import psutil
 from .. import ops
 from ..errors import MalformedInput, TeecertError
 from ..probe.build import cache_dir
-from ..probe.library import POISON_FTZ_DAZ, POISON_ROUND_UP
+from ..probe.library import POISON_FTZ_DAZ, POISON_ROUND_UP, TRANSCRIPT_T0, transcript_step
 from ..probe.remote import RemoteProbe, connect, default_host_cmd, spawn
 from ..probe.streams import evaluate_stream
 from ..vectors import merkle
@@ -542,31 +542,56 @@ def _one_process(host: Sequence[str] | str, p: Perturbation, goldens: Sequence[G
             # teecert's host installs the poisoned state itself: a probe whose own
             # fpenv_poison applies nothing must not decide what it is tested under
             rp.fp_state(p.poison)
+        folded = TRANSCRIPT_T0
+        calls = 0
         for group in _prefixes(goldens):
-            n, failed = _check_group(rp, group, p.name, rnd, proc)
+            n, failed, leaves = _check_group(rp, group, p.name, rnd, proc)
             vectors += n
             found.extend(failed)
             if any(d.error for d in failed):
                 break  # the probe failed: what it would answer next says nothing more
+            for g, leaf in zip(group, leaves, strict=True):
+                folded = transcript_step(folded, g.op.id, g.n, leaf)
+                calls += 1
+        else:
+            found.extend(_transcript_problem(rp, folded, calls, p.name, rnd, proc))
     finally:
         rp.close()
     return vectors, found
 
 
+def _transcript_problem(rp: RemoteProbe, folded: bytes, calls: int, name: str, rnd: int,
+                        proc: int) -> list[Divergence]:
+    """The host's transcript against the one folded from the outputs read back: the
+    outputs compared are the ones the probe computed, not bytes written over them
+    (shared memory is shared) or a transcript that lies."""
+    try:
+        t, n = rp.transcript()
+    except TeecertError as exc:
+        return [Divergence(name, rnd, proc, "", 0, (), 0, 0, error=str(exc))]
+    if (t, n) == (folded, calls):
+        return []
+    return [Divergence(name, rnd, proc, "", 0, (), 0, 0, error=(
+        f"the host's transcript {t.hex()[:16]}... over {n} calls is not the one of the outputs "
+        f"read back ({folded.hex()[:16]}... over {calls} calls): outputs were changed after the "
+        "probe computed them, or its transcript is not of its outputs"))]
+
+
 def _check_group(rp: RemoteProbe, group: Sequence[GoldenChunk], name: str, rnd: int,
-                 proc: int) -> tuple[int, list[Divergence]]:
-    """Vectors compared and divergences found over ``group`` (from :func:`_prefixes`)."""
+                 proc: int) -> tuple[int, list[Divergence], list[bytes]]:
+    """Vectors compared, divergences found and the leaves of the outputs read, over
+    ``group`` (from :func:`_prefixes`)."""
     g0 = group[0]
     try:
         leaves, wrong = _run_group(rp, group)
     except TeecertError as exc:
-        return 0, [Divergence(name, rnd, proc, g0.op.id, g0.start, (), 0, 0, error=str(exc))]
+        return 0, [Divergence(name, rnd, proc, g0.op.id, g0.start, (), 0, 0, error=str(exc))], []
     found = []
     for j, (g, leaf) in enumerate(zip(group, leaves, strict=True)):
         if leaf != g.leaf:
             idx, ins, exp, out = _first_difference(g, wrong[j])
             found.append(Divergence(name, rnd, proc, g.op.id, idx, ins, exp, out))
-    return sum(g.n for g in group), found
+    return sum(g.n for g in group), found, leaves
 
 
 def _prefixes(goldens: Sequence[GoldenChunk]) -> list[list[GoldenChunk]]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import ctypes
 import fcntl
 import hashlib
 import json
@@ -36,6 +37,7 @@ import socket
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -139,17 +141,46 @@ class SharedRegion:
         self.view = memoryview(self.map)
         #: the region as a native pointer, for the C generator and cffi
         self.ptr = ffi.from_buffer("unsigned char[]", self.map, require_writable=True)
+        #: bytes from the start that may have been written (by the harness or a host):
+        #: what :meth:`scrub` clears
+        self.used = 0
+
+    def lend(self, end: int) -> None:
+        """Note that bytes up to ``end`` are being written (inputs) or lent to a host
+        (outputs)."""
+        self.used = max(self.used, min(end, self.size))
+
+    def scrub(self) -> None:
+        """Zero every byte that may have been written, so the next session finds what
+        a fresh region holds: a host that answers without writing its outputs must
+        leave zeros, never another session's outputs of the same chunk."""
+        if self.used:
+            ctypes.memset(int(ffi.cast("uintptr_t", self.ptr)), 0, self.used)
+            self.used = 0
 
     @staticmethod
     def create() -> SharedRegion | None:
-        """A region, or None where this system has no sealable memfd (the inline
-        path is used then)."""
+        """A region (one a finished child session gave back, when there is one), or
+        None where this system has no sealable memfd (the inline path is used then)."""
+        with _POOL_LOCK:
+            if _POOL:
+                return _POOL.pop()
         if not hasattr(os, "memfd_create") or not hasattr(fcntl, "F_ADD_SEALS"):
             return None
         try:
             return SharedRegion()
         except OSError:
             return None
+
+    def give_back(self) -> None:
+        """Keep this region, scrubbed, for the next child session (or close it when
+        enough are kept).  Only for a region no live process maps any more."""
+        self.scrub()
+        with _POOL_LOCK:
+            if len(_POOL) < POOL_MAX and self.fd >= 0:
+                _POOL.append(self)
+                return
+        self.close()
 
     def close(self) -> None:
         if self.fd < 0:
@@ -166,6 +197,19 @@ class SharedRegion:
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
             self.close()
+
+
+#: Regions of child-process sessions that ended cleanly, for the next :func:`spawn`.
+#: The kernel allocates and zeroes a fresh region's pages as they are first touched,
+#: some 4,000 of them for a stress process (about 20 ms, more than that process's own
+#: work on the harness's side); a kept region costs a memset of what was used.  A
+#: region is kept only once its host has exited and its process group is gone, and
+#: each stress process checks the host's transcript against the outputs it read, so
+#: a process that kept the region mapped could not pass other sessions' outputs off.
+_POOL: list[SharedRegion] = []
+_POOL_LOCK = threading.Lock()
+#: at most this many kept regions (the threads perturbation runs 2 per core at once)
+POOL_MAX = 4
 
 
 #: Host facts (docs/wire-protocol.md, "Host facts"): text fields, with the longest
@@ -431,6 +475,27 @@ class _ChildChannel(_Channel):
             return f"probe crashed with {_signal_name(-code)}"
         tail = self._stderr_tail()
         return f"probe host exited with status {code}" + (f" ({tail})" if tail else "")
+
+    def exited_cleanly(self, within: float = 2.0) -> bool:
+        """Whether the child exits with status 0 within ``within`` seconds; if so,
+        whatever is left in its process group is killed, while the child, not yet
+        reaped, still holds the group's id (so no other group can have taken it)."""
+        deadline = time.monotonic() + within
+        while True:
+            try:
+                info = os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            except (ChildProcessError, OSError):
+                return False
+            if info is not None:
+                break
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.001)
+        if info.si_code != os.CLD_EXITED or info.si_status != 0:
+            return False
+        with contextlib.suppress(OSError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        return True
 
     def close(self, kill: bool = False) -> None:
         for f in (self.proc.stdin, self.proc.stdout):
@@ -738,7 +803,10 @@ class RemoteProbe:
         return self._chan
 
     def close(self) -> None:
-        """Say BYE and end the host session (a child exits)."""
+        """Say BYE and end the host session (a child exits).  The region of a child
+        that said goodbye and exited with status 0, the only host it ever had, goes
+        back to the pool (:meth:`SharedRegion.give_back`) after anything left in the
+        child's process group is killed."""
         chan = self._chan
         if chan is None:
             return
@@ -748,7 +816,13 @@ class RemoteProbe:
             length = _HDR.unpack(head)[0]
             if 2 <= length <= 64:
                 chan.recv(length - 2, time.monotonic() + 2.0)
+        region = self._region
+        keep = (region is not None and not self._inflight and self.restarts == 0
+                and isinstance(chan, _ChildChannel) and chan.exited_cleanly())
         self._drop(kill=False)
+        if keep and region is not None:
+            self._region = None
+            region.give_back()
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):

@@ -172,6 +172,7 @@ def _evaluate_shm(probe: RemoteProbe, region: SharedRegion, group: int, op: Op, 
     requests = range(0, len(starts), group)
     pending: deque[list[tuple[int, int, int]]] = deque()  # per request: (chunk, n, out_off)
     leaves: list[bytes] = []
+    region.lend(min(len(requests), SHM_IN_FLIGHT) * group * slot)
 
     def issue(r: int) -> None:
         first = requests[r]

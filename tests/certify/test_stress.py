@@ -377,3 +377,29 @@ def test_later_processes_compare_with_the_checked_copy_and_still_catch_a_differe
         rp.close()
     assert leaves == [g.leaf for g in group] and not wrong
     assert sum(hashed) == outputs_bytes
+
+
+def test_a_stress_process_whose_outputs_are_not_its_transcript_fails(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outputs changed in the shared region after the probe computed them (by a
+    process that kept it mapped) show as a transcript that is not of the outputs
+    read back."""
+    from teecert.probe import build as probe_build
+    from teecert.probe.remote import RemoteProbe, default_host_cmd
+
+    st = _data_stream()
+    group = [stress.golden_chunk(st, k, stress.CheckedOutputs()) for k in range(2)]
+    cmd = default_host_cmd(probe_build.reference_probe_path())
+    p = stress.perturbation("fresh_processes", 1)
+    vectors, found = stress._one_process(cmd, p, group, 0, 0, 30.0, [])
+    assert vectors == sum(g.n for g in group) and found == []
+    real = RemoteProbe.transcript
+
+    def other(self: RemoteProbe) -> tuple[bytes, int]:
+        _t, n = real(self)
+        return bytes(32), n
+
+    monkeypatch.setattr(RemoteProbe, "transcript", other)
+    _vectors, found = stress._one_process(cmd, p, group, 0, 0, 30.0, [])
+    assert len(found) == 1 and found[0].error is not None
+    assert "is not the one of the outputs read back" in found[0].error
