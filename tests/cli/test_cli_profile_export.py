@@ -85,7 +85,7 @@ def test_a_signed_profile_exports_without_its_signatures(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--version", "3"], "needs an id of its own (--id NAME)"),
+    (["--version", "7"], "needs an id of its own (--id NAME)"),  # not the built-in's version
     (["--id", "Not An Id"], "$.id"),
     (["--id", "x", "--version", "0"], "$.version"),
     (["--id", "x", "--activates", "2027-01-01T00:00:00Z", "--expires", "2026-01-01T00:00:00Z"],

@@ -265,7 +265,7 @@ def test_changed_vector_set_digest(good: rf.SignedReport) -> None:
 
 
 def test_report_under_development_refused_for_strict(good: rf.SignedReport) -> None:
-    with pytest.raises(NotAuthentic, match=r"made under profile development v2 .*, not the required strict v2"):
+    with pytest.raises(NotAuthentic, match=r"made under profile development v3 .*, not the required strict v3"):
         check(good.data, trusted=good.trusted, profile=profiles.load_profile("strict"))
 
 
