@@ -88,6 +88,9 @@ RUN_EVIDENCE_TESTS = ("tests/attestation/test_run_evidence.py",)
 CHALLENGE_TESTS = ("tests/certify/test_challenge_suite.py", "-k",
                    "self_consistent_lie or edited_challenge_rows or another_challenge")
 STRESS_UNIT_TESTS = ("tests/certify/test_stress.py", "-k", "empty_plans or localedef or locale_sources")
+STRESS_CHECKED_TESTS = ("tests/certify/test_stress.py", "-k", "checked or transcript or busy_loops")
+PARSE_CACHE_TESTS = ("tests/vectors/test_store_parse_cache.py",)
+REGION_POOL_TESTS = ("tests/probe/test_region_pool.py",)
 
 
 @dataclass(frozen=True)
@@ -281,10 +284,15 @@ MUTANTS: list[Mutant] = [
     Mutant("store: a vector file read without re-hashing", ST,
            '''    if hashlib.sha256(data).hexdigest() != vs.files.get(fname):
         raise MalformedInput(f"{fpath}: changed since the manifest was checked")\n''', "", STORE_TESTS),
-    Mutant("store: explicit files read around the check", ST, "    doc = _read_listed(vs, fname)\n",
-           "    doc = canonical.loads((vs.path / fname).read_bytes(), where)\n", STORE_TESTS, nth=1),
+    Mutant("store: explicit files read around the check", ST, "    data = _read_checked(vs, fname)\n",
+           "    data = (vs.path / fname).read_bytes()\n", STORE_TESTS),
     Mutant("store: stream files read around the check", ST, "    doc = _read_listed(vs, fname)\n",
-           "    doc = canonical.loads((vs.path / fname).read_bytes(), where)\n", STORE_TESTS, nth=2),
+           "    doc = canonical.loads((vs.path / fname).read_bytes(), where)\n", STORE_TESTS),
+    Mutant("store: a parse cache entry of other bytes taken", ST,
+           "        if got_sig != sig or type(rows) is not list:", "        if type(rows) is not list:",
+           PARSE_CACHE_TESTS),
+    Mutant("store: a file that did not parse gets a cache entry", ST,
+           "    if entry is not None:\n        put(", "    if False:\n        put(", PARSE_CACHE_TESTS),
     Mutant("store: a file not matching the manifest loaded", ST,
            "        if actual != fdigest:\n", "        if False:\n", STORE_TESTS),
     Mutant("store: a stream root not checked", ST, "if merkle.root(leaves) != root:", "if False:", STORE_TESTS),
@@ -320,6 +328,20 @@ MUTANTS: list[Mutant] = [
     Mutant("challenge: the fresh stream's seed not re-derived", VC,
            "if (seed, n, size) != want:", "if (n, size) != want[1:]:", CHALLENGE_TESTS),
     # -- stress: a check that compared nothing
+    Mutant("stress: outputs taken as checked without comparing them", SS,
+           "bytes(outputs) == ref", "True", STRESS_CHECKED_TESTS),
+    Mutant("stress: the host's transcript not compared with the outputs read", SS,
+           "    if (t, n) == (folded, calls):\n        return []", "    if True:\n        return []",
+           STRESS_CHECKED_TESTS),
+    Mutant("stress: busy loops under every perturbation", SS,
+           "    loops = plan.load_processes if p.load else 0", "    loops = plan.load_processes",
+           STRESS_CHECKED_TESTS),
+    Mutant("remote: a kept region not scrubbed", "harness/probe/remote.py",
+           "            ctypes.memset(int(ffi.cast(\"uintptr_t\", self.ptr)), 0, self.used)\n",
+           "            pass\n", REGION_POOL_TESTS),
+    Mutant("remote: the region of a host that failed its exit kept", "harness/probe/remote.py",
+           "isinstance(chan, _ChildChannel) and chan.exited_cleanly())",
+           "isinstance(chan, _ChildChannel))", REGION_POOL_TESTS),
     Mutant("stress: an empty plan passes", SS,
            "        return NOT_APPLICABLE, record\n    host = host_of(session)",
            "        return PASSED, record\n    host = host_of(session)", STRESS_UNIT_TESTS),
