@@ -287,7 +287,7 @@ class GoldenChunk:
 
     The first outputs that hash to the leaf are kept in ``checked`` (a file, not
     memory), when the chunk has one: every later process's outputs are compared with
-    them byte for byte, which costs a sixth of hashing them (:meth:`known_leaf`)."""
+    them byte for byte, which costs less than hashing them (:meth:`known_leaf`)."""
 
     op: ops.Op
     index: int
@@ -346,8 +346,8 @@ class GoldenChunk:
 class CheckedOutputs:
     """Outputs that hashed to their chunk's leaf, one copy per chunk, in an unnamed
     file in the cache folder: a strict plan's chunks hold some 90 MiB of outputs,
-    which would nearly double the run's memory, while reading them back costs a
-    tenth of hashing them.  A copy is trusted only as what was hashed: it is
+    which would nearly double the run's memory, while reading them back and comparing
+    costs less than hashing them.  A copy is trusted only as what was hashed: it is
     written once, after its hash matched, and never changed."""
 
     def __init__(self) -> None:

@@ -914,6 +914,18 @@ def _accel_libm() -> Any | None:
     return mod if lib is not None and hasattr(lib, "teecert_libm_cr") else None
 
 
+def _accel_checked(fn: str, packed: bytes, in_bytes: int, outputs: Sequence[bytes],
+                   out_bytes: int, n: int) -> Any | None:
+    """The accelerator for :func:`cr_candidates` and :func:`differences` (None when it
+    is not built), once the buffers are checked to hold ``n`` vectors of ``fn``."""
+    mod = _accel_libm()
+    if mod is None:
+        return None
+    if len(packed) != in_bytes or any(len(b) != out_bytes for b in outputs):
+        raise MalformedInput(f"libm reference: buffers of other sizes than {n} {fn} vectors")
+    return mod
+
+
 def cr_candidates(fn: str, fmt: FloatFormat | str, packed: bytes, n: int) -> bytes | None:
     """Candidate correctly rounded outputs of ``fn`` over ``n`` vectors packed in the
     probe ABI (``packed``: the operands of each vector back to back, little-endian),
@@ -926,14 +938,10 @@ def cr_candidates(fn: str, fmt: FloatFormat | str, packed: bytes, n: int) -> byt
     output (:func:`mpfr_values`).  Nothing here proves the outputs right: a caller
     accepts them only when they hash to a commitment of the correctly rounded
     outputs, and computes them all with MPFR otherwise."""
-    f = _format(fmt)
-    arity = _arity(fn)
-    mod = _accel_libm()
+    f, arity, size = _format(fmt), _arity(fn), _format(fmt).width // 8
+    mod = _accel_checked(fn, packed, n * arity * size, [], n * size, n)
     if mod is None:
         return None
-    size = f.width // 8
-    if len(packed) != n * arity * size:
-        raise MalformedInput(f"libm reference: {len(packed)} bytes are not {n} {fn} vectors")
     ffi, lib = mod.ffi, mod.lib
     out = ffi.new("unsigned char[]", max(1, n * size))
     amb = ffi.new("uint32_t[]", max(1, n))
@@ -957,14 +965,10 @@ def differences(fn: str, fmt: FloatFormat | str, packed: bytes, want: bytes, got
     outputs in ``got`` than in ``want`` (packed outputs), with an approximation in long
     double of each one's :func:`ulp_error`, so that a caller computes the exact error
     only where it matters; None as :func:`cr_candidates`."""
-    f = _format(fmt)
-    arity = _arity(fn)
-    mod = _accel_libm()
+    f, arity, size = _format(fmt), _arity(fn), _format(fmt).width // 8
+    mod = _accel_checked(fn, packed, n * arity * size, [want, got], n * size, n)
     if mod is None:
         return None
-    size = f.width // 8
-    if len(packed) != n * arity * size or len(want) != n * size or len(got) != n * size:
-        raise MalformedInput(f"libm reference: buffers of other sizes than {n} {fn} vectors")
     ffi, lib = mod.ffi, mod.lib
     bound = float(lib.teecert_libm_err_bound(f.width))
     idx = ffi.new("uint32_t[]", max(1, n))

@@ -22,6 +22,7 @@ from teecert import ops
 from teecert._internal import accel
 from teecert.certify.judge import libm as judge
 from teecert.certify.session import TrackedProbe
+from teecert.errors import MalformedInput
 from teecert.probe.build import reference_probe_path
 from teecert.probe.library import Probe, load_probe
 from teecert.reference import libm
@@ -299,3 +300,14 @@ def test_the_error_approximations_hold_their_bound(streams: dict[str, Stream]) -
                 e = libm.ulp_error(op.name, fmt, vecs[i], got[i], cr=want[i])
                 assert abs(a - e) <= d.bound + a * 2.0**-50, (op_id, i)
         assert reliable > 500
+
+
+def test_buffers_of_the_wrong_size_are_refused() -> None:
+    if libm._accel_libm() is None:
+        pytest.skip("teecert._accel is not built")
+    ok = bytes(16)
+    with pytest.raises(MalformedInput, match="other sizes than 2 pow vectors"):
+        libm.cr_candidates("pow", "f64", bytes(31), 2)
+    with pytest.raises(MalformedInput, match="other sizes than 2 pow vectors"):
+        libm.differences("pow", "f64", bytes(32), ok, bytes(15), 2)
+    assert libm.cr_candidates("pow", "f64", bytes(32), 2) is not None
