@@ -1,6 +1,6 @@
 """Stream evaluation speed: teecert's Python loop against the same work in plain C.
 
-Both sides generate the stream's inputs with native/accel/accel.c, run the op with
+Both sides generate the stream's inputs with native/accel/mixgen.c, run the op with
 the reference probe's code (which also hashes every output into its transcript),
 and hash each chunk's outputs into a Merkle leaf, two chunks side by side
 (native/probe/sha256.c on the CPU's SHA instructions).  The C side is
@@ -52,6 +52,7 @@ def build_c_bench(out: Path) -> Path:
         *compiler, *flags, "-I", str(nd), "-I", str(nd / "probe"), "-I", str(nd / "accel"),
         '-DTEECERT_CFLAGS="' + " ".join(flags) + '"',
         str(nd / "bench" / "stream_bench.c"), str(nd / "accel" / "accel.c"),
+        str(nd / "accel" / "mixgen.c"),
         # The reference probe as teecert.probe.build compiles it, whatever it is made of.
         str(probe_build.reference_source()), *(str(s) for s in probe_build.support_sources()),
         "-o", str(out), *probe_build.LDLIBS,

@@ -7,15 +7,19 @@ benchmark evaluates such streams (``evaluate_stream``) through:
 
 * ``in-process``: the cffi-loaded reference probe;
 * ``child shm``: the probe host as a child process (the default of ``teecert run``),
-  bulk data through the shared region, two chunks in flight;
+  bulk data through the shared region, two requests in flight; a float stream's
+  inputs made by the host itself (RUN_GEN), only outputs in the region;
+* ``child shm copy``: the same with the inputs generated here and copied by the host
+  out of the region (RUN_SHM, what a data op's stream gets);
 * ``child inline``: the same host with ``shared_memory=False``: every byte through
   the pipes (what an older host, or protocol 2, gets);
 * ``unix shm`` / ``unix inline``: a host listening on a Unix socket, the region
   passed with SCM_RIGHTS, or not.
 
 Each figure is million vectors per CPU-second: CPU time of this process (its
-``process_time``) plus that of every host process serving it (``psutil``: the child,
-or the listener's supervisor and worker), so a transport cannot look fast by
+``process_time``) plus that of every host process serving it (the child, or the
+listener's supervisor and worker; the scheduler's nanosecond count from
+``/proc/PID/task/*/schedstat``, not ``psutil``'s clock ticks), so a transport cannot look fast by
 keeping a second core busy.  Wall-clock rates are printed beside them.  The
 transports are measured in turn, ``--repeat`` rounds, each one between two
 in-process measurements, and its ratio is taken against their mean (so a
@@ -84,8 +88,24 @@ def best(fn: Callable[[], list[bytes]], repeat: int) -> tuple[float, str]:
 # ------------------------------------------------------------ CPU of the tree
 
 
+def _proc_cpu(proc: psutil.Process) -> float:
+    """CPU seconds of one process: the scheduler's nanosecond count summed over its
+    threads (/proc/PID/task/*/schedstat) where Linux has it, since ``cpu_times`` counts
+    in clock ticks (10 ms: a few per cent of a measurement); else ``cpu_times``."""
+    total = 0
+    try:
+        tasks = os.listdir(f"/proc/{proc.pid}/task")
+        for tid in tasks:
+            with contextlib.suppress(OSError), open(f"/proc/{proc.pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        return total / 1e9
+    except (OSError, ValueError, IndexError):
+        t = proc.cpu_times()
+        return t.user + t.system
+
+
 def _tree_cpu(pids: list[int]) -> float:
-    """CPU seconds (user + system) of these live processes and their descendants."""
+    """CPU seconds of these live processes and their descendants."""
     total = 0.0
     seen: set[int] = set()
     for pid in pids:
@@ -99,28 +119,33 @@ def _tree_cpu(pids: list[int]) -> float:
                 continue
             seen.add(proc.pid)
             with contextlib.suppress(psutil.Error):
-                t = proc.cpu_times()
-                total += t.user + t.system
+                total += _proc_cpu(proc)
     return total
 
 
 class Side:
     """One transport: a probe, and the processes (besides this one) that serve it."""
 
-    def __init__(self, name: str, probe: Any, pids: Callable[[], list[int]]) -> None:
+    def __init__(self, name: str, probe: Any, pids: Callable[[], list[int]],
+                 host_generates: bool = True) -> None:
         self.name, self.probe, self.pids = name, probe, pids
+        self.host_generates = host_generates
 
     def measure(self, op: ops.Op, streams: int, count: int) -> tuple[float, float, str]:
         """``(vectors per CPU-second, vectors per wall second, digest of leaves and
         transcript)`` over ``streams`` streams of ``count`` vectors."""
-        stream_eval.evaluate_stream(self.probe, op, 1, count, RUN_CHUNK)  # warm: pages, caches
-        pids = self.pids()
-        c0, w0, t0 = time.process_time(), time.perf_counter(), _tree_cpu(pids)
-        h = hashlib.sha256()
-        for s in range(streams):
-            h.update(b"".join(stream_eval.evaluate_stream(self.probe, op, 1 + s, count, RUN_CHUNK)))
-        wall = time.perf_counter() - w0
-        cpu = time.process_time() - c0 + _tree_cpu(pids) - t0
+        saved, stream_eval.HOST_GENERATES = stream_eval.HOST_GENERATES, self.host_generates
+        try:
+            stream_eval.evaluate_stream(self.probe, op, 1, count, RUN_CHUNK)  # warm: pages, caches
+            pids = self.pids()
+            c0, w0, t0 = time.process_time(), time.perf_counter(), _tree_cpu(pids)
+            h = hashlib.sha256()
+            for s in range(streams):
+                h.update(b"".join(stream_eval.evaluate_stream(self.probe, op, 1 + s, count, RUN_CHUNK)))
+            wall = time.perf_counter() - w0
+            cpu = time.process_time() - c0 + _tree_cpu(pids) - t0
+        finally:
+            stream_eval.HOST_GENERATES = saved
         vectors = streams * count
         return vectors / max(cpu, 1e-9), vectors / wall, h.hexdigest()
 
@@ -156,6 +181,7 @@ def compare(op: ops.Op, streams: int, count: int, repeat: int) -> None:
         sides = [
             Side("in-process", load_probe(lib), list),
             Side("child shm", child, lambda: [p for p in [child.child_pid] if p]),
+            Side("child shm copy", child, lambda: [p for p in [child.child_pid] if p], host_generates=False),
             Side("child inline", inline, lambda: [p for p in [inline.child_pid] if p]),
             Side("unix shm", sock, lambda: [listener]),
             Side("unix inline", sock_inline, lambda: [listener]),
@@ -193,12 +219,12 @@ def compare(op: ops.Op, streams: int, count: int, repeat: int) -> None:
     print(f"{op.id}: {streams} streams of {count} vectors in chunks of {RUN_CHUNK}, {repeat} rounds; "
           "million vectors per CPU-second of the process tree (median), wall-clock M/s (median), "
           "ratio to in-process per CPU-second (min / median)")
-    print(f"{'transport':<14} {'M/CPU-s':>9} {'wall M/s':>9} {'min':>6} {'median':>7}")
+    print(f"{'transport':<15} {'M/CPU-s':>9} {'wall M/s':>9} {'min':>6} {'median':>7}")
     for side in sides:
         cpu = statistics.median(r[0] for r in rates[side.name]) / 1e6
         wall = statistics.median(r[1] for r in rates[side.name]) / 1e6
         rs = ratios[side.name]
-        print(f"{side.name:<14} {cpu:>9.1f} {wall:>9.1f} {min(rs):>6.2f} {statistics.median(rs):>7.2f}")
+        print(f"{side.name:<15} {cpu:>9.1f} {wall:>9.1f} {min(rs):>6.2f} {statistics.median(rs):>7.2f}")
 
 
 def sweep(op: ops.Op, count_max: int, repeat: int) -> None:

@@ -91,6 +91,7 @@ STRESS_UNIT_TESTS = ("tests/certify/test_stress.py", "-k", "empty_plans or local
 STRESS_CHECKED_TESTS = ("tests/certify/test_stress.py", "-k", "checked or transcript or busy_loops")
 PARSE_CACHE_TESTS = ("tests/vectors/test_store_parse_cache.py",)
 REGION_POOL_TESTS = ("tests/probe/test_region_pool.py",)
+RUN_GEN_TESTS = ("tests/probe/test_run_gen.py",)
 
 
 @dataclass(frozen=True)
@@ -342,6 +343,14 @@ MUTANTS: list[Mutant] = [
     Mutant("remote: the region of a host that failed its exit kept", "harness/probe/remote.py",
            "isinstance(chan, _ChildChannel) and chan.exited_cleanly())",
            "isinstance(chan, _ChildChannel))", REGION_POOL_TESTS),
+    Mutant("host: RUN_GEN generates the stream from the vector after start", "native/host/probe_host.c",
+           "teecert_gen(s0, start, n, arity, width, in_copy->p);",
+           "teecert_gen(s0, start + 1, n, arity, width, in_copy->p);", RUN_GEN_TESTS),
+    Mutant("host: RUN_GEN takes a reversed libm domain", "native/host/probe_host.c",
+           "lo < emin || hi > emax || lo > hi || sgn > 1", "lo < emin || hi > emax || sgn > 1", RUN_GEN_TESTS),
+    Mutant("streams: a libm stream sent as teecert-mix-v1", "harness/probe/streams.py",
+           "return GenSpec(GEN_LIBM, s0, op.arity, op.fmt.width, libm_streams.domain(op.name, op.fmt))",
+           "return GenSpec(GEN_MIX, s0, op.arity, op.fmt.width)", RUN_GEN_TESTS),
     Mutant("stress: an empty plan passes", SS,
            "        return NOT_APPLICABLE, record\n    host = host_of(session)",
            "        return PASSED, record\n    host = host_of(session)", STRESS_UNIT_TESTS),

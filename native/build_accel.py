@@ -68,7 +68,8 @@ ffibuilder.cdef(
 ffibuilder.set_source(
     "teecert._accel",
     '#include "accel.h"\n' + LIBM_CR_DECLS,
-    sources=[_rel(ACCEL / "accel.c"), _rel(ACCEL / "datagen.c"), _rel(ACCEL / "libm_cr.c"),
+    sources=[_rel(ACCEL / "accel.c"), _rel(ACCEL / "mixgen.c"), _rel(ACCEL / "datagen.c"),
+             _rel(ACCEL / "libm_cr.c"),
              _rel(SHA256)],
     include_dirs=[_rel(ACCEL), _rel(HERE)],
     # -O2 whatever the interpreter was built with.  No -march: the AVX-512 and SHA

@@ -289,12 +289,13 @@ HOST_LDLIBS_NO_CRYPTO: tuple[str, ...] = ("-ldl",)
 
 
 def host_sources(crypto: bool = True) -> tuple[Path, ...]:
-    """The probe host, the facts of its machine, its key (OpenSSL, or none), and the
-    SHA-256 it hashes the loaded library with."""
+    """The probe host, the facts of its machine, its key (OpenSSL, or none), the
+    SHA-256 it hashes the loaded library with, and the float stream generators it
+    makes RUN_GEN's inputs with."""
     nd = native_dir()
     key = "hostkey_openssl.c" if crypto else "hostkey_none.c"
     return (nd / "host" / "probe_host.c", nd / "host" / "hostfacts.c", nd / "host" / key,
-            nd / "probe" / "sha256.c")
+            nd / "probe" / "sha256.c", nd / "accel" / "mixgen.c")
 
 
 def host_build_key() -> str:
@@ -303,7 +304,7 @@ def host_build_key() -> str:
     h = hashlib.sha256(b"teecert-host-build-v1\0")
     h.update("\0".join(HOST_CFLAGS + HOST_LDLIBS).encode() + b"\0")
     for path in (*host_sources(), nd / "host" / "hostkey.h", nd / "host" / "hostfacts.h",
-                 nd / "probe" / "sha256.h", nd / "teecert_probe.h", nd / "fpenv.h"):
+                 nd / "probe" / "sha256.h", nd / "accel" / "mixgen.h", nd / "teecert_probe.h", nd / "fpenv.h"):
         data = path.read_bytes()
         h.update(path.name.encode() + b"\0" + len(data).to_bytes(8, "little") + data)
     return h.hexdigest()

@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import ctypes
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -80,7 +81,7 @@ DEFAULT_TIMEOUT = 30.0
 HELLO, RUN, FPENV_READ, FPENV_POISON, FPENV_RESET = 0x0001, 0x0002, 0x0003, 0x0004, 0x0005
 TRANSCRIPT, TRANSCRIPT_RESET, ATTEST, DESCRIBE, BYE = 0x0006, 0x0007, 0x0008, 0x0009, 0x000A
 CHALLENGE = 0x000B
-SHM_ATTACH, RUN_SHM = 0x0030, 0x0031
+SHM_ATTACH, RUN_SHM, RUN_GEN = 0x0030, 0x0031, 0x0032
 #: teecert's own FP state (set and watched by the host) and the ABI's argument checks
 FPSTATE, CONFORM = 0x0020, 0x0021
 REPLY = 0x8000
@@ -98,6 +99,8 @@ _REFUSING_CODES = (8, 9)
 HELLO_AUTH_PROOF = 1
 #: HELLO request: the client would attach shared memory; reply: SHM_ATTACH is served.
 HELLO_WANT_SHM = HELLO_SHM = 0x100
+#: HELLO reply: RUN_GEN is served too (the host makes a float stream's inputs itself)
+HELLO_GEN = 0x200
 HELLO_LIBRARY_DIGEST, HELLO_LOAD_FPENV, HELLO_HOST_KEY, HELLO_HOST_FACTS = 1, 2, 4, 8
 ATTEST_WRAPPED = 1
 _ATTEST_HEAD = 96
@@ -106,6 +109,7 @@ _NAMES = {HELLO: "HELLO", RUN: "RUN", FPENV_READ: "FPENV_READ", FPENV_POISON: "F
           FPENV_RESET: "FPENV_RESET", TRANSCRIPT: "TRANSCRIPT", TRANSCRIPT_RESET: "TRANSCRIPT_RESET",
           ATTEST: "ATTEST", DESCRIBE: "DESCRIBE", BYE: "BYE", CHALLENGE: "CHALLENGE",
           FPSTATE: "FPSTATE", CONFORM: "CONFORM", SHM_ATTACH: "SHM_ATTACH", RUN_SHM: "RUN_SHM",
+          RUN_GEN: "RUN_GEN",
           ERROR: "ERROR"}
 
 _HDR = struct.Struct("<IH")
@@ -113,6 +117,29 @@ _RUN_ITEM = struct.Struct("<IIQQQ")
 _RUN_REPLY_HEAD = struct.Struct("<II")
 _RUN_REPLY_ITEM = struct.Struct("<iIQ")
 _SHM_ITEM = struct.Struct("<IIQQQQQ")
+_GEN_ITEM = struct.Struct("<IIQQQIIQQ12i")
+
+#: RUN_GEN's generators (docs/wire-protocol.md): teecert-mix-v1, teecert-libm-v1
+GEN_MIX, GEN_LIBM = 1, 2
+#: RUN_GEN's operands per vector, at most (a libm domain per operand)
+GEN_MAX_ARITY = 4
+
+
+@dataclasses.dataclass(frozen=True)
+class GenSpec:
+    """A float stream as RUN_GEN names it: its generator, state ``s0``, operands
+    per vector, width in bits, and for teecert-libm-v1 the ``(lo, hi, signed)``
+    domain of each operand."""
+
+    generator: int
+    s0: int
+    arity: int
+    width: int
+    domain: tuple[tuple[int, int, bool], ...] = ()
+
+    def packed_domain(self) -> list[int]:
+        words = [int(x) for d in self.domain for x in d]
+        return words + [0] * (3 * GEN_MAX_ARITY - len(words))
 
 #: Bytes of the shared-memory region of a child-process or Unix-socket probe: a
 #: sealed memfd, sparse, so only what the stream loop touches is ever allocated.
@@ -613,8 +640,9 @@ class RemoteProbe:
         self._version = PROTOCOL_VERSION
         #: why a host that offered shared memory did not attach it (inline then)
         self.shm_refusal: str | None = None
-        #: RUN_SHM requests sent and not yet answered: (op, items, what, sent at)
-        self._inflight: deque[tuple[Op, list[tuple[int, int, int]], str, float]] = deque()
+        #: RUN_SHM and RUN_GEN requests sent and not yet answered: (message type, op,
+        #: items (the vector count last), what, sent at)
+        self._inflight: deque[tuple[int, Op, list[tuple[int, int, int]], str, float]] = deque()
         self._last_reply = 0.0
         #: the host's signature of the last transcript read, and the key that made it
         self.host_signature: bytes | None = None
@@ -765,6 +793,7 @@ class RemoteProbe:
             "description": parse_description(raw_desc, where),
             "path": bytes(body[56 + dlen : 56 + dlen + plen]).decode("utf-8", "replace"),
             "shm": bool(want_shm and flags & HELLO_SHM),
+            "gen": bool(want_shm and flags & HELLO_SHM and flags & HELLO_GEN),
         }
 
     def _attach(self, chan: _Channel, what: str) -> None:
@@ -993,10 +1022,61 @@ class RemoteProbe:
         exchange; the region lives as long as this object, across restarts."""
         return self._channel("shared memory").shm
 
+    def generates_inputs(self) -> bool:
+        """Whether the current session serves RUN_GEN (:meth:`submit_gen`): the host
+        makes a float stream's inputs itself.  Ask after :meth:`shared_region`."""
+        chan, hello = self._chan, self._hello
+        return chan is not None and chan.shm is not None and hello is not None and bool(hello["gen"])
+
     @property
     def shm_inflight(self) -> int:
-        """RUN_SHM requests sent and not yet collected."""
+        """RUN_SHM and RUN_GEN requests sent and not yet collected."""
         return len(self._inflight)
+
+    def _shm_chan(self) -> _Channel:
+        chan = self._chan
+        if chan is None or chan.shm is None:
+            raise ProbeError(f"{self._where()}: no shared region attached (the session was "
+                             f"restarted or the host is reached inline)")
+        return chan
+
+    def _submit(self, chan: _Channel, mtype: int, op: Op, parts: list[bytes],
+                items: Sequence[tuple[int, int, int]]) -> None:
+        total = sum(n for _a, _b, n in items)
+        what = (f"{op.id} (batch of {total})" if len(items) == 1
+                else f"{op.id} (batch of {total} in {len(items)} calls)")
+        body = b"".join(parts)
+        now = time.monotonic()
+        try:
+            chan.send([_HDR.pack(len(body) + 2, mtype), body], now + self.timeout)
+        except (EOFError, TimeoutError) as exc:
+            raise self._fail(exc, what) from None
+        self._inflight.append((mtype, op, list(items), what, now))
+
+    def submit_gen(self, op: Op, spec: GenSpec, items: Sequence[tuple[int, int, int]]) -> None:
+        """Send one RUN_GEN request without waiting for it: ``items`` are ``(start,
+        out_off, n)``, each one probe call over vectors ``start .. start+n-1`` of the
+        stream ``spec``, which the host generates itself; outputs go to ``out_off``
+        in the shared region.  Collected like RUN_SHM (:meth:`collect_shm`)."""
+        chan = self._shm_chan()
+        if not self.generates_inputs():
+            raise ProbeError(f"{self._where()}: this host does not serve RUN_GEN")
+        if not 1 <= len(items) <= 4096:
+            raise UsageError(f"{op.id}: 1 to 4096 calls per batch, not {len(items)}")
+        if spec.arity * spec.width != op.in_bytes * 8:
+            raise UsageError(f"{op.id}: a stream of {spec.arity} operands of {spec.width} bits is not "
+                             f"its {op.in_bytes}-byte inputs")
+        opb = op.id.encode("ascii")
+        op_pad = opb + b"\0" * (_pad8(len(opb)) - len(opb))
+        dom = spec.packed_domain()
+        parts: list[bytes] = [struct.pack("<II", len(items), 0)]
+        for start, out_off, n in items:
+            if n < 0 or start < 0:
+                raise UsageError(f"{op.id}: negative vector count {n} or start {start}")
+            parts.append(_GEN_ITEM.pack(len(opb), spec.generator, n, spec.s0, start, spec.arity,
+                                        spec.width, out_off, n * op.out_bytes, *dom))
+            parts.append(op_pad)
+        self._submit(chan, RUN_GEN, op, parts, items)
 
     def submit_shm(self, op: Op, items: Sequence[tuple[int, int, int]]) -> None:
         """Send one RUN_SHM request without waiting for it: ``items`` are ``(in_off,
@@ -1004,31 +1084,18 @@ class RemoteProbe:
         :meth:`collect_shm` has read its answer the host owns those bytes: inputs
         must stay as they are, outputs are not yet written.  Several requests may be
         in flight; answers come in order."""
-        chan = self._chan
-        if chan is None or chan.shm is None:
-            raise ProbeError(f"{self._where()}: no shared region attached (the session was "
-                             f"restarted or the host is reached inline)")
+        chan = self._shm_chan()
         if not 1 <= len(items) <= 4096:
             raise UsageError(f"{op.id}: 1 to 4096 calls per batch, not {len(items)}")
         opb = op.id.encode("ascii")
         op_pad = opb + b"\0" * (_pad8(len(opb)) - len(opb))
         parts: list[bytes] = [struct.pack("<II", len(items), 0)]
-        total = 0
         for in_off, out_off, n in items:
             if n < 0:
                 raise UsageError(f"{op.id}: negative vector count {n}")
             parts.append(_SHM_ITEM.pack(len(opb), 0, n, in_off, n * op.in_bytes, out_off, n * op.out_bytes))
             parts.append(op_pad)
-            total += n
-        what = (f"{op.id} (batch of {total})" if len(items) == 1
-                else f"{op.id} (batch of {total} in {len(items)} calls)")
-        body = b"".join(parts)
-        now = time.monotonic()
-        try:
-            chan.send([_HDR.pack(len(body) + 2, RUN_SHM), body], now + self.timeout)
-        except (EOFError, TimeoutError) as exc:
-            raise self._fail(exc, what) from None
-        self._inflight.append((op, list(items), what, now))
+        self._submit(chan, RUN_SHM, op, parts, items)
 
     def drain_shm(self) -> None:
         """Read and drop every answer still owed (after the caller gave up on a
@@ -1041,26 +1108,27 @@ class RemoteProbe:
                     self._drop(kill=True)
 
     def collect_shm(self) -> None:
-        """Read the answer to the oldest RUN_SHM request in flight; its outputs are
+        """Read the answer to the oldest RUN_SHM or RUN_GEN request in flight; its outputs are
         then in the region.  Each request's deadline runs from when the host could
         start it (it was sent, and the one before it was answered)."""
         if not self._inflight:
             raise UsageError("collect_shm: no RUN_SHM request in flight")
         chan = self._chan
-        op, items, what, sent = self._inflight[0]
+        mtype, op, items, what, sent = self._inflight[0]
+        name = _NAMES[mtype]
         if chan is None:
             self._inflight.clear()
             raise ProbeError(f"{self._where()}: the session ended during {what}")
         deadline = max(sent, self._last_reply) + self.timeout
         try:
-            left = self._read_reply_head(chan, RUN_SHM, deadline, what)
+            left = self._read_reply_head(chan, mtype, deadline, what)
             body = chan.recv(left, deadline)
             self._last_reply = time.monotonic()
             if len(body) != 8 + 16 * len(items):
-                raise _Failure(f"RUN_SHM reply of {len(body)} bytes, expected {8 + 16 * len(items)}")
+                raise _Failure(f"{name} reply of {len(body)} bytes, expected {8 + 16 * len(items)}")
             count = struct.unpack_from("<I", body, 0)[0]
             if count != len(items):
-                raise _Failure(f"RUN_SHM reply for {count} calls, {len(items)} were sent")
+                raise _Failure(f"{name} reply for {count} calls, {len(items)} were sent")
             statuses: list[tuple[int, int]] = []
             for j, (_i, _o, n) in enumerate(items):
                 status, _, out_len = _RUN_REPLY_ITEM.unpack_from(body, 8 + 16 * j)
@@ -1069,7 +1137,7 @@ class RemoteProbe:
                     raise _Failure(f"{'short' if out_len < want else 'oversized'} output: "
                                    f"{out_len} bytes, expected {want}")
                 if status != OK and out_len != 0:
-                    raise _Failure(f"RUN_SHM reply carries {out_len} output bytes with status {status}")
+                    raise _Failure(f"{name} reply carries {out_len} output bytes with status {status}")
                 statuses.append((status, n))
         except (EOFError, TimeoutError, _Failure) as exc:
             raise self._fail(exc, what) from None

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..ops import DATA_KINDS, Op
+from ..vectors.streams import libm as libm_streams
 from ..vectors.streams.inputs import (
     LEAF_LANES,
     chunk_inputs,
@@ -35,7 +36,7 @@ from ..vectors.streams.inputs import (
 )
 from .library import Probe
 from .library import ffi as _probe_ffi
-from .remote import RemoteProbe, SharedRegion
+from .remote import GEN_LIBM, GEN_MAX_ARITY, GEN_MIX, GenSpec, RemoteProbe, SharedRegion
 
 #: ``on_chunk(index, n, leaf)``: chunk ``index`` of ``n`` vectors has this leaf.
 ChunkCallback = Callable[[int, int, bytes], object]
@@ -89,10 +90,11 @@ def evaluate_stream(
     size = min(chunk_size, count)
     if isinstance(probe, RemoteProbe) and count > 0:
         region = probe.shared_region()
-        group = _shm_group(op, size, region.size) if region is not None else 0
+        spec = gen_spec(op, s0) if HOST_GENERATES and probe.generates_inputs() else None
+        group = _shm_group(op, size, region.size, spec is not None) if region is not None else 0
         if region is not None and group > 0:
             return _evaluate_shm(probe, region, group, op, s0, count, chunk_size, on_chunk,
-                                 on_outputs, known)
+                                 on_outputs, known, spec)
     if isinstance(probe, RemoteProbe) and size * op.in_bytes < REMOTE_BATCH_BYTES:
         return _evaluate_remote(probe, op, s0, count, chunk_size, on_chunk, on_outputs)
     inbuf = probe.new_buffer(size * op.in_bytes)
@@ -120,6 +122,21 @@ def evaluate_stream(
     return leaves
 
 
+#: Whether the shared-memory loop lets a host that serves RUN_GEN make a float
+#: stream's inputs itself (tests and benchmarks turn it off to measure RUN_SHM).
+HOST_GENERATES = True
+
+
+def gen_spec(op: Op, s0: int) -> GenSpec | None:
+    """``op``'s stream of state ``s0`` as RUN_GEN names it, or None for a stream a
+    host does not generate (the data ops': their inputs come through RUN_SHM)."""
+    if op.kind in DATA_KINDS or op.arity > GEN_MAX_ARITY or op.fmt.width not in (32, 64):
+        return None
+    if op.kind == "libm":
+        return GenSpec(GEN_LIBM, s0, op.arity, op.fmt.width, libm_streams.domain(op.name, op.fmt))
+    return GenSpec(GEN_MIX, s0, op.arity, op.fmt.width)
+
+
 #: RUN_SHM requests in flight through a shared region: while the host computes one,
 #: the harness hashes the one before and generates the one after (double buffering).
 SHM_IN_FLIGHT = 2
@@ -129,8 +146,10 @@ def _align(n: int) -> int:
     return (n + 63) & ~63  # a cache line: no slot shares one with its neighbour
 
 
-def _slot_bytes(op: Op, size: int) -> int:
-    return _align(size * op.in_bytes) + _align(size * op.out_bytes)
+def _slot_bytes(op: Op, size: int, generated: bool = False) -> int:
+    """A chunk's span of the region: its inputs (none when the host generates them),
+    then its outputs."""
+    return (0 if generated else _align(size * op.in_bytes)) + _align(size * op.out_bytes)
 
 
 #: Inputs per RUN_SHM request, at most: every request costs a wake-up of a sleeping
@@ -141,31 +160,42 @@ def _slot_bytes(op: Op, size: int) -> int:
 #: in-process with two, 0.87 to 0.88 with five).
 SHM_BATCH_BYTES = 3 << 20
 
+#: Vectors per RUN_GEN request, at most: the harness only hashes the outputs of such
+#: a request, so nothing of its own has to stay in cache, and fewer requests cost
+#: fewer wake-ups: half a run's stream per request (8 chunks of 65,536) cost the
+#: harness 3.7 to 4.2 ns a vector of f64.fma.rne against 4.0 to 5.0 with two chunks,
+#: and still leaves two requests per stream to overlap.
+SHM_GEN_VECTORS = 1 << 19
 
-def _shm_group(op: Op, size: int, region_size: int) -> int:
-    """Chunks per RUN_SHM request: up to SHM_BATCH_BYTES of inputs, an even number
-    when more than one, so that their leaves go in pairs (span_leaves); 0 when even one
-    chunk per request does not fit the region twice (inline then)."""
-    per = max(1, min(4096, SHM_BATCH_BYTES // max(1, size * op.in_bytes)))
+
+def _shm_group(op: Op, size: int, region_size: int, generated: bool = False) -> int:
+    """Chunks per RUN_SHM request (up to SHM_BATCH_BYTES of inputs) or RUN_GEN request
+    (up to SHM_GEN_VECTORS vectors), an even number when more than one, so that their
+    leaves go in pairs (span_leaves); 0 when even one chunk per request does not fit
+    the region twice (inline then)."""
+    per = max(1, min(4096, (SHM_GEN_VECTORS // max(1, size)) if generated
+                     else SHM_BATCH_BYTES // max(1, size * op.in_bytes)))
     if per > LEAF_LANES:
         per -= per % LEAF_LANES
-    return min(per, region_size // (SHM_IN_FLIGHT * _slot_bytes(op, size)))
+    return min(per, region_size // (SHM_IN_FLIGHT * _slot_bytes(op, size, generated)))
 
 
 def _evaluate_shm(probe: RemoteProbe, region: SharedRegion, group: int, op: Op, s0: Any,
                   count: int, chunk_size: int, on_chunk: ChunkCallback | None,
                   on_outputs: OutputsCallback | None = None,
-                  known: KnownLeaf | None = None) -> list[bytes]:
+                  known: KnownLeaf | None = None, spec: GenSpec | None = None) -> list[bytes]:
     """The hot loop through the shared region (docs/wire-protocol.md, "Shared
     memory"): the generator writes each chunk straight into its slot of the region,
     a RUN_SHM request names ``group`` of them, and their leaves are hashed from the
     region once the host has answered, while the next request is already being
-    computed.  The slots are reused by every stream on this probe; one probe call
-    and one leaf per chunk, as in process."""
+    computed.  With ``spec`` the host generates the inputs itself (RUN_GEN) and a
+    slot holds only outputs.  The slots are reused by every stream on this probe;
+    one probe call and one leaf per chunk, as in process."""
     size = min(chunk_size, count)
-    slot = _slot_bytes(op, size)
-    in_span = _align(size * op.in_bytes)
-    gen = native_generator(op, s0)
+    generated = spec is not None
+    slot = _slot_bytes(op, size, generated)
+    in_span = 0 if generated else _align(size * op.in_bytes)
+    gen = None if generated else native_generator(op, s0)
     base, view = region.ptr, region.view
     out_bytes = op.out_bytes
     starts = range(0, count, chunk_size)
@@ -180,11 +210,17 @@ def _evaluate_shm(probe: RemoteProbe, region: SharedRegion, group: int, op: Op, 
         items, chunks = [], []
         for index in range(first, min(first + group, len(starts))):
             n = min(chunk_size, count - starts[index])
-            gen(starts[index], n, base + at)
-            items.append((at, at + in_span, n))
+            if gen is None:
+                items.append((starts[index], at, n))
+            else:
+                gen(starts[index], n, base + at)
+                items.append((at, at + in_span, n))
             chunks.append((index, n, at + in_span))
             at += slot
-        probe.submit_shm(op, items)
+        if spec is not None:
+            probe.submit_gen(op, spec, items)
+        else:
+            probe.submit_shm(op, items)
         pending.append(chunks)
 
     try:

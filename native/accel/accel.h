@@ -1,7 +1,7 @@
 /*
- * teecert stream accelerator: the generator teecert-mix-v1 of harness/generator.py
- * (the specification) in C, for the stream loop.  The two must agree bit for bit;
- * tests/test_accel.py checks it.
+ * teecert stream accelerator: the stream generators of harness/vectors/streams/ (the
+ * specification) in C, and the stream loop's leaves.  The two must agree bit for
+ * bit; tests/vectors/test_accel.py checks it.
  */
 #ifndef TEECERT_ACCEL_H
 #define TEECERT_ACCEL_H
@@ -9,28 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/*
- * Inputs of vectors start .. start+n-1 of the stream whose state is s0 (the
- * generator's initial_state(op, seed)), for an op of `arity` operands in a format
- * of `width` bits (32 or 64).  Writes n*arity values in probe-ABI layout (vector i
- * at out[i*arity .. i*arity+arity-1], native byte order): uint32_t for width 32,
- * uint64_t for width 64.  Any other width writes nothing.
- */
-void teecert_gen(uint64_t s0, uint64_t start, uint64_t n, uint32_t arity, uint32_t width, void *out);
-
-/* The same, always with the portable scalar code (tests compare the two). */
-void teecert_gen_scalar(uint64_t s0, uint64_t start, uint64_t n, uint32_t arity, uint32_t width,
-                        void *out);
-
-/* Which code teecert_gen uses on this CPU: "avx512" or "scalar".  The AVX-512 path
-   is chosen at run time (cpuid) unless TEECERT_ACCEL_SCALAR is set in the
-   environment when the first chunk is generated. */
-const char *teecert_gen_impl(void);
-
-/* teecert-libm-v1 (harness/libm_streams.py): dom holds (lo, hi, signed) per argument,
-   exponents clamped to the format's normal range. */
-void teecert_gen_libm(uint64_t s0, uint64_t start, uint64_t n, uint32_t arity, uint32_t width,
-                      const int32_t *dom, void *out);
+/* teecert_gen, teecert_gen_scalar, teecert_gen_impl, teecert_gen_libm and
+   teecert_mix_value: the float generators, shared with the probe host. */
+#include "mixgen.h"
 
 /* The Merkle leaves SHA-256(0x00 || bufs[i][0 .. lens[i]-1]) of k buffers into
    out[32i .. 32i+31] (the harness's leaves of chunk outputs, harness/merkle.py),
@@ -78,9 +59,5 @@ void teecert_accel_fpenv_restore(uint64_t v);
    caller must discard) for an unknown rule or width, or a text longer than its slot. */
 int teecert_gen_data(uint64_t s0, uint64_t start, uint64_t n, uint32_t rule, uint32_t width,
                      uint32_t arg, void *out);
-
-/* generator.value of teecert-mix-v1 for a format of `width` bits (64 or 32), which
-   datagen.c shares with the float generator. */
-uint64_t teecert_mix_value(uint32_t width, uint64_t c, uint64_t m);
 
 #endif /* TEECERT_ACCEL_H */

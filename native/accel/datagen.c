@@ -103,7 +103,7 @@ static inline void dg_be(unsigned char *o, uint64_t v)
 }
 
 /* The long draws (a hash message, the sort items: 65 words a vector) eight words at a
- * time where the CPU has AVX-512 (chosen at run time, as accel.c's float generator
+ * time where the CPU has AVX-512 (chosen at run time, as mixgen.c's float generator
  * is, and with TEECERT_ACCEL_SCALAR set never): the same words as dg_material. */
 #if DG_HAVE_AVX512
 #define DG_AVX512 __attribute__((target("avx512f,avx512dq")))
@@ -1241,7 +1241,7 @@ DG_AVX512 static DG_INLINE __m512i dg_int_source_avx512(const unsigned w, const 
     return _mm512_and_si512(mag, DG_V(dg_mask(w)));
 }
 
-/* generator.value of teecert-mix-v1 (which accel.c has for the float streams) for
+/* generator.value of teecert-mix-v1 (which mixgen.c has for the float streams) for
    sat_operand, to_dec and the record: the class 13 table, entries 5 and 6 built from
    m below. */
 #define DG_SPECIALS(S, EXPM, Q, BIAS, F)                                                  \

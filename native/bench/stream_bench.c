@@ -1,6 +1,6 @@
 /*
  * The stream loop in plain C, as the yardstick for teecert.probe.streams: the same
- * generator (native/accel/accel.c), the same op code and transcript (the reference
+ * generator (native/accel/mixgen.c), the same op code and transcript (the reference
  * probe's source, linked in), and the same leaf hash SHA-256(0x00 || chunk outputs),
  * two chunks side by side as the Python loop does it (teecert_leaves), with no
  * Python in between.  benchmarks/bench_stream.py builds and runs it.

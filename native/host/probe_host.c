@@ -71,6 +71,7 @@
 #define HAVE_VSOCK 0
 #endif
 
+#include "accel/mixgen.h"
 #include "fpenv.h"
 #include "hostfacts.h"
 #include "hostkey.h"
@@ -133,6 +134,7 @@ enum {
     MSG_CONFORM = 0x0021,
     MSG_SHM_ATTACH = 0x0030,
     MSG_RUN_SHM = 0x0031,
+    MSG_RUN_GEN = 0x0032,
     MSG_REPLY = 0x8000,
     MSG_ERROR = 0xFFFF
 };
@@ -158,6 +160,7 @@ enum {
 #define HELLO_HOST_KEY 4u
 #define HELLO_HOST_FACTS 8u
 #define HELLO_SHM 0x100u /* SHM_ATTACH is served in this session */
+#define HELLO_GEN 0x200u /* and RUN_GEN: the host makes a float stream's inputs */
 /* CHALLENGE reply flags */
 #define CHALLENGE_TOKEN_REQUIRED 1u
 /* ATTEST reply flags */
@@ -532,6 +535,22 @@ static int buf_reserve(struct buf *b, size_t n)
     return 0;
 }
 
+/* buf_reserve for a buffer whose contents need not survive (the shared-memory
+   loop's private copies), at a cache line: the generator's 64-byte vector stores
+   would otherwise each straddle two lines. */
+static int buf_reserve_lines(struct buf *b, size_t n)
+{
+    void *q;
+    if (n <= b->cap)
+        return 0;
+    if (posix_memalign(&q, 64, n) != 0)
+        return -1;
+    free(b->p);
+    b->p = q;
+    b->cap = n;
+    return 0;
+}
+
 /* The session's authentication state: the nonce of the last CHALLENGE, if any. */
 struct session_auth {
     unsigned char nonce[NONCE_BYTES];
@@ -619,7 +638,7 @@ static int handle_hello(int out, const unsigned char *req, size_t len, struct se
         return send_error(out, ERR_INTERNAL, "out of memory") < 0 ? -1 : 1;
     }
     rflags = HELLO_LIBRARY_DIGEST | HELLO_LOAD_FPENV | (keyed ? HELLO_HOST_KEY : 0u) |
-             (facts ? HELLO_HOST_FACTS : 0u) | (SHM.offered ? HELLO_SHM : 0u);
+             (facts ? HELLO_HOST_FACTS : 0u) | (SHM.offered ? HELLO_SHM | HELLO_GEN : 0u);
     st32(r, want);
     st32(r + 4, P.abi_version());
     st32(r + 8, WIRE_MAX_FRAME);
@@ -853,8 +872,8 @@ static int handle_run_shm(int out, const unsigned char *req, size_t len, struct 
     }
     if (off != len)
         return send_error(out, ERR_MALFORMED, "RUN_SHM: %zu trailing bytes after %u items", len - off, count);
-    if (buf_reserve(resp, 8 + 16 * (size_t)count) < 0 || buf_reserve(in_copy, in_max ? in_max : 1) < 0 ||
-        buf_reserve(out_copy, out_max ? out_max : 1) < 0)
+    if (buf_reserve(resp, 8 + 16 * (size_t)count) < 0 || buf_reserve_lines(in_copy, in_max ? in_max : 1) < 0 ||
+        buf_reserve_lines(out_copy, out_max ? out_max : 1) < 0)
         return send_error(out, ERR_INTERNAL, "out of memory for RUN_SHM buffers");
     /* Pass 2: run, reading the (private) frame again, never the region's metadata. */
     st32(resp->p, count);
@@ -883,6 +902,138 @@ static int handle_run_shm(int out, const unsigned char *req, size_t len, struct 
         st64(r + 8, status == TEECERT_OK ? out_bytes : 0);
     }
     return send_frame(out, MSG_RUN_SHM | MSG_REPLY, resp->p, 8 + 16 * (size_t)count);
+}
+
+/* RUN_GEN generators: teecert-mix-v1 and teecert-libm-v1 (docs/vectors.md). */
+#define GEN_MIX 1u
+#define GEN_LIBM 2u
+#define GEN_MAX_ARITY 4u
+#define GEN_ITEM_HEAD 104u
+
+/* NULL when item i's generator parameters name a stream mixgen.c can make, else
+   why not.  A libm domain's exponents must lie in the format's normal range
+   (teecert_gen_libm divides by its span and builds the exponent field from it). */
+static const char *gen_params_problem(uint32_t gen, uint32_t arity, uint32_t width, const unsigned char *dom)
+{
+    uint32_t j;
+    int32_t emin = width == 64 ? -1022 : -126, emax = width == 64 ? 1023 : 127;
+    if (gen != GEN_MIX && gen != GEN_LIBM)
+        return "unknown generator (1 teecert-mix-v1, 2 teecert-libm-v1)";
+    if (arity == 0 || arity > GEN_MAX_ARITY)
+        return "arity outside 1..4";
+    if (width != 32 && width != 64)
+        return "width is neither 32 nor 64";
+    for (j = 0; j < GEN_MAX_ARITY; j++) {
+        int32_t lo = (int32_t)ld32(dom + 12 * j), hi = (int32_t)ld32(dom + 12 * j + 4);
+        uint32_t sgn = ld32(dom + 12 * j + 8);
+        if (gen == GEN_MIX || j >= arity) {
+            if (lo != 0 || hi != 0 || sgn != 0)
+                return gen == GEN_MIX ? "a domain given to teecert-mix-v1" : "a domain past the arity";
+        } else if (lo < emin || hi > emax || lo > hi || sgn > 1) {
+            return "a libm domain outside the format's normal exponents";
+        }
+    }
+    return NULL;
+}
+
+/*
+ * RUN_GEN request: u32 count, u32 0, then per item (8-aligned):
+ *   u32 op_len, u32 generator, u64 n, u64 s0, u64 start, u32 arity, u32 width,
+ *   u64 out_off, u64 out_bytes, i32 dom[12] ((lo, hi, signed) per argument for
+ *   teecert-libm-v1, zeros otherwise), op (padded to 8)
+ * Reply as RUN_SHM's.  The host makes vectors start .. start+n-1 of the stream whose
+ * state is s0 itself, in its own buffer, runs the probe on them and writes the
+ * outputs to the region: the inputs never cross from the client, which can neither
+ * choose them nor change them under the probe, and are never copied.
+ */
+static int handle_run_gen(int out, const unsigned char *req, size_t len, struct buf *resp,
+                          struct buf *in_copy, struct buf *out_copy)
+{
+    uint32_t count, i;
+    size_t off = 8, in_max = 0, out_max = 0;
+    char op[WIRE_MAX_OP_LEN + 1];
+    if (SHM.base == NULL)
+        return send_error(out, ERR_STATE, "RUN_GEN without an attached region (SHM_ATTACH first)");
+    if (len < 8)
+        return send_error(out, ERR_MALFORMED, "RUN_GEN payload of %zu bytes, need 8", len);
+    count = ld32(req);
+    if (count == 0 || count > WIRE_MAX_ITEMS)
+        return send_error(out, ERR_MALFORMED, "RUN_GEN with %u items (1..%u allowed)", count, WIRE_MAX_ITEMS);
+    /* Pass 1: every item against the frame, the region and the generators. */
+    for (i = 0; i < count; i++) {
+        uint32_t op_len, gen, arity, width;
+        uint64_t n, out_off, out_bytes, per;
+        const char *why;
+        if (len - off < GEN_ITEM_HEAD)
+            return send_error(out, ERR_MALFORMED, "RUN_GEN item %u: header runs past the frame", i);
+        op_len = ld32(req + off);
+        gen = ld32(req + off + 4);
+        n = ld64(req + off + 8);
+        arity = ld32(req + off + 32);
+        width = ld32(req + off + 36);
+        out_off = ld64(req + off + 40);
+        out_bytes = ld64(req + off + 48);
+        if (op_len == 0 || op_len > WIRE_MAX_OP_LEN)
+            return send_error(out, ERR_MALFORMED, "RUN_GEN item %u: op id of %u bytes", i, op_len);
+        if ((why = gen_params_problem(gen, arity, width, req + off + 56)) != NULL)
+            return send_error(out, ERR_MALFORMED, "RUN_GEN item %u: generator %u, arity %u, width %u: %s", i,
+                              gen, arity, width, why);
+        off += GEN_ITEM_HEAD;
+        if (len - off < pad8(op_len))
+            return send_error(out, ERR_MALFORMED, "RUN_GEN item %u: op id runs past the frame", i);
+        off += pad8(op_len);
+        per = (uint64_t)arity * (width / 8);
+        if (n > WIRE_MAX_FRAME / per || out_bytes > WIRE_MAX_FRAME)
+            return send_error(out, ERR_TOO_LARGE, "RUN_GEN item %u: more than %u bytes in or out", i,
+                              WIRE_MAX_FRAME);
+        if (!shm_range_ok(out_off, out_bytes))
+            return send_error(out, ERR_MALFORMED, "RUN_GEN item %u: outputs at %llu+%llu outside the %zu-byte "
+                              "region", i, (unsigned long long)out_off, (unsigned long long)out_bytes, SHM.size);
+        if (n * per > in_max)
+            in_max = (size_t)(n * per);
+        if (out_bytes > out_max)
+            out_max = (size_t)out_bytes;
+    }
+    if (off != len)
+        return send_error(out, ERR_MALFORMED, "RUN_GEN: %zu trailing bytes after %u items", len - off, count);
+    if (buf_reserve(resp, 8 + 16 * (size_t)count) < 0 || buf_reserve_lines(in_copy, in_max ? in_max : 1) < 0 ||
+        buf_reserve_lines(out_copy, out_max ? out_max : 1) < 0)
+        return send_error(out, ERR_INTERNAL, "out of memory for RUN_GEN buffers");
+    /* Pass 2: generate, run, write the outputs to the region. */
+    st32(resp->p, count);
+    st32(resp->p + 4, 0);
+    off = 8;
+    for (i = 0; i < count; i++) {
+        uint32_t op_len = ld32(req + off), gen = ld32(req + off + 4);
+        uint64_t n = ld64(req + off + 8), s0 = ld64(req + off + 16), start = ld64(req + off + 24);
+        uint32_t arity = ld32(req + off + 32), width = ld32(req + off + 36), j;
+        uint64_t out_off = ld64(req + off + 40), out_bytes = ld64(req + off + 48);
+        int32_t dom[3 * GEN_MAX_ARITY];
+        unsigned char *r = resp->p + 8 + 16 * (size_t)i;
+        int32_t status;
+        for (j = 0; j < 3 * GEN_MAX_ARITY; j++)
+            dom[j] = (int32_t)ld32(req + off + 56 + 4 * (size_t)j);
+        off += GEN_ITEM_HEAD;
+        memcpy(op, req + off, op_len);
+        op[op_len] = '\0';
+        off += pad8(op_len);
+        if (strlen(op) != op_len) {
+            status = TEECERT_E_ARGS;
+        } else {
+            if (gen == GEN_MIX)
+                teecert_gen(s0, start, n, arity, width, in_copy->p);
+            else
+                teecert_gen_libm(s0, start, n, arity, width, dom, in_copy->p);
+            status = watched_run(op, in_copy->p, (size_t)(n * arity * (width / 8)), out_copy->p,
+                                 (size_t)out_bytes, (size_t)n);
+            if (status == TEECERT_OK)
+                memcpy(SHM.base + out_off, out_copy->p, (size_t)out_bytes);
+        }
+        st32(r, (uint32_t)status);
+        st32(r + 4, 0);
+        st64(r + 8, status == TEECERT_OK ? out_bytes : 0);
+    }
+    return send_frame(out, MSG_RUN_GEN | MSG_REPLY, resp->p, 8 + 16 * (size_t)count);
 }
 
 /* What the host asks the probe to attest: SHA-512(ATTEST_LABEL NUL || host public
@@ -1223,6 +1374,9 @@ static int serve(int in, int out)
             break;
         case MSG_RUN_SHM:
             r = handle_run_shm(out, req.p, plen, &resp, &shm_in, &shm_out);
+            break;
+        case MSG_RUN_GEN:
+            r = handle_run_gen(out, req.p, plen, &resp, &shm_in, &shm_out);
             break;
         case MSG_FPENV_READ: {
             char arch[16];

@@ -61,13 +61,14 @@ def _builds_of(src: Path) -> dict[str, list[str]]:
     compiler = _compiler()
     probe_srcs = {probe_build.reference_source(), *probe_build.support_sources()}
     bench_srcs = {NATIVE / "bench" / "stream_bench.c", NATIVE / "accel" / "accel.c",
+                  NATIVE / "accel" / "mixgen.c",
                   NATIVE / "probe" / "probe.c", NATIVE / "probe" / "sha256.c"}
     builds: dict[str, list[str]] = {}
     if src in probe_srcs or src.parent == NATIVE / "probe":
         builds["probe"] = _probe_flags(compiler)
     if src in set(probe_build.host_sources()):
         builds["host"] = _host_flags(compiler)
-    if src == NATIVE / "accel" / "accel.c":
+    if src in (NATIVE / "accel" / "accel.c", NATIVE / "accel" / "mixgen.c"):
         builds["accel"] = _accel_flags(compiler)
     if src in bench_srcs:
         builds["bench"] = _bench_flags(compiler)

@@ -2,7 +2,7 @@
 
 Legacy-SSE code (the probe's op kernels, and SHA-NI, which has no VEX form) runs
 about a fifth slower while the upper halves of the YMM/ZMM registers are left in use,
-until the next VZEROUPPER.  The AVX-512 generator (native/accel/accel.c) once
+until the next VZEROUPPER.  The AVX-512 generator (native/accel/mixgen.c) once
 returned without one, through a tail call GCC emits no VZEROUPPER before, and the
 whole stream loop paid for it (benchmarks/bench_stream.py).  So: after
 ``teecert_gen`` on its AVX-512 path, and after the SHA-NI code of
@@ -103,7 +103,8 @@ def states(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     src.write_text(DRIVER, encoding="ascii")
     cmd = [*probe_build.find_compiler(), "-O2", "-Wall", "-Wextra", "-Werror",
            "-I", str(NATIVE), "-I", str(NATIVE / "accel"), "-I", str(NATIVE / "probe"),
-           str(src), str(NATIVE / "accel" / "accel.c"), str(NATIVE / "probe" / "sha256.c"),
+           str(src), str(NATIVE / "accel" / "accel.c"), str(NATIVE / "accel" / "mixgen.c"),
+           str(NATIVE / "probe" / "sha256.c"),
            "-o", str(exe)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, f"{' '.join(cmd)}\n{proc.stderr}"

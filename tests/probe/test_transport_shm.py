@@ -14,7 +14,6 @@ mutated one, to see that they catch what each check guards).
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import mmap
 import os
@@ -27,6 +26,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hostwire import (
+    ADD,
+    MIB,
+    ONE,
+    TWO,
+    Raw,
+    attach_number,
+    error_of,
+    frame,
+    memfd,
+    still_serves,
+)
 
 from teecert import ops
 from teecert.errors import ProbeError, UnsupportedOp
@@ -38,11 +49,7 @@ from teecert.probe.library import load_probe
 
 from probezoo import PROBES_DIR, zoo_dir
 
-ADD = ops.get("f64.add.rne")
 DIV = ops.get("f64.div.rne")
-ONE = 0x3FF0000000000000
-TWO = 0x4000000000000000
-HELLO_V3 = struct.pack("<II", transport.PROTOCOL_VERSION, transport.HELLO_WANT_SHM)
 
 
 @pytest.fixture(scope="module")
@@ -98,18 +105,6 @@ def unix_host(host: str, reference: Path, tmp_path: Path) -> Iterator[UnixHost]:
 # ------------------------------------------------------------ raw frames
 
 
-def frame(mtype: int, payload: bytes = b"") -> bytes:
-    return struct.pack("<IH", len(payload) + 2, mtype) + payload
-
-
-def memfd(size: int = 1 << 20, seal: bool = True) -> tuple[int, mmap.mmap]:
-    fd = os.memfd_create("teecert-test", os.MFD_ALLOW_SEALING)
-    os.ftruncate(fd, size)
-    if seal:
-        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW)
-    return fd, mmap.mmap(fd, size)
-
-
 def shm_item(op: str, n: int, in_off: int, in_bytes: int, out_off: int, out_bytes: int) -> bytes:
     opb = op.encode()
     return struct.pack("<IIQQQQQ", len(opb), 0, n, in_off, in_bytes, out_off, out_bytes) + \
@@ -118,85 +113,6 @@ def shm_item(op: str, n: int, in_off: int, in_bytes: int, out_off: int, out_byte
 
 def run_shm(*items: bytes) -> bytes:
     return frame(transport.RUN_SHM, struct.pack("<II", len(items), 0) + b"".join(items))
-
-
-class Raw:
-    """A host session spoken frame by frame: a child on pipes, or a Unix socket."""
-
-    def __init__(self, host: str, lib: Path, pass_fds: tuple[int, ...] = (),
-                 sock: socket.socket | None = None) -> None:
-        self.sock = sock
-        self.proc: subprocess.Popen[bytes] | None = None
-        if sock is None:
-            self.proc = subprocess.Popen([host, "--probe", str(lib)], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                         pass_fds=pass_fds)
-
-    def send(self, data: bytes, fds: tuple[int, ...] = ()) -> None:
-        if self.sock is not None:
-            if fds:
-                socket.send_fds(self.sock, [data], list(fds))
-            else:
-                self.sock.sendall(data)
-        else:
-            assert self.proc is not None and self.proc.stdin is not None
-            self.proc.stdin.write(data)
-            self.proc.stdin.flush()
-
-    def _read(self, n: int) -> bytes:
-        out = b""
-        while len(out) < n:
-            if self.sock is not None:
-                chunk = self.sock.recv(n - len(out))
-            else:
-                assert self.proc is not None and self.proc.stdout is not None
-                chunk = self.proc.stdout.read(n - len(out))
-            if not chunk:
-                raise EOFError(f"closed after {len(out)} of {n} bytes")
-            out += chunk
-        return out
-
-    def recv(self) -> tuple[int, bytes]:
-        length, mtype = struct.unpack("<IH", self._read(6))
-        return mtype, self._read(length - 2)
-
-    def call(self, data: bytes, fds: tuple[int, ...] = ()) -> tuple[int, bytes]:
-        self.send(data, fds)
-        return self.recv()
-
-    def hello(self, payload: bytes = HELLO_V3) -> int:
-        mtype, body = self.call(frame(transport.HELLO, payload))
-        assert mtype == transport.HELLO | transport.REPLY, body
-        return int(struct.unpack_from("<I", body, 12)[0])
-
-    def close(self) -> None:
-        if self.sock is not None:
-            self.sock.close()
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-            for f in (self.proc.stdin, self.proc.stdout):
-                if f is not None:
-                    f.close()
-
-
-def error_of(reply: tuple[int, bytes]) -> tuple[int, str]:
-    mtype, body = reply
-    assert mtype == transport.ERROR, (hex(mtype), body)
-    return int(struct.unpack_from("<I", body, 0)[0]), body[4:].decode()
-
-
-def attach_number(fd: int, size: int) -> bytes:
-    return frame(transport.SHM_ATTACH, struct.pack("<IIQ", fd, 0, size))
-
-
-def still_serves(raw: Raw) -> None:
-    """The session goes on: an inline RUN of 1 + 1 answers 2."""
-    body = struct.pack("<II", 1, 0) + struct.pack("<IIQQQ", len(ADD.id), 0, 1, 16, 8) + \
-        ADD.id.encode() + b"\0" * (-len(ADD.id) % 8) + struct.pack("<QQ", ONE, ONE)
-    mtype, reply = raw.call(frame(transport.RUN, body))
-    assert mtype == transport.RUN | transport.REPLY
-    assert struct.unpack_from("<iIQQ", reply, 8) == (0, 0, 8, TWO)
 
 
 @pytest.fixture
@@ -219,16 +135,22 @@ def attached(host: str, reference: Path) -> Iterator[tuple[Raw, mmap.mmap, int]]
 STREAM_OPS = ("f64.add.rne", "f64.fma.rne", "f32.sqrt.rtz", "f64.div.rtz")
 
 
+@pytest.mark.parametrize("inputs", ["copied", "generated"])
 @pytest.mark.parametrize("per_request", ["one chunk", "grouped"])
 @pytest.mark.parametrize("op_id", STREAM_OPS)
 def test_stream_leaves_and_transcript_through_the_region_are_in_process_ones(
-        host: str, reference: Path, op_id: str, per_request: str,
+        host: str, reference: Path, op_id: str, per_request: str, inputs: str,
         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through RUN_SHM (inputs generated here, copied by the host) and RUN_GEN (made
+    by the host)."""
     op = ops.get(op_id)
+    monkeypatch.setattr(stream_eval, "HOST_GENERATES", inputs == "generated")
     if per_request == "one chunk":  # many requests, two in flight at a time
         monkeypatch.setattr(stream_eval, "SHM_BATCH_BYTES", 1)
+        monkeypatch.setattr(stream_eval, "SHM_GEN_VECTORS", 1)
     else:  # several chunks per request, still more than two requests per stream
         monkeypatch.setattr(stream_eval, "SHM_BATCH_BYTES", 3 * 4096 * op.in_bytes)
+        monkeypatch.setattr(stream_eval, "SHM_GEN_VECTORS", 3 * 4096)
     local = load_probe(reference)
     with spawn(host, reference) as rp:
         assert rp.shared_region() is not None, rp.shm_refusal
@@ -472,7 +394,6 @@ def test_a_probe_that_crashes_behind_a_unix_socket_is_one_line(host: str, tmp_pa
 # ------------------------------------------ a client that misbehaves
 
 
-MIB = 1 << 20
 OUTSIDE = [
     ("inputs past the end", shm_item("f64.add.rne", 1, MIB - 8, 16, 0, 8), "inputs at"),
     ("inputs start past the end", shm_item("f64.add.rne", 1, MIB + 8, 16, 0, 8), "inputs at"),

@@ -16,7 +16,7 @@ range):
 * otherwise: exponent ``lo + ((c >> 32) & 0xFFFF) mod (hi - lo + 1)``, sign
   ``m >> 63`` when ``signed`` (else +), fraction the low fraction bits of ``m``.
 
-``native/accel/accel.c`` (``teecert_gen_libm``) implements the same function in C,
+``native/accel/mixgen.c`` (``teecert_gen_libm``) implements the same function in C,
 given the clamped domain table from :func:`domain`; ``tests/certify/test_libm_suite.py``
 checks the two agree.  Specified in ``docs/vectors.md``.
 """

@@ -1,7 +1,7 @@
 """The portable stream generator ``teecert-mix-v1``.
 
 A stream is ``(op, generator, seed, count)``; this module turns it into the exact
-input bit patterns, in pure Python.  ``native/accel/accel.c`` implements the same
+input bit patterns, in pure Python.  ``native/accel/mixgen.c`` implements the same
 function in C for speed; the two must agree bit for bit (``tests/vectors/test_generator.py``).
 The specification is in ``docs/vectors.md``; keep the three in step.
 
