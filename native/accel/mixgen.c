@@ -374,39 +374,117 @@ void teecert_gen(uint64_t s0, uint64_t start, uint64_t n, uint32_t arity, uint32
 }
 
 /*
- * teecert-libm-v1 (harness/libm_streams.py): per argument j, with dom[3j..3j+2] =
+ * teecert-libm-v1 (harness/vectors/streams/libm.py): per argument j, with dom[3j..3j+2] =
  * (lowest exponent, highest exponent, signed) already clamped to the format's normal
  * range: a class draw with top nibble 0 gives a teecert-mix-v1 value from (c << 4);
- * any other gives a value of a binade in the domain.
+ * any other gives a value of a binade in the domain.  Values [0, count) of a chunk
+ * whose first value (argument 0 of a vector) has its class draw at state z.
  */
+static void teecert_gen_libm_scalar(uint64_t z, uint64_t count, uint32_t arity, uint32_t width,
+                                    const int32_t *dom, void *out)
+{
+    const unsigned frac_bits = width == 64 ? 52 : 23;
+    const int64_t bias = width == 64 ? 1023 : 127;
+    const uint64_t frac_mask = (UINT64_C(1) << frac_bits) - 1;
+    uint64_t i;
+    uint32_t j = 0;
+    for (i = 0; i < count; i++) {
+        uint64_t c = teecert_mix(z), m = teecert_mix(z + TEECERT_GAMMA), v;
+        z += 2 * TEECERT_GAMMA;
+        if ((c >> 60) == 0) {
+            v = width == 64 ? teecert_value(64, 11, 52, c << 4, m) : teecert_value(32, 8, 23, c << 4, m);
+        } else {
+            int64_t lo = dom[3 * j], hi = dom[3 * j + 1];
+            uint64_t span = (uint64_t)(hi - lo + 1);
+            int64_t e = lo + (int64_t)(((c >> 32) & 0xFFFFu) % span);
+            uint64_t sign = dom[3 * j + 2] ? (m >> 63) : 0;
+            v = (sign << (width - 1)) | ((uint64_t)(e + bias) << frac_bits) | (m & frac_mask);
+        }
+        if (width == 64)
+            ((uint64_t *)out)[i] = v;
+        else
+            ((uint32_t *)out)[i] = (uint32_t)v;
+        if (++j == arity)
+            j = 0;
+    }
+}
+
+#if TEECERT_HAVE_AVX512
+/*
+ * Eight values at a time: lane k holds argument k mod arity (arity divides 8), so
+ * each lane keeps its argument's domain.  p mod span is p - span * floor(p * M / 2^32)
+ * with M = ceil(2^32 / span), exact for p < 2^16 and span < 2^16 (the error term
+ * p * (M - 2^32 / span) / 2^32 stays below 1 / span).  The mix values of the lanes
+ * whose class nibble is 0 come from teecert_value8, as teecert_gen's do.
+ */
+TEECERT_AVX512 static void teecert_gen_libm_avx512(uint64_t z, uint64_t count, uint32_t arity, uint32_t width,
+                                                   const int32_t *dom, void *out)
+{
+    const unsigned frac_bits = width == 64 ? 52 : 23;
+    const uint64_t bias = width == 64 ? 1023 : 127;
+    const uint64_t *specials = width == 64 ? SPECIAL_F64 : SPECIAL_F32;
+    const __m512i sp_lo = _mm512_loadu_si512((const void *)specials);
+    const __m512i sp_hi = _mm512_loadu_si512((const void *)(specials + 8));
+    const __m512i g = _mm512_set1_epi64((long long)TEECERT_GAMMA);
+    const __m512i step = _mm512_set1_epi64((long long)(16 * TEECERT_GAMMA));
+    const __m512i frac_mask = _mm512_set1_epi64((long long)((UINT64_C(1) << frac_bits) - 1));
+    uint64_t lo_l[8], span_l[8], magic_l[8], sign_l[8], i = 0;
+    __m512i lo, span, magic, sign_ok, zc;
+    unsigned k;
+    for (k = 0; k < 8; k++) {
+        const int32_t *d = dom + 3 * (k % arity);
+        span_l[k] = (uint64_t)((int64_t)d[1] - d[0] + 1);
+        magic_l[k] = ((UINT64_C(1) << 32) + span_l[k] - 1) / span_l[k];
+        lo_l[k] = (uint64_t)((int64_t)d[0] + (int64_t)bias); /* the biased lowest exponent */
+        sign_l[k] = d[2] ? ~UINT64_C(0) : 0;
+    }
+    lo = _mm512_loadu_si512((const void *)lo_l);
+    span = _mm512_loadu_si512((const void *)span_l);
+    magic = _mm512_loadu_si512((const void *)magic_l);
+    sign_ok = _mm512_loadu_si512((const void *)sign_l);
+    zc = _mm512_add_epi64(_mm512_set1_epi64((long long)z),
+                          _mm512_set_epi64((long long)(14 * TEECERT_GAMMA), (long long)(12 * TEECERT_GAMMA),
+                                           (long long)(10 * TEECERT_GAMMA), (long long)(8 * TEECERT_GAMMA),
+                                           (long long)(6 * TEECERT_GAMMA), (long long)(4 * TEECERT_GAMMA),
+                                           (long long)(2 * TEECERT_GAMMA), 0));
+    for (; i + 8 <= count; i += 8) {
+        __m512i c = teecert_mix8(zc), m = teecert_mix8(_mm512_add_epi64(zc, g));
+        __m512i p = _mm512_and_si512(_mm512_srli_epi64(c, 32), _mm512_set1_epi64(0xFFFF));
+        __m512i q = _mm512_srli_epi64(_mm512_mullo_epi64(p, magic), 32);
+        __m512i e = _mm512_add_epi64(lo, _mm512_sub_epi64(p, _mm512_mullo_epi64(q, span)));
+        __m512i sign = _mm512_and_si512(_mm512_srli_epi64(m, 63), sign_ok);
+        __m512i v = _mm512_or_si512(_mm512_slli_epi64(sign, width - 1),
+                                    _mm512_or_si512(_mm512_slli_epi64(e, frac_bits), _mm512_and_si512(m, frac_mask)));
+        __mmask8 mixed = _mm512_cmpeq_epu64_mask(_mm512_srli_epi64(c, 60), _mm512_setzero_si512());
+        zc = _mm512_add_epi64(zc, step);
+        if (mixed) {
+            __m512i cm = _mm512_slli_epi64(c, 4);
+            v = _mm512_mask_mov_epi64(v, mixed, width == 64 ? teecert_value8(64, 11, 52, cm, m, sp_lo, sp_hi)
+                                                            : teecert_value8(32, 8, 23, cm, m, sp_lo, sp_hi));
+        }
+        if (width == 64)
+            _mm512_storeu_si512((void *)((uint64_t *)out + i), v);
+        else
+            _mm256_storeu_si256((__m256i *)(void *)((uint32_t *)out + i), _mm512_cvtepi64_epi32(v));
+    }
+    _mm256_zeroupper(); /* see teecert_gen_values_avx512 */
+    /* i is a multiple of 8, so the tail starts at argument 0 */
+    teecert_gen_libm_scalar(z + 2 * i * TEECERT_GAMMA, count - i, arity, width, dom,
+                            width == 64 ? (void *)((uint64_t *)out + i) : (void *)((uint32_t *)out + i));
+}
+#endif
+
 void teecert_gen_libm(uint64_t s0, uint64_t start, uint64_t n, uint32_t arity, uint32_t width,
                       const int32_t *dom, void *out)
 {
-    const unsigned exp_bits = width == 64 ? 11 : 8, frac_bits = width == 64 ? 52 : 23;
-    const int64_t bias = width == 64 ? 1023 : 127;
-    const uint64_t frac_mask = (UINT64_C(1) << frac_bits) - 1;
     uint64_t z = teecert_first_state(s0, start, arity);
-    uint64_t i;
-    uint32_t j;
-    for (i = 0; i < n; i++) {
-        for (j = 0; j < arity; j++) {
-            uint64_t c = teecert_mix(z), m = teecert_mix(z + TEECERT_GAMMA), v;
-            z += 2 * TEECERT_GAMMA;
-            if ((c >> 60) == 0) {
-                v = width == 64 ? teecert_value(64, 11, 52, c << 4, m)
-                                : teecert_value(32, 8, 23, c << 4, m);
-            } else {
-                int64_t lo = dom[3 * j], hi = dom[3 * j + 1];
-                uint64_t span = (uint64_t)(hi - lo + 1);
-                int64_t e = lo + (int64_t)(((c >> 32) & 0xFFFFu) % span);
-                uint64_t sign = dom[3 * j + 2] ? (m >> 63) : 0;
-                v = (sign << (width - 1)) | ((uint64_t)(e + bias) << frac_bits) | (m & frac_mask);
-            }
-            (void)exp_bits;
-            if (width == 64)
-                ((uint64_t *)out)[i * arity + j] = v;
-            else
-                ((uint32_t *)out)[i * arity + j] = (uint32_t)v;
-        }
+    if (width != 32 && width != 64)
+        return;
+#if TEECERT_HAVE_AVX512
+    if (arity != 0 && 8 % arity == 0 && teecert_pick() == teecert_gen_values_avx512) {
+        teecert_gen_libm_avx512(z, n * arity, arity, width, dom, out);
+        return;
     }
+#endif
+    teecert_gen_libm_scalar(z, n * arity, arity, width, dom, out);
 }

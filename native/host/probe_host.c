@@ -943,8 +943,9 @@ static const char *gen_params_problem(uint32_t gen, uint32_t arity, uint32_t wid
  *   teecert-libm-v1, zeros otherwise), op (padded to 8)
  * Reply as RUN_SHM's.  The host makes vectors start .. start+n-1 of the stream whose
  * state is s0 itself, in its own buffer, runs the probe on them and writes the
- * outputs to the region: the inputs never cross from the client, which can neither
- * choose them nor change them under the probe, and are never copied.
+ * outputs to the region: the inputs never cross from the client, which names a
+ * stream but can neither write its bytes nor change them under the probe, and they
+ * are never copied.
  */
 static int handle_run_gen(int out, const unsigned char *req, size_t len, struct buf *resp,
                           struct buf *in_copy, struct buf *out_copy)

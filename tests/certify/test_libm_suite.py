@@ -44,6 +44,35 @@ def test_c_generator_equals_the_python_specification(op_id: str) -> None:
             op, libm_streams.vectors(op, 1, start, n))
 
 
+LIBM_SCALAR_CHECK = """
+import random, sys
+from teecert import _accel, ops
+from teecert.vectors.streams import inputs, libm
+assert _accel.ffi.string(_accel.lib.teecert_gen_impl()) == b"scalar"
+for op_id in sys.argv[1:]:
+    op, rng = ops.get(op_id), random.Random(op_id)
+    for _ in range(4):
+        start, n = rng.randrange(1 << 20), rng.randrange(1, 700)
+        assert inputs.chunk_inputs(op, 1, start, n) == libm.pack(op, libm.vectors(op, 1, start, n)), op_id
+print("agree")
+"""
+
+
+def test_the_c_generators_portable_path_equals_the_python_specification() -> None:
+    """TEECERT_ACCEL_SCALAR: the portable code (the eight-lane one is what the test
+    above runs where the CPU has AVX-512), with tails of every length."""
+    import os
+    import subprocess
+    import sys
+
+    if not stream_inputs.have_accelerator():
+        pytest.skip("teecert._accel is not built")
+    proc = subprocess.run([sys.executable, "-c", LIBM_SCALAR_CHECK, "f64.pow.rne", "f32.atan2.rne",
+                           "f64.exp.rne", "f32.log.rne"], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TEECERT_ACCEL_SCALAR": "1"}, check=False)
+    assert (proc.returncode, proc.stdout.strip()) == (0, "agree"), proc.stderr
+
+
 def test_domain_values_lie_in_the_domain() -> None:
     op = ops.get("f64.asin.rne")
     vals = [v[0] for v in libm_streams.vectors(op, 5, 0, 2000)]
