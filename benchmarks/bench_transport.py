@@ -7,10 +7,10 @@ benchmark evaluates such streams (``evaluate_stream``) through:
 
 * ``in-process``: the cffi-loaded reference probe;
 * ``child shm``: the probe host as a child process (the default of ``teecert run``),
-  bulk data through the shared region, two requests in flight; a float stream's
+  bulk data through the shared region, two requests in flight; a stream's
   inputs made by the host itself (RUN_GEN), only outputs in the region;
 * ``child shm copy``: the same with the inputs generated here and copied by the host
-  out of the region (RUN_SHM, what a data op's stream gets);
+  out of the region (RUN_SHM, what a host without RUN_GEN gets);
 * ``child inline``: the same host with ``shared_memory=False``: every byte through
   the pipes (what an older host, or protocol 2, gets);
 * ``unix shm`` / ``unix inline``: a host listening on a Unix socket, the region

@@ -54,6 +54,7 @@ ffibuilder.cdef(
     const char *teecert_leaf_impl(void);
     int teecert_gen_data(uint64_t s0, uint64_t start, uint64_t n, uint32_t rule, uint32_t width,
                          uint32_t arg, void *out);
+    int64_t teecert_data_in_bytes(uint32_t rule, uint32_t width, uint32_t arg);
     uint64_t teecert_accel_fpenv(char *arch);
     uint64_t teecert_accel_fpenv_set(uint32_t what, uint64_t base, uint32_t *applied);
     uint64_t teecert_accel_fpenv_control_mask(void);

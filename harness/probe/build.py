@@ -279,23 +279,24 @@ HOST_STAMP_NAME = "teecert-probe-host.key"
 #: Flags of the probe host: an ordinary warning-clean C99 program.
 HOST_CFLAGS: tuple[str, ...] = ("-std=c99", "-O2", "-Wall", "-Wextra")
 
-#: The host dlopen()s probes (older glibc keeps dlopen in libdl), and makes and uses
-#: its Ed25519 key with OpenSSL's libcrypto.
-HOST_LDLIBS: tuple[str, ...] = ("-ldl", "-lcrypto")
+#: The host dlopen()s probes (older glibc keeps dlopen in libdl), makes and uses its
+#: Ed25519 key with OpenSSL's libcrypto, and its data-stream generator builds a table
+#: once with pthread_once (older glibc keeps it in libpthread).
+HOST_LDLIBS: tuple[str, ...] = ("-ldl", "-lcrypto", "-pthread")
 
 #: The host without libcrypto (``native/host/hostkey_none.c``): only for a cross build
 #: whose target has no OpenSSL; such a host has no key, so it signs and attests nothing.
-HOST_LDLIBS_NO_CRYPTO: tuple[str, ...] = ("-ldl",)
+HOST_LDLIBS_NO_CRYPTO: tuple[str, ...] = ("-ldl", "-pthread")
 
 
 def host_sources(crypto: bool = True) -> tuple[Path, ...]:
     """The probe host, the facts of its machine, its key (OpenSSL, or none), the
-    SHA-256 it hashes the loaded library with, and the float stream generators it
-    makes RUN_GEN's inputs with."""
+    SHA-256 it hashes the loaded library with, and the stream generators it makes
+    RUN_GEN's inputs with."""
     nd = native_dir()
     key = "hostkey_openssl.c" if crypto else "hostkey_none.c"
     return (nd / "host" / "probe_host.c", nd / "host" / "hostfacts.c", nd / "host" / key,
-            nd / "probe" / "sha256.c", nd / "accel" / "mixgen.c")
+            nd / "probe" / "sha256.c", nd / "accel" / "mixgen.c", nd / "accel" / "datagen.c")
 
 
 def host_build_key() -> str:
@@ -304,7 +305,8 @@ def host_build_key() -> str:
     h = hashlib.sha256(b"teecert-host-build-v1\0")
     h.update("\0".join(HOST_CFLAGS + HOST_LDLIBS).encode() + b"\0")
     for path in (*host_sources(), nd / "host" / "hostkey.h", nd / "host" / "hostfacts.h",
-                 nd / "probe" / "sha256.h", nd / "accel" / "mixgen.h", nd / "teecert_probe.h", nd / "fpenv.h"):
+                 nd / "probe" / "sha256.h", nd / "accel" / "mixgen.h", nd / "accel" / "accel.h",
+                 nd / "teecert_probe.h", nd / "fpenv.h"):
         data = path.read_bytes()
         h.update(path.name.encode() + b"\0" + len(data).to_bytes(8, "little") + data)
     return h.hexdigest()

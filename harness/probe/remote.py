@@ -99,7 +99,7 @@ _REFUSING_CODES = (8, 9)
 HELLO_AUTH_PROOF = 1
 #: HELLO request: the client would attach shared memory; reply: SHM_ATTACH is served.
 HELLO_WANT_SHM = HELLO_SHM = 0x100
-#: HELLO reply: RUN_GEN is served too (the host makes a float stream's inputs itself)
+#: HELLO reply: RUN_GEN is served too (the host makes a stream's inputs itself)
 HELLO_GEN = 0x200
 HELLO_LIBRARY_DIGEST, HELLO_LOAD_FPENV, HELLO_HOST_KEY, HELLO_HOST_FACTS = 1, 2, 4, 8
 ATTEST_WRAPPED = 1
@@ -117,29 +117,31 @@ _RUN_ITEM = struct.Struct("<IIQQQ")
 _RUN_REPLY_HEAD = struct.Struct("<II")
 _RUN_REPLY_ITEM = struct.Struct("<iIQ")
 _SHM_ITEM = struct.Struct("<IIQQQQQ")
-_GEN_ITEM = struct.Struct("<IIQQQIIQQ12i")
+#: RUN_GEN's generator parameters per item (docs/wire-protocol.md)
+GEN_PARAMS = 14
+_GEN_ITEM = struct.Struct(f"<IIQQQQQ{GEN_PARAMS}i")
 
-#: RUN_GEN's generators (docs/wire-protocol.md): teecert-mix-v1, teecert-libm-v1
-GEN_MIX, GEN_LIBM = 1, 2
-#: RUN_GEN's operands per vector, at most (a libm domain per operand)
+#: RUN_GEN's generators (docs/wire-protocol.md): teecert-mix-v1, teecert-libm-v1,
+#: teecert-data-v1
+GEN_MIX, GEN_LIBM, GEN_DATA = 1, 2, 3
+#: RUN_GEN's operands per vector of a float stream, at most (a libm domain each)
 GEN_MAX_ARITY = 4
 
 
 @dataclasses.dataclass(frozen=True)
 class GenSpec:
-    """A float stream as RUN_GEN names it: its generator, state ``s0``, operands
-    per vector, width in bits, and for teecert-libm-v1 the ``(lo, hi, signed)``
-    domain of each operand."""
+    """A stream as RUN_GEN names it: its generator, state ``s0`` and parameters
+    (``(arity, width)`` of a teecert-mix-v1 stream; the same and ``(lo, hi, signed)``
+    per operand for teecert-libm-v1; ``(rule, width, arg)`` for teecert-data-v1)."""
 
     generator: int
     s0: int
-    arity: int
-    width: int
-    domain: tuple[tuple[int, int, bool], ...] = ()
+    params: tuple[int, ...]
 
-    def packed_domain(self) -> list[int]:
-        words = [int(x) for d in self.domain for x in d]
-        return words + [0] * (3 * GEN_MAX_ARITY - len(words))
+    def words(self) -> list[int]:
+        if len(self.params) > GEN_PARAMS:
+            raise UsageError(f"RUN_GEN takes at most {GEN_PARAMS} generator parameters, not {len(self.params)}")
+        return [int(x) for x in self.params] + [0] * (GEN_PARAMS - len(self.params))
 
 #: Bytes of the shared-memory region of a child-process or Unix-socket probe: a
 #: sealed memfd, sparse, so only what the stream loop touches is ever allocated.
@@ -1024,7 +1026,7 @@ class RemoteProbe:
 
     def generates_inputs(self) -> bool:
         """Whether the current session serves RUN_GEN (:meth:`submit_gen`): the host
-        makes a float stream's inputs itself.  Ask after :meth:`shared_region`."""
+        makes a stream's inputs itself.  Ask after :meth:`shared_region`."""
         chan, hello = self._chan, self._hello
         return chan is not None and chan.shm is not None and hello is not None and bool(hello["gen"])
 
@@ -1063,18 +1065,18 @@ class RemoteProbe:
             raise ProbeError(f"{self._where()}: this host does not serve RUN_GEN")
         if not 1 <= len(items) <= 4096:
             raise UsageError(f"{op.id}: 1 to 4096 calls per batch, not {len(items)}")
-        if spec.arity * spec.width != op.in_bytes * 8:
-            raise UsageError(f"{op.id}: a stream of {spec.arity} operands of {spec.width} bits is not "
-                             f"its {op.in_bytes}-byte inputs")
+        if spec.generator in (GEN_MIX, GEN_LIBM) and spec.params[0] * spec.params[1] != op.in_bytes * 8:
+            raise UsageError(f"{op.id}: a stream of {spec.params[0]} operands of {spec.params[1]} bits is "
+                             f"not its {op.in_bytes}-byte inputs")
         opb = op.id.encode("ascii")
         op_pad = opb + b"\0" * (_pad8(len(opb)) - len(opb))
-        dom = spec.packed_domain()
+        words = spec.words()
         parts: list[bytes] = [struct.pack("<II", len(items), 0)]
         for start, out_off, n in items:
             if n < 0 or start < 0:
                 raise UsageError(f"{op.id}: negative vector count {n} or start {start}")
-            parts.append(_GEN_ITEM.pack(len(opb), spec.generator, n, spec.s0, start, spec.arity,
-                                        spec.width, out_off, n * op.out_bytes, *dom))
+            parts.append(_GEN_ITEM.pack(len(opb), spec.generator, n, spec.s0, start, out_off,
+                                        n * op.out_bytes, *words))
             parts.append(op_pad)
         self._submit(chan, RUN_GEN, op, parts, items)
 

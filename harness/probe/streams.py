@@ -20,6 +20,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..ops import DATA_KINDS, Op
+from ..vectors.streams import data as data_streams
 from ..vectors.streams import libm as libm_streams
 from ..vectors.streams.inputs import (
     LEAF_LANES,
@@ -36,7 +37,7 @@ from ..vectors.streams.inputs import (
 )
 from .library import Probe
 from .library import ffi as _probe_ffi
-from .remote import GEN_LIBM, GEN_MAX_ARITY, GEN_MIX, GenSpec, RemoteProbe, SharedRegion
+from .remote import GEN_DATA, GEN_LIBM, GEN_MAX_ARITY, GEN_MIX, GenSpec, RemoteProbe, SharedRegion
 
 #: ``on_chunk(index, n, leaf)``: chunk ``index`` of ``n`` vectors has this leaf.
 ChunkCallback = Callable[[int, int, bytes], object]
@@ -122,19 +123,22 @@ def evaluate_stream(
     return leaves
 
 
-#: Whether the shared-memory loop lets a host that serves RUN_GEN make a float
+#: Whether the shared-memory loop lets a host that serves RUN_GEN make a
 #: stream's inputs itself (tests and benchmarks turn it off to measure RUN_SHM).
 HOST_GENERATES = True
 
 
 def gen_spec(op: Op, s0: int) -> GenSpec | None:
-    """``op``'s stream of state ``s0`` as RUN_GEN names it, or None for a stream a
-    host does not generate (the data ops': their inputs come through RUN_SHM)."""
-    if op.kind in DATA_KINDS or op.arity > GEN_MAX_ARITY or op.fmt.width not in (32, 64):
+    """``op``'s stream of state ``s0`` (:func:`stream_state`) as RUN_GEN names it, or
+    None for one a host does not generate."""
+    if op.kind in DATA_KINDS:
+        return GenSpec(GEN_DATA, s0, data_streams.native_rule(op))
+    if op.arity > GEN_MAX_ARITY or op.fmt.width not in (32, 64):
         return None
     if op.kind == "libm":
-        return GenSpec(GEN_LIBM, s0, op.arity, op.fmt.width, libm_streams.domain(op.name, op.fmt))
-    return GenSpec(GEN_MIX, s0, op.arity, op.fmt.width)
+        domain = libm_streams.domain(op.name, op.fmt)
+        return GenSpec(GEN_LIBM, s0, (op.arity, op.fmt.width, *(int(x) for d in domain for x in d)))
+    return GenSpec(GEN_MIX, s0, (op.arity, op.fmt.width))
 
 
 #: RUN_SHM requests in flight through a shared region: while the host computes one,

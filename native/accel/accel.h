@@ -60,4 +60,8 @@ void teecert_accel_fpenv_restore(uint64_t v);
 int teecert_gen_data(uint64_t s0, uint64_t start, uint64_t n, uint32_t rule, uint32_t width,
                      uint32_t arg, void *out);
 
+/* Input bytes per vector of the data stream (rule, width, arg), or -1 for a
+   combination the specification's ops do not use. */
+int64_t teecert_data_in_bytes(uint32_t rule, uint32_t width, uint32_t arg);
+
 #endif /* TEECERT_ACCEL_H */

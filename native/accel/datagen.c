@@ -1553,3 +1553,50 @@ int teecert_gen_data(uint64_t s0, uint64_t start, uint64_t n, uint32_t rule, uin
     }
     return 0;
 }
+
+/*
+ * Input bytes per vector of the data stream (rule, width, arg), or -1 for a
+ * combination the specification's ops do not use (harness/vectors/streams/data.py,
+ * native_rule): what the probe host checks before it generates a stream a client
+ * names, since the general code paths take any arg and width and are exercised
+ * only for these.
+ */
+int64_t teecert_data_in_bytes(uint32_t rule, uint32_t width, uint32_t arg)
+{
+    const int64_t w = width / 8;
+    if (rule >= TEECERT_DATA_UNARY && rule <= TEECERT_DATA_TO_FLOAT) {
+        if (width != 32 && width != 64)
+            return -1;
+        if (rule == TEECERT_DATA_TO_FLOAT) {
+            if ((arg >> 8) > 1 || ((arg & 0xFF) != 24 && (arg & 0xFF) != 53))
+                return -1;
+        } else if (arg != 0) {
+            return -1;
+        }
+        switch (rule) {
+        case TEECERT_DATA_SHIFT:
+            return w + 8;
+        case TEECERT_DATA_DIVISION:
+        case TEECERT_DATA_PAIR:
+            return 2 * w;
+        default:
+            return w;
+        }
+    }
+    if (width != 0 || arg != 0)
+        return -1;
+    switch (rule) {
+    case TEECERT_DATA_TO_DEC:
+        return 8;
+    case TEECERT_DATA_RECORD:
+        return 40;
+    case TEECERT_DATA_SORT:
+        return 8 * DG_SORT_ITEMS;
+    case TEECERT_DATA_HASH:
+        return 8 + DG_HASH_MSG;
+    case TEECERT_DATA_FROM_DEC:
+        return DG_DEC_TEXT;
+    default:
+        return -1;
+    }
+}

@@ -71,7 +71,7 @@
 #define HAVE_VSOCK 0
 #endif
 
-#include "accel/mixgen.h"
+#include "accel/accel.h"
 #include "fpenv.h"
 #include "hostfacts.h"
 #include "hostkey.h"
@@ -904,43 +904,65 @@ static int handle_run_shm(int out, const unsigned char *req, size_t len, struct 
     return send_frame(out, MSG_RUN_SHM | MSG_REPLY, resp->p, 8 + 16 * (size_t)count);
 }
 
-/* RUN_GEN generators: teecert-mix-v1 and teecert-libm-v1 (docs/vectors.md). */
+/* RUN_GEN generators (docs/vectors.md): teecert-mix-v1, teecert-libm-v1, teecert-data-v1. */
 #define GEN_MIX 1u
 #define GEN_LIBM 2u
+#define GEN_DATA 3u
 #define GEN_MAX_ARITY 4u
-#define GEN_ITEM_HEAD 104u
+#define GEN_PARAMS 14u
+#define GEN_ITEM_HEAD (48u + 4u * GEN_PARAMS)
 
-/* NULL when item i's generator parameters name a stream mixgen.c can make, else
-   why not.  A libm domain's exponents must lie in the format's normal range
-   (teecert_gen_libm divides by its span and builds the exponent field from it). */
-static const char *gen_params_problem(uint32_t gen, uint32_t arity, uint32_t width, const unsigned char *dom)
+/* Input bytes per vector of the stream that generator `gen` makes with the
+   parameters p[0 .. GEN_PARAMS-1], or 0 and *why when they name none: for the float
+   generators arity and width, and for teecert-libm-v1 a domain per argument whose
+   exponents lie in the format's normal range (teecert_gen_libm divides by its span
+   and builds the exponent field from it); for teecert-data-v1 one of the
+   specification's (rule, width, arg).  Unused parameters must be 0. */
+static uint64_t gen_in_per(uint32_t gen, const unsigned char *p, const char **why)
 {
-    uint32_t j;
+    uint32_t j, used = gen == GEN_DATA ? 3 : gen == GEN_LIBM ? 2 + 3 * GEN_MAX_ARITY : 2;
+    uint32_t arity = ld32(p), width = ld32(p + 4);
     int32_t emin = width == 64 ? -1022 : -126, emax = width == 64 ? 1023 : 127;
-    if (gen != GEN_MIX && gen != GEN_LIBM)
-        return "unknown generator (1 teecert-mix-v1, 2 teecert-libm-v1)";
-    if (arity == 0 || arity > GEN_MAX_ARITY)
-        return "arity outside 1..4";
-    if (width != 32 && width != 64)
-        return "width is neither 32 nor 64";
-    for (j = 0; j < GEN_MAX_ARITY; j++) {
-        int32_t lo = (int32_t)ld32(dom + 12 * j), hi = (int32_t)ld32(dom + 12 * j + 4);
-        uint32_t sgn = ld32(dom + 12 * j + 8);
-        if (gen == GEN_MIX || j >= arity) {
-            if (lo != 0 || hi != 0 || sgn != 0)
-                return gen == GEN_MIX ? "a domain given to teecert-mix-v1" : "a domain past the arity";
-        } else if (lo < emin || hi > emax || lo > hi || sgn > 1) {
-            return "a libm domain outside the format's normal exponents";
+    if (gen != GEN_MIX && gen != GEN_LIBM && gen != GEN_DATA) {
+        *why = "unknown generator (1 teecert-mix-v1, 2 teecert-libm-v1, 3 teecert-data-v1)";
+        return 0;
+    }
+    for (j = used; j < GEN_PARAMS; j++) {
+        if (ld32(p + 4 * j) != 0) {
+            *why = "a parameter this generator does not take is not 0";
+            return 0;
         }
     }
-    return NULL;
+    if (gen == GEN_DATA) {
+        int64_t per = teecert_data_in_bytes(arity, width, ld32(p + 8));
+        if (per <= 0)
+            *why = "not a (rule, width, arg) of the specification's data streams";
+        return per > 0 ? (uint64_t)per : 0;
+    }
+    if (arity == 0 || arity > GEN_MAX_ARITY) {
+        *why = "arity outside 1..4";
+        return 0;
+    }
+    if (width != 32 && width != 64) {
+        *why = "width is neither 32 nor 64";
+        return 0;
+    }
+    for (j = 0; gen == GEN_LIBM && j < GEN_MAX_ARITY; j++) {
+        const unsigned char *d = p + 8 + 12 * j;
+        int32_t lo = (int32_t)ld32(d), hi = (int32_t)ld32(d + 4);
+        uint32_t sgn = ld32(d + 8);
+        if (j >= arity ? (lo != 0 || hi != 0 || sgn != 0) : (lo < emin || hi > emax || lo > hi || sgn > 1)) {
+            *why = j >= arity ? "a domain past the arity" : "a libm domain outside the format's normal exponents";
+            return 0;
+        }
+    }
+    return (uint64_t)arity * (width / 8);
 }
 
 /*
  * RUN_GEN request: u32 count, u32 0, then per item (8-aligned):
- *   u32 op_len, u32 generator, u64 n, u64 s0, u64 start, u32 arity, u32 width,
- *   u64 out_off, u64 out_bytes, i32 dom[12] ((lo, hi, signed) per argument for
- *   teecert-libm-v1, zeros otherwise), op (padded to 8)
+ *   u32 op_len, u32 generator, u64 n, u64 s0, u64 start, u64 out_off, u64 out_bytes,
+ *   u32 params[14] (docs/wire-protocol.md), op (padded to 8)
  * Reply as RUN_SHM's.  The host makes vectors start .. start+n-1 of the stream whose
  * state is s0 itself, in its own buffer, runs the probe on them and writes the
  * outputs to the region: the inputs never cross from the client, which names a
@@ -962,28 +984,25 @@ static int handle_run_gen(int out, const unsigned char *req, size_t len, struct 
         return send_error(out, ERR_MALFORMED, "RUN_GEN with %u items (1..%u allowed)", count, WIRE_MAX_ITEMS);
     /* Pass 1: every item against the frame, the region and the generators. */
     for (i = 0; i < count; i++) {
-        uint32_t op_len, gen, arity, width;
+        uint32_t op_len, gen;
         uint64_t n, out_off, out_bytes, per;
-        const char *why;
+        const char *why = NULL;
         if (len - off < GEN_ITEM_HEAD)
             return send_error(out, ERR_MALFORMED, "RUN_GEN item %u: header runs past the frame", i);
         op_len = ld32(req + off);
         gen = ld32(req + off + 4);
         n = ld64(req + off + 8);
-        arity = ld32(req + off + 32);
-        width = ld32(req + off + 36);
-        out_off = ld64(req + off + 40);
-        out_bytes = ld64(req + off + 48);
+        out_off = ld64(req + off + 32);
+        out_bytes = ld64(req + off + 40);
         if (op_len == 0 || op_len > WIRE_MAX_OP_LEN)
             return send_error(out, ERR_MALFORMED, "RUN_GEN item %u: op id of %u bytes", i, op_len);
-        if ((why = gen_params_problem(gen, arity, width, req + off + 56)) != NULL)
-            return send_error(out, ERR_MALFORMED, "RUN_GEN item %u: generator %u, arity %u, width %u: %s", i,
-                              gen, arity, width, why);
+        if ((per = gen_in_per(gen, req + off + 48, &why)) == 0)
+            return send_error(out, ERR_MALFORMED, "RUN_GEN item %u: generator %u with parameters %u, %u, %u: %s",
+                              i, gen, ld32(req + off + 48), ld32(req + off + 52), ld32(req + off + 56), why);
         off += GEN_ITEM_HEAD;
         if (len - off < pad8(op_len))
             return send_error(out, ERR_MALFORMED, "RUN_GEN item %u: op id runs past the frame", i);
         off += pad8(op_len);
-        per = (uint64_t)arity * (width / 8);
         if (n > WIRE_MAX_FRAME / per || out_bytes > WIRE_MAX_FRAME)
             return send_error(out, ERR_TOO_LARGE, "RUN_GEN item %u: more than %u bytes in or out", i,
                               WIRE_MAX_FRAME);
@@ -1005,28 +1024,34 @@ static int handle_run_gen(int out, const unsigned char *req, size_t len, struct 
     st32(resp->p + 4, 0);
     off = 8;
     for (i = 0; i < count; i++) {
-        uint32_t op_len = ld32(req + off), gen = ld32(req + off + 4);
+        uint32_t op_len = ld32(req + off), gen = ld32(req + off + 4), j;
         uint64_t n = ld64(req + off + 8), s0 = ld64(req + off + 16), start = ld64(req + off + 24);
-        uint32_t arity = ld32(req + off + 32), width = ld32(req + off + 36), j;
-        uint64_t out_off = ld64(req + off + 40), out_bytes = ld64(req + off + 48);
-        int32_t dom[3 * GEN_MAX_ARITY];
+        uint64_t out_off = ld64(req + off + 32), out_bytes = ld64(req + off + 40), per;
+        uint32_t prm[GEN_PARAMS];
+        const char *why = NULL;
         unsigned char *r = resp->p + 8 + 16 * (size_t)i;
-        int32_t status;
-        for (j = 0; j < 3 * GEN_MAX_ARITY; j++)
-            dom[j] = (int32_t)ld32(req + off + 56 + 4 * (size_t)j);
+        int32_t status = TEECERT_OK;
+        for (j = 0; j < GEN_PARAMS; j++)
+            prm[j] = ld32(req + off + 48 + 4 * (size_t)j);
+        per = gen_in_per(gen, req + off + 48, &why);
         off += GEN_ITEM_HEAD;
         memcpy(op, req + off, op_len);
         op[op_len] = '\0';
         off += pad8(op_len);
         if (strlen(op) != op_len) {
             status = TEECERT_E_ARGS;
-        } else {
-            if (gen == GEN_MIX)
-                teecert_gen(s0, start, n, arity, width, in_copy->p);
-            else
-                teecert_gen_libm(s0, start, n, arity, width, dom, in_copy->p);
-            status = watched_run(op, in_copy->p, (size_t)(n * arity * (width / 8)), out_copy->p,
-                                 (size_t)out_bytes, (size_t)n);
+        } else if (gen == GEN_MIX) {
+            teecert_gen(s0, start, n, prm[0], prm[1], in_copy->p);
+        } else if (gen == GEN_LIBM) {
+            int32_t dom[3 * GEN_MAX_ARITY];
+            for (j = 0; j < 3 * GEN_MAX_ARITY; j++)
+                dom[j] = (int32_t)prm[2 + j];
+            teecert_gen_libm(s0, start, n, prm[0], prm[1], dom, in_copy->p);
+        } else if (teecert_gen_data(s0, start, n, prm[0], prm[1], prm[2], in_copy->p) != 0) {
+            status = TEECERT_E_INTERNAL; /* never expected: a half-written buffer is not run */
+        }
+        if (status == TEECERT_OK) {
+            status = watched_run(op, in_copy->p, (size_t)(n * per), out_copy->p, (size_t)out_bytes, (size_t)n);
             if (status == TEECERT_OK)
                 memcpy(SHM.base + out_off, out_copy->p, (size_t)out_bytes);
         }

@@ -1,13 +1,13 @@
-"""RUN_GEN (docs/wire-protocol.md, "Shared memory"): the probe host makes a float
-stream's inputs itself, with the same generators as the harness (native/accel/mixgen.c),
-and only outputs cross the shared region.
+"""RUN_GEN (docs/wire-protocol.md, "Shared memory"): the probe host makes a stream's
+inputs itself, with the same generators as the harness (native/accel/mixgen.c and
+datagen.c), and only outputs cross the shared region.
 
 The leaves and transcript of a stream through RUN_GEN are the in-process ones and,
 over a short stream, the ones of the pure-Python generators (the specification),
 on the host's AVX-512 and scalar paths alike; a request whose generator, arity,
-width, libm domain or output range is wrong gets a one-line ERROR before anything
-runs, and the session goes on; a client that scribbles over the output area while
-the host works does not change the transcript the host co-signs.
+width, libm domain, data rule or output range is wrong gets a one-line ERROR before
+anything runs, and the session goes on; a client that scribbles over the output area
+while the host works does not change the transcript the host co-signs.
 
 ``TEECERT_SHM_TEST_HOST`` runs these tests against another build of the host.
 """
@@ -32,13 +32,15 @@ from teecert.probe import build as probe_build
 from teecert.probe import remote as transport
 from teecert.probe import streams as stream_eval
 from teecert.probe.library import load_probe
-from teecert.vectors.streams import libm as libm_streams
 
 ADD = ops.get("f64.add.rne")
 FMA = ops.get("f64.fma.rne")
 
-#: binary and ternary f64, unary and binary f32, and libm functions of both formats
-GEN_OPS = ("f64.add.rne", "f64.fma.rne", "f32.sqrt.rtz", "f32.mul.rtz", "f64.exp.rne", "f32.pow.rne")
+#: binary and ternary f64, unary and binary f32, libm functions of both formats, and
+#: a data op of every rule of teecert-data-v1
+GEN_OPS = ("f64.add.rne", "f64.fma.rne", "f32.sqrt.rtz", "f32.mul.rtz", "f64.exp.rne", "f32.pow.rne",
+           "i32.clz", "i64.shl", "i64.div_s", "i32.add", "f32.to_i32_sat", "i64.to_f32.rne", "u64.to_f64.rne",
+           "f64.to_dec", "rec.serialize", "u64.sort_stable", "hash.sha256", "f64.from_dec")
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +94,20 @@ def test_generated_streams_give_the_in_process_leaves_and_transcript(
     assert calls.gen >= 4 and calls.shm == 0
 
 
+def spec_leaves(local: Any, op: ops.Op, seed: int, count: int, chunk: int) -> list[bytes]:
+    """The leaves of ``local``'s outputs over inputs from the Python generators."""
+    from teecert.vectors import merkle
+    from teecert.vectors.streams import data as data_streams
+
+    leaves = []
+    for start in range(0, count, chunk):
+        n = min(chunk, count - start)
+        packed = (data_streams.packed_inputs(op, seed, start, n) if op.kind in ops.DATA_KINDS
+                  else stream_eval.pack_inputs(op, stream_eval.vectors(op, seed, start, n)))
+        leaves.append(merkle.leaf_hash(local.run(op, packed, n)))
+    return leaves
+
+
 @pytest.mark.parametrize("scalar", [False, True], ids=["host's best path", "host's scalar path"])
 @pytest.mark.parametrize("op_id", GEN_OPS)
 def test_generated_inputs_follow_the_python_specification(host: str, reference: Path, op_id: str,
@@ -102,23 +118,25 @@ def test_generated_inputs_follow_the_python_specification(host: str, reference: 
     op = ops.get(op_id)
     local = load_probe(reference)
     count, chunk = 2 * 333 + 5, 333
-    want = stream_eval._evaluate_python(local, op, 11, count, chunk, None)
+    want = spec_leaves(local, op, 11, count, chunk)
     env = {**os.environ, "TEECERT_ACCEL_SCALAR": "1"} if scalar else None
     with transport.spawn([host, "--probe", str(reference)], env=env) as rp:
         assert rp.shared_region() is not None and rp.generates_inputs()
         assert stream_eval.evaluate_stream(rp, op, 11, count, chunk) == want
 
 
-def test_data_op_streams_still_come_through_run_shm(host: str, reference: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    op = ops.get("i64.mul")
-    calls = Calls(monkeypatch)
-    local = load_probe(reference)
-    with transport.spawn([host, "--probe", str(reference)]) as rp:
-        assert rp.generates_inputs()
-        assert stream_eval.evaluate_stream(rp, op, 2, 3 * 1024, 1024) == \
-            stream_eval.evaluate_stream(local, op, 2, 3 * 1024, 1024)
-    assert calls.shm >= 1 and calls.gen == 0
+def test_every_data_rule_the_specification_uses_is_one_the_host_takes() -> None:
+    """The host's table of (rule, width, arg) and their input sizes (datagen.c's
+    teecert_data_in_bytes) against every data op of the catalogue."""
+    from teecert._internal import accel
+    from teecert.vectors.streams import data as data_streams
+
+    lib = accel.load()
+    if lib is None:
+        pytest.skip("teecert._accel is not built")
+    for op in ops.CATALOGUE.values():
+        if op.kind in ops.DATA_KINDS:
+            assert lib.lib.teecert_data_in_bytes(*data_streams.native_rule(op)) == op.in_bytes, op.id
 
 
 def test_turning_generation_off_gives_the_same_leaves(host: str, reference: Path,
@@ -193,7 +211,7 @@ def test_a_refused_call_is_reported_and_the_session_goes_on(host: str, reference
 def test_a_spec_that_is_not_the_ops_inputs_is_refused_before_sending(host: str, reference: Path) -> None:
     with transport.spawn([host, "--probe", str(reference)]) as rp:
         assert rp.generates_inputs()
-        bad = transport.GenSpec(transport.GEN_MIX, 1, 2, 64)  # fma has three operands
+        bad = transport.GenSpec(transport.GEN_MIX, 1, (2, 64))  # fma has three operands
         with pytest.raises(UsageError, match=r"^f64\.fma\.rne: a stream of 2 operands of 64 bits"):
             rp.submit_gen(FMA, bad, [(0, 0, 16)])
         assert rp.shm_inflight == 0
@@ -202,7 +220,7 @@ def test_a_spec_that_is_not_the_ops_inputs_is_refused_before_sending(host: str, 
 def test_an_inline_host_does_not_generate(host: str, reference: Path) -> None:
     with transport.spawn([host, "--probe", str(reference)], shared_memory=False) as rp:
         assert rp.shared_region() is None and not rp.generates_inputs()
-        spec = transport.GenSpec(transport.GEN_MIX, 1, 2, 64)
+        spec = transport.GenSpec(transport.GEN_MIX, 1, (2, 64))
         with pytest.raises(ProbeError, match="no shared region attached"):
             rp.submit_gen(ADD, spec, [(0, 0, 16)])
 
@@ -211,13 +229,13 @@ def test_an_inline_host_does_not_generate(host: str, reference: Path) -> None:
 
 
 def gen_item(op: str = "f64.add.rne", n: int = 4, generator: int = 1, s0: int = 7, start: int = 0,
-             arity: int = 2, width: int = 64, out_off: int = 0, out_bytes: int | None = None,
-             dom: tuple[int, ...] = (0,) * 12) -> bytes:
+             params: tuple[int, ...] = (2, 64), out_off: int = 0, out_bytes: int | None = None) -> bytes:
     opb = op.encode()
     if out_bytes is None:
-        out_bytes = n * width // 8
-    return struct.pack("<IIQQQIIQQ12i", len(opb), generator, n, s0, start, arity, width, out_off,
-                       out_bytes, *dom) + opb + b"\0" * (-len(opb) % 8)
+        out_bytes = n * ops.get(op).out_bytes
+    words = list(params) + [0] * (14 - len(params))
+    return struct.pack("<IIQQQQQ14i", len(opb), generator, n, s0, start, out_off, out_bytes, *words) + \
+        opb + b"\0" * (-len(opb) % 8)
 
 
 def run_gen(*items: bytes) -> bytes:
@@ -251,34 +269,41 @@ def test_a_raw_request_answers_the_python_generators_outputs(attached: tuple[Raw
     assert region[4096 : 4096 + 40] == load_probe(reference).run(ADD, packed, 5)
 
 
-def _dom(*args: tuple[int, int, int]) -> tuple[int, ...]:
-    words = [x for a in args for x in a]
-    return tuple(words + [0] * (12 - len(words)))
+def _libm(width: int, *doms: tuple[int, int, int]) -> tuple[int, ...]:
+    return (len(doms), width, *(x for d in doms for x in d))
 
 
-EXP_DOM = _dom(*((lo, hi, int(s)) for lo, hi, s in libm_streams.domain("exp", ops.F64)))
 REFUSED = [
     ("generator 0", gen_item(generator=0), 1, "unknown generator"),
-    ("generator 3", gen_item(generator=3), 1, "unknown generator"),
-    ("arity 0", gen_item(arity=0), 1, "arity outside 1..4"),
-    ("arity 5", gen_item(arity=5), 1, "arity outside 1..4"),
-    ("width 16", gen_item(width=16), 1, "width is neither 32 nor 64"),
-    ("width 128", gen_item(width=128), 1, "width is neither 32 nor 64"),
-    ("a domain for teecert-mix-v1", gen_item(dom=_dom((0, 1, 0))), 1, "a domain given to teecert-mix-v1"),
-    ("a libm domain reversed", gen_item("f64.exp.rne", arity=1, generator=2, dom=_dom((5, 2, 1))), 1,
+    ("generator 4", gen_item(generator=4), 1, "unknown generator"),
+    ("arity 0", gen_item(params=(0, 64)), 1, "arity outside 1..4"),
+    ("arity 5", gen_item(params=(5, 64)), 1, "arity outside 1..4"),
+    ("width 16", gen_item(params=(2, 16)), 1, "width is neither 32 nor 64"),
+    ("width 128", gen_item(params=(2, 128)), 1, "width is neither 32 nor 64"),
+    ("a domain for teecert-mix-v1", gen_item(params=(2, 64, 0, 1)), 1, "does not take is not 0"),
+    ("a libm domain reversed", gen_item("f64.exp.rne", generator=2, params=_libm(64, (5, 2, 1))), 1,
      "outside the format's normal exponents"),
-    ("a libm domain below binary64's", gen_item("f64.exp.rne", arity=1, generator=2,
-                                                 dom=_dom((-1023, 2, 1))), 1, "normal exponents"),
-    ("a libm domain above binary32's", gen_item("f32.exp.rne", arity=1, width=32, generator=2,
-                                                 dom=_dom((0, 128, 1))), 1, "normal exponents"),
-    ("a libm sign flag of 2", gen_item("f64.exp.rne", arity=1, generator=2, dom=_dom((0, 2, 2))), 1,
+    ("a libm domain below binary64's", gen_item("f64.exp.rne", generator=2, params=_libm(64, (-1023, 2, 1))), 1,
      "normal exponents"),
-    ("a libm domain past the arity", gen_item("f64.exp.rne", arity=1, generator=2,
-                                              dom=_dom((0, 2, 1), (0, 2, 1))), 1, "a domain past the arity"),
+    ("a libm domain above binary32's", gen_item("f32.exp.rne", generator=2, params=_libm(32, (0, 128, 1))), 1,
+     "normal exponents"),
+    ("a libm sign flag of 2", gen_item("f64.exp.rne", generator=2, params=_libm(64, (0, 2, 2))), 1,
+     "normal exponents"),
+    ("a libm domain past the arity", gen_item("f64.exp.rne", generator=2, params=(1, 64, 0, 2, 1, 0, 2, 1)), 1,
+     "a domain past the arity"),
+    ("data rule 0", gen_item("i64.add", generator=3, params=(0, 64, 0)), 1, "not a (rule, width, arg)"),
+    ("data rule 12", gen_item("i64.add", generator=3, params=(12, 0, 0)), 1, "not a (rule, width, arg)"),
+    ("a data width of 16", gen_item("i64.add", generator=3, params=(4, 16, 0)), 1, "not a (rule, width, arg)"),
+    ("an int to float precision of 7", gen_item("i64.to_f64.rne", generator=3, params=(6, 64, 256 | 7)), 1,
+     "not a (rule, width, arg)"),
+    ("a hash stream with a width", gen_item("hash.sha256", generator=3, params=(10, 64, 0)), 1, "not a (rule, width, arg)"),
+    ("a fourth data parameter", gen_item("i64.add", generator=3, params=(4, 64, 0, 1)), 1, "does not take is not 0"),
     ("outputs past the region", gen_item(out_off=MIB - 8), 1, "outputs at"),
     ("an output range that wraps", gen_item(out_off=8, out_bytes=2**64 - 4), 3, "more than"),
     ("inputs past the frame limit", gen_item(n=1 << 23), 3, "more than"),
-    ("an op id of 0 bytes", struct.pack("<IIQQQIIQQ12i", 0, 1, 1, 0, 0, 2, 64, 0, 8, *(0,) * 12), 1,
+    ("hash inputs past the frame limit", gen_item("hash.sha256", n=1 << 17, generator=3, params=(10, 0, 0)), 3,
+     "more than"),
+    ("an op id of 0 bytes", struct.pack("<IIQQQQQ14i", 0, 1, 1, 0, 0, 0, 8, 2, 64, *(0,) * 12), 1,
      "op id of 0 bytes"),
 ]
 
@@ -315,7 +340,7 @@ def test_a_wrong_arity_for_the_op_is_the_probes_argument_error(attached: tuple[R
     fit the op (two operands for fma are too few) and nothing is written."""
     raw, region = attached
     region[0:32] = b"\x5a" * 32
-    mtype, body = raw.call(run_gen(gen_item("f64.fma.rne", n=4, arity=2)))
+    mtype, body = raw.call(run_gen(gen_item("f64.fma.rne", n=4, params=(2, 64))))
     assert mtype == transport.RUN_GEN | transport.REPLY
     status, _pad, out_len = struct.unpack_from("<iIQ", body, 8)
     assert status != 0 and out_len == 0

@@ -132,7 +132,7 @@ def attached(host: str, reference: Path) -> Iterator[tuple[Raw, mmap.mmap, int]]
 # ------------------------------------------------------ the stream loop
 
 
-STREAM_OPS = ("f64.add.rne", "f64.fma.rne", "f32.sqrt.rtz", "f64.div.rtz")
+STREAM_OPS = ("f64.add.rne", "f64.fma.rne", "f32.sqrt.rtz", "f64.div.rtz", "i64.mul", "hash.sha256")
 
 
 @pytest.mark.parametrize("inputs", ["copied", "generated"])
