@@ -170,15 +170,20 @@ SHM_BATCH_BYTES = 3 << 20
 #: harness 3.7 to 4.2 ns a vector of f64.fma.rne against 4.0 to 5.0 with two chunks,
 #: and still leaves two requests per stream to overlap.
 SHM_GEN_VECTORS = 1 << 19
+#: and at most this many output bytes (half a stream of an f64 op's 8-byte outputs):
+#: the region's pages a request's outputs touch are allocated, and zeroed when a
+#: kept region is handed on, so a hash op's 64-byte outputs would otherwise fill the
+#: whole region.
+SHM_GEN_OUT_BYTES = 4 << 20
 
 
 def _shm_group(op: Op, size: int, region_size: int, generated: bool = False) -> int:
     """Chunks per RUN_SHM request (up to SHM_BATCH_BYTES of inputs) or RUN_GEN request
-    (up to SHM_GEN_VECTORS vectors), an even number when more than one, so that their
+    (up to SHM_GEN_VECTORS vectors and SHM_GEN_OUT_BYTES of outputs), an even number when more than one, so that their
     leaves go in pairs (span_leaves); 0 when even one chunk per request does not fit
     the region twice (inline then)."""
-    per = max(1, min(4096, (SHM_GEN_VECTORS // max(1, size)) if generated
-                     else SHM_BATCH_BYTES // max(1, size * op.in_bytes)))
+    per = max(1, min(4096, min(SHM_GEN_VECTORS // max(1, size), SHM_GEN_OUT_BYTES // max(1, size * op.out_bytes))
+                     if generated else SHM_BATCH_BYTES // max(1, size * op.in_bytes)))
     if per > LEAF_LANES:
         per -= per % LEAF_LANES
     return min(per, region_size // (SHM_IN_FLIGHT * _slot_bytes(op, size, generated)))
