@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import base64
 import functools
+import gc
 import json
 import os
 import secrets
@@ -311,6 +312,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         _check_conftests(config)
     except TeecertError as e:
         raise pytest.UsageError(str(e)) from None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Freeze what start-up and collection made (modules, the vector set, the test
+    items: all of it lives to the end of the run) out of the cyclic collector's
+    generations, which otherwise walks it again at every full collection."""
+    if _active(session.config):
+        gc.collect()
+        gc.freeze()
 
 
 # -- collecting results (controller) ---------------------------------------------
