@@ -43,7 +43,11 @@ def read_input(path: str | Path, what: str, *, limit: int = MAX_INPUT_BYTES) -> 
     with os.fdopen(fd, "rb") as f:
         if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
             raise UsageError(f"{p}: not a regular file; give the {what} file")
-        data = f.read(limit + 1)
+        # The size stat gave, and one byte more to see a file that grew: read(limit + 1)
+        # would allocate the whole limit (64 MiB) for every report of a batch.
+        data = f.read(min(st.st_size, limit) + 1)
+        if len(data) > st.st_size:
+            data += f.read(limit + 1 - len(data))
     if len(data) > limit:
         raise MalformedInput(f"{p}: more than the {limit} bytes a {what} may have")
     return data
