@@ -818,6 +818,53 @@ static int shm_range_ok(uint64_t off, uint64_t len)
     return off <= SHM.size && len <= SHM.size - off;
 }
 
+/* The head of a RUN_SHM or RUN_GEN request (`name`): an attached region and 1 to
+   WIRE_MAX_ITEMS items.  0 and *count when the request may go on; else 1, with *rc
+   what sending the ERROR returned. */
+static int shm_batch_refused(int out, const unsigned char *req, size_t len, const char *name, uint32_t *count,
+                             int *rc)
+{
+    if (SHM.base == NULL)
+        *rc = send_error(out, ERR_STATE, "%s without an attached region (SHM_ATTACH first)", name);
+    else if (len < 8)
+        *rc = send_error(out, ERR_MALFORMED, "%s payload of %zu bytes, need 8", name, len);
+    else if ((*count = ld32(req)) == 0 || *count > WIRE_MAX_ITEMS)
+        *rc = send_error(out, ERR_MALFORMED, "%s with %u items (1..%u allowed)", name, *count, WIRE_MAX_ITEMS);
+    else
+        return 0;
+    return 1;
+}
+
+/* The reply of `count` items and the host's own input and output buffers, at least
+   in_max and out_max bytes (cache-line aligned); the reply's head written. */
+static int shm_batch_buffers(struct buf *resp, struct buf *in_copy, struct buf *out_copy, uint32_t count,
+                             size_t in_max, size_t out_max)
+{
+    if (buf_reserve(resp, 8 + 16 * (size_t)count) < 0 || buf_reserve_lines(in_copy, in_max ? in_max : 1) < 0 ||
+        buf_reserve_lines(out_copy, out_max ? out_max : 1) < 0)
+        return -1;
+    st32(resp->p, count);
+    st32(resp->p + 4, 0);
+    return 0;
+}
+
+/* One call of a RUN_SHM or RUN_GEN request from inputs in the host's own memory: the
+   probe computes into the host's output buffer, where it folds its transcript, and
+   only then are the outputs copied to the region; its reply item goes to r.  A call
+   refused before it ran (`status` not TEECERT_OK) only gets its reply item. */
+static void shm_batch_call(int32_t status, const char *op, const void *in, size_t in_bytes, struct buf *out_copy,
+                           uint64_t out_off, uint64_t out_bytes, uint64_t n, unsigned char *r)
+{
+    if (status == TEECERT_OK) {
+        status = watched_run(op, in, in_bytes, out_copy->p, (size_t)out_bytes, (size_t)n);
+        if (status == TEECERT_OK)
+            memcpy(SHM.base + out_off, out_copy->p, (size_t)out_bytes);
+    }
+    st32(r, (uint32_t)status);
+    st32(r + 4, 0);
+    st64(r + 8, status == TEECERT_OK ? out_bytes : 0);
+}
+
 /*
  * RUN_SHM request: u32 count, u32 0, then per item (8-aligned):
  *   u32 op_len, u32 0, u64 n, u64 in_off, u64 in_bytes, u64 out_off, u64 out_bytes, op (padded to 8)
@@ -832,13 +879,9 @@ static int handle_run_shm(int out, const unsigned char *req, size_t len, struct 
     uint32_t count, i;
     size_t off = 8, in_max = 0, out_max = 0;
     char op[WIRE_MAX_OP_LEN + 1];
-    if (SHM.base == NULL)
-        return send_error(out, ERR_STATE, "RUN_SHM without an attached region (SHM_ATTACH first)");
-    if (len < 8)
-        return send_error(out, ERR_MALFORMED, "RUN_SHM payload of %zu bytes, need 8", len);
-    count = ld32(req);
-    if (count == 0 || count > WIRE_MAX_ITEMS)
-        return send_error(out, ERR_MALFORMED, "RUN_SHM with %u items (1..%u allowed)", count, WIRE_MAX_ITEMS);
+    int rc;
+    if (shm_batch_refused(out, req, len, "RUN_SHM", &count, &rc))
+        return rc;
     /* Pass 1: every item against the frame and the region, before anything runs. */
     for (i = 0; i < count; i++) {
         uint32_t op_len;
@@ -872,34 +915,25 @@ static int handle_run_shm(int out, const unsigned char *req, size_t len, struct 
     }
     if (off != len)
         return send_error(out, ERR_MALFORMED, "RUN_SHM: %zu trailing bytes after %u items", len - off, count);
-    if (buf_reserve(resp, 8 + 16 * (size_t)count) < 0 || buf_reserve_lines(in_copy, in_max ? in_max : 1) < 0 ||
-        buf_reserve_lines(out_copy, out_max ? out_max : 1) < 0)
+    if (shm_batch_buffers(resp, in_copy, out_copy, count, in_max, out_max) < 0)
         return send_error(out, ERR_INTERNAL, "out of memory for RUN_SHM buffers");
     /* Pass 2: run, reading the (private) frame again, never the region's metadata. */
-    st32(resp->p, count);
-    st32(resp->p + 4, 0);
     off = 8;
     for (i = 0; i < count; i++) {
         uint32_t op_len = ld32(req + off);
         uint64_t n = ld64(req + off + 8), in_off = ld64(req + off + 16), in_bytes = ld64(req + off + 24);
         uint64_t out_off = ld64(req + off + 32), out_bytes = ld64(req + off + 40);
-        unsigned char *r = resp->p + 8 + 16 * (size_t)i;
-        int32_t status;
+        int32_t status = TEECERT_OK;
         off += 48;
         memcpy(op, req + off, op_len);
         op[op_len] = '\0';
         off += pad8(op_len);
-        if (strlen(op) != op_len || n > SIZE_MAX) {
+        if (strlen(op) != op_len || n > SIZE_MAX)
             status = TEECERT_E_ARGS;
-        } else {
+        else
             memcpy(in_copy->p, SHM.base + in_off, (size_t)in_bytes);
-            status = watched_run(op, in_copy->p, (size_t)in_bytes, out_copy->p, (size_t)out_bytes, (size_t)n);
-            if (status == TEECERT_OK)
-                memcpy(SHM.base + out_off, out_copy->p, (size_t)out_bytes);
-        }
-        st32(r, (uint32_t)status);
-        st32(r + 4, 0);
-        st64(r + 8, status == TEECERT_OK ? out_bytes : 0);
+        shm_batch_call(status, op, in_copy->p, (size_t)in_bytes, out_copy, out_off, out_bytes, n,
+                       resp->p + 8 + 16 * (size_t)i);
     }
     return send_frame(out, MSG_RUN_SHM | MSG_REPLY, resp->p, 8 + 16 * (size_t)count);
 }
@@ -975,13 +1009,9 @@ static int handle_run_gen(int out, const unsigned char *req, size_t len, struct 
     uint32_t count, i;
     size_t off = 8, in_max = 0, out_max = 0;
     char op[WIRE_MAX_OP_LEN + 1];
-    if (SHM.base == NULL)
-        return send_error(out, ERR_STATE, "RUN_GEN without an attached region (SHM_ATTACH first)");
-    if (len < 8)
-        return send_error(out, ERR_MALFORMED, "RUN_GEN payload of %zu bytes, need 8", len);
-    count = ld32(req);
-    if (count == 0 || count > WIRE_MAX_ITEMS)
-        return send_error(out, ERR_MALFORMED, "RUN_GEN with %u items (1..%u allowed)", count, WIRE_MAX_ITEMS);
+    int rc;
+    if (shm_batch_refused(out, req, len, "RUN_GEN", &count, &rc))
+        return rc;
     /* Pass 1: every item against the frame, the region and the generators. */
     for (i = 0; i < count; i++) {
         uint32_t op_len, gen;
@@ -1016,12 +1046,9 @@ static int handle_run_gen(int out, const unsigned char *req, size_t len, struct 
     }
     if (off != len)
         return send_error(out, ERR_MALFORMED, "RUN_GEN: %zu trailing bytes after %u items", len - off, count);
-    if (buf_reserve(resp, 8 + 16 * (size_t)count) < 0 || buf_reserve_lines(in_copy, in_max ? in_max : 1) < 0 ||
-        buf_reserve_lines(out_copy, out_max ? out_max : 1) < 0)
+    if (shm_batch_buffers(resp, in_copy, out_copy, count, in_max, out_max) < 0)
         return send_error(out, ERR_INTERNAL, "out of memory for RUN_GEN buffers");
     /* Pass 2: generate, run, write the outputs to the region. */
-    st32(resp->p, count);
-    st32(resp->p + 4, 0);
     off = 8;
     for (i = 0; i < count; i++) {
         uint32_t op_len = ld32(req + off), gen = ld32(req + off + 4), j;
@@ -1029,7 +1056,6 @@ static int handle_run_gen(int out, const unsigned char *req, size_t len, struct 
         uint64_t out_off = ld64(req + off + 32), out_bytes = ld64(req + off + 40), per;
         uint32_t prm[GEN_PARAMS];
         const char *why = NULL;
-        unsigned char *r = resp->p + 8 + 16 * (size_t)i;
         int32_t status = TEECERT_OK;
         for (j = 0; j < GEN_PARAMS; j++)
             prm[j] = ld32(req + off + 48 + 4 * (size_t)j);
@@ -1050,14 +1076,8 @@ static int handle_run_gen(int out, const unsigned char *req, size_t len, struct 
         } else if (teecert_gen_data(s0, start, n, prm[0], prm[1], prm[2], in_copy->p) != 0) {
             status = TEECERT_E_INTERNAL; /* never expected: a half-written buffer is not run */
         }
-        if (status == TEECERT_OK) {
-            status = watched_run(op, in_copy->p, (size_t)(n * per), out_copy->p, (size_t)out_bytes, (size_t)n);
-            if (status == TEECERT_OK)
-                memcpy(SHM.base + out_off, out_copy->p, (size_t)out_bytes);
-        }
-        st32(r, (uint32_t)status);
-        st32(r + 4, 0);
-        st64(r + 8, status == TEECERT_OK ? out_bytes : 0);
+        shm_batch_call(status, op, in_copy->p, (size_t)(n * per), out_copy, out_off, out_bytes, n,
+                       resp->p + 8 + 16 * (size_t)i);
     }
     return send_frame(out, MSG_RUN_GEN | MSG_REPLY, resp->p, 8 + 16 * (size_t)count);
 }
