@@ -304,23 +304,25 @@ def _renamed(op: ops.Op, new_id: str) -> ops.Op:
     return dataclasses.replace(op, id=new_id)
 
 
+@pytest.mark.parametrize("inputs", ["copied", "generated"])
 def test_the_transcript_covers_what_the_probe_computed_while_the_client_scribbles(
-        host: str, reference: Path) -> None:
-    """A hostile client writes over the output area the whole time the host works:
-    the host's transcript (which it signs) must still be the in-process one of the
-    same calls, because the probe computes and folds into the host's own memory."""
+        host: str, reference: Path, inputs: str) -> None:
+    """A hostile client writes over the output area the whole time the host works
+    (RUN_SHM, or RUN_GEN, where the host also makes the inputs): the host's transcript
+    (which it signs) must still be the in-process one of the same calls, because the
+    probe computes and folds into the host's own memory."""
     import ctypes
-
-    from teecert.vectors.streams import mix
-    from teecert.vectors.streams.inputs import native_generator
 
     n, calls = 65536, 12
     local = load_probe(reference)
+    s0 = stream_eval.stream_state(ADD, 5)
     inbuf, outbuf = local.new_buffer(n * 16), local.new_buffer(n * 8)
-    native_generator(ADD, mix.initial_state(ADD.id, 5))(0, n, inbuf)
+    stream_eval.native_generator(ADD, s0)(0, n, inbuf)
     with spawn(host, reference) as rp:
         region = rp.shared_region()
-        assert region is not None
+        assert region is not None and rp.generates_inputs()
+        spec = stream_eval.gen_spec(ADD, s0)
+        assert spec is not None
         region.view[0 : n * 16] = bytes(ffi_buffer(inbuf, n * 16))
         out_off = 8 << 20
         scribbler = mmap.mmap(region.fd, region.size)  # the client's own second mapping
@@ -339,7 +341,10 @@ def test_the_transcript_covers_what_the_probe_computed_while_the_client_scribble
         worker.start()
         try:
             for _ in range(calls):
-                rp.submit_shm(ADD, [(0, out_off, n)])
+                if inputs == "copied":
+                    rp.submit_shm(ADD, [(0, out_off, n)])
+                else:
+                    rp.submit_gen(ADD, spec, [(0, out_off, n)])
                 rp.collect_shm()
                 local.run_into(ADD, inbuf, outbuf, n)
         finally:
