@@ -43,6 +43,26 @@ def teecert_cli(args: Sequence[str], cwd: Path | None = None, env: dict[str, str
     return CliResult(p.returncode, p.stdout, p.stderr)
 
 
+@pytest.fixture(scope="module")
+def probe() -> Any:
+    """The reference probe, loaded in this process (the tests that compare a fast path
+    of its code with an independent answer)."""
+    from teecert.probe import build as probe_build
+    from teecert.probe.library import load_probe
+
+    return load_probe(str(probe_build.reference_probe_path()))
+
+
+def first_difference(op: Any, got: bytes, want: bytes, start: int, n: int) -> str:
+    """Where the C generator's inputs ``got`` first differ from the specification's
+    ``want``, for vectors ``start .. start+n-1`` of ``op``'s stream."""
+    g, w = op.unpack_inputs(got, n), op.unpack_inputs(want, n)
+    for i, (a, b) in enumerate(zip(g, w, strict=True)):
+        if a != b:
+            return f"{op.id} vector {start + i}: C gives {a}, Python {b}"
+    return f"{op.id}: same vectors, different bytes"
+
+
 def _accel_lib() -> Any:
     from teecert._internal import accel  # the accelerator: only where it is built
 

@@ -23,8 +23,7 @@ from teecert._internal import accel
 from teecert.certify.judge import libm as judge
 from teecert.certify.session import TrackedProbe
 from teecert.errors import MalformedInput
-from teecert.probe.build import reference_probe_path
-from teecert.probe.library import Probe, load_probe
+from teecert.probe.library import Probe
 from teecert.reference import libm
 from teecert.vectors import merkle
 from teecert.vectors.generate import pack_outputs
@@ -48,10 +47,6 @@ def streams() -> dict[str, Stream]:
     loaded: dict[str, Stream] = load_set().streams()
     return loaded
 
-
-@pytest.fixture(scope="module")
-def probe() -> Probe:
-    return load_probe(reference_probe_path())
 
 
 @pytest.fixture(autouse=True)

@@ -41,10 +41,6 @@ TEXT_BYTES = ops.DEC_TEXT_BYTES
 SYNTAX = 1 << 64  # status 1, bits 0
 
 
-@pytest.fixture(scope="module")
-def probe() -> Probe:
-    return load_probe(str(probe_build.reference_probe_path()))
-
 
 @pytest.fixture(scope="module")
 def narrow(tmp_path_factory: pytest.TempPathFactory) -> Probe:

@@ -71,10 +71,6 @@ def cpu_has_avx512() -> bool:
     return False
 
 
-@pytest.fixture(scope="module")
-def probe() -> Probe:
-    return load_probe(str(probe_build.reference_probe_path()))
-
 
 @pytest.fixture(scope="module")
 def portable(tmp_path_factory: pytest.TempPathFactory) -> Probe:

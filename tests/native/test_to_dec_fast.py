@@ -48,10 +48,6 @@ MIN_NORMAL = 0x0010000000000000
 DBL_MAX = 0x7FEFFFFFFFFFFFFF
 
 
-@pytest.fixture(scope="module")
-def probe() -> Probe:
-    return load_probe(str(probe_build.reference_probe_path()))
-
 
 @pytest.fixture(scope="module")
 def narrow(tmp_path_factory: pytest.TempPathFactory) -> Probe:

@@ -14,6 +14,8 @@ from teecert.errors import UsageError
 from teecert.vectors.streams import data as data_streams
 from teecert.vectors.streams import inputs
 
+from conftest import first_difference
+
 DATA_OPS = [op for op in ops.CATALOGUE.values() if op.kind in ops.DATA_KINDS]
 
 pytestmark = pytest.mark.skipif(not inputs.have_data_generator(),
@@ -28,14 +30,6 @@ def c_inputs(accel: Any, op: ops.Op, seed: int, start: int, n: int) -> bytes:
                                     rule, width, arg, buf)
     assert rc == 0, f"{op.id}: teecert_gen_data returned {rc}"
     return bytes(accel.ffi.buffer(buf, n * op.in_bytes))
-
-
-def first_difference(op: ops.Op, got: bytes, want: bytes, start: int, n: int) -> str:
-    g, w = op.unpack_inputs(got, n), op.unpack_inputs(want, n)
-    for i, (a, b) in enumerate(zip(g, w, strict=True)):
-        if a != b:
-            return f"{op.id} vector {start + i}: C gives {a}, Python {b}"
-    return f"{op.id}: same vectors, different bytes"
 
 
 def spans(op: ops.Op) -> list[tuple[int, int, int]]:

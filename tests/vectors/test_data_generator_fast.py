@@ -24,6 +24,8 @@ from teecert import ops
 from teecert.vectors.streams import data as data_streams
 from teecert.vectors.streams import inputs
 
+from conftest import first_difference
+
 pytestmark = pytest.mark.skipif(not inputs.have_data_generator(),
                                 reason="teecert._accel is built without datagen.c")
 
@@ -72,14 +74,6 @@ def spec_to_float(s0: int, start: int, n: int, width: int, signed: int, precisio
         v = data_streams.int_source(width, bool(signed), precision, d)
         out += v.to_bytes(width // 8, "little")
     return bytes(out)
-
-
-def first_difference(op: ops.Op, got: bytes, want: bytes, start: int, n: int) -> str:
-    g, w = op.unpack_inputs(got, n), op.unpack_inputs(want, n)
-    for i, (a, b) in enumerate(zip(g, w, strict=True)):
-        if a != b:
-            return f"{op.id} vector {start + i}: C gives {a}, Python {b}"
-    return f"{op.id}: same vectors, different bytes"
 
 
 @pytest.mark.parametrize("op", REPRESENTATIVES, ids=lambda op: op.id)
