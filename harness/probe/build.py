@@ -306,6 +306,7 @@ def host_build_key() -> str:
     h.update("\0".join(HOST_CFLAGS + HOST_LDLIBS).encode() + b"\0")
     for path in (*host_sources(), nd / "host" / "hostkey.h", nd / "host" / "hostfacts.h",
                  nd / "probe" / "sha256.h", nd / "accel" / "mixgen.h", nd / "accel" / "accel.h",
+                 nd / "accel" / "splitmix.h",
                  nd / "teecert_probe.h", nd / "fpenv.h"):
         data = path.read_bytes()
         h.update(path.name.encode() + b"\0" + len(data).to_bytes(8, "little") + data)

@@ -20,20 +20,12 @@
  * each rule at once.  Both paths give the same bytes; the tests run both.
  */
 #include "accel.h"
+#include "splitmix.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#if !defined(TEECERT_ACCEL_NO_AVX512) && defined(__x86_64__) && \
-    ((defined(__GNUC__) && __GNUC__ >= 7) || (defined(__clang__) && __clang_major__ >= 8))
-#define DG_HAVE_AVX512 1
-#include <immintrin.h>
-#else
-#define DG_HAVE_AVX512 0
-#endif
-
-#define DG_GAMMA UINT64_C(0x9E3779B97F4A7C15)
 #define DG_M48 ((UINT64_C(1) << 48) - 1)
 #define DG_F64_EXP UINT64_C(0x7FF0000000000000)
 #define DG_F64_SIGN (UINT64_C(1) << 63)
@@ -41,20 +33,13 @@
 #define DG_SORT_ITEMS 64
 #define DG_DEC_TEXT 1024
 
-static inline uint64_t dg_mix(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
-
 /* d_0 .. d_{n-1} of the vector whose state is t: draw(t, k) = mix(t + (k+1) GAMMA). */
 static inline void dg_material(uint64_t t, uint64_t *d, unsigned n)
 {
     unsigned k;
     for (k = 0; k < n; k++) {
-        t += DG_GAMMA;
-        d[k] = dg_mix(t);
+        t += TEECERT_GAMMA;
+        d[k] = teecert_mix(t);
     }
 }
 
@@ -105,7 +90,7 @@ static inline void dg_be(unsigned char *o, uint64_t v)
 /* The long draws (a hash message, the sort items: 65 words a vector) eight words at a
  * time where the CPU has AVX-512 (chosen at run time, as mixgen.c's float generator
  * is, and with TEECERT_ACCEL_SCALAR set never): the same words as dg_material. */
-#if DG_HAVE_AVX512
+#if TEECERT_HAVE_AVX512
 #define DG_AVX512 __attribute__((target("avx512f,avx512dq")))
 #define DG_S64(x) _mm512_set1_epi64((long long)(x))
 
@@ -113,10 +98,10 @@ static inline void dg_be(unsigned char *o, uint64_t v)
 DG_AVX512 static void dg_words_be_avx512(uint64_t t, unsigned char *o, unsigned n)
 {
     __m512i z = _mm512_add_epi64(
-        DG_S64(t), _mm512_set_epi64((long long)(8 * DG_GAMMA), (long long)(7 * DG_GAMMA),
-                                    (long long)(6 * DG_GAMMA), (long long)(5 * DG_GAMMA),
-                                    (long long)(4 * DG_GAMMA), (long long)(3 * DG_GAMMA),
-                                    (long long)(2 * DG_GAMMA), (long long)DG_GAMMA));
+        DG_S64(t), _mm512_set_epi64((long long)(8 * TEECERT_GAMMA), (long long)(7 * TEECERT_GAMMA),
+                                    (long long)(6 * TEECERT_GAMMA), (long long)(5 * TEECERT_GAMMA),
+                                    (long long)(4 * TEECERT_GAMMA), (long long)(3 * TEECERT_GAMMA),
+                                    (long long)(2 * TEECERT_GAMMA), (long long)TEECERT_GAMMA));
     const __m512i even = DG_S64(UINT64_C(0x00FF00FF00FF00FF));
     unsigned k = 0;
     for (; k + 8 <= n; k += 8) {
@@ -131,11 +116,11 @@ DG_AVX512 static void dg_words_be_avx512(uint64_t t, unsigned char *o, unsigned 
         x = _mm512_or_si512(_mm512_slli_epi64(_mm512_and_si512(x, even), 8),
                             _mm512_and_si512(_mm512_srli_epi64(x, 8), even));
         _mm512_storeu_si512((void *)(o + 8 * k), x);
-        z = _mm512_add_epi64(z, DG_S64(8 * DG_GAMMA));
+        z = _mm512_add_epi64(z, DG_S64(8 * TEECERT_GAMMA));
     }
     _mm256_zeroupper();
     for (; k < n; k++)
-        dg_be(o + 8 * k, dg_mix(t + (uint64_t)(k + 1) * DG_GAMMA));
+        dg_be(o + 8 * k, teecert_mix(t + (uint64_t)(k + 1) * TEECERT_GAMMA));
 }
 #undef DG_S64
 
@@ -145,7 +130,7 @@ static void dg_words_be_scalar(uint64_t t, unsigned char *o, unsigned n)
 {
     unsigned k;
     for (k = 0; k < n; k++)
-        dg_be(o + 8 * k, dg_mix(t + (uint64_t)(k + 1) * DG_GAMMA));
+        dg_be(o + 8 * k, teecert_mix(t + (uint64_t)(k + 1) * TEECERT_GAMMA));
 }
 
 static int dg_use_avx512(void)
@@ -167,7 +152,7 @@ static void dg_words_be_scalar(uint64_t t, unsigned char *o, unsigned n)
 {
     unsigned k;
     for (k = 0; k < n; k++)
-        dg_be(o + 8 * k, dg_mix(t + (uint64_t)(k + 1) * DG_GAMMA));
+        dg_be(o + 8 * k, teecert_mix(t + (uint64_t)(k + 1) * TEECERT_GAMMA));
 }
 #define DG_WORDS_BE_FN() dg_words_be_scalar
 #define DG_BLOCK_FN() dg_block_scalar
@@ -549,7 +534,7 @@ static void dg_exact(uint64_t n, int k, struct dg_big *b)
     b->len = len;
 }
 
-#if DG_HAVE_AVX512
+#if TEECERT_HAVE_AVX512
 /* dg_nine of limb[hi-1], limb[hi-2] .. limb[lo] at o, eight limbs at a time: the
    same fixed point, one digit per step, and *10 as (y << 3) + (y << 1). */
 DG_AVX512 static void dg_nines_avx512(const uint32_t *limb, unsigned lo, unsigned hi, char *o)
@@ -598,7 +583,7 @@ static unsigned dg_big_digits(const struct dg_big *b, char *dig, int *e_out)
         lo++;
     e += 9 * (int)lo;
     nd = dg_dec9(dig, b->limb[b->len - 1]);
-#if DG_HAVE_AVX512
+#if TEECERT_HAVE_AVX512
     if (dg_use_avx512()) {
         dg_nines_avx512(b->limb, lo, b->len - 1, dig + nd);
         nd += 9 * (b->len - 1 - lo);
@@ -922,40 +907,32 @@ static void dg_block_scalar(uint64_t s0, uint64_t first, unsigned nb, unsigned n
 {
     unsigned j, k;
     for (j = 0; j < nb; j++) {
-        uint64_t t = dg_mix(s0 + (first + j + 1) * DG_GAMMA);
+        uint64_t t = teecert_mix(s0 + (first + j + 1) * TEECERT_GAMMA);
         for (k = 0; k < nd; k++) {
-            t += DG_GAMMA;
-            D[k * DG_BLOCK + j] = dg_mix(t);
+            t += TEECERT_GAMMA;
+            D[k * DG_BLOCK + j] = teecert_mix(t);
         }
     }
 }
 
-#if DG_HAVE_AVX512
-DG_AVX512 static inline __m512i dg_mix_avx512(__m512i z)
-{
-    z = _mm512_xor_si512(z, _mm512_srli_epi64(z, 30));
-    z = _mm512_mullo_epi64(z, _mm512_set1_epi64((long long)UINT64_C(0xBF58476D1CE4E5B9)));
-    z = _mm512_xor_si512(z, _mm512_srli_epi64(z, 27));
-    z = _mm512_mullo_epi64(z, _mm512_set1_epi64((long long)UINT64_C(0x94D049BB133111EB)));
-    return _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
-}
+#if TEECERT_HAVE_AVX512
 
 /* D has room for whole groups of eight: the lanes past nb are written, not used. */
 DG_AVX512 static void dg_block_avx512(uint64_t s0, uint64_t first, unsigned nb, unsigned nd,
                                       uint64_t *D)
 {
     const __m512i lanes = _mm512_set_epi64(
-        (long long)(7 * DG_GAMMA), (long long)(6 * DG_GAMMA), (long long)(5 * DG_GAMMA),
-        (long long)(4 * DG_GAMMA), (long long)(3 * DG_GAMMA), (long long)(2 * DG_GAMMA),
-        (long long)DG_GAMMA, 0);
-    const __m512i gamma = _mm512_set1_epi64((long long)DG_GAMMA);
+        (long long)(7 * TEECERT_GAMMA), (long long)(6 * TEECERT_GAMMA), (long long)(5 * TEECERT_GAMMA),
+        (long long)(4 * TEECERT_GAMMA), (long long)(3 * TEECERT_GAMMA), (long long)(2 * TEECERT_GAMMA),
+        (long long)TEECERT_GAMMA, 0);
+    const __m512i gamma = _mm512_set1_epi64((long long)TEECERT_GAMMA);
     unsigned j, k;
     for (j = 0; j < nb; j += 8) {
-        __m512i t = dg_mix_avx512(_mm512_add_epi64(
-            _mm512_set1_epi64((long long)(s0 + (first + j + 1) * DG_GAMMA)), lanes));
+        __m512i t = teecert_mix8(_mm512_add_epi64(
+            _mm512_set1_epi64((long long)(s0 + (first + j + 1) * TEECERT_GAMMA)), lanes));
         for (k = 0; k < nd; k++) {
             t = _mm512_add_epi64(t, gamma);
-            _mm512_storeu_si512((void *)(D + k * DG_BLOCK + j), dg_mix_avx512(t));
+            _mm512_storeu_si512((void *)(D + k * DG_BLOCK + j), teecert_mix8(t));
         }
     }
     _mm256_zeroupper();
@@ -972,13 +949,13 @@ DG_AVX512 static void dg_sort_items_avx512(uint64_t t, uint32_t alphabet, unsign
     const int three = alphabet == 3;
     __m512i z = _mm512_add_epi64(
         _mm512_set1_epi64((long long)t),
-        _mm512_set_epi64((long long)(9 * DG_GAMMA), (long long)(8 * DG_GAMMA),
-                         (long long)(7 * DG_GAMMA), (long long)(6 * DG_GAMMA),
-                         (long long)(5 * DG_GAMMA), (long long)(4 * DG_GAMMA),
-                         (long long)(3 * DG_GAMMA), (long long)(2 * DG_GAMMA)));
+        _mm512_set_epi64((long long)(9 * TEECERT_GAMMA), (long long)(8 * TEECERT_GAMMA),
+                         (long long)(7 * TEECERT_GAMMA), (long long)(6 * TEECERT_GAMMA),
+                         (long long)(5 * TEECERT_GAMMA), (long long)(4 * TEECERT_GAMMA),
+                         (long long)(3 * TEECERT_GAMMA), (long long)(2 * TEECERT_GAMMA)));
     unsigned k;
     for (k = 0; k < DG_SORT_ITEMS; k += 8) {
-        __m512i x = dg_mix_avx512(z), key = _mm512_srli_epi64(x, 48), r;
+        __m512i x = teecert_mix8(z), key = _mm512_srli_epi64(x, 48), r;
         if (three) {
             __m512i q = _mm512_srli_epi64(_mm512_mul_epu32(key, _mm512_set1_epi64(43691)), 17);
             r = _mm512_sub_epi64(key, _mm512_add_epi64(q, _mm512_add_epi64(q, q)));
@@ -991,7 +968,7 @@ DG_AVX512 static void dg_sort_items_avx512(uint64_t t, uint32_t alphabet, unsign
         x = _mm512_or_si512(_mm512_slli_epi64(_mm512_and_si512(x, even), 8),
                             _mm512_and_si512(_mm512_srli_epi64(x, 8), even));
         _mm512_storeu_si512((void *)(o + 8 * k), x);
-        z = _mm512_add_epi64(z, _mm512_set1_epi64((long long)(8 * DG_GAMMA)));
+        z = _mm512_add_epi64(z, _mm512_set1_epi64((long long)(8 * TEECERT_GAMMA)));
     }
     _mm256_zeroupper();
 }
@@ -1001,7 +978,7 @@ static void dg_sort_items_scalar(uint64_t t, uint32_t alphabet, unsigned char *o
 {
     unsigned k;
     for (k = 1; k <= DG_SORT_ITEMS; k++, o += 8) {
-        const uint64_t x = dg_mix(t + (uint64_t)(k + 1) * DG_GAMMA);
+        const uint64_t x = teecert_mix(t + (uint64_t)(k + 1) * TEECERT_GAMMA);
         const uint32_t key = (uint32_t)(x >> 48);
         /* the alphabets are powers of two but 3: no division by a variable */
         const uint32_t r = alphabet == 3 ? key % 3 : key & (alphabet - 1);
@@ -1100,7 +1077,7 @@ static unsigned char *dg_to_float_block(unsigned w, uint32_t arg, const uint64_t
     return o;
 }
 
-#if DG_HAVE_AVX512
+#if TEECERT_HAVE_AVX512
 /*
  * The integer operand rules eight vectors at a time: the same arithmetic as the
  * scalar functions above, each class's candidate merged in under a compare mask.
@@ -1514,7 +1491,7 @@ int teecert_gen_data(uint64_t s0, uint64_t start, uint64_t n, uint32_t rule, uin
             const unsigned nb = n - i < DG_BLOCK ? (unsigned)(n - i) : DG_BLOCK;
             unsigned char *next = NULL;
             block(s0, start + i, nb, nd, D);
-#if DG_HAVE_AVX512
+#if TEECERT_HAVE_AVX512
             if (block == dg_block_avx512)
                 next = dg_rule_block_avx512(rule, width, arg, D, nb, o);
 #endif
@@ -1525,8 +1502,8 @@ int teecert_gen_data(uint64_t s0, uint64_t start, uint64_t n, uint32_t rule, uin
     if (rule == TEECERT_DATA_SORT) {
         const dg_sort_fn items = DG_SORT_FN();
         for (i = 0; i < n; i++, o += 8 * DG_SORT_ITEMS) {
-            t = dg_mix(s0 + (start + i + 1) * DG_GAMMA);
-            items(t, (uint32_t)DG_SORT_ALPHABETS[dg_p16(dg_mix(t + DG_GAMMA)) % 7], o);
+            t = teecert_mix(s0 + (start + i + 1) * TEECERT_GAMMA);
+            items(t, (uint32_t)DG_SORT_ALPHABETS[dg_p16(teecert_mix(t + TEECERT_GAMMA)) % 7], o);
         }
         return 0;
     }
@@ -1534,9 +1511,9 @@ int teecert_gen_data(uint64_t s0, uint64_t start, uint64_t n, uint32_t rule, uin
         void (*const words_be)(uint64_t, unsigned char *, unsigned) = DG_WORDS_BE_FN();
         for (i = 0; i < n; i++, o += 8 + DG_HASH_MSG) {
             /* d_0, then d_1 .. d_64 big-endian: the message slot */
-            t = dg_mix(s0 + (start + i + 1) * DG_GAMMA);
-            dg_le(o, dg_hash_length(dg_mix(t + DG_GAMMA)), 8);
-            words_be(t + DG_GAMMA, o + 8, DG_HASH_MSG / 8);
+            t = teecert_mix(s0 + (start + i + 1) * TEECERT_GAMMA);
+            dg_le(o, dg_hash_length(teecert_mix(t + TEECERT_GAMMA)), 8);
+            words_be(t + TEECERT_GAMMA, o + 8, DG_HASH_MSG / 8);
         }
         return 0;
     }
@@ -1544,7 +1521,7 @@ int teecert_gen_data(uint64_t s0, uint64_t start, uint64_t n, uint32_t rule, uin
     for (i = 0; i < n; i++, o += DG_DEC_TEXT) { /* TEECERT_DATA_FROM_DEC */
         uint64_t d[6];
         unsigned len;
-        t = dg_mix(s0 + (start + i + 1) * DG_GAMMA);
+        t = teecert_mix(s0 + (start + i + 1) * TEECERT_GAMMA);
         dg_material(t, d, 6);
         len = dg_dec_text(d, (char *)o);
         if (len > DG_DEC_TEXT)
