@@ -16,6 +16,7 @@ the offending value.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import re
 from itertools import chain, compress
@@ -24,6 +25,19 @@ from typing import Any
 import rfc8785
 
 from ..errors import MalformedInput
+
+
+def _load_jcs() -> Any | None:
+    """``teecert._jcs``, the one-pass canonical form check (native/accel/jcs.c), or None
+    in a tree where it is not built.  By name, as ``accel.load`` does: a module below
+    the package root must not import the root."""
+    try:
+        return importlib.import_module("teecert._jcs")
+    except ImportError:
+        return None
+
+
+_jcs = _load_jcs()
 
 #: Largest integer a JSON number carries exactly in every common implementation.
 MAX_SAFE_INTEGER = 2**53 - 1
@@ -253,6 +267,25 @@ def parse_canonical(raw: bytes) -> tuple[bool, Any]:
     """``(True, document)`` when ``raw`` is the RFC 8785 form of a document that
     ``loads`` takes, ``(False, None)`` otherwise (then ``loads`` and ``dumps`` say why).
 
+    With ``teecert._jcs`` (native/accel/jcs.c, built by ``pip install``) one pass over
+    the bytes decides, and a plain parse builds the document; without it,
+    ``parse_canonical_py`` decides by serializing the parse again.  Both accept the same
+    texts (tests/report/test_canonical_fast.py): the C check is the grammar of exactly
+    what the serializer writes.  Only all-ASCII ``raw`` is tried.
+    """
+    if _jcs is None:
+        return parse_canonical_py(raw)
+    if not _jcs.is_canonical(raw):
+        return False, None
+    # The text is canonical: no whitespace, duplicates, floats, constants, unsafe
+    # integers or deep nesting, one spelling of every string; the plain parse reads it
+    # as every strict parser would.
+    return True, json.loads(raw.decode("ascii"))
+
+
+def parse_canonical_py(raw: bytes) -> tuple[bool, Any]:
+    """``parse_canonical`` in Python, the definition the C check is held to.
+
     One parse without ``loads``'s per-object hook, then one serialization compared
     with ``raw``, where ``loads`` and a canonical check would parse with the hook and
     walk the document again.  Equally strict: ``raw`` is exactly Python's serializer's
@@ -261,7 +294,6 @@ def parse_canonical(raw: bytes) -> tuple[bool, Any]:
     integers are flagged while parsing, lone surrogates cannot be encoded, and depth
     is checked as ``loads`` checks it.  Only all-ASCII ``raw`` is tried: then every
     member name is ASCII and Python's key order is RFC 8785's (see ``dumps``).
-    tests/report/test_canonical_fast.py feeds both paths the same documents.
     """
     if not raw.isascii():
         return False, None

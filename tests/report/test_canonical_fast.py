@@ -5,7 +5,9 @@ integer token long enough to exceed 2**53 - 1.  These tests hold the fast path t
 strict one (``canonical._parse`` with every check on): same value or same refusal,
 word for word, on generated JSON texts full of what strict parsing refuses.
 ``canonical.parse_canonical`` (verify's one parse of a payload) accepts exactly the
-payloads that the strict parse and the canonical serialization accept together.
+payloads that the strict parse and the canonical serialization accept together, in
+both of its forms: the one-pass check in C (native/accel/jcs.c) and the Python
+definition it is held to.
 ``dsse.b64decode`` accepts a payload by its round trip: only canonical base64.
 ``statement.validate_schema`` checks a report without its rows by the schema's compiled
 check: a forged profile document, or a field beside it, is still refused by name."""
@@ -135,12 +137,63 @@ def _forms(text: str) -> list[bytes]:
 
 
 def _agree(raw: bytes) -> None:
-    fast, value = canonical.parse_canonical(raw)
     slow, expected = _loads_then_dumps(raw)
-    if fast:
-        assert slow and json.dumps(value) == json.dumps(expected), raw
-    if raw.isascii():  # only ASCII payloads are tried; the others go the strict way
-        assert fast == slow, raw
+    for parse in (canonical.parse_canonical, canonical.parse_canonical_py):
+        fast, value = parse(raw)
+        if fast:
+            assert slow and json.dumps(value) == json.dumps(expected), (parse.__name__, raw)
+        if raw.isascii():  # only ASCII payloads are tried; the others go the strict way
+            assert fast == slow, (parse.__name__, raw)
+
+
+def test_the_one_pass_check_is_built() -> None:
+    # Otherwise parse_canonical is parse_canonical_py and the tests here hold nothing
+    # against the C check that ``pip install`` builds and verify uses.
+    assert canonical._jcs is not None
+
+
+# Member names and string values that order and escape differently: control
+# characters (short escapes and \u00XX), DEL, quotes, backslashes, prefixes.
+_NAMES = st.text(alphabet="ab\x00\x01\x08\t\n\x0b\x0c\r\x1f \"\\/\x7fB~", max_size=4)
+_SCALARS = st.one_of(st.none(), st.booleans(), _NAMES, st.sampled_from(_EDGE_INTS),
+                     st.integers(-(2**53 - 1), 2**53 - 1))
+_DOCS = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4)
+                     | st.dictionaries(_NAMES, inner, max_size=4), max_leaves=12)
+
+
+def _canonical_text(doc: Any) -> bytes:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+@settings(max_examples=400, deadline=None)
+@given(_DOCS, st.data())
+def test_parse_canonical_on_canonical_texts_and_one_byte_edits(doc: Any, data: st.DataObject) -> None:
+    raw = _canonical_text(doc)
+    _agree(raw)
+    # One byte replaced, inserted or removed: the C check and the definition must
+    # still agree, whatever the edit makes of the text.
+    i = data.draw(st.integers(0, len(raw)))
+    b = bytes([data.draw(st.sampled_from(b' "\\,:[]{}-019aeufnrtE.\x00\x1f\x7f\x80'))])
+    edit = data.draw(st.sampled_from(["replace", "insert", "delete"]))
+    edited = {"replace": raw[:i] + b + raw[i + 1:], "insert": raw[:i] + b + raw[i:],
+              "delete": raw[:i] + raw[i + 1:]}[edit]
+    _agree(edited)
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"a":1,"a\\u0000":2}', b'{"a\\u0000":1,"a":2}', b'{"a":1,"a\\n":2}', b'{"a\\n":1,"a\\u000b":2}',
+    b'{"\\"":1,"\\\\":2}', b'{"\\\\":1,"\\"":2}', b'{"":1,"a":2}', b'{"a":1,"":2}', b'{"\x7f":1,"~":2}',
+    b'{"~":1,"\x7f":2}', b'{"a\\u001f":1,"a ":2}', b'{"a":"\\u0008"}', b'{"a":"\\u000c"}', b'{"a":"\\u000d"}',
+    b'{"a":"\\u0009"}', b'{"a":"\\u0000"}', b'{"a":"\\u0020"}', b'{"a":"\\u007f"}', b'{"a":"\\u00"}',
+    b'{"a":"\\u001"}', b'{"a":"\\"}', b'{"a":"\\x"}', b'"\\u001g"', b'"', b'"\\', b'-', b'-1', b'-01', b'0',
+    b'00', b'1', b'[0,-0]', b'9007199254740991', b'-9007199254740991', b'9007199254740992',
+    b'10000000000000000', b'0000000000000001', b'1.0', b'1e0', b'1E0', b'[1,]', b'[,1]', b'{"a"}', b'{"a":}',
+    b'{"a":1,}', b'{,"a":1}', b'{1:1}', b'tru', b'truee', b'nul', b'[true,false,null]', b'[]', b'{}', b'[{}]',
+    b'[[],[[]]]', b'{"a":{"b":{}}}', b'[' * 64 + b'{}' + b']' * 64, b'{"a":' * 64 + b'1' + b'}' * 64,
+    b'{"a":' * 65 + b'1' + b'}' * 65, b'[' * 63 + b'{"a":1}' + b']' * 63,
+], ids=lambda r: r[:24].decode("latin-1"))
+def test_parse_canonical_on_the_grammar_s_edges(raw: bytes) -> None:
+    _agree(raw)
 
 
 @settings(max_examples=400, deadline=None)
