@@ -71,7 +71,7 @@ CHALLENGE_MODULE = "test_challenge.py"
 def challenge_ops(vs: VectorSet) -> list[str]:
     """The ops a challenge covers: those of the vector set's streams that
     ``vectors.challenge`` challenges, in id order."""
-    return [o for o in sorted(vs.streams()) if challenge.challenged(ops.get(o))]
+    return [o for o in vs.stream_ops() if challenge.challenged(ops.get(o))]
 
 
 def _parametrized(suite: str, test: str, params: Iterable[str]) -> dict[str, str]:
@@ -92,7 +92,7 @@ def expected_tests(profile_doc: Mapping[str, Any], vs: VectorSet, *,
     for suite, tests in FIXED.items():
         out.update(dict.fromkeys((f"test_{suite}.py::{t}" for t in tests), suite))
     explicit = vs.explicit_ops()
-    streams = sorted(vs.streams())
+    streams = vs.stream_ops()
     for family, (suite, explicit_test, stream_test) in FAMILIES.items():
         out.update(_parametrized(suite, explicit_test, (o for o in explicit if ops.get(o).kind == family)))
         out.update(_parametrized(suite, stream_test, (o for o in streams if ops.get(o).kind == family)))
