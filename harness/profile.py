@@ -22,7 +22,6 @@ import functools
 import json
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +30,7 @@ if TYPE_CHECKING:
 
 from ._internal import canonical, dsse
 from ._internal.atomic import write_atomic
-from ._internal.files import read_input
+from ._internal.files import package_dir, read_input
 from ._internal.schema import load as load_schema
 from ._internal.schema import schema_error
 from ._internal.schema import validator as schema_validator
@@ -180,12 +179,12 @@ def from_document(doc: Any, where: str, *, builtin: bool = False) -> Profile:
 
 def builtin_path(name: str) -> Path:
     """Where the built-in profile ``name`` lives (inside the installed package)."""
-    return Path(str(resources.files("teecert").joinpath("profiles", f"{name}.json")))
+    return package_dir("teecert") / "profiles" / f"{name}.json"
 
 
 @functools.cache
 def _builtin(name: str) -> Profile:
-    data = resources.files("teecert").joinpath("profiles", f"{name}.json").read_bytes()
+    data = builtin_path(name).read_bytes()
     return from_document(canonical.loads(data, f"{name}.json"), f"profile {name}", builtin=True)
 
 

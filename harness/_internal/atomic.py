@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -45,6 +44,10 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, mode: int = 0o644, *
     directory = dest.parent if str(dest.parent) else Path(".")
     if not overwrite and dest.exists():
         raise UsageError(f"{dest}: already exists; refusing to overwrite it")
+    # Imported here: with the random it imports, tempfile is a twentieth of what a
+    # `teecert verify` process imports, and verify writes only when asked to.
+    import tempfile
+
     try:
         # mkstemp creates the file 0600, so secret data is never readable by others,
         # not even for the moment before fchmod.

@@ -1,16 +1,30 @@
 """Reading the files users hand teecert: regular files only, never more than a cap.
 
 A FIFO, a terminal or ``/dev/zero`` given as a report, key or profile would block or
-read until memory runs out; each is refused with one line instead.
+read until memory runs out; each is refused with one line instead.  And where the
+files teecert ships (schemas, profiles, vectors) are: ``package_dir``.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import stat
 from pathlib import Path
 
 from ..errors import MalformedInput, UsageError
+
+
+def package_dir(package: str) -> Path:
+    """The folder of the teecert package ``package`` (``teecert``, ``teecert.vector_data``),
+    which holds its data files; ``ModuleNotFoundError`` when there is none.
+
+    teecert runs only from folders on disk (its native libraries cannot load from a
+    zip), so a package's own path is where its data is.  ``importlib.resources``, which
+    serves zips too, would cost a ``teecert verify`` process a tenth of its start-up
+    (it imports tempfile, random and zipfile)."""
+    return Path(next(iter(importlib.import_module(package).__path__)))
+
 
 #: Larger than any report, profile, key, governance file or evidence teecert makes.
 MAX_INPUT_BYTES = 64 << 20

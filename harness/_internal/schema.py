@@ -11,11 +11,12 @@ import json
 import numbers
 import re
 from collections.abc import Callable, Iterator
-from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote, urldefrag, urljoin
 
 from ..errors import MalformedInput
+from .files import package_dir
 
 if TYPE_CHECKING:
     import jsonschema
@@ -44,16 +45,20 @@ def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> I
         yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
+def _schemas() -> Path:
+    return package_dir("teecert") / "schemas"
+
+
 @functools.cache
 def load(name: str) -> dict[str, Any]:
     """The packaged schema ``name`` (``profile`` for ``schemas/profile.schema.json``)."""
-    doc: dict[str, Any] = json.loads(resources.files("teecert").joinpath("schemas", f"{name}.schema.json").read_bytes())
+    doc: dict[str, Any] = json.loads((_schemas() / f"{name}.schema.json").read_bytes())
     return doc
 
 
 def packaged() -> list[str]:
     """The names of every packaged schema (``profile``, ``run-report``, ...)."""
-    return sorted(res.name.removesuffix(".schema.json") for res in resources.files("teecert").joinpath("schemas").iterdir()
+    return sorted(res.name.removesuffix(".schema.json") for res in _schemas().iterdir()
                   if res.name.endswith(".schema.json"))
 
 
@@ -108,7 +113,7 @@ def _registry() -> referencing.Registry[Any]:
     import referencing  # slow to import, and only jsonschema's validators use the registry
 
     reg: referencing.Registry[Any] = referencing.Registry()
-    for res in resources.files("teecert").joinpath("schemas").iterdir():
+    for res in _schemas().iterdir():
         if res.name.endswith(".schema.json"):
             doc = json.loads(res.read_bytes())
             reg = reg.with_resource(doc["$id"], referencing.Resource.from_contents(doc))

@@ -20,7 +20,6 @@ import json
 import operator
 import re
 from collections.abc import Iterable, Mapping
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from .. import profile as profiles
 from .._internal import canonical, dsse
 from .._internal.atomic import write_atomic
+from .._internal.files import package_dir
 from .._internal.schema import is_valid as schema_is_valid
 from .._internal.schema import load as load_schema
 from .._internal.schema import schema_error
@@ -82,7 +82,7 @@ def _source_files() -> list[tuple[str, Path]]:
         if (root / sub).is_dir():
             continue
         try:
-            sub_root = Path(str(resources.files(f"teecert.{sub}")))
+            sub_root = package_dir(f"teecert.{sub}")
         except ModuleNotFoundError:
             # harness/ imported directly from a checkout: the subpackage is its sibling.
             sub_root = root.parent / sub

@@ -43,3 +43,17 @@ def test_a_file_that_grew_after_its_size_was_taken_is_read_whole_or_refused(
     assert files.read_input(p, "report") == b"y" * 5000
     with pytest.raises(MalformedInput, match=r"r\.json: more than the 4999 bytes a report may have"):
         files.read_input(p, "report", limit=4999)
+
+
+def test_the_shipped_data_is_found_where_importlib_resources_finds_it() -> None:
+    # package_dir stands in for importlib.resources (slow to import) on packages on
+    # disk; both must name the same folders, in a checkout and installed alike.
+    from importlib import resources
+
+    for package, member in [("teecert", "schemas"), ("teecert", "profiles"), ("teecert.vector_data", "manifest.json"),
+                            ("teecert.attestation", "roots"), ("teecert.suites", "conftest.py")]:
+        got = files.package_dir(package)
+        assert got == Path(str(resources.files(package)))
+        assert (got / member).exists()
+    with pytest.raises(ModuleNotFoundError):
+        files.package_dir("teecert.no_such_package")

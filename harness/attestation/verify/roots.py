@@ -31,11 +31,11 @@ the full chain check at verification time).
 from __future__ import annotations
 
 import functools
-from importlib import resources
 from pathlib import Path
 
 from cryptography import x509
 
+from ..._internal.files import package_dir
 from ...errors import MalformedInput, NotAuthentic
 from .x509chain import (
     fingerprint,
@@ -122,10 +122,10 @@ def _verifies(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
 
 @functools.cache
 def _bundled() -> tuple[x509.Certificate, ...]:
-    pkg = resources.files("teecert.attestation").joinpath("roots")
+    pkg = package_dir("teecert.attestation") / "roots"
     certs: list[x509.Certificate] = []
     for name in BUNDLED_FILES:
-        certs.extend(load_certificates(pkg.joinpath(name).read_bytes(), f"bundled root {name}"))
+        certs.extend(load_certificates((pkg / name).read_bytes(), f"bundled root {name}"))
     return tuple(_vet(certs, "bundled roots", []))
 
 
