@@ -3,9 +3,9 @@
 Each ``native/**/*.c`` is compiled (``-c``, for this machine's architecture) with
 ``-Wall -Wextra -Werror`` on top of the flags of every build it is really part of:
 the reference probe (harness/probe/build.py ``build_probe``), the probe host
-(``build_host``), the accelerator (native/build_accel.py, compiled by setuptools)
-and the stream benchmark (benchmarks/bench_stream.py).  A source that none of them
-names yet is still compiled, with the reference probe's flags, so a new file is
+(``build_host``), the accelerator (native/build_accel.py, compiled by setuptools),
+the canonical-form check ``teecert._jcs`` (setup.py) and the stream benchmark
+(benchmarks/bench_stream.py).  A source that none of them names yet is still compiled, with the reference probe's flags, so a new file is
 covered the day it is added.  The probe ABI header must also compile alone as
 pedantic C99: vendors include it from their own builds.
 """
@@ -49,6 +49,14 @@ def _accel_flags(compiler: list[str]) -> list[str]:
     return [*py, *shared, "-O2", "-I", str(NATIVE / "accel"), "-I", str(NATIVE)]
 
 
+def _jcs_flags(compiler: list[str]) -> list[str]:
+    """setup.py's plain extension ``teecert._jcs``: as setuptools compiles it, with the
+    interpreter's CFLAGS and CCSHARED, ``-O2`` and Python's headers."""
+    py = shlex.split(sysconfig.get_config_var("CFLAGS") or "")
+    shared = shlex.split(sysconfig.get_config_var("CCSHARED") or "")
+    return [*py, *shared, "-O2", "-I", sysconfig.get_paths()["include"]]
+
+
 def _bench_flags(compiler: list[str]) -> list[str]:
     """benchmarks/bench_stream.py: the reference flags for an executable."""
     flags = [f for f in probe_build.reference_cflags(compiler) if f not in ("-shared", "-fPIC")]
@@ -70,6 +78,8 @@ def _builds_of(src: Path) -> dict[str, list[str]]:
         builds["host"] = _host_flags(compiler)
     if src in (NATIVE / "accel" / "accel.c", NATIVE / "accel" / "mixgen.c"):
         builds["accel"] = _accel_flags(compiler)
+    if src == NATIVE / "accel" / "jcs.c":
+        builds["jcs"] = _jcs_flags(compiler)
     if src in bench_srcs:
         builds["bench"] = _bench_flags(compiler)
     if not builds:  # a source no build names yet: hold it to the reference probe's flags
