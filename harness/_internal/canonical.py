@@ -279,8 +279,12 @@ def parse_canonical(raw: bytes) -> tuple[bool, Any]:
         return False, None
     # The text is canonical: no whitespace, duplicates, floats, constants, unsafe
     # integers or deep nesting, one spelling of every string; the plain parse reads it
-    # as every strict parser would.
-    return True, json.loads(raw.decode("ascii"))
+    # as every strict parser would.  Should the two ever disagree, the text is
+    # refused, and the strict parse says why.
+    try:
+        return True, json.loads(raw.decode("ascii"))
+    except (ValueError, RecursionError):  # pragma: no cover - the check's grammar is JSON's
+        return False, None
 
 
 def parse_canonical_py(raw: bytes) -> tuple[bool, Any]:
