@@ -53,6 +53,23 @@ def probe() -> Any:
     return load_probe(str(probe_build.reference_probe_path()))
 
 
+@pytest.fixture(scope="module")
+def reference() -> Path:
+    """The path of the reference probe library (for a probe host to serve)."""
+    from teecert.probe import build as probe_build
+
+    return probe_build.reference_probe_path()
+
+
+@pytest.fixture(scope="module")
+def host() -> str:
+    """The probe host built with teecert, or the build ``TEECERT_SHM_TEST_HOST`` names (a
+    mutated one, to see that the host's tests catch what each of its checks guards)."""
+    from teecert.probe import build as probe_build
+
+    return os.environ.get("TEECERT_SHM_TEST_HOST") or str(probe_build.host_path())
+
+
 def first_difference(op: Any, got: bytes, want: bytes, start: int, n: int) -> str:
     """Where the C generator's inputs ``got`` first differ from the specification's
     ``want``, for vectors ``start .. start+n-1`` of ``op``'s stream."""

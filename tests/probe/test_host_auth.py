@@ -47,16 +47,6 @@ HERE = Path(__file__).resolve().parent
 
 
 @pytest.fixture(scope="module")
-def host() -> str:
-    return str(probe_build.host_path())
-
-
-@pytest.fixture(scope="module")
-def reference() -> Path:
-    return probe_build.reference_probe_path()
-
-
-@pytest.fixture(scope="module")
 def echo_probe() -> Path:
     """The reference probe whose attestation echoes the report data it was given
     (tests/probe/echo_attest.c), so a test sees what the host asked it to attest."""

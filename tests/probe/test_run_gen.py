@@ -26,7 +26,6 @@ from hostwire import HELLO_V3, MIB, Raw, attach_number, error_of, frame, memfd, 
 
 from teecert import ops
 from teecert.errors import ProbeError, UsageError
-from teecert.probe import build as probe_build
 from teecert.probe import remote as transport
 from teecert.probe import streams as stream_eval
 from teecert.probe.library import load_probe
@@ -39,16 +38,6 @@ FMA = ops.get("f64.fma.rne")
 GEN_OPS = ("f64.add.rne", "f64.fma.rne", "f32.sqrt.rtz", "f32.mul.rtz", "f64.exp.rne", "f32.pow.rne",
            "i32.clz", "i64.shl", "i64.div_s", "i32.add", "f32.to_i32_sat", "i64.to_f32.rne", "u64.to_f64.rne",
            "f64.to_dec", "rec.serialize", "u64.sort_stable", "hash.sha256", "f64.from_dec")
-
-
-@pytest.fixture(scope="module")
-def host() -> str:
-    return os.environ.get("TEECERT_SHM_TEST_HOST") or str(probe_build.host_path())
-
-
-@pytest.fixture(scope="module")
-def reference() -> Path:
-    return probe_build.reference_probe_path()
 
 
 class Calls:

@@ -44,16 +44,6 @@ ADD = ops.get("f64.add.rne")
 ONE = 0x3FF0000000000000
 
 
-@pytest.fixture(scope="module")
-def host() -> str:
-    return str(probe_build.host_path())
-
-
-@pytest.fixture(scope="module")
-def reference() -> Path:
-    return probe_build.reference_probe_path()
-
-
 TOKEN = b"teecert-test-token-" + b"k" * 40
 
 

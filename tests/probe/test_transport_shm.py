@@ -52,16 +52,6 @@ from probezoo import PROBES_DIR, zoo_dir
 DIV = ops.get("f64.div.rne")
 
 
-@pytest.fixture(scope="module")
-def host() -> str:
-    return os.environ.get("TEECERT_SHM_TEST_HOST") or str(probe_build.host_path())
-
-
-@pytest.fixture(scope="module")
-def reference() -> Path:
-    return probe_build.reference_probe_path()
-
-
 def misbehaving(kind: int) -> Path:
     """tests/probes/misbehave.c: f64.div.rne segfaults (1) or hangs (2)."""
     src = PROBES_DIR / "misbehave.c"
