@@ -181,9 +181,8 @@ def _read_checked(vs: VectorSet, fname: str) -> bytes:
     it, ``load_set(check_files=False)``)."""
     fpath = vs.path / fname
     data = fpath.read_bytes()
-    actual = hashlib.sha256(data).hexdigest()
-    if actual != vs.files.get(fname):
-        listed = vs.files.get(fname)
+    actual, listed = hashlib.sha256(data).hexdigest(), vs.files.get(fname)
+    if actual != listed:
         raise MalformedInput(f"{fpath}: SHA-256 {actual[:16]}... does not match the manifest "
                              f"({listed[:16] + '...' if listed else 'not listed'})")
     return data
